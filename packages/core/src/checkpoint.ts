@@ -1,0 +1,241 @@
+/**
+ * Checkpoints: the operator's whole state as a plain JSON-serializable object, and back.
+ * Timers are not stored: they are rebuilt from the tiles and sessions. Entity rows keep their
+ * index (timers fire in row order) and the free-row list is kept, so a restored operator emits
+ * exactly what the uninterrupted one would have.
+ */
+import { CheckpointMismatchError } from './errors.js'
+import { type FeatureState, SessionState, TiledState, UNSET, UnboundedState } from './feature-state.js'
+import { F_TILES, type GroupState, H_TIMER } from './group-state.js'
+import type { WindowOperator } from './operator.js'
+import type { Aggregator, FeatureValue } from './types.js'
+
+/** Format tag of checkpoints written by this version. */
+export const CHECKPOINT_FORMAT = 'skewless.core.checkpoint/1'
+
+/** Serialized object state of one (entity, feature) whose state is not in the numeric row. */
+export type FeatureStateData =
+  | { k: 'tiled'; c: Num; v: number; l?: FeatureValue; t: [number, unknown][] }
+  | { k: 'session'; c: Num; v: number; l?: FeatureValue; s: [number, number, unknown][]; ta: Num }
+  | { k: 'unbounded'; c: Num; v: number; l?: FeatureValue; a?: unknown }
+
+/** A number that may not be finite: `'NaN'`, `'Infinity'` and `'-Infinity'` are spelled out. */
+export type Num = number | 'NaN' | 'Infinity' | '-Infinity'
+
+/** Serialized entity: `[row, entity, numeric row, object states]`. */
+export type EntityData = [number, string, Num[], FeatureStateData[]]
+
+/** Serialized feature group. */
+export interface GroupData {
+  /** Rows allocated so far. */
+  used: number
+  /** Free rows, in reuse order. */
+  free: number[]
+  /** Live entities. */
+  entities: EntityData[]
+}
+
+/** A checkpoint: plain data, safe for `JSON.stringify`. */
+export interface CheckpointData {
+  /** Format tag, see `CHECKPOINT_FORMAT`. */
+  format: string
+  /** The feature definitions it was taken with (name, window, aggregate, emit, type per feature). */
+  signature: string
+  /** Watermark at the snapshot. */
+  watermark: Num
+  /** Number of micro-batches processed. */
+  batchNo: number
+  /** Greatest event time per source. */
+  sourceMax: Num[]
+  /** Counters. */
+  counters: {
+    eventsIn: number
+    eventsApplied: number
+    lateEvents: number
+    deadLetters: number
+    updatesOut: number
+  }
+  /** State per feature group. */
+  groups: GroupData[]
+}
+
+const enc = (x: number): Num =>
+  Number.isFinite(x) ? x : Number.isNaN(x) ? 'NaN' : x > 0 ? 'Infinity' : '-Infinity'
+const dec = (x: Num): number => (typeof x === 'number' ? x : Number(x))
+
+function signatureOf<E>(op: WindowOperator<E>): string {
+  return JSON.stringify(
+    op.groups.map((g) => g.features.map((f) => [f.name, f.window, f.aggregator.kind, f.emit, f.valueType])),
+  )
+}
+
+const toJSON = (agg: Aggregator, acc: unknown): unknown =>
+  agg.toJSON ? agg.toJSON(acc) : structuredClone(acc)
+const fromJSON = (agg: Aggregator, j: unknown): unknown =>
+  agg.fromJSON ? agg.fromJSON(j) : structuredClone(j)
+
+/** @internal */
+export function snapshotOperator<E>(
+  op: WindowOperator<E>,
+  watermark: number,
+  batchNo: number,
+): CheckpointData {
+  return {
+    format: CHECKPOINT_FORMAT,
+    signature: signatureOf(op),
+    watermark: enc(watermark),
+    batchNo,
+    sourceMax: op.sourceMax.map(enc),
+    counters: { ...op.counters },
+    groups: op.groups.map((g) => snapshotGroup(g)),
+  }
+}
+
+function snapshotGroup<E>(g: GroupState<E>): GroupData {
+  const entities: EntityData[] = []
+  for (let k = 0; k < g.used; k++) {
+    const entity = g.entities[k]
+    if (entity === undefined) continue
+    const row = Array.from(g.slab.subarray(k * g.stride, (k + 1) * g.stride), enc)
+    const gen = (g.generic[k] ?? []).map((st, i) => stateToData(st, genericAggregator(g, i)))
+    entities.push([k, entity, row, gen])
+  }
+  return { used: g.used, free: g.free.slice(), entities }
+}
+
+function genericAggregator<E>(g: GroupState<E>, genIndex: number): Aggregator {
+  for (let j = 0; j < g.features.length; j++) {
+    if (g.gen[j] === genIndex) return (g.features[j] as { aggregator: Aggregator }).aggregator
+  }
+  throw new CheckpointMismatchError(`no feature for object state #${genIndex}`)
+}
+
+function stateToData(st: FeatureState, agg: Aggregator): FeatureStateData {
+  const base = { c: enc(st.cursor), v: st.version, ...(st.last === UNSET ? {} : { l: st.last }) }
+  if (st instanceof TiledState) {
+    const t: [number, unknown][] = []
+    for (let s = 0; s < st.tileIdx.length; s++) {
+      const idx = st.tileIdx[s] as number
+      if (!Number.isNaN(idx)) t.push([idx, toJSON(agg, st.tiles[s])])
+    }
+    return { k: 'tiled', ...base, t }
+  }
+  if (st instanceof SessionState) {
+    return {
+      k: 'session',
+      ...base,
+      s: st.sessions.map((x) => [x.start, x.end, toJSON(agg, x.acc)]),
+      ta: enc(st.timerAt),
+    }
+  }
+  return { k: 'unbounded', ...base, ...(st.empty ? {} : { a: toJSON(agg, st.acc) }) }
+}
+
+/** @internal */
+export function restoreOperator<E>(
+  op: WindowOperator<E>,
+  data: CheckpointData,
+): { watermark: number; batchNo: number } {
+  if (!data || data.format !== CHECKPOINT_FORMAT) {
+    throw new CheckpointMismatchError(
+      `checkpoint format '${String(data?.format)}' is not '${CHECKPOINT_FORMAT}': take a new checkpoint with this version`,
+    )
+  }
+  if (data.signature !== signatureOf(op)) {
+    throw new CheckpointMismatchError(
+      'checkpoint was taken with different feature definitions (names, windows, aggregators): restore it into a pipeline defined the same way',
+    )
+  }
+  if (data.sourceMax.length !== op.sourceMax.length) {
+    throw new CheckpointMismatchError(
+      `checkpoint has ${data.sourceMax.length} sources, the pipeline ${op.sourceMax.length}: use the same number of sources`,
+    )
+  }
+  const watermark = dec(data.watermark)
+  op.sourceMax = data.sourceMax.map(dec)
+  op.sourceIdle = op.sourceMax.map(() => false)
+  Object.assign(op.counters, data.counters)
+  op.groups.forEach((g, gi) => {
+    restoreGroup(g, data.groups[gi] ?? { used: 0, free: [], entities: [] }, watermark)
+  })
+  return { watermark, batchNo: data.batchNo }
+}
+
+function restoreGroup<E>(g: GroupState<E>, d: GroupData, watermark: number): void {
+  g.timers.clear()
+  g.reserve(d.used)
+  g.index.clear()
+  g.entities = []
+  g.generic = []
+  g.used = d.used
+  g.free = d.free.slice()
+  for (const [k, entity, row, gen] of d.entities) {
+    if (row.length !== g.stride)
+      throw new CheckpointMismatchError('checkpoint row layout does not match the features')
+    g.slab.set(row.map(dec), k * g.stride)
+    g.index.set(entity, k)
+    g.entities[k] = entity
+    if (g.genCount > 0) {
+      const states = g.newGeneric()
+      gen.forEach((sd, i) => {
+        dataToState(states[i] as FeatureState, sd, genericAggregator(g, i))
+      })
+      g.generic[k] = states
+    }
+    rebuildTimers(g, k, watermark)
+  }
+}
+
+function rebuildTimers<E>(g: GroupState<E>, k: number, watermark: number): void {
+  const b = k * g.stride
+  for (let j = 0; j < g.features.length; j++) {
+    const f = g.features[j] as { emit: string }
+    if (f.emit !== 'value') continue
+    const o = g.off[j] as number
+    const hop = g.hop[j] as number
+    const size = g.size[j] as number
+    if (o >= 0) {
+      const n = g.nTiles[j] as number
+      for (let s = 0; s < n; s++) {
+        const idx = g.slab[b + o + F_TILES + s] as number
+        if (!Number.isNaN(idx) && idx * hop + size > watermark) g.timers.add(idx * hop + size, k)
+      }
+      continue
+    }
+    const st = (g.generic[k] as FeatureState[])[g.gen[j] as number]
+    if (st instanceof TiledState) {
+      for (let s = 0; s < st.tileIdx.length; s++) {
+        const idx = st.tileIdx[s] as number
+        if (!Number.isNaN(idx) && idx * hop + size > watermark) g.timers.add(idx * hop + size, k)
+      }
+    } else if (st instanceof SessionState && !Number.isNaN(st.timerAt)) {
+      g.timers.add(st.timerAt, k)
+    }
+  }
+  // The de-duplication mark only filters repeats; clear it so new timers are never skipped.
+  g.slab[b + H_TIMER] = Number.NaN
+}
+
+function dataToState(st: FeatureState, d: FeatureStateData, agg: Aggregator): void {
+  st.cursor = dec(d.c)
+  st.version = d.v
+  st.last = 'l' in d ? (d.l as FeatureValue) : UNSET
+  if (st instanceof TiledState && d.k === 'tiled') {
+    const n = st.tileIdx.length
+    for (const [idx, acc] of d.t) {
+      const slot = ((idx % n) + n) % n
+      st.tileIdx[slot] = idx
+      st.tiles[slot] = fromJSON(agg, acc)
+    }
+  } else if (st instanceof SessionState && d.k === 'session') {
+    st.sessions = d.s.map(([start, end, acc]) => ({ start, end, acc: fromJSON(agg, acc) }))
+    st.timerAt = dec(d.ta)
+  } else if (st instanceof UnboundedState && d.k === 'unbounded') {
+    if ('a' in d) {
+      st.acc = fromJSON(agg, d.a)
+      st.empty = false
+    }
+  } else {
+    throw new CheckpointMismatchError(`checkpoint state kind '${d.k}' does not match the feature's window`)
+  }
+}

@@ -1,0 +1,195 @@
+/**
+ * Code-first feature definitions: one group per entity key over one event stream, many features
+ * per group, all computed in one pass.
+ */
+import { last, resolveAggregator, VALUE_TYPES } from './aggregators.js'
+import { InvalidDefinitionError } from './errors.js'
+import type { Aggregator, EmitMode, FeatureInfo, ValueType, WindowSpec } from './types.js'
+import { hopping, session, tumbling, unbounded } from './windows.js'
+
+/** Definition of one feature inside a group. */
+export interface FeatureSpec<E> {
+  /** The window in event time: `tumbling('1h')`, `hopping('5m', '1m')`, `session('30m')`, `unbounded()`. */
+  window: WindowSpec
+  /** The aggregator, e.g. `count()`, or a built-in name such as `'sum'`. */
+  aggregate: Aggregator | string
+  /**
+   * Extracts the aggregated value from an event. Required for every aggregator but `count`; for a
+   * user-defined aggregator it defaults to the event itself.
+   */
+  value?: (event: E) => unknown
+  /** Type of the feature's values. @default the aggregator's `valueType` */
+  valueType?: ValueType
+  /** `'value'` emits the window's value; `'tiles'` emits per-tile partials for additive online writes. @default 'value' */
+  emit?: EmitMode
+  /**
+   * Do not emit an update whose value equals the previous one (by default an event that leaves
+   * the value unchanged but moves time forward still emits, refreshing the value's eventTime).
+   * @default false
+   */
+  suppressUnchanged?: boolean
+}
+
+/** Definition of a feature group: how to key and time the events, and the features to compute. */
+export interface FeatureGroupSpec<E> {
+  /** Entity key of an event (string or number; converted with `String`). A missing key dead-letters the event. */
+  entity: (event: E) => unknown
+  /** Event time of an event: ms since epoch, a `Date` or an ISO-8601 string. */
+  eventTime: (event: E) => unknown
+  /** Features by unique name. */
+  features: Record<string, FeatureSpec<E>>
+}
+
+/** A validated feature. */
+export interface ResolvedFeature<E> {
+  /** Unique name. */
+  readonly name: string
+  /** Its window (validated). */
+  readonly window: WindowSpec
+  /** Its aggregator (resolved). */
+  readonly aggregator: Aggregator
+  /** Value extractor, `undefined` for `count`. */
+  readonly value: ((event: E) => unknown) | undefined
+  /** Declared value type. */
+  readonly valueType: ValueType
+  /** Emission mode. */
+  readonly emit: EmitMode
+  /** Whether unchanged values are suppressed. */
+  readonly suppressUnchanged: boolean
+}
+
+/** A validated group of features sharing an entity key and event-time extractor. */
+export interface FeatureGroup<E> {
+  /** Entity key extractor. */
+  readonly entity: (event: E) => unknown
+  /** Event-time extractor. */
+  readonly eventTime: (event: E) => unknown
+  /** The features, in definition order. */
+  readonly features: readonly ResolvedFeature<E>[]
+  /** Serializable descriptions, for sinks, stores, logs and readers. */
+  describe(): FeatureInfo[]
+}
+
+const FEATURE_NAME = /^[A-Za-z_][A-Za-z0-9_.:-]{0,127}$/
+
+/**
+ * Define a group of features over events of type `E`.
+ * @throws InvalidDefinitionError with a message saying what to change (bad window, unknown
+ *   aggregator, missing value extractor, tiles on a non-additive aggregator...).
+ */
+export function defineFeatures<E>(spec: FeatureGroupSpec<E>): FeatureGroup<E> {
+  if (!spec || typeof spec.entity !== 'function') {
+    throw new InvalidDefinitionError('defineFeatures needs `entity: (event) => key`')
+  }
+  if (typeof spec.eventTime !== 'function') {
+    throw new InvalidDefinitionError('defineFeatures needs `eventTime: (event) => ms | Date | ISO string`')
+  }
+  const names = spec.features ? Object.keys(spec.features) : []
+  if (names.length === 0) throw new InvalidDefinitionError('defineFeatures needs at least one feature')
+  const features = names.map((name) => resolveFeature(name, spec.features[name] as FeatureSpec<E>))
+  const infos = features.map(
+    (f): FeatureInfo => ({
+      name: f.name,
+      valueType: f.valueType,
+      window: f.window,
+      aggregate: f.aggregator.kind,
+      emit: f.emit,
+    }),
+  )
+  return {
+    entity: spec.entity,
+    eventTime: spec.eventTime,
+    features,
+    describe: () => infos.map((i) => ({ ...i })),
+  }
+}
+
+function resolveFeature<E>(name: string, f: FeatureSpec<E>): ResolvedFeature<E> {
+  if (!FEATURE_NAME.test(name)) {
+    throw new InvalidDefinitionError(
+      `feature name '${name}' is invalid: use letters, digits, '_', '.', ':' or '-', starting with a letter or '_'`,
+    )
+  }
+  if (!f || typeof f !== 'object')
+    throw new InvalidDefinitionError(`feature '${name}' needs a definition object`)
+  const window = validateWindow(name, f.window)
+  let aggregator = resolveAggregator(f.aggregate, name)
+  let value = f.value
+  if (value !== undefined && typeof value !== 'function') {
+    throw new InvalidDefinitionError(`feature '${name}': value must be a function (event) => value`)
+  }
+  if (value === undefined && aggregator.kind !== 'count') {
+    if (BUILT_IN_NEEDS_VALUE.has(aggregator.kind)) {
+      throw new InvalidDefinitionError(
+        `feature '${name}': aggregate '${aggregator.kind}' needs value: (event) => the value to aggregate`,
+      )
+    }
+    value = (e: E) => e
+  }
+  if (aggregator.kind === 'count') value = undefined
+  const valueType = f.valueType ?? aggregator.valueType
+  // `last` validates its inputs against the feature's declared type.
+  if (aggregator.kind === 'last' && aggregator.valueType !== valueType) aggregator = last(valueType)
+  if (!VALUE_TYPES.includes(valueType)) {
+    throw new InvalidDefinitionError(`feature '${name}': valueType must be one of ${VALUE_TYPES.join(', ')}`)
+  }
+  const emit = f.emit ?? 'value'
+  if (emit !== 'value' && emit !== 'tiles') {
+    throw new InvalidDefinitionError(
+      `feature '${name}': emit must be 'value' or 'tiles', got '${String(emit)}'`,
+    )
+  }
+  if (emit === 'tiles') {
+    if (!aggregator.additive) {
+      throw new InvalidDefinitionError(
+        `feature '${name}': emit 'tiles' needs an additive aggregator (count or sum), not '${aggregator.kind}'`,
+      )
+    }
+    if (window.kind !== 'tumbling' && window.kind !== 'hopping') {
+      throw new InvalidDefinitionError(
+        `feature '${name}': emit 'tiles' needs a tumbling or hopping window, not '${window.kind}'`,
+      )
+    }
+  }
+  return {
+    name,
+    window,
+    aggregator,
+    value,
+    valueType,
+    emit,
+    suppressUnchanged: f.suppressUnchanged ?? false,
+  }
+}
+
+const BUILT_IN_NEEDS_VALUE = new Set(['sum', 'min', 'max', 'mean', 'last', 'distinct_count'])
+
+/** Re-validate a window through its constructor so hand-written objects get the same checks. */
+function validateWindow(name: string, w: WindowSpec): WindowSpec {
+  if (!w || typeof w !== 'object') {
+    throw new InvalidDefinitionError(
+      `feature '${name}' needs a window: tumbling('1h'), hopping('5m', '1m'), session('30m') or unbounded()`,
+    )
+  }
+  try {
+    switch (w.kind) {
+      case 'tumbling':
+        return tumbling(w.sizeMs)
+      case 'hopping':
+        return hopping(w.sizeMs, w.hopMs)
+      case 'session':
+        return session(w.gapMs)
+      case 'unbounded':
+        return unbounded()
+      default:
+        throw new InvalidDefinitionError(
+          `unknown window kind '${String((w as { kind: unknown }).kind)}': use tumbling, hopping, session or unbounded`,
+        )
+    }
+  } catch (err) {
+    if (err instanceof InvalidDefinitionError) {
+      throw new InvalidDefinitionError(`feature '${name}': ${err.message}`, { cause: err })
+    }
+    throw err
+  }
+}

@@ -1,0 +1,24 @@
+export * from './aggregators.js'
+export { CHECKPOINT_FORMAT, type CheckpointData } from './checkpoint.js'
+export { type ManualClock, manualClock, systemClock } from './clock.js'
+export { toMs } from './duration.js'
+export * from './errors.js'
+export {
+  defineFeatures,
+  type FeatureGroup,
+  type FeatureGroupSpec,
+  type FeatureSpec,
+  type ResolvedFeature,
+} from './features.js'
+export {
+  createOperator,
+  type OperatorOptions,
+  type OperatorOutput,
+  parseTime,
+  WindowOperator,
+} from './operator.js'
+export { createPipeline, type Pipeline, type PipelineOptions, type PipelineResult } from './pipeline.js'
+export * from './sinks.js'
+export { type BatchingOptions, type Source, toBatches } from './sources.js'
+export type * from './types.js'
+export * from './windows.js'

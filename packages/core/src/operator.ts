@@ -1,0 +1,663 @@
+/**
+ * The keyed, windowed aggregation operator: micro-batches of events in, feature updates out.
+ *
+ * Semantics (docs/time-and-windows.md has the worked example):
+ * - Every accepted event is added to its entity's per-feature state. An event is late, and goes
+ *   to the late output, when `eventTime < watermark − allowedLateness`, the watermark being the
+ *   one in force when its micro-batch started.
+ * - After each micro-batch, every touched (entity, feature) emits its value at
+ *   `τ = max(previous τ, the entity's greatest event time)`: the aggregate of every accepted event
+ *   of the window at τ. So an update `(value, eventTime = τ, version)` means "from τ on, the value
+ *   is `value`", and `(eventTime, version)` grows per pair, which compare-and-set relies on.
+ * - Then the watermark advances (max event time − out-of-orderness) and every timer at or before
+ *   it fires: a tile leaving the window or a session closing emits the decayed value at that
+ *   instant, so `clicks_last_5m` returns to 0 when clicks stop.
+ */
+import { describe } from './aggregators.js'
+import { type CheckpointData, restoreOperator, snapshotOperator } from './checkpoint.js'
+import { toMs } from './duration.js'
+import { InvalidDefinitionError, InvalidEventError } from './errors.js'
+import { type FeatureState, SessionState, TiledState, UNSET } from './feature-state.js'
+import type { FeatureGroup, ResolvedFeature } from './features.js'
+import {
+  F_CURSOR,
+  F_LAST,
+  F_LAST_STATE,
+  F_TILES,
+  F_VERSION,
+  GroupState,
+  H_DIRTY,
+  H_MAX_T,
+  H_TIMER,
+  OP_COUNT,
+  OP_MIN,
+  OP_NONE,
+  OP_SUM,
+} from './group-state.js'
+import type {
+  DeadLetter,
+  DeadLetterCode,
+  FeatureUpdate,
+  FeatureValue,
+  HoppingWindow,
+  LateEvent,
+  TumblingWindow,
+  WatermarkOptions,
+} from './types.js'
+
+/** Options of an operator. */
+export interface OperatorOptions {
+  /** Watermark and lateness. */
+  watermark?: WatermarkOptions
+  /** Number of sources feeding the operator (each has its own watermark). @default 1 */
+  sources?: number
+  /** Throw `InvalidEventError` on the first bad event instead of dead-lettering it. @default false */
+  failFast?: boolean
+}
+
+/** What one call to `process` produced. */
+export interface OperatorOutput<E> {
+  /** Feature updates, per pair in `(eventTime, version)` order. */
+  updates: FeatureUpdate[]
+  /** Events behind the watermark by more than the allowed lateness. */
+  late: LateEvent<E>[]
+  /** Events that could not be processed, with the reason. */
+  deadLetters: DeadLetter<E>[]
+}
+
+/** Counters of an operator. */
+export interface OperatorCounters {
+  eventsIn: number
+  eventsApplied: number
+  lateEvents: number
+  deadLetters: number
+  updatesOut: number
+}
+
+/**
+ * Create the operator for one or more feature groups over the same stream.
+ * @throws InvalidDefinitionError when two features share a name.
+ */
+export function createOperator<E>(
+  groups: FeatureGroup<E> | readonly FeatureGroup<E>[],
+  options: OperatorOptions = {},
+): WindowOperator<E> {
+  return new WindowOperator(Array.isArray(groups) ? groups : [groups as FeatureGroup<E>], options)
+}
+
+/** The operator. Single-threaded; not re-entrant. */
+export class WindowOperator<E> {
+  readonly outOfOrdernessMs: number
+  readonly allowedLatenessMs: number
+  readonly failFast: boolean
+  /** @internal */ readonly groups: GroupState<E>[]
+  /** @internal */ sourceMax: number[]
+  /** @internal */ sourceIdle: boolean[]
+  /** @internal */ counters: OperatorCounters = {
+    eventsIn: 0,
+    eventsApplied: 0,
+    lateEvents: 0,
+    deadLetters: 0,
+    updatesOut: 0,
+  }
+  private wm = Number.NEGATIVE_INFINITY
+  private batchNo = 0
+  private lastSweepWm = Number.NEGATIVE_INFINITY
+  private readonly sweepEveryMs: number
+  private out: FeatureUpdate[] = []
+  private rowBuf = new Int32Array(0)
+  private keyBuf: string[] = []
+  private timeBuf = new Float64Array(0)
+
+  constructor(groups: readonly FeatureGroup<E>[], options: OperatorOptions) {
+    if (groups.length === 0) throw new InvalidDefinitionError('an operator needs at least one feature group')
+    const wmo = options.watermark ?? {}
+    this.outOfOrdernessMs = toMs(wmo.outOfOrderness ?? 0, 'watermark.outOfOrderness')
+    this.allowedLatenessMs = toMs(wmo.allowedLateness ?? 0, 'watermark.allowedLateness')
+    this.failFast = options.failFast ?? false
+    const n = options.sources ?? 1
+    this.sourceMax = new Array(n).fill(Number.NEGATIVE_INFINITY)
+    this.sourceIdle = new Array(n).fill(false)
+    const seen = new Set<string>()
+    for (const g of groups) {
+      for (const f of g.features) {
+        if (seen.has(f.name)) {
+          throw new InvalidDefinitionError(
+            `feature '${f.name}' is defined twice: feature names must be unique`,
+          )
+        }
+        seen.add(f.name)
+      }
+    }
+    this.groups = groups.map((g) => new GroupState(g))
+    let maxExtent = 60_000
+    for (const g of this.groups)
+      if (Number.isFinite(g.extentMs) && g.extentMs > maxExtent) maxExtent = g.extentMs
+    this.sweepEveryMs = maxExtent
+  }
+
+  /** Current watermark (ms), `-Infinity` before the first event. */
+  get watermark(): number {
+    return this.wm
+  }
+
+  /** Number of entities with state, over all groups. */
+  get keyCount(): number {
+    let n = 0
+    for (const g of this.groups) n += g.index.size
+    return n
+  }
+
+  /** Counters since creation (restored from checkpoints). */
+  get metrics(): Readonly<OperatorCounters> {
+    return this.counters
+  }
+
+  /** Greatest event time accepted from any source, `-Infinity` before the first event. */
+  get maxEventTime(): number {
+    let m = Number.NEGATIVE_INFINITY
+    for (const s of this.sourceMax) if (s > m) m = s
+    return m
+  }
+
+  /**
+   * Process one micro-batch from source `source`. Returns what it produced; the arrays are fresh
+   * for every call.
+   * @throws InvalidEventError on a bad event when `failFast` is set.
+   */
+  process(batch: readonly E[], source = 0): OperatorOutput<E> {
+    const batchNo = ++this.batchNo
+    const late: LateEvent<E>[] = []
+    const dead: DeadLetter<E>[] = []
+    this.out = []
+    const lateBound = this.wm - this.allowedLatenessMs
+    this.counters.eventsIn += batch.length
+    this.sourceIdle[source] = false
+    let srcMax = this.sourceMax[source] ?? Number.NEGATIVE_INFINITY
+    const dirtyPerGroup: number[][] = []
+    // Entity names of dirty rows, kept from pass 1: re-reading them by row costs a cache miss each.
+    const dirtyEntitiesPerGroup: string[][] = []
+    for (let gi = 0; gi < this.groups.length; gi++) {
+      const g = this.groups[gi] as GroupState<E>
+      const dirty: number[] = []
+      const dirtyEntities: string[] = []
+      dirtyPerGroup.push(dirty)
+      dirtyEntitiesPerGroup.push(dirtyEntities)
+      const entityOf = g.group.entity
+      const timeOf = g.group.eventTime
+      const feats = g.features
+      const nf = feats.length
+      const index = g.index
+      const stride = g.stride
+      const ops = g.op
+      // Pass 1 resolves every event's row; pass 2 updates the rows. Two tight loops keep several
+      // cache misses (map lookups, then rows) in flight at once: measured ~1.4x faster on 100k keys.
+      const nb = batch.length
+      if (this.rowBuf.length < nb) {
+        this.rowBuf = new Int32Array(nb)
+        this.timeBuf = new Float64Array(nb)
+      }
+      const rows = this.rowBuf
+      const times = this.timeBuf
+      const keys = this.keyBuf
+      for (let i = 0; i < nb; i++) {
+        const ev = batch[i] as E
+        rows[i] = -1
+        const rawT = timeOf(ev)
+        const t = typeof rawT === 'number' ? rawT : parseTime(rawT)
+        if (t - t !== 0) {
+          this.reject(dead, ev, 'invalid-time', `event time is not a finite instant: ${describe(rawT)}`)
+          continue
+        }
+        const rawK = entityOf(ev)
+        let key: string
+        if (typeof rawK === 'string') key = rawK
+        else if ((typeof rawK === 'number' && Number.isFinite(rawK)) || typeof rawK === 'bigint')
+          key = String(rawK)
+        else key = ''
+        if (key.length === 0) {
+          this.reject(
+            dead,
+            ev,
+            'missing-key',
+            `entity key must be a non-empty string or a number, got ${describe(rawK)}`,
+          )
+          continue
+        }
+        if (t < lateBound) {
+          late.push({ event: ev, eventTime: t, watermark: this.wm, features: g.names })
+          this.counters.lateEvents++
+          continue
+        }
+        const k = index.get(key)
+        rows[i] = k === undefined ? g.create(key) : k
+        times[i] = t
+        keys[i] = key
+      }
+      const slab = g.slab
+      let applied = 0
+      for (let i = 0; i < nb; i++) {
+        const k = rows[i] as number
+        if (k < 0) continue
+        const ev = batch[i] as E
+        const t = times[i] as number
+        const b = k * stride
+        if (t > (slab[b + H_MAX_T] as number)) slab[b + H_MAX_T] = t
+        if (t > srcMax) srcMax = t
+        if (slab[b + H_DIRTY] !== batchNo) {
+          slab[b + H_DIRTY] = batchNo
+          dirty.push(k)
+          dirtyEntities.push(keys[i] as string)
+        }
+        applied++
+        for (let j = 0; j < nf; j++) {
+          const f = feats[j] as ResolvedFeature<E>
+          const op = ops[j] as number
+          let v: unknown
+          if (f.value !== undefined) {
+            v = f.value(ev)
+            if (op !== OP_NONE) {
+              if (typeof v !== 'number' || v - v !== 0) {
+                this.reject(
+                  dead,
+                  ev,
+                  'invalid-value',
+                  `feature '${f.name}': expected a finite number, got ${describe(v)}`,
+                  f.name,
+                )
+                continue
+              }
+            } else if (f.aggregator.validate !== undefined) {
+              const msg = f.aggregator.validate(v)
+              if (msg !== undefined) {
+                this.reject(dead, ev, 'invalid-value', `feature '${f.name}': ${msg}`, f.name)
+                continue
+              }
+            }
+          }
+          if (op !== OP_NONE) {
+            const o = b + (g.off[j] as number) + F_TILES
+            const n = g.nTiles[j] as number
+            const hop = g.hop[j] as number
+            const tk = Math.floor(t / hop)
+            const slot = n === 1 ? 0 : ((tk % n) + n) % n
+            const held = slab[o + slot] as number
+            if (held !== tk) {
+              if (held > tk) continue // older than the ring: no window the feature will emit contains it
+              slab[o + slot] = tk
+              slab[o + n + slot] = op === OP_COUNT ? 1 : (v as number)
+              if (f.emit === 'value') this.schedule(g, tk * hop + (g.size[j] as number), k)
+            } else {
+              const cur = slab[o + n + slot] as number
+              const x = v as number
+              slab[o + n + slot] =
+                op === OP_COUNT
+                  ? cur + 1
+                  : op === OP_SUM
+                    ? cur + x
+                    : op === OP_MIN
+                      ? x < cur
+                        ? x
+                        : cur
+                      : x > cur
+                        ? x
+                        : cur
+            }
+            if (f.emit === 'tiles') slab[o + 2 * n + slot] = batchNo
+          } else {
+            this.addGeneric(g, k, j, f, v, t, lateBound, batchNo)
+          }
+        }
+      }
+      this.counters.eventsApplied += applied
+    }
+    this.sourceMax[source] = srcMax
+    for (let gi = 0; gi < this.groups.length; gi++) {
+      const g = this.groups[gi] as GroupState<E>
+      const dirty = dirtyPerGroup[gi] as number[]
+      const names = dirtyEntitiesPerGroup[gi] as string[]
+      for (let d = 0; d < dirty.length; d++)
+        this.emitDirty(g, dirty[d] as number, names[d] as string, batchNo)
+    }
+    this.advanceTo(this.computeWatermark())
+    const updates = this.out
+    this.out = []
+    this.counters.updatesOut += updates.length
+    return { updates, late, deadLetters: dead }
+  }
+
+  /**
+   * Move the watermark forward to `t` (never backwards) and fire every timer at or before it,
+   * e.g. on idleness or at the end of a bounded input. Returns the decay updates.
+   */
+  advanceWatermark(t: number): FeatureUpdate[] {
+    this.out = []
+    this.advanceTo(t)
+    const updates = this.out
+    this.out = []
+    this.counters.updatesOut += updates.length
+    return updates
+  }
+
+  /** Mark a source idle (it stops holding the watermark back) until its next batch. */
+  setSourceIdle(source: number, idle: boolean): FeatureUpdate[] {
+    this.sourceIdle[source] = idle
+    return this.advanceWatermark(this.computeWatermark())
+  }
+
+  /** A plain, JSON-serializable copy of the operator's state. */
+  snapshot(): CheckpointData {
+    return snapshotOperator(this, this.wm, this.batchNo)
+  }
+
+  /**
+   * Replace the state by a snapshot taken from an operator with the same feature definitions.
+   * @throws CheckpointMismatchError when the definitions differ.
+   */
+  restore(data: CheckpointData): void {
+    const r = restoreOperator(this, data)
+    this.wm = r.watermark
+    this.batchNo = r.batchNo
+    this.lastSweepWm = r.watermark
+  }
+
+  /** @internal */
+  schedule(g: GroupState<E>, at: number, k: number): void {
+    const b = k * g.stride + H_TIMER
+    if (g.slab[b] === at) return
+    g.slab[b] = at
+    g.timers.add(at, k)
+  }
+
+  private addGeneric(
+    g: GroupState<E>,
+    k: number,
+    j: number,
+    f: ResolvedFeature<E>,
+    v: unknown,
+    t: number,
+    lateBound: number,
+    batchNo: number,
+  ): void {
+    const st = (g.generic[k] as FeatureState[])[g.gen[j] as number] as FeatureState
+    const agg = f.aggregator
+    if (st instanceof TiledState) {
+      const hop = g.hop[j] as number
+      const fresh = st.add(agg, Math.floor(t / hop), hop, v, t, batchNo)
+      if (!Number.isNaN(fresh) && f.emit === 'value') this.schedule(g, fresh + (g.size[j] as number), k)
+    } else if (st instanceof SessionState) {
+      const gap = (f.window as { gapMs: number }).gapMs
+      st.add(agg, gap, v, t)
+      st.prune(gap, lateBound)
+      if (Number.isNaN(st.timerAt)) {
+        st.timerAt = st.closesAt(gap)
+        g.timers.add(st.timerAt, k)
+      }
+    } else {
+      st.add(agg, v, t)
+    }
+  }
+
+  private reject(dead: DeadLetter<E>[], ev: E, code: DeadLetterCode, reason: string, feature?: string): void {
+    if (this.failFast) throw new InvalidEventError(code, `invalid event: ${reason}`)
+    const d: DeadLetter<E> = { event: ev, code, reason }
+    if (feature !== undefined) d.feature = feature
+    dead.push(d)
+    this.counters.deadLetters++
+  }
+
+  private computeWatermark(): number {
+    let min = Number.POSITIVE_INFINITY
+    let anyActive = false
+    for (let s = 0; s < this.sourceMax.length; s++) {
+      if (this.sourceIdle[s]) continue
+      anyActive = true
+      const m = this.sourceMax[s] as number
+      if (m < min) min = m
+    }
+    if (!anyActive) min = this.maxEventTime
+    return min - this.outOfOrdernessMs
+  }
+
+  private emitDirty(g: GroupState<E>, k: number, entity: string, batchNo: number): void {
+    const feats = g.features
+    const slab = g.slab
+    const b = k * g.stride
+    const keyMax = slab[b + H_MAX_T] as number
+    for (let j = 0; j < feats.length; j++) {
+      const f = feats[j] as ResolvedFeature<E>
+      const op = g.op[j] as number
+      if (op !== OP_NONE) {
+        const o = b + (g.off[j] as number)
+        const cursor = slab[o + F_CURSOR] as number
+        const tau = cursor > keyMax ? cursor : keyMax
+        slab[o + F_CURSOR] = tau
+        if (f.emit === 'tiles') {
+          const n = g.nTiles[j] as number
+          const hop = g.hop[j] as number
+          for (let s = 0; s < n; s++) {
+            if (slab[o + F_TILES + 2 * n + s] !== batchNo) continue
+            const version = (slab[o + F_VERSION] as number) + 1
+            slab[o + F_VERSION] = version
+            this.out.push({
+              entity,
+              feature: f.name,
+              value: slab[o + F_TILES + n + s] as number,
+              eventTime: tau,
+              version,
+              tileStart: (slab[o + F_TILES + s] as number) * hop,
+            })
+          }
+          continue
+        }
+        const value = this.numericValue(g, j, o, tau)
+        const ls = slab[o + F_LAST_STATE] as number
+        if (
+          ls === 0 ||
+          !sameNumeric(value, ls, slab[o + F_LAST] as number) ||
+          (tau > cursor && !f.suppressUnchanged)
+        ) {
+          this.emitNumeric(g, entity, f.name, o, value, tau)
+        }
+        continue
+      }
+      const st = (g.generic[k] as FeatureState[])[g.gen[j] as number] as FeatureState
+      const tau = st.cursor > keyMax ? st.cursor : keyMax
+      if (st instanceof TiledState && f.emit === 'tiles') {
+        // User-defined additive aggregators (count and sum take the numeric path above).
+        if (st.touchedBatch === batchNo && st.touched !== undefined) {
+          const hop = g.hop[j] as number
+          for (const slot of st.touched) {
+            this.out.push({
+              entity,
+              feature: f.name,
+              value: f.aggregator.result(st.tiles[slot]),
+              eventTime: tau,
+              version: ++st.version,
+              tileStart: (st.tileIdx[slot] as number) * hop,
+            })
+          }
+          st.touched.length = 0
+        }
+        st.cursor = tau
+        continue
+      }
+      const value = this.genericValue(g, j, st, tau)
+      const advanced = tau > st.cursor
+      st.cursor = tau
+      if (st.last === UNSET || value !== st.last || (advanced && !f.suppressUnchanged)) {
+        st.last = value
+        this.out.push({ entity, feature: f.name, value, eventTime: tau, version: ++st.version })
+      }
+    }
+  }
+
+  private numericValue(g: GroupState<E>, j: number, o: number, t: number): number | null {
+    const slab = g.slab
+    const n = g.nTiles[j] as number
+    const op = g.op[j] as number
+    const k = Math.floor(t / (g.hop[j] as number))
+    const lo = k - n
+    const ti = o + F_TILES
+    const tv = ti + n
+    if (op === OP_COUNT || op === OP_SUM) {
+      let s = 0
+      for (let i = 0; i < n; i++) {
+        const x = slab[ti + i] as number
+        if (x > lo && x <= k) s += slab[tv + i] as number
+      }
+      return s
+    }
+    let m = Number.NaN
+    for (let i = 0; i < n; i++) {
+      const x = slab[ti + i] as number
+      if (x > lo && x <= k) {
+        const v = slab[tv + i] as number
+        if (Number.isNaN(m) || (op === OP_MIN ? v < m : v > m)) m = v
+      }
+    }
+    return Number.isNaN(m) ? null : m
+  }
+
+  private emitNumeric(
+    g: GroupState<E>,
+    entity: string,
+    feature: string,
+    o: number,
+    value: number | null,
+    tau: number,
+  ) {
+    const slab = g.slab
+    const version = (slab[o + F_VERSION] as number) + 1
+    slab[o + F_VERSION] = version
+    slab[o + F_CURSOR] = tau
+    if (value === null) slab[o + F_LAST_STATE] = 1
+    else {
+      slab[o + F_LAST_STATE] = 2
+      slab[o + F_LAST] = value
+    }
+    this.out.push({ entity, feature, value, eventTime: tau, version })
+  }
+
+  private genericValue(g: GroupState<E>, j: number, st: FeatureState, t: number): FeatureValue {
+    const f = g.features[j] as ResolvedFeature<E>
+    if (st instanceof TiledState)
+      return st.valueAt(f.aggregator, f.window as TumblingWindow | HoppingWindow, t)
+    if (st instanceof SessionState) return st.valueAt(f.aggregator, (f.window as { gapMs: number }).gapMs, t)
+    return st.valueAt(f.aggregator)
+  }
+
+  private advanceTo(t: number): void {
+    if (!(t > this.wm)) return
+    this.wm = t
+    for (const g of this.groups) {
+      const timers = g.timers
+      while (timers.size > 0 && timers.peek() <= t) {
+        const { at, keys } = timers.pop() as { at: number; keys: number[] }
+        if (keys.length > 1) keys.sort(ascending)
+        let prev = -1
+        for (let i = 0; i < keys.length; i++) {
+          const k = keys[i] as number
+          if (k === prev) continue
+          prev = k
+          if (g.entities[k] !== undefined) this.fire(g, k, at)
+        }
+      }
+    }
+    if (t - this.lastSweepWm >= this.sweepEveryMs) {
+      this.lastSweepWm = t
+      this.evictIdleKeys()
+    }
+  }
+
+  private fire(g: GroupState<E>, k: number, at: number): void {
+    const feats = g.features
+    const slab = g.slab
+    const b = k * g.stride
+    const entity = g.entities[k] as string
+    for (let j = 0; j < feats.length; j++) {
+      const f = feats[j] as ResolvedFeature<E>
+      if (f.emit === 'tiles') continue
+      const op = g.op[j] as number
+      if (op !== OP_NONE) {
+        const o = b + (g.off[j] as number)
+        if ((slab[o + F_CURSOR] as number) >= at) continue
+        const value = this.numericValue(g, j, o, at)
+        if (!sameNumeric(value, slab[o + F_LAST_STATE] as number, slab[o + F_LAST] as number)) {
+          this.emitNumeric(g, entity, f.name, o, value, at)
+        }
+        continue
+      }
+      const st = (g.generic[k] as FeatureState[])[g.gen[j] as number] as FeatureState
+      if (st instanceof SessionState) {
+        if (st.timerAt !== at) continue
+        const gap = (f.window as { gapMs: number }).gapMs
+        const closes = st.closesAt(gap)
+        if (closes > at) {
+          st.timerAt = closes
+          g.timers.add(closes, k)
+          continue
+        }
+        st.timerAt = Number.NaN
+      } else if (!(st instanceof TiledState)) continue
+      if (st.cursor >= at) continue
+      const value = this.genericValue(g, j, st, at)
+      if (value !== st.last) {
+        st.last = value
+        st.cursor = at
+        this.out.push({ entity, feature: f.name, value, eventTime: at, version: ++st.version })
+      }
+    }
+  }
+
+  /**
+   * Forget entities that no accepted event can change any more: every window they had is past,
+   * and the next accepted event will be later than anything they emitted (so `(eventTime,
+   * version)` still grows per pair when the entity comes back).
+   */
+  private evictIdleKeys(): void {
+    const horizon = this.wm - this.allowedLatenessMs
+    for (const g of this.groups) {
+      if (!Number.isFinite(g.extentMs)) continue
+      const slab = g.slab
+      for (let k = 0; k < g.used; k++) {
+        if (g.entities[k] === undefined) continue
+        const b = k * g.stride
+        if ((slab[b + H_MAX_T] as number) + g.extentMs >= horizon) continue
+        let keep = false
+        for (let j = 0; j < g.features.length && !keep; j++) {
+          const o = g.off[j] as number
+          if (o >= 0) keep = (slab[b + o + F_CURSOR] as number) >= horizon
+        }
+        const gen = g.generic[k]
+        if (gen !== undefined) {
+          for (const st of gen) {
+            if (st.cursor >= horizon || (st instanceof SessionState && !Number.isNaN(st.timerAt))) keep = true
+          }
+        }
+        if (!keep) g.evict(k)
+      }
+    }
+  }
+}
+
+function sameNumeric(value: number | null, lastState: number, last: number): boolean {
+  return value === null ? lastState === 1 : lastState === 2 && value === last
+}
+
+function ascending(a: number, b: number): number {
+  return a - b
+}
+
+/** Event time from a `Date`, an ISO-8601 string or a numeric string; `NaN` when unparsable. */
+export function parseTime(raw: unknown): number {
+  if (raw instanceof Date) return raw.getTime()
+  if (typeof raw === 'string') {
+    if (raw.length === 0) return Number.NaN
+    const n = Number(raw)
+    if (Number.isFinite(n)) return n
+    return Date.parse(raw)
+  }
+  if (typeof raw === 'bigint') return Number(raw)
+  return Number.NaN
+}

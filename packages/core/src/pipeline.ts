@@ -1,0 +1,252 @@
+/**
+ * A pipeline: sources → window operator → sinks, run to completion or until aborted.
+ * Backpressure: a sink's `write` may return a promise; the pipeline awaits it before reading
+ * more input, so memory stays bounded when a sink is slow.
+ */
+import type { CheckpointData } from './checkpoint.js'
+import { systemClock } from './clock.js'
+import { toMs } from './duration.js'
+import { ClosedError, InvalidDefinitionError } from './errors.js'
+import type { FeatureGroup } from './features.js'
+import { createOperator, type WindowOperator } from './operator.js'
+import { type Source, toBatches } from './sources.js'
+import type {
+  Clock,
+  DeadLetter,
+  FeatureInfo,
+  FeatureUpdate,
+  LateEvent,
+  PipelineMetrics,
+  Sink,
+  WatermarkOptions,
+} from './types.js'
+
+/** Options of `createPipeline`. */
+export interface PipelineOptions<E> {
+  /** The event source. Give `source` or `sources`. */
+  source?: Source<E>
+  /** Several sources (e.g. partitions), each with its own watermark; the pipeline's is their minimum. */
+  sources?: readonly Source<E>[]
+  /** The feature groups computed in one pass. */
+  features: FeatureGroup<E> | readonly FeatureGroup<E>[]
+  /** Where feature updates go (e.g. the online sink, or `collectingSink()` in tests). */
+  sink: Sink<FeatureUpdate>
+  /** Where late events go. They are always counted in `metrics.lateEvents`. */
+  lateEvents?: Sink<LateEvent<E>>
+  /** Where bad events go. They are always counted in `metrics.deadLetters`. */
+  deadLetters?: Sink<DeadLetter<E>>
+  /** Watermark, lateness and idleness. */
+  watermark?: WatermarkOptions
+  /** Processing-time clock (idleness). @default systemClock */
+  clock?: Clock
+  /** Stops the pipeline: `run()` then flushes what was processed and resolves with `ended: 'aborted'`. */
+  signal?: AbortSignal
+  /** Throw on the first bad event instead of dead-lettering it. @default false */
+  failFast?: boolean
+  /** Largest micro-batch. @default 4096 */
+  batchSize?: number
+  /** For async sources yielding single events: how long a partial batch may wait (real ms). @default 20 */
+  lingerMs?: number
+  /** Restore operator state from this checkpoint before reading (resume the sources after the events it covers). */
+  checkpoint?: CheckpointData
+  /**
+   * Where the watermark goes when every source has ended: `'max-event-time'` closes the
+   * out-of-orderness bound (decays up to the last event are emitted), a number advances it to
+   * that instant (`Infinity` empties every window), `'none'` leaves it. @default 'max-event-time'
+   */
+  drainTo?: 'max-event-time' | 'none' | number
+  /** How often (real ms) idleness is checked while waiting for input. @default min(idleTimeout / 4, 1000) */
+  tickIntervalMs?: number
+}
+
+/** How a run ended. */
+export interface PipelineResult {
+  /** `completed` when every source ended, `aborted` when the signal fired. */
+  ended: 'completed' | 'aborted'
+  /** Counters at the end of the run. */
+  metrics: PipelineMetrics
+}
+
+/** A runnable pipeline. */
+export interface Pipeline {
+  /** Read every source to its end (or until aborted), flushing the sinks before resolving. */
+  run(): Promise<PipelineResult>
+  /** Flush every sink. */
+  flush(): Promise<void>
+  /** Abort a running `run()`, wait for it, then close every sink. */
+  close(): Promise<void>
+  /** A checkpoint of the operator state; take it between batches (any time `run` is awaiting). */
+  snapshot(): CheckpointData
+  /** Counters so far. */
+  readonly metrics: PipelineMetrics
+  /** Descriptions of every feature, for sinks, stores and logs. */
+  readonly features: FeatureInfo[]
+  /** The underlying operator (advanced use: manual watermarks). */
+  readonly operator: WindowOperator<E>
+}
+
+type E = unknown
+
+/** Build a pipeline. Definitions are validated here (typed errors), before any event is read. */
+export function createPipeline<Ev>(options: PipelineOptions<Ev>): Pipeline {
+  const sources = options.sources ?? (options.source !== undefined ? [options.source] : [])
+  if (sources.length === 0) throw new InvalidDefinitionError('createPipeline needs `source` or `sources`')
+  if (!options.sink || typeof options.sink.write !== 'function') {
+    throw new InvalidDefinitionError('createPipeline needs a `sink` with write/flush/close')
+  }
+  const groups = (
+    Array.isArray(options.features) ? options.features : [options.features]
+  ) as FeatureGroup<Ev>[]
+  const op = createOperator(groups, {
+    sources: sources.length,
+    ...(options.watermark === undefined ? {} : { watermark: options.watermark }),
+    ...(options.failFast === undefined ? {} : { failFast: options.failFast }),
+  })
+  if (options.checkpoint) op.restore(options.checkpoint)
+  const clock = options.clock ?? systemClock
+  const idleMs =
+    options.watermark?.idleTimeout === undefined ? undefined : toMs(options.watermark.idleTimeout)
+  const tickMs =
+    options.tickIntervalMs ?? (idleMs === undefined ? undefined : Math.min(Math.max(idleMs / 4, 5), 1000))
+  const batchOpts = {
+    ...(options.batchSize === undefined ? {} : { batchSize: options.batchSize }),
+    ...(options.lingerMs === undefined ? {} : { lingerMs: options.lingerMs }),
+  }
+  let batches = 0
+  let running: Promise<PipelineResult> | undefined
+  let closed = false
+  const stop = new AbortController()
+  const sinks: Sink<unknown>[] = [options.sink as Sink<unknown>]
+  if (options.lateEvents) sinks.push(options.lateEvents as Sink<unknown>)
+  if (options.deadLetters) sinks.push(options.deadLetters as Sink<unknown>)
+
+  const metrics = (): PipelineMetrics => ({
+    ...op.metrics,
+    batches,
+    watermark: op.watermark,
+  })
+
+  async function emit(updates: FeatureUpdate[], late?: LateEvent<Ev>[], dead?: DeadLetter<Ev>[]) {
+    if (dead && dead.length > 0 && options.deadLetters) {
+      const r = options.deadLetters.write(dead)
+      if (r) await r
+    }
+    if (late && late.length > 0 && options.lateEvents) {
+      const r = options.lateEvents.write(late)
+      if (r) await r
+    }
+    if (updates.length > 0) {
+      const r = options.sink.write(updates)
+      if (r) await r
+    }
+  }
+
+  async function runInner(): Promise<PipelineResult> {
+    const signals = [stop.signal, ...(options.signal ? [options.signal] : [])]
+    const aborted = () => signals.some((s) => s.aborted)
+    const abortPromise = new Promise<'abort'>((resolve) => {
+      for (const s of signals) s.addEventListener('abort', () => resolve('abort'), { once: true })
+      if (aborted()) resolve('abort')
+    })
+    const its = sources.map((s) => toBatches(s, batchOpts))
+    const lastActive = sources.map(() => clock.now())
+    const pending: (Promise<{ i: number; r: IteratorResult<Ev[]> }> | undefined)[] = its.map(() => undefined)
+    const done = sources.map(() => false)
+    let ended: PipelineResult['ended'] = 'completed'
+    try {
+      while (!done.every(Boolean)) {
+        if (aborted()) {
+          ended = 'aborted'
+          break
+        }
+        for (let i = 0; i < its.length; i++) {
+          if (!done[i] && pending[i] === undefined) {
+            pending[i] = (its[i] as AsyncGenerator<Ev[]>).next().then((r) => ({ i, r }))
+          }
+        }
+        const racers: Promise<unknown>[] = [abortPromise]
+        for (const p of pending) if (p !== undefined) racers.push(p)
+        let tick: NodeJS.Timeout | undefined
+        if (tickMs !== undefined) {
+          racers.push(
+            new Promise((resolve) => {
+              tick = setTimeout(() => resolve('tick'), tickMs)
+            }),
+          )
+        }
+        const got = (await Promise.race(racers)) as 'abort' | 'tick' | { i: number; r: IteratorResult<Ev[]> }
+        if (tick !== undefined) clearTimeout(tick)
+        if (got === 'abort') {
+          ended = 'aborted'
+          break
+        }
+        if (got === 'tick') {
+          await checkIdle(lastActive, done)
+          continue
+        }
+        pending[got.i] = undefined
+        if (got.r.done) {
+          done[got.i] = true
+          // An ended source no longer holds the watermark back.
+          if (!done.every(Boolean)) await emit(op.setSourceIdle(got.i, true))
+          continue
+        }
+        lastActive[got.i] = clock.now()
+        batches++
+        const out = op.process(got.r.value, got.i)
+        await emit(out.updates, out.late, out.deadLetters)
+        if (idleMs !== undefined) await checkIdle(lastActive, done)
+      }
+      if (ended === 'completed') {
+        const drain = options.drainTo ?? 'max-event-time'
+        if (drain === 'max-event-time') await emit(op.advanceWatermark(op.maxEventTime))
+        else if (typeof drain === 'number') await emit(op.advanceWatermark(drain))
+      }
+    } finally {
+      // Do not await: a live source may be parked waiting for its next message.
+      for (const it of its) it.return(undefined).catch(() => undefined)
+    }
+    for (const s of sinks) await s.flush()
+    return { ended, metrics: metrics() }
+  }
+
+  async function checkIdle(lastActive: number[], done: boolean[]) {
+    if (idleMs === undefined) return
+    const now = clock.now()
+    let allIdle = true
+    for (let i = 0; i < lastActive.length; i++) {
+      const idle = done[i] || now - (lastActive[i] as number) >= idleMs
+      if (idle && !done[i] && !op.sourceIdle[i]) await emit(op.setSourceIdle(i, true))
+      if (!idle) allIdle = false
+    }
+    // Every source idle: event time follows the clock so windows decay when events stop.
+    if (allIdle) await emit(op.advanceWatermark(now - op.outOfOrdernessMs))
+  }
+
+  return {
+    run() {
+      if (closed) return Promise.reject(new ClosedError('pipeline'))
+      if (running) return Promise.reject(new InvalidDefinitionError('pipeline.run() is already running'))
+      running = runInner().finally(() => {
+        running = undefined
+      })
+      return running
+    },
+    async flush() {
+      for (const s of sinks) await s.flush()
+    },
+    async close() {
+      if (closed) return
+      closed = true
+      stop.abort()
+      if (running) await running.catch(() => undefined)
+      for (const s of sinks) await s.close()
+    },
+    snapshot: () => op.snapshot(),
+    get metrics() {
+      return metrics()
+    },
+    features: groups.flatMap((g) => g.describe()),
+    operator: op as WindowOperator<E>,
+  }
+}

@@ -1,0 +1,94 @@
+/**
+ * Sources are `AsyncIterable`s (or plain iterables such as arrays). They may yield single events
+ * or arrays of events (micro-batches); either way the pipeline works on micro-batches, so the
+ * async overhead is paid per batch, not per event. Events themselves must not be arrays.
+ */
+
+/** Something the pipeline can read events from. */
+export type Source<E> = Iterable<E> | AsyncIterable<E | readonly E[]>
+
+/** Options for turning a source into micro-batches. */
+export interface BatchingOptions {
+  /** Largest micro-batch. @default 4096 */
+  batchSize?: number
+  /**
+   * For async sources that yield single events: how long (real ms) a partial batch may wait for
+   * more events before it is processed. @default 20
+   */
+  lingerMs?: number
+}
+
+/**
+ * Normalize a source to an async iterator of non-empty micro-batches.
+ * Arrays and other sync iterables are sliced without awaiting between events; async sources
+ * yielding arrays pass them through (split when larger than `batchSize`).
+ */
+export async function* toBatches<E>(source: Source<E>, options: BatchingOptions = {}): AsyncGenerator<E[]> {
+  const size = options.batchSize ?? 4096
+  const lingerMs = options.lingerMs ?? 20
+  if (Array.isArray(source)) {
+    for (let i = 0; i < source.length; i += size) yield source.slice(i, i + size)
+    return
+  }
+  if (isSyncIterable(source)) {
+    let batch: E[] = []
+    for (const e of source) {
+      batch.push(e)
+      if (batch.length >= size) {
+        yield batch
+        batch = []
+      }
+    }
+    if (batch.length > 0) yield batch
+    return
+  }
+  const it = (source as AsyncIterable<E | readonly E[]>)[Symbol.asyncIterator]()
+  let batch: E[] = []
+  let pending: Promise<IteratorResult<E | readonly E[]>> | undefined
+  try {
+    for (;;) {
+      pending ??= it.next()
+      let r: IteratorResult<E | readonly E[]> | 'linger'
+      if (batch.length > 0) {
+        r = await Promise.race([pending, delay(lingerMs)])
+        if (r === 'linger') {
+          yield batch
+          batch = []
+          continue
+        }
+      } else r = await pending
+      pending = undefined
+      if (r.done) break
+      const v = r.value
+      if (Array.isArray(v)) {
+        if (batch.length > 0) {
+          yield batch
+          batch = []
+        }
+        if (v.length === 0) continue
+        if (v.length <= size) yield v as E[]
+        else for (let i = 0; i < v.length; i += size) yield v.slice(i, i + size) as E[]
+      } else {
+        batch.push(v as E)
+        if (batch.length >= size) {
+          yield batch
+          batch = []
+        }
+      }
+    }
+    if (batch.length > 0) yield batch
+  } finally {
+    await it.return?.()
+  }
+}
+
+function isSyncIterable<E>(s: unknown): s is Iterable<E> {
+  return s !== null && typeof s === 'object' && typeof (s as Iterable<E>)[Symbol.iterator] === 'function'
+}
+
+function delay(ms: number): Promise<'linger'> {
+  return new Promise((resolve) => {
+    const t = setTimeout(() => resolve('linger'), ms)
+    t.unref?.()
+  })
+}

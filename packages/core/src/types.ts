@@ -1,0 +1,215 @@
+/**
+ * The contracts of @skewless/core. Dependency-free: nothing here imports a client library.
+ *
+ * Time is always milliseconds since the Unix epoch as a `number`.
+ */
+
+/** A feature value. `null` is the empty value of aggregators that have no neutral element (min, max, mean, last). */
+export type FeatureValue = number | string | boolean | null
+
+/** The declared type of a feature's values, as stored in the offline log and the online store. */
+export type ValueType = 'double' | 'int64' | 'string' | 'bool'
+
+/** A duration: milliseconds as a number, or a string such as `'500ms'`, `'10s'`, `'5m'`, `'1h'`, `'7d'`, `'1h30m'`. */
+export type Duration = number | string
+
+/** What an operator emits: the value a feature has for an entity from `eventTime` on. */
+export interface FeatureUpdate {
+  /** Entity key, e.g. a user id. */
+  entity: string
+  /** Feature name, unique within a pipeline. */
+  feature: string
+  /** The value of the feature from `eventTime` on (for additive tile updates: the tile's full partial). */
+  value: FeatureValue
+  /** The event-time instant from which `value` holds (ms since epoch). */
+  eventTime: number
+  /**
+   * Tie-breaker for equal event times: a per (entity, feature) sequence number that grows with every
+   * emission of that pair. `(eventTime, version)` orders the updates of one pair totally.
+   */
+  version: number
+  /**
+   * Set only on updates of additive features: the start (inclusive) of the tile this partial
+   * aggregate covers. The tile covers `[tileStart, tileStart + hopMs)`. The reader sums the tiles
+   * of the window that ends at the read time.
+   */
+  tileStart?: number
+}
+
+/** Outcome of an online write: `applied`, or `stale` when compare-and-set rejected it as not newer. */
+export type WriteOutcome = 'applied' | 'stale'
+
+/** A `FeatureUpdate` as acknowledged by the online store: what the offline log records. */
+export interface FeatureWrite extends FeatureUpdate {
+  /** When the online store acknowledged the write, i.e. when the value became readable online. */
+  availableTime: number
+  /** Whether the store applied the write or rejected it as stale. */
+  outcome: WriteOutcome
+}
+
+/** A source of time. Inject a manual clock in tests to run on simulated time. */
+export interface Clock {
+  /** Current time in ms since epoch. */
+  now(): number
+}
+
+/**
+ * Where an operator writes. `write` may return a promise: the pipeline awaits it before reading
+ * more input, which is how backpressure reaches the source. Return `void` when the batch was
+ * taken synchronously, so no promise is paid per batch.
+ */
+export interface Sink<T> {
+  /** Take a batch. The sink may keep a reference to the array only until the call (or its promise) returns. */
+  write(batch: readonly T[]): void | Promise<void>
+  /** Resolve once everything written so far is durable / acknowledged downstream. */
+  flush(): Promise<void>
+  /** Flush, then release resources. Writing after close is an error. */
+  close(): Promise<void>
+}
+
+/** An event that arrived too late (behind the watermark by more than the allowed lateness). */
+export interface LateEvent<E = unknown> {
+  /** The event as the source produced it. */
+  event: E
+  /** Its event time. */
+  eventTime: number
+  /** The watermark when it arrived. */
+  watermark: number
+  /** Names of the feature group (entity extractor) it was late for. */
+  features: readonly string[]
+}
+
+/** Stable codes for why an event went to the dead-letter output. */
+export type DeadLetterCode = 'missing-key' | 'invalid-time' | 'invalid-value'
+
+/** An event the pipeline could not process, with the reason. */
+export interface DeadLetter<E = unknown> {
+  /** The event as the source produced it. */
+  event: E
+  /** Machine-readable reason. */
+  code: DeadLetterCode
+  /** Human-readable reason, saying what was wrong. */
+  reason: string
+  /** The feature whose extractor rejected the event, when the reason is feature-specific. */
+  feature?: string
+}
+
+/**
+ * An aggregation function over the events of a window, computed from partial aggregates
+ * (accumulators). `add`, `merge` and `retract` return the new accumulator so that plain numbers
+ * can be accumulators (no allocation on the hot path).
+ */
+export interface Aggregator<In = unknown, Acc = unknown, Out extends FeatureValue = FeatureValue> {
+  /** Name used in errors and metadata, e.g. `'count'`. */
+  readonly kind: string
+  /** Type of the result values. */
+  readonly valueType: ValueType
+  /** Whether `merge` is plain numeric addition on number accumulators: such features can be written `additive`. */
+  readonly additive?: boolean
+  /** A fresh, empty accumulator. */
+  init(): Acc
+  /** Add one input value with its event time. May mutate `acc` and return it. */
+  add(acc: Acc, value: In, eventTime?: number): Acc
+  /** Combine two accumulators (of adjacent or overlapping tiles). May mutate and return `a`; must not mutate `b`. */
+  merge(a: Acc, b: Acc): Acc
+  /** The feature value of an accumulator. `result(init())` is the empty value the feature decays to. */
+  result(acc: Acc): Out
+  /** Remove an accumulator previously merged in (`retract(merge(a, b), b) == a`), where that is cheap. */
+  retract?(acc: Acc, removed: Acc): Acc
+  /** Check one input value; return an error message when it is of the wrong type, else `undefined`. */
+  validate?(value: unknown): string | undefined
+  /** Convert an accumulator to a plain JSON-serializable value for checkpoints. @default identity */
+  toJSON?(acc: Acc): unknown
+  /** Inverse of `toJSON`. @default identity */
+  fromJSON?(json: unknown): Acc
+}
+
+/** Window kinds in event time. */
+export type WindowSpec = TumblingWindow | HoppingWindow | SessionWindow | UnboundedWindow
+
+/** Non-overlapping windows `[k·size, (k+1)·size)`. */
+export interface TumblingWindow {
+  readonly kind: 'tumbling'
+  /** Window size in ms. */
+  readonly sizeMs: number
+  /** Tile (hop) size in ms: equal to `sizeMs`. */
+  readonly hopMs: number
+}
+
+/** Overlapping windows of `sizeMs` sliding by `hopMs`; `sizeMs` is a multiple of `hopMs`. */
+export interface HoppingWindow {
+  readonly kind: 'hopping'
+  /** Window size in ms. */
+  readonly sizeMs: number
+  /** Hop (tile) size in ms. */
+  readonly hopMs: number
+}
+
+/** Sessions: events closer than `gapMs` belong to one session; the value empties `gapMs` after the last event. */
+export interface SessionWindow {
+  readonly kind: 'session'
+  /** Inactivity gap in ms. */
+  readonly gapMs: number
+}
+
+/** All events since the start (no decay), e.g. lifetime counts or `last` values. */
+export interface UnboundedWindow {
+  readonly kind: 'unbounded'
+}
+
+/** Watermark and lateness settings of a pipeline. */
+export interface WatermarkOptions {
+  /** Bounded out-of-orderness: watermark = max event time − this. @default 0 */
+  outOfOrderness?: Duration
+  /** Events behind the watermark by at most this are still applied; later ones go to the late output. @default 0 */
+  allowedLateness?: Duration
+  /**
+   * When a source produced nothing for this long (processing time, from the pipeline's clock), it no
+   * longer holds the watermark back, and once every source is idle the watermark follows the clock
+   * (`clock.now() − outOfOrderness`) so windows still decay when events stop. `undefined` disables it.
+   */
+  idleTimeout?: Duration
+}
+
+/** Counters a pipeline exposes. All are monotonic. */
+export interface PipelineMetrics {
+  /** Events read from sources. */
+  eventsIn: number
+  /** Events applied to operator state (counted once per feature group). */
+  eventsApplied: number
+  /** Events sent to the late output. */
+  lateEvents: number
+  /** Events sent to the dead-letter output. */
+  deadLetters: number
+  /** Feature updates emitted. */
+  updatesOut: number
+  /** Micro-batches processed. */
+  batches: number
+  /** Current watermark (ms), `-Infinity` before the first event. */
+  watermark: number
+}
+
+/** How a feature's updates are emitted. */
+export type EmitMode =
+  /** One update per change of the window's value (the default). */
+  | 'value'
+  /**
+   * One update per change of a tile's partial aggregate, carrying `tileStart`; the online store keeps
+   * the tiles and the reader combines those of the window ending at the read time (write strategy
+   * `additive`). Only for aggregators with `additive: true` (count, sum) and tumbling/hopping windows.
+   */
+  | 'tiles'
+
+/** A serializable description of a defined feature, for sinks, stores, logs and readers. */
+export interface FeatureInfo {
+  /** Unique feature name. */
+  name: string
+  /** Type of its values. */
+  valueType: ValueType
+  /** Its window. */
+  window: WindowSpec
+  /** Aggregator kind, e.g. `'count'`. */
+  aggregate: string
+  /** How its updates are emitted. */
+  emit: EmitMode
+}

@@ -1,0 +1,209 @@
+import { describe, expect, it } from 'vitest'
+import {
+  type CheckpointData,
+  CheckpointMismatchError,
+  callbackSink,
+  collectingSink,
+  count,
+  createOperator,
+  createPipeline,
+  defineFeatures,
+  distinctCount,
+  type FeatureUpdate,
+  hopping,
+  last,
+  sum,
+  toBatches,
+  tumbling,
+  unbounded,
+} from '../src/index.js'
+
+interface Ev {
+  k: string
+  t: number
+  v: number
+  tag?: string
+}
+
+const S = 1000
+
+describe('emission modes', () => {
+  it("emit 'tiles' sends each changed tile's full partial, keyed by tileStart", () => {
+    const f = defineFeatures<Ev>({
+      entity: (e) => e.k,
+      eventTime: (e) => e.t,
+      features: {
+        spend: { window: hopping(4 * S, 2 * S), aggregate: sum(), value: (e) => e.v, emit: 'tiles' },
+      },
+    })
+    const op = createOperator(f)
+    const a = op.process([
+      { k: 'a', t: 500, v: 1 },
+      { k: 'a', t: 2500, v: 2 },
+      { k: 'a', t: 900, v: 3 },
+    ])
+    expect(a.updates.map((u) => [u.tileStart, u.value, u.eventTime, u.version])).toEqual([
+      [0, 4, 2500, 1],
+      [2000, 2, 2500, 2],
+    ])
+    // A replay of a tile carries its full state, not an increment: idempotent under CAS.
+    const b = op.process([{ k: 'a', t: 2600, v: 5 }])
+    expect(b.updates.map((u) => [u.tileStart, u.value, u.eventTime, u.version])).toEqual([[2000, 7, 2600, 3]])
+    // Tiles never decay by write: the reader sums the window at read time.
+    expect(op.advanceWatermark(100 * S)).toEqual([])
+  })
+
+  it('suppressUnchanged drops updates whose value did not change', () => {
+    const mk = (suppressUnchanged: boolean) =>
+      createOperator(
+        defineFeatures<Ev>({
+          entity: (e) => e.k,
+          eventTime: (e) => e.t,
+          features: {
+            tags: { window: unbounded(), aggregate: distinctCount(), value: (e) => e.tag, suppressUnchanged },
+          },
+        }),
+      )
+    const evs = [
+      [{ k: 'a', t: 1, v: 0, tag: 'x' }],
+      [{ k: 'a', t: 2, v: 0, tag: 'x' }],
+      [{ k: 'a', t: 3, v: 0, tag: 'y' }],
+    ]
+    const run = (suppress: boolean) => {
+      const op = mk(suppress)
+      return evs.flatMap((b) => op.process(b).updates.map((u) => [u.value, u.eventTime]))
+    }
+    expect(run(false)).toEqual([
+      [1, 1],
+      [1, 2],
+      [2, 3],
+    ])
+    expect(run(true)).toEqual([
+      [1, 1],
+      [2, 3],
+    ])
+  })
+})
+
+describe('checkpoints', () => {
+  const group = () =>
+    defineFeatures<Ev>({
+      entity: (e) => e.k,
+      eventTime: (e) => e.t,
+      features: {
+        uniq: { window: hopping(6 * S, 2 * S), aggregate: distinctCount(), value: (e) => e.tag },
+        lastTag: { window: unbounded(), aggregate: last('string'), value: (e) => e.tag },
+        n: { window: tumbling(3 * S), aggregate: count() },
+      },
+    })
+  const stream: Ev[][] = Array.from({ length: 40 }, (_, i) => [
+    { k: `e${i % 3}`, t: i * 700, v: i, tag: `t${i % 5}` },
+    { k: `e${(i * 7) % 4}`, t: i * 700 - 300, v: i, tag: `t${i % 2}` },
+  ])
+
+  it('round-trips through JSON for sets and last values and continues identically', () => {
+    const a = createOperator(group(), { watermark: { outOfOrderness: 1000 } })
+    const full = stream.map((b) => a.process(b).updates)
+    const b1 = createOperator(group(), { watermark: { outOfOrderness: 1000 } })
+    const firstHalf = stream.slice(0, 17).map((b) => b1.process(b).updates)
+    const snap = JSON.parse(JSON.stringify(b1.snapshot())) as CheckpointData
+    const b2 = createOperator(group(), { watermark: { outOfOrderness: 1000 } })
+    b2.restore(snap)
+    const secondHalf = stream.slice(17).map((b) => b2.process(b).updates)
+    expect([...firstHalf, ...secondHalf]).toEqual(full)
+    expect(b2.advanceWatermark(Number.POSITIVE_INFINITY)).toEqual(
+      a.advanceWatermark(Number.POSITIVE_INFINITY),
+    )
+  })
+
+  it('refuses a checkpoint taken with other definitions', () => {
+    const a = createOperator(group())
+    a.process(stream[0] as Ev[])
+    const other = createOperator(
+      defineFeatures<Ev>({
+        entity: (e) => e.k,
+        eventTime: (e) => e.t,
+        features: { n: { window: tumbling(4 * S), aggregate: count() } },
+      }),
+    )
+    expect(() => other.restore(a.snapshot())).toThrow(CheckpointMismatchError)
+  })
+})
+
+describe('sources and backpressure', () => {
+  const counting = () =>
+    defineFeatures<Ev>({
+      entity: (e) => e.k,
+      eventTime: (e) => e.t,
+      features: { n: { window: unbounded(), aggregate: count() } },
+    })
+
+  it('micro-batches an async source of single events', async () => {
+    async function* one() {
+      for (let i = 0; i < 10; i++) yield { k: 'a', t: i, v: 1 }
+    }
+    const sizes: number[] = []
+    for await (const b of toBatches(one(), { batchSize: 4 })) sizes.push(b.length)
+    expect(sizes).toEqual([4, 4, 2])
+  })
+
+  it('waits for a slow sink before reading more input', async () => {
+    let read = 0
+    let inFlight = 0
+    let maxInFlight = 0
+    const slow = callbackSink<FeatureUpdate>(async () => {
+      inFlight++
+      maxInFlight = Math.max(maxInFlight, inFlight)
+      const readBefore = read
+      await new Promise((r) => setTimeout(r, 5))
+      // nothing was read from the source while this batch was being written
+      expect(read).toBe(readBefore)
+      inFlight--
+    })
+    async function* src() {
+      for (let i = 0; i < 5; i++) {
+        read++
+        yield [{ k: `k${i}`, t: i, v: 1 }]
+      }
+    }
+    const r = await createPipeline({ source: src(), features: counting(), sink: slow }).run()
+    expect(r.metrics.updatesOut).toBe(5)
+    expect(maxInFlight).toBe(1)
+  })
+
+  it('an ended or idle source does not hold back the watermark of the others', async () => {
+    const f = defineFeatures<Ev>({
+      entity: (e) => e.k,
+      eventTime: (e) => e.t,
+      features: { n: { window: tumbling(10 * S), aggregate: count() } },
+    })
+    const sink = collectingSink<FeatureUpdate>()
+    const fast = Array.from({ length: 50 }, (_, i) => ({ k: 'busy', t: i * S, v: 1 }))
+    const short = [{ k: 'quiet', t: 0, v: 1 }]
+    const p = createPipeline({ sources: [fast, short], features: f, sink, batchSize: 5, drainTo: 'none' })
+    await p.run()
+    // 'quiet' decayed at 10s although its source ended long before: the watermark kept moving.
+    expect(sink.items.filter((u) => u.entity === 'quiet').map((u) => [u.value, u.eventTime])).toEqual([
+      [1, 0],
+      [0, 10 * S],
+    ])
+  })
+
+  it('stops on abort, flushing what was processed', async () => {
+    const ac = new AbortController()
+    const sink = collectingSink<FeatureUpdate>()
+    async function* endless() {
+      for (let i = 0; ; i++) {
+        if (i === 3) ac.abort()
+        yield [{ k: 'a', t: i, v: 1 }]
+        await new Promise((r) => setTimeout(r, 1))
+      }
+    }
+    const p = createPipeline({ source: endless(), features: counting(), sink, signal: ac.signal })
+    const r = await p.run()
+    expect(r.ended).toBe('aborted')
+    expect(sink.items.length).toBeGreaterThanOrEqual(3)
+    await p.close()
+    expect(sink.closed).toBe(true)
+  })
+})
