@@ -1,0 +1,111 @@
+/**
+ * The OfflineLog contract: an append-only history of every `FeatureWrite` the online store
+ * acknowledged, readable as of any instant. Adapters (memory, Parquet) implement it; the as-of
+ * join and time travel consume it.
+ *
+ * Arrow layout of a log record batch (the same for every adapter, see `LOG_SCHEMA_FIELDS`):
+ * | column          | Arrow type                               | notes                                     |
+ * |-----------------|------------------------------------------|-------------------------------------------|
+ * | entity          | Utf8 (or Dictionary<Utf8>)               | entity key                                |
+ * | feature         | Utf8 (or Dictionary<Utf8>)               | feature name                              |
+ * | value_double    | Float64, nullable                        | set when the feature's valueType = double |
+ * | value_int64     | Int64, nullable                          | set when valueType = int64                |
+ * | value_string    | Utf8, nullable                           | set when valueType = string               |
+ * | value_bool      | Bool, nullable                           | set when valueType = bool                 |
+ * | event_time      | Timestamp(ms)                            | `FeatureWrite.eventTime`                  |
+ * | available_time  | Timestamp(ms)                            | `FeatureWrite.availableTime`              |
+ * | version         | Int64                                    | `FeatureWrite.version`                    |
+ * | outcome         | Utf8 (or Dictionary<Utf8>)               | 'applied' or 'stale'                      |
+ * | tile_start      | Timestamp(ms), nullable                  | `FeatureWrite.tileStart` (additive tiles) |
+ * A `null` feature value is null in its typed column (and in all the others).
+ */
+import type { FeatureInfo, FeatureWrite, Sink, ValueType } from '@skewless/core'
+import type { RecordBatch } from 'apache-arrow'
+
+/** Which time a read is ordered and filtered by. */
+export type TimeBasis = 'event' | 'available'
+
+/** Declared type of each feature the log accepts, by name. */
+export type FeatureTypes = Record<string, ValueType>
+
+/** Options of a scan. Time bounds are half-open: `from <= time < to`. */
+export interface ScanOptions {
+  /** Features to read. Required: a scan never reads features the caller did not name. */
+  features: readonly string[]
+  /** Only these entities. @default all */
+  entities?: readonly string[]
+  /** Inclusive lower bound on the `by` time (ms). @default -Infinity */
+  from?: number
+  /** Exclusive upper bound on the `by` time (ms). @default Infinity */
+  to?: number
+  /** Which time `from`/`to` filter on. @default 'event' */
+  by?: TimeBasis
+  /** Include records whose outcome is `stale` (rejected by compare-and-set). @default false */
+  includeStale?: boolean
+}
+
+/** Options of `stateAt` (time travel). */
+export interface StateAtOptions {
+  /** Features to read. */
+  features: readonly string[]
+  /** Only these entities. @default all */
+  entities?: readonly string[]
+  /**
+   * `available`: what the online store would have served at `t` (records with availableTime <= t,
+   * greatest eventTime, ties by version then availableTime). `event`: records with eventTime <= t,
+   * same ordering. @default 'available'
+   */
+  by?: TimeBasis
+}
+
+/** Capabilities of a log adapter, as data: code and tests branch on these, never on `instanceof`. */
+export interface OfflineLogCapabilities {
+  /** Records survive a process restart once `append` resolved. */
+  durable: boolean
+  /** Each stored segment is sorted by (entity, eventTime) and carries min/max times. */
+  sortedSegments: boolean
+}
+
+/**
+ * An append-only log of `FeatureWrite`s. It is also a `Sink<FeatureWrite>`, so it plugs into a
+ * pipeline downstream of the online sink.
+ */
+export interface OfflineLog extends Sink<FeatureWrite> {
+  /** What this adapter guarantees. */
+  readonly capabilities: OfflineLogCapabilities
+  /** Declared value type of every feature the log accepts. */
+  readonly featureTypes: Readonly<FeatureTypes>
+  /**
+   * Append records. Durable once the promise resolves. Records of an unknown feature, with a value
+   * that does not match the feature's type, or a non-finite time are rejected with a typed error
+   * (or routed to the dead-letter output when one is configured), never written.
+   */
+  append(batch: readonly FeatureWrite[]): Promise<void>
+  /** Read matching records as Arrow record batches (layout in this file's header). */
+  scan(options: ScanOptions): AsyncIterable<RecordBatch>
+  /** Read matching records as row objects, for small reads. */
+  scanRows(options: ScanOptions): AsyncIterable<FeatureWrite[]>
+  /** Time travel: the record each (entity, feature) held at instant `t`. One record per pair that had a value. */
+  stateAt(t: number, options: StateAtOptions): Promise<FeatureWrite[]>
+}
+
+/** A record rejected by the log, with the reason. */
+export interface RejectedWrite {
+  /** The record as given to `append`. */
+  record: FeatureWrite
+  /** Why: `'unknown-feature' | 'invalid-value' | 'invalid-time'`. */
+  code: 'unknown-feature' | 'invalid-value' | 'invalid-time'
+  /** Human-readable reason. */
+  reason: string
+}
+
+/** Options shared by every log adapter. */
+export interface OfflineLogOptions {
+  /** Declared features: a map name → value type, or `FeatureInfo`s from `@skewless/core`. */
+  features: FeatureTypes | readonly FeatureInfo[]
+  /**
+   * Where rejected records go. When unset, `append` rejects the whole batch with an
+   * `InvalidRecordError` naming the first bad record, and writes nothing of it.
+   */
+  deadLetters?: Sink<RejectedWrite>
+}
