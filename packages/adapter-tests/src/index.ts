@@ -1,1 +1,3 @@
+export * from './offline/index.js'
+export * from './online/index.js'
 export type * from './types.js'

@@ -1,0 +1,2 @@
+// Offline-log conformance suite (issue 4) is exported from here.
+export {}
