@@ -62,7 +62,11 @@ export interface StateAtOptions {
 export interface OfflineLogCapabilities {
   /** Records survive a process restart once `append` resolved. */
   durable: boolean
-  /** Each stored segment is sorted by (entity, eventTime) and carries min/max times. */
+  /**
+   * Each stored segment is sorted by (entity, eventTime) and carries min/max times. When true, every
+   * `RecordBatch` that `scan` yields is itself sorted by (entity, event_time, version), so consumers
+   * such as the as-of join can merge batches instead of sorting all records again.
+   */
   sortedSegments: boolean
 }
 
