@@ -1,2 +1,2 @@
-// Online-store conformance suite and real redis-server helpers (issue 3) are exported from here.
-export {}
+export * from './redis-server.js'
+export * from './suite.js'

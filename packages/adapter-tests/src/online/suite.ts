@@ -1,0 +1,2 @@
+// Online-store conformance suite (owned by the online-sink work).
+export {}

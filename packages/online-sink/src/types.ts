@@ -1,0 +1,277 @@
+/**
+ * The contracts of @skewless/online-sink: the `OnlineStore` every online adapter implements
+ * (memory here, Redis in @skewless/online-redis), the async sink that writes a pipeline's updates
+ * into it, and the reader that serves feature vectors at inference time.
+ *
+ * Dependency-free: nothing here imports a client library. Time is ms since the Unix epoch.
+ */
+import type {
+  Clock,
+  FeatureUpdate,
+  FeatureValue,
+  FeatureWrite,
+  Sink,
+  ValueType,
+  WindowSpec,
+  WriteOutcome,
+} from '@skewless/core'
+
+/**
+ * How a feature's updates are written to the online store.
+ * - `upsert`: last writer (in arrival order at the store) wins.
+ * - `cas`: compare-and-set on `(eventTime, version)`: an update not strictly newer than the stored
+ *   one is rejected atomically by the store and reported `stale`.
+ * - `additive`: the update carries one tile's full partial aggregate (`tileStart` set, emitted by
+ *   core with `emit: 'tiles'`); the store keeps tiles per (entity, feature) with CAS per tile, so a
+ *   replay never double counts, and the reader sums the tiles of the window ending at the read time.
+ */
+export type WriteStrategy = 'upsert' | 'cas' | 'additive'
+
+/** How one feature is stored and served. */
+export interface OnlineFeatureConfig {
+  /** Feature name, as in `FeatureUpdate.feature`. */
+  name: string
+  /** Type of its values (for encoding and decoding). */
+  valueType: ValueType
+  /** Write strategy. @default 'cas' */
+  strategy?: WriteStrategy
+  /**
+   * A served value whose age (`readTime − eventTime`) exceeds this reads as missing, even when the
+   * store still holds it. Stores with the `ttl` capability also expire the data physically (later,
+   * never earlier). @default no TTL
+   */
+  ttlMs?: number
+  /** Required for `additive`: the window whose tiles the reader sums (tumbling or hopping). */
+  window?: WindowSpec
+}
+
+/** Capabilities of a store, as data: the sink, the reader and the conformance suite branch on these. */
+export interface OnlineStoreCapabilities {
+  /** Atomic compare-and-set on `(eventTime, version)` (strategy `cas`). */
+  cas: boolean
+  /** Per-tile partial aggregates combined at read time (strategy `additive`). */
+  additive: boolean
+  /** Physical expiry of values past their feature's TTL. */
+  ttl: boolean
+  /** Data is sharded across nodes; batches are split by shard (slot). */
+  cluster: boolean
+  /** Data survives a restart of the sink's process (not of the store). */
+  durable: boolean
+}
+
+/** Stable codes of permanent (non-retryable) write failures. */
+export type PermanentErrorCode =
+  | 'wrong-type'
+  | 'script-error'
+  | 'serialization'
+  | 'unknown-feature'
+  | 'rejected'
+
+/** A write that the store refused permanently; retrying it cannot succeed. */
+export interface PermanentWriteFailure {
+  /** Machine-readable reason. */
+  code: PermanentErrorCode
+  /** Human-readable reason (e.g. the server's error message). */
+  reason: string
+}
+
+/** What the store did with each write of a batch. */
+export interface ApplyResult {
+  /**
+   * Aligned with the input batch: `'applied'`, `'stale'` (CAS rejected it as not newer), or a
+   * permanent failure of that write alone (the rest of the batch still landed).
+   */
+  outcomes: (WriteOutcome | PermanentWriteFailure)[]
+}
+
+/** What the store holds for one (entity, feature). Raw: no TTL filtering, tiles not combined. */
+export interface StoredValue {
+  /** The stored value. */
+  value: FeatureValue
+  /** Its event time. */
+  eventTime: number
+  /** Its version (tie-breaker for equal event times). */
+  version: number
+}
+
+/** One stored tile of an additive feature. */
+export interface StoredTile extends StoredValue {
+  /** Start (inclusive) of the tile. */
+  tileStart: number
+}
+
+/** Raw contents of one (entity, feature) as read from the store. */
+export type StoredEntry =
+  | { kind: 'value'; stored: StoredValue }
+  | { kind: 'tiles'; tiles: StoredTile[] }
+  | { kind: 'missing' }
+
+/**
+ * An online store adapter. It applies batches of writes and reads raw entries; TTL filtering and
+ * the additive sum are done once, in the reader, so every adapter serves identical vectors.
+ *
+ * Errors: `apply` and `read` reject with `StoreUnavailableError` (`transient: true`) for errors
+ * worth retrying (connection lost, timeout, LOADING, TRYAGAIN, CLUSTERDOWN); any other rejection is
+ * permanent for the whole batch. Per-write permanent failures come back in `ApplyResult.outcomes`.
+ */
+export interface OnlineStore {
+  /** Adapter name for errors and metrics, e.g. `'memory'`, `'redis'`. */
+  readonly name: string
+  /** What this store can do. */
+  readonly capabilities: OnlineStoreCapabilities
+  /**
+   * Apply a batch atomically per write (not per batch). At most one write per (entity, feature[,
+   * tileStart]) key per batch; the sink guarantees it. The store never reorders writes of one key.
+   */
+  apply(
+    writes: readonly FeatureUpdate[],
+    features: ReadonlyMap<string, OnlineFeatureConfig>,
+  ): Promise<ApplyResult>
+  /** Read raw entries, `result[i][j]` for `entities[i]`, `features[j]`, in one round trip per shard. */
+  read(entities: readonly string[], features: readonly OnlineFeatureConfig[]): Promise<StoredEntry[][]>
+  /** Release connections the store opened itself (never a client the user passed in). */
+  close(): Promise<void>
+}
+
+/** Retry policy for transient errors: exponential backoff with full jitter. */
+export interface RetryOptions {
+  /** Attempts after the first one before the batch is dead-lettered; `Infinity` retries forever. @default Infinity */
+  retries?: number
+  /** First backoff delay. @default 20 */
+  minDelayMs?: number
+  /** Backoff cap. @default 2000 */
+  maxDelayMs?: number
+  /** Backoff multiplier per attempt. @default 2 */
+  factor?: number
+}
+
+/** A write the sink gave up on, with the reason. */
+export interface OnlineDeadLetter {
+  /** The update as received. */
+  update: FeatureUpdate
+  /** Machine-readable reason: a permanent store failure, or `'retries-exhausted'`. */
+  code: PermanentErrorCode | 'retries-exhausted'
+  /** Human-readable reason. */
+  reason: string
+}
+
+/** Options of `onlineSink`. */
+export interface OnlineSinkOptions {
+  /** Where to write. */
+  store: OnlineStore
+  /** Every feature the sink accepts; updates of other features are dead-lettered (`unknown-feature`). */
+  features: readonly OnlineFeatureConfig[]
+  /**
+   * Receives every acknowledged write with `availableTime` and `outcome` stamped, e.g. the offline log.
+   * Its `write` promise applies backpressure to the sink. @default none
+   */
+  downstream?: Sink<FeatureWrite>
+  /** Forward writes rejected as `stale` downstream too (the log then shows rejected zombies). @default true */
+  forwardStale?: boolean
+  /** Receives writes that failed permanently. When unset they are only counted (`metrics().deadLetters`). */
+  deadLetters?: Sink<OnlineDeadLetter>
+  /** Stamps `availableTime`. @default systemClock */
+  clock?: Clock
+  /** Max writes per store call (one Redis pipeline / script call). @default 1000 */
+  maxBatchSize?: number
+  /** Max time an update waits for a batch to fill before it is sent. @default 1 */
+  lingerMs?: number
+  /** Max store calls in flight (p-limit). @default 8 */
+  maxInFlightBatches?: number
+  /** Max updates buffered (pending + in flight); beyond it `write` returns a promise that waits. @default 100_000 */
+  maxBufferedUpdates?: number
+  /** A store call slower than this counts as a transient failure and is retried. @default 5000 */
+  timeoutMs?: number
+  /** Retry policy for transient failures. */
+  retry?: RetryOptions
+}
+
+/** A latency distribution summary (ms). */
+export interface HistogramSnapshot {
+  count: number
+  min: number
+  max: number
+  mean: number
+  p50: number
+  p90: number
+  p99: number
+  p999: number
+}
+
+/** Counters and distributions of an online sink. Counters are monotonic. */
+export interface OnlineSinkMetrics {
+  /** Updates received by `write`. */
+  updates: number
+  /** Writes sent to the store (after coalescing); a retried write counts once. */
+  writes: number
+  /** Writes the store applied. */
+  applied: number
+  /** Writes the store rejected as stale. */
+  stale: number
+  /** Updates replaced by a newer update of the same key before being sent. */
+  coalesced: number
+  /** Store calls retried after a transient failure. */
+  retries: number
+  /** Updates sent to the dead-letter output. */
+  deadLetters: number
+  /** Store calls in flight now. */
+  inFlightBatches: number
+  /** Updates buffered now (pending + in flight). */
+  buffered: number
+  /** Store call latency (ms). */
+  writeLatencyMs: HistogramSnapshot
+  /** `availableTime − eventTime` of applied writes (ms). */
+  freshnessMs: HistogramSnapshot
+}
+
+/** The async online sink: a `Sink<FeatureUpdate>` for `createPipeline`. */
+export interface OnlineSink extends Sink<FeatureUpdate> {
+  /** Current metrics. */
+  metrics(): OnlineSinkMetrics
+}
+
+/** One served value. */
+export interface ServedValue {
+  /** The value (for additive features: the sum of the window's tiles; 0 when none is in the window). */
+  value: FeatureValue
+  /** Event time of the value (additive: greatest event time of the summed tiles). */
+  eventTime: number
+  /** `readTime − eventTime` (ms). */
+  ageMs: number
+}
+
+/** A feature vector of one entity: feature name → served value, `null` when missing or past its TTL. */
+export interface FeatureVector {
+  entity: string
+  values: Record<string, ServedValue | null>
+}
+
+/** A value the reader served, for the skew audit: join it as of `readTime` against the offline log. */
+export interface ServedRecord {
+  entity: string
+  feature: string
+  /** What was served (`null` when missing). */
+  value: FeatureValue
+  /** Event time of the served value (`null` when missing). */
+  eventTime: number | null
+  /** When it was served. */
+  readTime: number
+}
+
+/** Options of `onlineReader`. */
+export interface OnlineReaderOptions {
+  /** Where to read. */
+  store: OnlineStore
+  /** Features it can serve (TTL, strategy, window for additive sums). */
+  features: readonly OnlineFeatureConfig[]
+  /** Read time for ages, TTL and additive windows. @default systemClock */
+  clock?: Clock
+  /** Receives every served value, for the skew audit. @default none */
+  servedLog?: Sink<ServedRecord>
+}
+
+/** Serves feature vectors. */
+export interface OnlineReader {
+  /** One vector per entity, in input order, in one round trip per shard. */
+  get(entities: readonly string[], features: readonly string[]): Promise<FeatureVector[]>
+}
