@@ -1,1 +1,15 @@
+export {
+  DownstreamError,
+  isTransientError,
+  StoreTimeoutError,
+  StoreUnavailableError,
+  type StoreUnavailableErrorOptions,
+  StoreWriteError,
+} from './errors.js'
+export { isNewer } from './feature-config.js'
+export { Histogram } from './histogram.js'
+export { type MemoryStore, type MemoryStoreOptions, memoryStore } from './memory-store.js'
+export { onlineSink } from './online-sink.js'
+export { onlineReader } from './reader.js'
 export type * from './types.js'
+export { checkValue } from './value-check.js'

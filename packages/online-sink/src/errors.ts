@@ -1,0 +1,101 @@
+/**
+ * Errors of the online sink and of online stores. Adapters throw these (or subclasses) so the sink
+ * can tell a transient failure (retry it) from a permanent one (dead-letter it) without knowing
+ * the client library.
+ */
+import { SkewlessError, type SkewlessErrorOptions } from '@skewless/core'
+import type { PermanentErrorCode } from './types.js'
+
+/** Options of `StoreUnavailableError`. */
+export interface StoreUnavailableErrorOptions extends SkewlessErrorOptions {
+  /** Whether retrying may succeed (connection lost, timeout, LOADING, TRYAGAIN, CLUSTERDOWN). @default true */
+  transient?: boolean
+  /** Name of the store, e.g. `'redis'`. */
+  store?: string
+}
+
+/**
+ * The store could not be reached or did not answer. With `transient: true` (the default) the sink
+ * retries the whole batch with exponential backoff and full jitter.
+ */
+export class StoreUnavailableError extends SkewlessError {
+  /** Whether retrying may succeed. The sink checks this flag structurally, never with `instanceof`. */
+  readonly transient: boolean
+  /** Name of the store, when known. */
+  readonly store: string | undefined
+
+  constructor(message: string, options?: StoreUnavailableErrorOptions, code = 'store-unavailable') {
+    super(code, message, options)
+    this.transient = options?.transient ?? true
+    this.store = options?.store
+  }
+}
+
+/** A store call took longer than the sink's `timeoutMs`. Transient: the batch is retried. */
+export class StoreTimeoutError extends StoreUnavailableError {
+  /** The timeout that elapsed (ms). */
+  readonly timeoutMs: number
+
+  constructor(store: string, timeoutMs: number) {
+    super(
+      `online store '${store}' did not answer within ${timeoutMs} ms; the batch is retried (raise timeoutMs if the store is just slow)`,
+      { store, transient: true },
+      'store-timeout',
+    )
+    this.timeoutMs = timeoutMs
+  }
+}
+
+/**
+ * The store refused a whole batch permanently (e.g. a script error). Every write of the batch goes to
+ * the dead-letter output with `failure` as its code. Failures of single writes are reported in
+ * `ApplyResult.outcomes` instead, so the rest of the batch still lands.
+ */
+export class StoreWriteError extends SkewlessError {
+  /** Dead-letter code for the writes of the batch. */
+  readonly failure: PermanentErrorCode
+
+  constructor(failure: PermanentErrorCode, message: string, options?: SkewlessErrorOptions) {
+    super('store-write-failed', message, options)
+    this.failure = failure
+  }
+}
+
+/**
+ * The sink's downstream (e.g. the offline log) or dead-letter sink failed. Acknowledged writes may
+ * be missing from the log, so the sink stops: later `write`, `flush` and `close` calls reject with
+ * this error (the original failure is the `cause`).
+ */
+export class DownstreamError extends SkewlessError {
+  constructor(what: string, options?: SkewlessErrorOptions) {
+    super(
+      'downstream-failed',
+      `${what} failed, so acknowledged online writes may be missing from it; fix it and replay the stream from the last checkpoint`,
+      options,
+    )
+  }
+}
+
+/** Whether an error is worth retrying: any error with `transient: true` (checked structurally). */
+export function isTransientError(err: unknown): boolean {
+  return typeof err === 'object' && err !== null && (err as { transient?: unknown }).transient === true
+}
+
+const PERMANENT_CODES: ReadonlySet<string> = new Set([
+  'wrong-type',
+  'script-error',
+  'serialization',
+  'unknown-feature',
+  'rejected',
+])
+
+/** The dead-letter code of a permanent batch failure: `StoreWriteError.failure` when present, else `'rejected'`. */
+export function permanentCodeOf(err: unknown): PermanentErrorCode {
+  const f = typeof err === 'object' && err !== null ? (err as { failure?: unknown }).failure : undefined
+  return typeof f === 'string' && PERMANENT_CODES.has(f) ? (f as PermanentErrorCode) : 'rejected'
+}
+
+/** A readable message of any thrown value. */
+export function messageOf(err: unknown): string {
+  return err instanceof Error ? err.message : String(err)
+}

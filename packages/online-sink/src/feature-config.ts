@@ -1,0 +1,78 @@
+/** Validation of `OnlineFeatureConfig` lists, shared by the sink and the reader. */
+import { InvalidDefinitionError } from '@skewless/core'
+import type { OnlineFeatureConfig, OnlineStore, WriteStrategy } from './types.js'
+
+/** A validated feature config with its defaults filled in. */
+export interface ResolvedFeatureConfig extends OnlineFeatureConfig {
+  strategy: WriteStrategy
+  /** Position in the config list: a short, unique prefix for the sink's key strings. */
+  index: number
+}
+
+const STRATEGIES: ReadonlySet<string> = new Set(['upsert', 'cas', 'additive'])
+const VALUE_TYPES: ReadonlySet<string> = new Set(['double', 'int64', 'string', 'bool'])
+
+/**
+ * Check a feature list against a store's capabilities and index it by name.
+ * @throws InvalidDefinitionError naming the feature and what to change.
+ */
+export function resolveFeatures(
+  features: readonly OnlineFeatureConfig[],
+  store: OnlineStore,
+  who: string,
+): Map<string, ResolvedFeatureConfig> {
+  if (!Array.isArray(features) || features.length === 0) {
+    throw new InvalidDefinitionError(`${who} needs a non-empty \`features\` list of OnlineFeatureConfig`)
+  }
+  const out = new Map<string, ResolvedFeatureConfig>()
+  for (let i = 0; i < features.length; i++) {
+    const f = features[i] as OnlineFeatureConfig
+    const at = `${who}: feature '${f?.name}'`
+    if (typeof f?.name !== 'string' || f.name === '') {
+      throw new InvalidDefinitionError(`${who}: features[${i}] needs a non-empty string \`name\``)
+    }
+    if (out.has(f.name)) throw new InvalidDefinitionError(`${at} is listed twice; list each feature once`)
+    if (!VALUE_TYPES.has(f.valueType)) {
+      throw new InvalidDefinitionError(
+        `${at} has valueType '${f.valueType}'; use double, int64, string or bool`,
+      )
+    }
+    const strategy = f.strategy ?? 'cas'
+    if (!STRATEGIES.has(strategy)) {
+      throw new InvalidDefinitionError(`${at} has strategy '${strategy}'; use 'upsert', 'cas' or 'additive'`)
+    }
+    if (strategy === 'cas' && !store.capabilities.cas) {
+      throw new InvalidDefinitionError(
+        `${at} uses strategy 'cas' but store '${store.name}' has no compare-and-set; use 'upsert' or another store`,
+      )
+    }
+    if (strategy === 'additive') {
+      if (!store.capabilities.additive) {
+        throw new InvalidDefinitionError(
+          `${at} uses strategy 'additive' but store '${store.name}' cannot keep tiles; use 'cas' with emit 'value'`,
+        )
+      }
+      const w = f.window
+      if (!w || (w.kind !== 'tumbling' && w.kind !== 'hopping')) {
+        throw new InvalidDefinitionError(
+          `${at} uses strategy 'additive' and needs a tumbling or hopping \`window\` (the one its tiles were emitted for)`,
+        )
+      }
+      if (f.valueType !== 'double' && f.valueType !== 'int64') {
+        throw new InvalidDefinitionError(`${at} is additive, so its valueType must be double or int64`)
+      }
+    }
+    if (f.ttlMs !== undefined && !(typeof f.ttlMs === 'number' && f.ttlMs > 0)) {
+      throw new InvalidDefinitionError(
+        `${at} has ttlMs ${f.ttlMs}; use a number of ms > 0, or leave it unset`,
+      )
+    }
+    out.set(f.name, { ...f, strategy, index: i })
+  }
+  return out
+}
+
+/** Whether `(t1, v1)` is strictly newer than `(t2, v2)`: the CAS order of every store. */
+export function isNewer(t1: number, v1: number, t2: number, v2: number): boolean {
+  return t1 > t2 || (t1 === t2 && v1 > v2)
+}

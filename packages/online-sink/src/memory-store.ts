@@ -1,0 +1,217 @@
+/**
+ * The in-memory `OnlineStore`: exact upsert / CAS / additive-tile semantics in a `Map`, for tests,
+ * examples and single-process use. It is the reference the conformance suite tests itself against.
+ */
+import { type Clock, type FeatureUpdate, systemClock } from '@skewless/core'
+import { isNewer } from './feature-config.js'
+import type {
+  ApplyResult,
+  OnlineFeatureConfig,
+  OnlineStore,
+  OnlineStoreCapabilities,
+  StoredEntry,
+  StoredTile,
+  StoredValue,
+} from './types.js'
+import { checkValue } from './value-check.js'
+
+/** Options of `memoryStore`. */
+export interface MemoryStoreOptions {
+  /**
+   * Processing-time clock for physical expiry: a value written at `now` with a feature `ttlMs` is
+   * dropped at `now + ttlMs` (never earlier than the reader's TTL filter hides it). @default systemClock
+   */
+  clock?: Clock
+  /** Delay every `apply` and `read` by this many ms (a slow store, for backpressure tests). @default 0 */
+  latencyMs?: number
+}
+
+/** The memory store, with helpers for tests. */
+export interface MemoryStore extends OnlineStore {
+  /** Make (entity, feature) permanently unwritable: its writes fail with `wrong-type` until `repair`. */
+  corrupt(entity: string, feature: string): void
+  /** Undo `corrupt`. */
+  repair(entity: string, feature: string): void
+  /** Number of `apply` calls so far. */
+  readonly applyCalls: number
+  /** Number of `read` calls so far. */
+  readonly readCalls: number
+  /** Number of (entity, feature) entries held (expired ones included until touched). */
+  readonly size: number
+}
+
+interface ValueEntry extends StoredValue {
+  kind: 'value'
+  expiresAt: number
+}
+
+interface TilesEntry {
+  kind: 'tiles'
+  tiles: Map<number, StoredTile>
+  /** Tiles starting before this were pruned; writes to them are stale (replays never double count). */
+  horizon: number
+  newest: number
+  expiresAt: number
+}
+
+type Entry = ValueEntry | TilesEntry
+
+/** Create an in-memory online store. Capabilities: cas, additive, ttl; not clustered, not durable. */
+export function memoryStore(options: MemoryStoreOptions = {}): MemoryStore {
+  const clock = options.clock ?? systemClock
+  const latencyMs = options.latencyMs ?? 0
+  const data = new Map<string, Entry>()
+  const corrupted = new Set<string>()
+  let applyCalls = 0
+  let readCalls = 0
+  const capabilities: OnlineStoreCapabilities = {
+    cas: true,
+    additive: true,
+    ttl: true,
+    cluster: false,
+    durable: false,
+  }
+  const keyOf = (entity: string, feature: string) => `${entity.length}:${entity}${feature}`
+
+  function live(key: string, now: number): Entry | undefined {
+    const e = data.get(key)
+    if (e !== undefined && e.expiresAt <= now) {
+      data.delete(key)
+      return undefined
+    }
+    return e
+  }
+
+  function applyNow(writes: readonly FeatureUpdate[], features: ReadonlyMap<string, OnlineFeatureConfig>) {
+    const now = clock.now()
+    const outcomes: ApplyResult['outcomes'] = new Array(writes.length)
+    for (let i = 0; i < writes.length; i++) {
+      const w = writes[i] as FeatureUpdate
+      const f = features.get(w.feature)
+      if (f === undefined) {
+        outcomes[i] = {
+          code: 'unknown-feature',
+          reason: `memory store: feature '${w.feature}' is not configured`,
+        }
+        continue
+      }
+      const key = keyOf(w.entity, w.feature)
+      if (corrupted.has(key)) {
+        outcomes[i] = {
+          code: 'wrong-type',
+          reason: `memory store: key of (${w.entity}, ${w.feature}) is corrupted`,
+        }
+        continue
+      }
+      const bad = checkValue(f, w)
+      if (bad !== undefined) {
+        outcomes[i] = { code: 'serialization', reason: `memory store: ${bad}` }
+        continue
+      }
+      const expiresAt = f.ttlMs === undefined ? Number.POSITIVE_INFINITY : now + f.ttlMs
+      const strategy = f.strategy ?? 'cas'
+      const e = live(key, now)
+      if (strategy === 'additive') {
+        const ts = w.tileStart as number
+        let te = e?.kind === 'tiles' ? e : undefined
+        if (te === undefined) {
+          te = { kind: 'tiles', tiles: new Map(), horizon: Number.NEGATIVE_INFINITY, newest: ts, expiresAt }
+          data.set(key, te)
+        }
+        const old = te.tiles.get(ts)
+        if (
+          ts < te.horizon ||
+          (old !== undefined && !isNewer(w.eventTime, w.version, old.eventTime, old.version))
+        ) {
+          outcomes[i] = 'stale'
+          continue
+        }
+        te.tiles.set(ts, { value: w.value, eventTime: w.eventTime, version: w.version, tileStart: ts })
+        te.expiresAt = expiresAt
+        if (ts > te.newest) te.newest = ts
+        prune(te, f)
+        outcomes[i] = 'applied'
+        continue
+      }
+      if (
+        strategy === 'cas' &&
+        e?.kind === 'value' &&
+        !isNewer(w.eventTime, w.version, e.eventTime, e.version)
+      ) {
+        outcomes[i] = 'stale'
+        continue
+      }
+      data.set(key, { kind: 'value', value: w.value, eventTime: w.eventTime, version: w.version, expiresAt })
+      outcomes[i] = 'applied'
+    }
+    return { outcomes }
+  }
+
+  function readNow(entities: readonly string[], features: readonly OnlineFeatureConfig[]): StoredEntry[][] {
+    const now = clock.now()
+    const out: StoredEntry[][] = new Array(entities.length)
+    for (let i = 0; i < entities.length; i++) {
+      const row: StoredEntry[] = new Array(features.length)
+      for (let j = 0; j < features.length; j++) {
+        const e = live(keyOf(entities[i] as string, (features[j] as OnlineFeatureConfig).name), now)
+        if (e === undefined) row[j] = { kind: 'missing' }
+        else if (e.kind === 'value') {
+          row[j] = { kind: 'value', stored: { value: e.value, eventTime: e.eventTime, version: e.version } }
+        } else {
+          const tiles: StoredTile[] = []
+          for (const t of e.tiles.values()) tiles.push({ ...t })
+          tiles.sort((a, b) => a.tileStart - b.tileStart)
+          row[j] = { kind: 'tiles', tiles }
+        }
+      }
+      out[i] = row
+    }
+    return out
+  }
+
+  const delay = () => new Promise<void>((r) => setTimeout(r, latencyMs))
+
+  return {
+    name: 'memory',
+    capabilities,
+    async apply(writes, features) {
+      applyCalls++
+      if (latencyMs > 0) await delay()
+      return applyNow(writes, features)
+    },
+    async read(entities, features) {
+      readCalls++
+      if (latencyMs > 0) await delay()
+      return readNow(entities, features)
+    },
+    async close() {},
+    corrupt(entity, feature) {
+      corrupted.add(keyOf(entity, feature))
+    },
+    repair(entity, feature) {
+      corrupted.delete(keyOf(entity, feature))
+    },
+    get applyCalls() {
+      return applyCalls
+    },
+    get readCalls() {
+      return readCalls
+    },
+    get size() {
+      return data.size
+    },
+  }
+}
+
+/**
+ * Drop tiles that can no longer be in the window at any time at or after the newest tile, keeping
+ * one extra window of margin for readers on a slightly older clock.
+ */
+function prune(te: TilesEntry, f: OnlineFeatureConfig): void {
+  const w = f.window
+  if (w === undefined || (w.kind !== 'tumbling' && w.kind !== 'hopping')) return
+  const horizon = te.newest - 2 * w.sizeMs
+  if (horizon <= te.horizon || te.tiles.size <= (2 * w.sizeMs) / w.hopMs + 1) return
+  for (const ts of te.tiles.keys()) if (ts < horizon) te.tiles.delete(ts)
+  te.horizon = horizon
+}

@@ -1,0 +1,434 @@
+/**
+ * The async online sink: buffers a pipeline's `FeatureUpdate`s per key, sends them to the store in
+ * batches (by size or linger time) with a bounded number of store calls in flight, and emits every
+ * acknowledged write, stamped with `availableTime`, downstream in per-key order.
+ *
+ * Hot path (`write`): one plain loop, one `Map` lookup per update keyed by a string; no promise or
+ * closure per update. Promises and timers exist per batch (store call, linger, backoff) only.
+ */
+import {
+  type Clock,
+  ClosedError,
+  type FeatureUpdate,
+  type FeatureWrite,
+  InvalidDefinitionError,
+  type Sink,
+  systemClock,
+} from '@skewless/core'
+import pLimit from 'p-limit'
+import { resolveAmbiguousStale } from './ambiguous.js'
+import { isTransientError, messageOf, permanentCodeOf, StoreWriteError } from './errors.js'
+import { isNewer, type ResolvedFeatureConfig, resolveFeatures } from './feature-config.js'
+import { Histogram } from './histogram.js'
+import { OrderedEmitter } from './ordered-emitter.js'
+import { backoffDelay, type RetryPolicy, retryPolicy, sleep, withTimeout } from './retry.js'
+import type {
+  ApplyResult,
+  OnlineDeadLetter,
+  OnlineSink,
+  OnlineSinkMetrics,
+  OnlineSinkOptions,
+  OnlineStore,
+  PermanentWriteFailure,
+} from './types.js'
+
+/** Per-key state. A slot is in the send queue iff `pending !== undefined && !busy`. */
+interface Slot {
+  readonly key: string
+  /** `false` for `upsert` (later arrival wins), `true` for `cas`/`additive` (greater (eventTime, version) wins). */
+  readonly ordered: boolean
+  /** The update waiting to be sent; a newer one replaces it (coalescing). */
+  pending: FeatureUpdate | undefined
+  /** A write of this key is at the store: the next one waits (per-key order). */
+  busy: boolean
+}
+
+interface Waiter {
+  resolve: () => void
+  reject: (e: unknown) => void
+}
+
+/**
+ * Create the async online sink. Pass it to `createPipeline({ sink })`.
+ *
+ * `close()` flushes, then closes `downstream` and `deadLetters`, but never the store: the caller
+ * created it and closes it (several sinks and readers may share one store).
+ * @throws InvalidDefinitionError when a feature's strategy is not supported by the store, or an option is invalid.
+ */
+export function onlineSink(options: OnlineSinkOptions): OnlineSink {
+  return new AsyncOnlineSink(options)
+}
+
+function positive(name: string, v: number | undefined, dflt: number, allowZero = false): number {
+  if (v === undefined) return dflt
+  if (typeof v !== 'number' || Number.isNaN(v) || v < 0 || (!allowZero && v === 0)) {
+    throw new InvalidDefinitionError(
+      `onlineSink: ${name} must be a number ${allowZero ? '>=' : '>'} 0, got ${v}`,
+    )
+  }
+  return v
+}
+
+class AsyncOnlineSink implements OnlineSink {
+  private readonly store: OnlineStore
+  private readonly features: Map<string, ResolvedFeatureConfig>
+  private readonly clock: Clock
+  private readonly forwardStale: boolean
+  private readonly maxBatchSize: number
+  private readonly lingerMs: number
+  private readonly maxInFlight: number
+  private readonly maxBuffered: number
+  private readonly timeoutMs: number
+  private readonly policy: RetryPolicy
+  private readonly limit: ReturnType<typeof pLimit>
+  private readonly downstream: OrderedEmitter<FeatureWrite> | undefined
+  private readonly deadSink: OrderedEmitter<OnlineDeadLetter> | undefined
+  private readonly rawDownstream: Sink<FeatureWrite> | undefined
+  private readonly rawDeadLetters: Sink<OnlineDeadLetter> | undefined
+
+  private readonly slots = new Map<string, Slot>()
+  private queue: Slot[] = []
+  private qHead = 0
+  /** `performance.now()` when the oldest queued update was queued; NaN when the queue is empty. */
+  private queuedSince = Number.NaN
+  private timer: ReturnType<typeof setTimeout> | undefined
+  private inFlight = 0
+  private pendingCount = 0
+  private inFlightUpdates = 0
+  private flushing = 0
+  private closed = false
+  private closing: Promise<void> | undefined
+  private fatal: unknown
+  private bpWaiters: Waiter[] = []
+  private idleWaiters: Waiter[] = []
+
+  private nUpdates = 0
+  private nWrites = 0
+  private nApplied = 0
+  private nStale = 0
+  private nCoalesced = 0
+  private nRetries = 0
+  private nDead = 0
+  private readonly latency = new Histogram()
+  private readonly freshness = new Histogram()
+
+  constructor(o: OnlineSinkOptions) {
+    if (!o || typeof o.store?.apply !== 'function') {
+      throw new InvalidDefinitionError('onlineSink needs a `store` (an OnlineStore, e.g. memoryStore())')
+    }
+    this.store = o.store
+    this.features = resolveFeatures(o.features, o.store, 'onlineSink')
+    this.clock = o.clock ?? systemClock
+    this.forwardStale = o.forwardStale ?? true
+    this.maxBatchSize = Math.floor(positive('maxBatchSize', o.maxBatchSize, 1000))
+    this.lingerMs = positive('lingerMs', o.lingerMs, 1, true)
+    this.maxInFlight = Math.floor(positive('maxInFlightBatches', o.maxInFlightBatches, 8))
+    this.maxBuffered = positive('maxBufferedUpdates', o.maxBufferedUpdates, 100_000)
+    this.timeoutMs = positive('timeoutMs', o.timeoutMs, 5000, true)
+    this.policy = retryPolicy(o.retry)
+    this.limit = pLimit(this.maxInFlight)
+    this.rawDownstream = o.downstream
+    this.rawDeadLetters = o.deadLetters
+    this.downstream = o.downstream
+      ? new OrderedEmitter(o.downstream, 'the online sink downstream')
+      : undefined
+    this.deadSink = o.deadLetters
+      ? new OrderedEmitter(o.deadLetters, 'the online sink dead-letter output')
+      : undefined
+  }
+
+  write(batch: readonly FeatureUpdate[]): void | Promise<void> {
+    if (this.closed) return Promise.reject(new ClosedError('onlineSink'))
+    if (this.fatal !== undefined) return Promise.reject(this.fatal)
+    const features = this.features
+    const slots = this.slots
+    const wasEmpty = this.qHead === this.queue.length
+    let dead: OnlineDeadLetter[] | undefined
+    for (let i = 0; i < batch.length; i++) {
+      const u = batch[i] as FeatureUpdate
+      const f = features.get(u.feature)
+      if (f === undefined) {
+        dead ??= []
+        dead.push({
+          update: u,
+          code: 'unknown-feature',
+          reason: `feature '${u.feature}' is not in the sink's features; add an OnlineFeatureConfig for it`,
+        })
+        continue
+      }
+      let key: string
+      if (f.strategy === 'additive') {
+        if (typeof u.tileStart !== 'number') {
+          dead ??= []
+          dead.push({
+            update: u,
+            code: 'rejected',
+            reason: `additive feature '${u.feature}' got an update without tileStart; define it with emit: 'tiles'`,
+          })
+          continue
+        }
+        key = `${f.index}:${u.tileStart}:${u.entity}`
+      } else key = `${f.index}::${u.entity}`
+      const s = slots.get(key)
+      if (s === undefined) {
+        const ns: Slot = { key, ordered: f.strategy !== 'upsert', pending: u, busy: false }
+        slots.set(key, ns)
+        this.queue.push(ns)
+        this.pendingCount++
+      } else if (s.pending === undefined) {
+        s.pending = u
+        this.pendingCount++
+        if (!s.busy) this.queue.push(s)
+      } else {
+        // Coalescing: only the newest update of a key needs writing; the loser is never written or logged.
+        const p = s.pending
+        if (!s.ordered || isNewer(u.eventTime, u.version, p.eventTime, p.version)) s.pending = u
+        this.nCoalesced++
+      }
+    }
+    this.nUpdates += batch.length
+    if (wasEmpty && this.qHead < this.queue.length) this.queuedSince = performance.now()
+    const r = dead !== undefined ? this.deadLetter(dead) : undefined
+    this.pump()
+    if (this.pendingCount + this.inFlightUpdates >= this.maxBuffered) {
+      return new Promise<void>((resolve, reject) => this.bpWaiters.push({ resolve, reject }))
+    }
+    return r
+  }
+
+  async flush(): Promise<void> {
+    if (this.fatal !== undefined) throw this.fatal
+    this.flushing++
+    try {
+      this.pump()
+      if (this.pendingCount + this.inFlightUpdates > 0 || this.inFlight > 0) {
+        await new Promise<void>((resolve, reject) => this.idleWaiters.push({ resolve, reject }))
+      }
+      if (this.fatal !== undefined) throw this.fatal
+      if (this.downstream) {
+        await this.downstream.idle()
+        await this.rawDownstream?.flush()
+      }
+      if (this.deadSink) {
+        await this.deadSink.idle()
+        await this.rawDeadLetters?.flush()
+      }
+    } finally {
+      this.flushing--
+    }
+  }
+
+  close(): Promise<void> {
+    if (this.closing) return this.closing
+    this.closed = true
+    this.closing = (async () => {
+      try {
+        await this.flush()
+      } finally {
+        if (this.timer !== undefined) clearTimeout(this.timer)
+        this.timer = undefined
+      }
+      await this.rawDownstream?.close()
+      await this.rawDeadLetters?.close()
+    })()
+    return this.closing
+  }
+
+  metrics(): OnlineSinkMetrics {
+    return {
+      updates: this.nUpdates,
+      writes: this.nWrites,
+      applied: this.nApplied,
+      stale: this.nStale,
+      coalesced: this.nCoalesced,
+      retries: this.nRetries,
+      deadLetters: this.nDead,
+      inFlightBatches: this.inFlight,
+      buffered: this.pendingCount + this.inFlightUpdates,
+      writeLatencyMs: this.latency.snapshot(),
+      freshnessMs: this.freshness.snapshot(),
+    }
+  }
+
+  /** Send batches while a store call slot is free and a batch is full or has lingered long enough. */
+  private pump(): void {
+    // After a downstream failure nothing more is written: the log could not record it.
+    if (this.fatal !== undefined) return
+    while (this.inFlight < this.maxInFlight) {
+      const queued = this.queue.length - this.qHead
+      if (queued === 0) return
+      if (queued < this.maxBatchSize && this.flushing === 0 && this.lingerMs > 0) {
+        const waited = performance.now() - this.queuedSince
+        if (waited < this.lingerMs) {
+          if (this.timer === undefined) this.timer = setTimeout(this.onLinger, this.lingerMs - waited)
+          return
+        }
+      }
+      this.dispatch(Math.min(queued, this.maxBatchSize))
+    }
+  }
+
+  private readonly onLinger = (): void => {
+    this.timer = undefined
+    this.pump()
+  }
+
+  private dispatch(n: number): void {
+    const slots = new Array<Slot>(n)
+    const updates = new Array<FeatureUpdate>(n)
+    const q = this.queue
+    for (let k = 0; k < n; k++) {
+      const s = q[this.qHead++] as Slot
+      slots[k] = s
+      updates[k] = s.pending as FeatureUpdate
+      s.pending = undefined
+      s.busy = true
+    }
+    if (this.qHead === q.length) {
+      this.queue = []
+      this.qHead = 0
+      this.queuedSince = Number.NaN
+    } else if (this.qHead > 4096 && this.qHead * 2 > q.length) {
+      this.queue = q.slice(this.qHead)
+      this.qHead = 0
+    }
+    this.pendingCount -= n
+    this.inFlightUpdates += n
+    this.nWrites += n
+    this.inFlight++
+    void this.limit(() => this.runBatch(slots, updates))
+  }
+
+  /** One store call with timeout and retries, then release the keys and emit downstream. Never rejects. */
+  private async runBatch(slots: Slot[], updates: FeatureUpdate[]): Promise<void> {
+    let outcomes: ApplyResult['outcomes'] | undefined
+    let error: unknown
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const start = performance.now()
+        const res = await withTimeout(
+          this.store.apply(updates, this.features),
+          this.timeoutMs,
+          this.store.name,
+        )
+        this.latency.record(performance.now() - start)
+        outcomes = res?.outcomes
+        if (!Array.isArray(outcomes) || outcomes.length !== updates.length) {
+          throw new StoreWriteError(
+            'rejected',
+            `online store '${this.store.name}' returned ${outcomes?.length} outcomes for ${updates.length} writes; fix the adapter`,
+          )
+        }
+        // After a failed attempt the first one may have landed: its retry then reads as stale.
+        if (attempt > 0) outcomes = await resolveAmbiguousStale(this.store, this.features, updates, outcomes)
+        break
+      } catch (e) {
+        outcomes = undefined
+        if (isTransientError(e) && attempt < this.policy.retries) {
+          this.nRetries++
+          await sleep(backoffDelay(this.policy, attempt))
+          continue
+        }
+        error = e
+        break
+      }
+    }
+    const availableTime = this.clock.now()
+    const n = updates.length
+    const writes: FeatureWrite[] = []
+    let dead: OnlineDeadLetter[] | undefined
+    if (outcomes !== undefined) {
+      for (let i = 0; i < n; i++) {
+        const u = updates[i] as FeatureUpdate
+        const o = outcomes[i]
+        if (o === 'applied') {
+          this.nApplied++
+          this.freshness.record(availableTime - u.eventTime)
+          writes.push(toWrite(u, availableTime, 'applied'))
+        } else if (o === 'stale') {
+          this.nStale++
+          if (this.forwardStale) writes.push(toWrite(u, availableTime, 'stale'))
+        } else {
+          const f = o as PermanentWriteFailure
+          dead ??= []
+          dead.push({
+            update: u,
+            code: f?.code ?? 'rejected',
+            reason: f?.reason ?? `unexpected outcome ${o}`,
+          })
+        }
+      }
+    } else {
+      const code = isTransientError(error) ? 'retries-exhausted' : permanentCodeOf(error)
+      const reason =
+        code === 'retries-exhausted'
+          ? `gave up after ${this.policy.retries} retries: ${messageOf(error)} (the write may or may not have landed)`
+          : messageOf(error)
+      dead = new Array(n)
+      for (let i = 0; i < n; i++) dead[i] = { update: updates[i] as FeatureUpdate, code, reason }
+    }
+    // Release the keys first: the next write of a key may go out while this batch waits downstream,
+    // because the ordered emitter still hands this batch's writes downstream before that one's.
+    this.release(slots)
+    try {
+      const r1 = writes.length > 0 && this.downstream ? this.downstream.emit(writes) : undefined
+      const r2 = dead !== undefined ? this.deadLetter(dead) : undefined
+      if (r1) await r1
+      if (r2) await r2
+    } catch (e) {
+      this.fatal ??= e
+    }
+    this.inFlightUpdates -= n
+    this.inFlight--
+    this.settle()
+    this.pump()
+  }
+
+  private release(slots: Slot[]): void {
+    const q = this.queue
+    for (let i = 0; i < slots.length; i++) {
+      const s = slots[i] as Slot
+      s.busy = false
+      if (s.pending !== undefined) {
+        // It waited for a whole store round trip already: due at once.
+        if (this.qHead === q.length) this.queuedSince = Number.NEGATIVE_INFINITY
+        q.push(s)
+      } else this.slots.delete(s.key)
+    }
+  }
+
+  private deadLetter(dead: OnlineDeadLetter[]): void | Promise<void> {
+    this.nDead += dead.length
+    return this.deadSink?.emit(dead)
+  }
+
+  /** Wake `write` callers waiting for buffer space and `flush` callers waiting for idleness. */
+  private settle(): void {
+    const fatal = this.fatal
+    const buffered = this.pendingCount + this.inFlightUpdates
+    if (this.bpWaiters.length > 0 && (buffered < this.maxBuffered || fatal !== undefined)) {
+      const w = this.bpWaiters
+      this.bpWaiters = []
+      for (const x of w) fatal === undefined ? x.resolve() : x.reject(fatal)
+    }
+    if (this.idleWaiters.length > 0 && ((buffered === 0 && this.inFlight === 0) || fatal !== undefined)) {
+      const w = this.idleWaiters
+      this.idleWaiters = []
+      for (const x of w) fatal === undefined ? x.resolve() : x.reject(fatal)
+    }
+  }
+}
+
+function toWrite(u: FeatureUpdate, availableTime: number, outcome: 'applied' | 'stale'): FeatureWrite {
+  const w: FeatureWrite = {
+    entity: u.entity,
+    feature: u.feature,
+    value: u.value,
+    eventTime: u.eventTime,
+    version: u.version,
+    availableTime,
+    outcome,
+  }
+  if (u.tileStart !== undefined) w.tileStart = u.tileStart
+  return w
+}
