@@ -1,0 +1,56 @@
+import { InvalidArgumentError, toMs, type ValueType } from '@skewless/core'
+import type { AsOfJoinOptions } from './types.js'
+
+/** Value kinds, indexes of the value columns below. */
+export const VALUE_COLUMNS = ['value_double', 'value_int64', 'value_string', 'value_bool'] as const
+const KIND: Record<ValueType, number> = { double: 0, int64: 1, string: 2, bool: 3 }
+
+/** A requested feature with its options resolved. */
+export interface ResolvedFeature {
+  name: string
+  /** Declared type, or undefined until inferred from a table log. */
+  type: ValueType | undefined
+  /** Index into VALUE_COLUMNS. */
+  kind: number
+  maxAgeMs: number
+  includeEventTime: boolean
+  includeAge: boolean
+}
+
+export function valueKind(type: ValueType): number {
+  const k = KIND[type]
+  if (k === undefined) {
+    throw new InvalidArgumentError(
+      `asof-join: value type '${String(type)}' is not one of double, int64, string, bool`,
+    )
+  }
+  return k
+}
+
+export function resolveFeatures(options: AsOfJoinOptions): ResolvedFeature[] {
+  if (!options || !Array.isArray(options.features) || options.features.length === 0) {
+    throw new InvalidArgumentError('asof-join: options.features must name at least one feature')
+  }
+  const seen = new Set<string>()
+  return options.features.map((f) => {
+    const req = typeof f === 'string' ? { name: f } : f
+    if (!req || typeof req.name !== 'string' || req.name.length === 0) {
+      throw new InvalidArgumentError('asof-join: every entry of options.features needs a non-empty name')
+    }
+    if (seen.has(req.name))
+      throw new InvalidArgumentError(`asof-join: feature '${req.name}' is requested twice`)
+    seen.add(req.name)
+    const maxAgeMs =
+      req.maxAge === undefined
+        ? Number.POSITIVE_INFINITY
+        : toMs(req.maxAge, `maxAge of feature '${req.name}'`)
+    return {
+      name: req.name,
+      type: req.type,
+      kind: req.type === undefined ? -1 : valueKind(req.type),
+      maxAgeMs,
+      includeEventTime: req.includeEventTime ?? options.includeEventTime ?? false,
+      includeAge: req.includeAge ?? options.includeAge ?? false,
+    }
+  })
+}

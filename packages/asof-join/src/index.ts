@@ -1,0 +1,12 @@
+export {
+  AsOfJoinInputError,
+  ColumnTypeError,
+  EntityTypeMismatchError,
+  InvalidTimeError,
+  MissingColumnError,
+  UnsupportedRecordError,
+} from './errors.js'
+export { asOfJoin, asOfJoinTable } from './join.js'
+export { type WriteParquetOptions, writeParquet } from './parquet.js'
+export { entityPartition } from './partition.js'
+export type * from './types.js'

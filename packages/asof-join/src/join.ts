@@ -1,0 +1,149 @@
+import { InvalidArgumentError, type ValueType } from '@skewless/core'
+import type { OfflineLog } from '@skewless/offline-log'
+import { type Data, type RecordBatch, Table } from 'apache-arrow'
+import { isNull } from './arrow-read.js'
+import { type ResolvedFeature, resolveFeatures, VALUE_COLUMNS, valueKind } from './features.js'
+import { buildLabelIndex } from './label-index.js'
+import { type PreparedLabels, prepareLabels } from './labels.js'
+import { LogEntityMatcher } from './log-entities.js'
+import { LogReader } from './log-reader.js'
+import { buildTable, createOutput, type JoinOutput } from './output.js'
+import { entityPartition } from './partition.js'
+import { PartitionJoin } from './partition-join.js'
+import type { AsOfJoinOptions, Labels, LogInput } from './types.js'
+
+const TYPES: readonly ValueType[] = ['double', 'int64', 'string', 'bool']
+
+interface Plan {
+  labels: PreparedLabels
+  features: ResolvedFeature[]
+  out: JoinOutput
+  partitions: Uint8Array[] | undefined
+  makeReader(): LogReader
+  makePartition(inPartition: Uint8Array | undefined): PartitionJoin
+}
+
+function plan(labels: Labels, options: AsOfJoinOptions, typeOf: (f: ResolvedFeature) => ValueType): Plan {
+  const features = resolveFeatures(options)
+  const by = options.by ?? 'available'
+  if (by !== 'available' && by !== 'event') {
+    throw new InvalidArgumentError(
+      `asof-join: options.by must be 'available' or 'event', got '${String(by)}'`,
+    )
+  }
+  const inclusive = options.inclusive ?? true
+  const count = options.partitions ?? 1
+  if (!Number.isInteger(count) || count < 1) {
+    throw new InvalidArgumentError(`asof-join: options.partitions must be an integer >= 1, got ${count}`)
+  }
+  const entityColumn = options.entityColumn ?? 'entity'
+  const prepared = prepareLabels(labels, entityColumn, options.timeColumn ?? 'time')
+  for (const f of features) {
+    if (f.type === undefined) {
+      f.type = typeOf(f)
+      f.kind = valueKind(f.type)
+    }
+  }
+  const numEntities = prepared.keys.length
+  let partitions: Uint8Array[] | undefined
+  if (count > 1) {
+    partitions = Array.from({ length: count }, () => new Uint8Array(numEntities))
+    for (let c = 0; c < numEntities; c++) {
+      ;(partitions[entityPartition(prepared.keys[c] as string | number, count)] as Uint8Array)[c] = 1
+    }
+  }
+  const matcher = new LogEntityMatcher(prepared.entityKind, prepared.keys, entityColumn)
+  return {
+    labels: prepared,
+    features,
+    out: createOutput(prepared.length, features),
+    partitions,
+    makeReader: () => new LogReader(features, matcher, by),
+    makePartition: (inPartition) =>
+      new PartitionJoin(
+        buildLabelIndex(prepared.codes, prepared.times, numEntities, inPartition),
+        features,
+        inclusive,
+      ),
+  }
+}
+
+function inferType(table: Table, f: ResolvedFeature): ValueType {
+  const present = VALUE_COLUMNS.map((c) => table.schema.fields.some((x) => x.name === c))
+  if (present.filter(Boolean).length === 1) return TYPES[present.indexOf(true)] as ValueType
+  for (const batch of table.batches) {
+    const feature = batch.getChild('feature')
+    if (!feature) return 'double'
+    const cols = VALUE_COLUMNS.map((c) => batch.getChild(c)?.data[0] as Data | undefined)
+    for (let i = 0; i < batch.numRows; i++) {
+      if (feature.get(i) !== f.name) continue
+      for (let k = 0; k < cols.length; k++) {
+        const d = cols[k]
+        if (d && !isNull(d, i)) return TYPES[k] as ValueType
+      }
+    }
+  }
+  return 'double'
+}
+
+/**
+ * As-of join against an Arrow table of log records, synchronously. See `asOfJoin`.
+ * @throws MissingColumnError, ColumnTypeError, InvalidTimeError, EntityTypeMismatchError,
+ * UnsupportedRecordError (each names the column), InvalidArgumentError for bad options.
+ */
+export function asOfJoinTable(labels: Labels, log: Table, options: AsOfJoinOptions): Table {
+  if (!(log instanceof Table))
+    throw new InvalidArgumentError('asof-join: asOfJoinTable needs an Arrow Table log')
+  const p = plan(labels, options, (f) => inferType(log, f))
+  for (const part of p.partitions ?? [undefined]) {
+    const join = p.makePartition(part)
+    const reader = p.makeReader()
+    for (const batch of log.batches) reader.read(batch, join)
+    join.finish(p.out)
+  }
+  return buildTable(p.labels, p.features, p.out)
+}
+
+function isOfflineLog(log: LogInput): log is OfflineLog {
+  return (
+    typeof (log as OfflineLog).scan === 'function' && typeof (log as OfflineLog).featureTypes === 'object'
+  )
+}
+
+/**
+ * Point-in-time join of `labels` against the offline log: one output row per label row, in input
+ * order, with all label columns, then per feature its value (and optionally `__event_time`,
+ * `__age_ms`). See the module header of `types.ts` for the exact semantics and tie-breaking.
+ * An `OfflineLog` is read with `scan` (bounded to eventTime <= the last label time), one batch at a
+ * time, once per partition.
+ */
+export async function asOfJoin(labels: Labels, log: LogInput, options: AsOfJoinOptions): Promise<Table> {
+  if (log instanceof Table) return asOfJoinTable(labels, log, options)
+  if (!isOfflineLog(log)) {
+    throw new InvalidArgumentError(
+      'asof-join: log must be an OfflineLog (with scan and featureTypes) or an Arrow Table',
+    )
+  }
+  const p = plan(labels, options, (f) => {
+    const t = log.featureTypes[f.name]
+    if (t === undefined) {
+      throw new InvalidArgumentError(
+        `asof-join: feature '${f.name}' is not declared in the log (declared: ${Object.keys(log.featureTypes).join(', ')})`,
+      )
+    }
+    return t
+  })
+  let maxT = Number.NEGATIVE_INFINITY
+  for (const t of p.labels.times) if (t > maxT) maxT = t
+  if (p.labels.length === 0) return buildTable(p.labels, p.features, p.out)
+  const names = p.features.map((f) => f.name)
+  for (const part of p.partitions ?? [undefined]) {
+    const join = p.makePartition(part)
+    const reader = p.makeReader()
+    // Records with eventTime > the last label time can never be chosen: let the log skip them.
+    const batches = log.scan({ features: names, by: 'event', to: Math.floor(maxT) + 1 })
+    for await (const batch of batches) reader.read(batch as RecordBatch, join)
+    join.finish(p.out)
+  }
+  return buildTable(p.labels, p.features, p.out)
+}

@@ -1,0 +1,259 @@
+/**
+ * Normalises the three label shapes (Arrow table, columns, row objects) to: the output vectors of
+ * every label column, a dense entity code per row and the label times in ms.
+ */
+import { InvalidArgumentError } from '@skewless/core'
+import {
+  type Data,
+  DataType,
+  type Field,
+  makeVector,
+  Table,
+  type Vector,
+  vectorFromArray,
+} from 'apache-arrow'
+import { int64View, is64, isNull, readNumbers, timeFactor } from './arrow-read.js'
+import { ColumnTypeError, InvalidTimeError, MissingColumnError } from './errors.js'
+import type { Labels } from './types.js'
+
+/** Labels ready for the join. */
+export interface PreparedLabels {
+  length: number
+  names: string[]
+  vectors: Vector[]
+  /** Arrow fields of a table input (kept for metadata), else undefined. */
+  fields: Field[] | undefined
+  /** Kind of the entity keys; 'none' when every key is null. */
+  entityKind: 'string' | 'int' | 'none'
+  /** Dense entity code per row, -1 for a null key. */
+  codes: Int32Array
+  /** `keys[code]`: string keys, or integer keys as numbers. */
+  keys: (string | number)[]
+  /** Label time per row, ms since epoch. */
+  times: Float64Array
+}
+
+type Column = Vector | ArrayLike<unknown>
+
+function isTypedArray(x: unknown): x is ArrayLike<number> | BigInt64Array {
+  return ArrayBuffer.isView(x) && !(x instanceof DataView)
+}
+
+function toColumns(labels: Labels): { names: string[]; columns: Column[]; fields?: Field[]; length: number } {
+  if (labels instanceof Table) {
+    const fields = labels.schema.fields
+    return {
+      names: fields.map((f) => f.name),
+      columns: fields.map((_, i) => labels.getChildAt(i) as Vector),
+      fields,
+      length: labels.numRows,
+    }
+  }
+  if (Array.isArray(labels)) {
+    const rows = labels as readonly Record<string, unknown>[]
+    const names: string[] = []
+    const seen = new Set<string>()
+    for (const row of rows) {
+      for (const k of Object.keys(row)) {
+        if (!seen.has(k)) {
+          seen.add(k)
+          names.push(k)
+        }
+      }
+    }
+    const columns = names.map((n) => rows.map((r) => (r[n] === undefined ? null : r[n])))
+    return { names, columns, length: rows.length }
+  }
+  if (labels === null || typeof labels !== 'object') {
+    throw new InvalidArgumentError(
+      'asof-join: labels must be an Arrow Table, an object of columns or an array of rows',
+    )
+  }
+  const obj = labels as Readonly<Record<string, ArrayLike<unknown>>>
+  const names = Object.keys(obj)
+  const columns = names.map((n) => obj[n] as ArrayLike<unknown>)
+  const length = columns.length > 0 ? (columns[0] as ArrayLike<unknown>).length : 0
+  for (let i = 0; i < names.length; i++) {
+    const c = columns[i] as ArrayLike<unknown>
+    if (c === null || typeof c !== 'object' || typeof c.length !== 'number') {
+      throw new ColumnTypeError(
+        names[i] as string,
+        `label column '${names[i]}' must be an array or a typed array`,
+      )
+    }
+    if (c.length !== length) {
+      throw new ColumnTypeError(
+        names[i] as string,
+        `label column '${names[i]}' has ${c.length} rows but '${names[0]}' has ${length}: all columns need the same length`,
+      )
+    }
+  }
+  return { names, columns, length }
+}
+
+function toVector(name: string, c: Column): Vector {
+  if (!Array.isArray(c) && !isTypedArray(c)) return c as Vector
+  try {
+    return isTypedArray(c)
+      ? (makeVector(c as Float64Array) as Vector)
+      : (vectorFromArray(c as unknown[]) as Vector)
+  } catch (cause) {
+    throw new ColumnTypeError(name, `label column '${name}' cannot be converted to Arrow: ${String(cause)}`, {
+      cause,
+    })
+  }
+}
+
+class EntityEncoder {
+  kind: 'string' | 'int' | 'none' = 'none'
+  readonly keys: (string | number)[] = []
+  private readonly map = new Map<string | number, number>()
+
+  constructor(private readonly column: string) {}
+
+  add(key: string | number): number {
+    const kind = typeof key === 'string' ? 'string' : 'int'
+    if (kind !== this.kind) {
+      if (this.kind !== 'none') {
+        throw new ColumnTypeError(
+          this.column,
+          `label column '${this.column}' mixes string and integer entity keys`,
+        )
+      }
+      this.kind = kind
+    }
+    let c = this.map.get(key)
+    if (c === undefined) {
+      c = this.keys.length
+      this.keys.push(key)
+      this.map.set(key, c)
+    }
+    return c
+  }
+
+  int(x: number, row: number): number {
+    if (!Number.isSafeInteger(x)) {
+      throw new ColumnTypeError(
+        this.column,
+        `label column '${this.column}' row ${row} has entity key ${x}: keys must be strings or safe integers`,
+      )
+    }
+    return this.add(x)
+  }
+}
+
+function encodeArrow(enc: EntityEncoder, v: Vector, name: string, codes: Int32Array): void {
+  let row = 0
+  for (const data of v.data as Data[]) {
+    const t = data.type
+    const n = data.length
+    if (DataType.isDictionary(t) && data.dictionary && DataType.isUtf8(data.dictionary.type)) {
+      const dict = data.dictionary
+      const map = new Int32Array(dict.length).fill(-2)
+      const idx = data.values as Int32Array
+      for (let i = 0; i < n; i++) {
+        if (isNull(data, i)) codes[row + i] = -1
+        else {
+          const d = idx[data.offset + i] as number
+          let c = map[d] as number
+          if (c === -2) c = map[d] = enc.add(dict.get(d) as string)
+          codes[row + i] = c
+        }
+      }
+    } else if (DataType.isUtf8(t) || DataType.isLargeUtf8(t)) {
+      const vec = makeVector(data)
+      for (let i = 0; i < n; i++) {
+        const s = vec.get(i) as string | null
+        codes[row + i] = s === null ? -1 : enc.add(s)
+      }
+    } else if (DataType.isInt(t) || DataType.isFloat(t)) {
+      const nums = new Float64Array(n)
+      if (is64(data)) {
+        const v32 = int64View(data.values as BigInt64Array)
+        for (let i = 0; i < n; i++) {
+          const k = (data.offset + i) << 1
+          nums[i] = (v32[k + 1] as number) * 4294967296 + ((v32[k] as number) >>> 0)
+        }
+      } else {
+        const vals = data.values as Float64Array
+        for (let i = 0; i < n; i++) nums[i] = vals[data.offset + i] as number
+      }
+      for (let i = 0; i < n; i++) codes[row + i] = isNull(data, i) ? -1 : enc.int(nums[i] as number, row + i)
+    } else {
+      throw new ColumnTypeError(
+        name,
+        `label column '${name}' has type ${String(t)}: entity keys must be Utf8, Dictionary<Utf8> or integers`,
+      )
+    }
+    row += n
+  }
+}
+
+function encodeEntities(name: string, c: Column, length: number): { enc: EntityEncoder; codes: Int32Array } {
+  const enc = new EntityEncoder(name)
+  const codes = new Int32Array(length)
+  if (!Array.isArray(c) && !isTypedArray(c)) encodeArrow(enc, c as Vector, name, codes)
+  else if (c instanceof BigInt64Array || c instanceof BigUint64Array) {
+    for (let i = 0; i < length; i++) codes[i] = enc.int(Number(c[i]), i)
+  } else if (isTypedArray(c)) {
+    for (let i = 0; i < length; i++) codes[i] = enc.int(c[i] as number, i)
+  } else {
+    const a = c as ArrayLike<unknown>
+    for (let i = 0; i < length; i++) {
+      const k = a[i]
+      if (k === null || k === undefined) codes[i] = -1
+      else if (typeof k === 'string') codes[i] = enc.add(k)
+      else if (typeof k === 'number') codes[i] = enc.int(k, i)
+      else if (typeof k === 'bigint') codes[i] = enc.int(Number(k), i)
+      else {
+        throw new ColumnTypeError(name, `label column '${name}' row ${i} has entity key of type ${typeof k}`)
+      }
+    }
+  }
+  return { enc, codes }
+}
+
+function readTimes(name: string, c: Column, length: number): Float64Array {
+  const out = new Float64Array(length)
+  if (!Array.isArray(c) && !isTypedArray(c)) {
+    const v = c as Vector
+    const factor = timeFactor(v.type, name)
+    let row = 0
+    for (const data of v.data as Data[]) {
+      readNumbers(data, 0, data.length, out.subarray(row, row + data.length), factor, name, row)
+      row += data.length
+    }
+    return out
+  }
+  const a = c as ArrayLike<unknown>
+  for (let i = 0; i < length; i++) {
+    const x = a[i]
+    let t: number
+    if (typeof x === 'number') t = x
+    else if (typeof x === 'bigint') t = Number(x)
+    else if (x instanceof Date) t = x.getTime()
+    else if (x === null || x === undefined) throw new InvalidTimeError(name, i, x)
+    else {
+      throw new ColumnTypeError(
+        name,
+        `label column '${name}' row ${i} has a ${typeof x}: label times must be ms since epoch (number), bigint or Date`,
+      )
+    }
+    if (!Number.isFinite(t)) throw new InvalidTimeError(name, i, x)
+    out[i] = t
+  }
+  return out
+}
+
+/** Validate and normalise labels. */
+export function prepareLabels(labels: Labels, entityColumn: string, timeColumn: string): PreparedLabels {
+  const { names, columns, fields, length } = toColumns(labels)
+  const ei = names.indexOf(entityColumn)
+  if (ei < 0) throw new MissingColumnError(entityColumn, 'labels', ' (set options.entityColumn)')
+  const ti = names.indexOf(timeColumn)
+  if (ti < 0) throw new MissingColumnError(timeColumn, 'labels', ' (set options.timeColumn)')
+  const { enc, codes } = encodeEntities(entityColumn, columns[ei] as Column, length)
+  const times = readTimes(timeColumn, columns[ti] as Column, length)
+  const vectors = names.map((n, i) => toVector(n, columns[i] as Column))
+  return { length, names, vectors, fields, entityKind: enc.kind, codes, keys: enc.keys, times }
+}

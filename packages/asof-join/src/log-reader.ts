@@ -1,0 +1,143 @@
+/**
+ * Decodes log record batches (layout of @skewless/offline-log) block by block into scratch typed
+ * arrays for the kernel: entity code, requested-feature index (-1 for other features and for stale
+ * records), eligibleFrom, eventTime, version, availableTime. Blocks are small enough to stay in
+ * cache, so a 10M-row batch never needs 10M-row temporaries.
+ */
+import type { TimeBasis } from '@skewless/offline-log'
+import { type Data, makeVector, type RecordBatch } from 'apache-arrow'
+import { isNull, readNumbers, timeFactor } from './arrow-read.js'
+import { ColumnTypeError, MissingColumnError, UnsupportedRecordError } from './errors.js'
+import { type ResolvedFeature, VALUE_COLUMNS } from './features.js'
+import type { LogEntityMatcher } from './log-entities.js'
+import type { Block, PartitionJoin } from './partition-join.js'
+import { StringMatcher } from './string-matcher.js'
+
+const BLOCK = 8192
+
+function child(batch: RecordBatch, name: string): Data | undefined {
+  return batch.getChild(name)?.data[0] as Data | undefined
+}
+
+export class LogReader {
+  private readonly featureMatcher: StringMatcher
+  private readonly staleMatcher = new StringMatcher(['stale'])
+  private readonly scratch = new Int32Array(BLOCK)
+  private readonly blk: Block
+  private seq = 0
+
+  constructor(
+    private readonly features: readonly ResolvedFeature[],
+    private readonly entities: LogEntityMatcher,
+    private readonly by: TimeBasis,
+  ) {
+    this.featureMatcher = new StringMatcher(features.map((f) => f.name))
+    this.blk = {
+      n: 0,
+      rowBase: 0,
+      seqBase: 0,
+      ent: new Int32Array(BLOCK),
+      fid: new Int32Array(BLOCK),
+      elig: new Float64Array(BLOCK),
+      et: new Float64Array(BLOCK),
+      ver: new Float64Array(BLOCK),
+      at: new Float64Array(BLOCK),
+      dbl: undefined,
+      dblOffset: 0,
+      dblBitmap: undefined,
+      getters: [],
+    }
+  }
+
+  /** Feed one batch of log records to the kernel. */
+  read(batch: RecordBatch, join: PartitionJoin): void {
+    const entity = child(batch, 'entity')
+    if (!entity) throw new MissingColumnError('entity', 'log')
+    const feature = child(batch, 'feature')
+    if (!feature) throw new MissingColumnError('feature', 'log')
+    const et = child(batch, 'event_time')
+    if (!et) throw new MissingColumnError('event_time', 'log')
+    const at = child(batch, 'available_time')
+    if (!at && this.by === 'available') {
+      throw new MissingColumnError(
+        'available_time',
+        'log',
+        " (required by by: 'available'; use by: 'event' without it)",
+      )
+    }
+    const ver = child(batch, 'version')
+    const outcome = child(batch, 'outcome')
+    const tile = child(batch, 'tile_start')
+    const etFactor = timeFactor(et.type, 'event_time')
+    const atFactor = at ? timeFactor(at.type, 'available_time') : 1
+    const b = this.blk
+    const values = VALUE_COLUMNS.map((c) => child(batch, c))
+    for (const f of this.features) {
+      if (!values[f.kind]) {
+        throw new MissingColumnError(
+          VALUE_COLUMNS[f.kind] as string,
+          'log',
+          ` (feature '${f.name}' is ${f.type})`,
+        )
+      }
+    }
+    const dbl = values[0]
+    b.dbl = dbl && dbl.values instanceof Float64Array ? dbl.values : undefined
+    b.dblOffset = dbl ? dbl.offset : 0
+    b.dblBitmap = dbl && dbl.nullCount > 0 ? (dbl.nullBitmap as Uint8Array) : undefined
+    b.getters = values.map((d) => {
+      if (!d) return undefined
+      const v = makeVector(d)
+      return (row: number) => v.get(row)
+    })
+    const total = batch.numRows
+    const checkTiles = tile !== undefined && tile.nullCount < tile.length
+    for (let start = 0; start < total; start += BLOCK) {
+      const n = Math.min(BLOCK, total - start)
+      b.n = n
+      b.rowBase = start
+      b.seqBase = this.seq + start
+      this.entities.codes(entity, start, n, b.ent)
+      if (!this.featureMatcher.codes(feature, start, n, b.fid)) {
+        throw new ColumnTypeError(
+          'feature',
+          `log column 'feature' has type ${String(feature.type)}: it must be Utf8`,
+        )
+      }
+      if (outcome) {
+        if (!this.staleMatcher.codes(outcome, start, n, this.scratch)) {
+          throw new ColumnTypeError(
+            'outcome',
+            `log column 'outcome' has type ${String(outcome.type)}: it must be Utf8`,
+          )
+        }
+        // Stale writes were rejected by compare-and-set: nobody was ever served them.
+        for (let i = 0; i < n; i++) if (this.scratch[i] === 0) b.fid[i] = -1
+      }
+      if (checkTiles) {
+        for (let i = 0; i < n; i++) {
+          if ((b.fid[i] as number) >= 0 && (b.ent[i] as number) >= 0 && !isNull(tile, start + i)) {
+            throw new UnsupportedRecordError(
+              'tile_start',
+              `feature '${this.features[b.fid[i] as number]?.name}' has additive tile records (tile_start set): the as-of join reads whole values only; join the reader's tile sums instead`,
+            )
+          }
+        }
+      }
+      readNumbers(et, start, n, b.et, etFactor, 'event_time', 0)
+      if (at) readNumbers(at, start, n, b.at, atFactor, 'available_time', 0)
+      else b.at.fill(0, 0, n)
+      if (ver) readNumbers(ver, start, n, b.ver, 1, 'version', 0, 0)
+      else b.ver.fill(0, 0, n)
+      if (this.by === 'available') {
+        for (let i = 0; i < n; i++) {
+          const e = b.et[i] as number
+          const a = b.at[i] as number
+          b.elig[i] = a > e ? a : e
+        }
+      } else b.elig.set(b.et.subarray(0, n))
+      join.block(b)
+    }
+    this.seq += total
+  }
+}

@@ -1,0 +1,153 @@
+/**
+ * The output of a join: per feature, typed arrays in label row order, turned into Arrow columns
+ * appended after the label columns. 64-bit columns are written through an Int32 view (no BigInt
+ * per row).
+ */
+import {
+  Bool,
+  type DataType,
+  Field,
+  Float64,
+  Int64,
+  makeData,
+  RecordBatch,
+  Schema,
+  Struct,
+  Table,
+  TimestampMillisecond,
+  Utf8,
+  type Vector,
+  vectorFromArray,
+} from 'apache-arrow'
+import { ColumnTypeError } from './errors.js'
+import type { ResolvedFeature } from './features.js'
+import type { PreparedLabels } from './labels.js'
+
+export interface FeatureColumn {
+  /** 1 when a record was chosen (and not dropped by maxAge). */
+  found: Uint8Array
+  /** 1 when the chosen record's value is non-null. */
+  valid: Uint8Array
+  eventTime: Float64Array
+  age: Float64Array
+  num: Float64Array | undefined
+  obj: unknown[] | undefined
+}
+
+export interface JoinOutput {
+  features: FeatureColumn[]
+}
+
+export function createOutput(length: number, features: readonly ResolvedFeature[]): JoinOutput {
+  return {
+    features: features.map((f) => ({
+      found: new Uint8Array(length),
+      valid: new Uint8Array(length),
+      eventTime: new Float64Array(length),
+      age: new Float64Array(length),
+      num: f.kind === 0 ? new Float64Array(length) : undefined,
+      obj: f.kind === 0 ? undefined : new Array(length).fill(null),
+    })),
+  }
+}
+
+function bitmap(flags: Uint8Array): { bitmap: Uint8Array; nullCount: number } {
+  const bm = new Uint8Array(((flags.length + 63) >> 6) << 3)
+  let nulls = 0
+  for (let i = 0; i < flags.length; i++) {
+    if (flags[i] === 1) bm[i >> 3] = (bm[i >> 3] as number) | (1 << (i & 7))
+    else nulls++
+  }
+  return { bitmap: bm, nullCount: nulls }
+}
+
+function int64Data(type: DataType, values: Float64Array, flags: Uint8Array) {
+  const words = new Int32Array(values.length * 2)
+  for (let i = 0; i < values.length; i++) {
+    const x = Math.round(values[i] as number)
+    const hi = Math.floor(x / 4294967296)
+    words[2 * i] = (x - hi * 4294967296) | 0
+    words[2 * i + 1] = hi
+  }
+  const { bitmap: nullBitmap, nullCount } = bitmap(flags)
+  const data = new BigInt64Array(words.buffer)
+  return makeData({ type: type as Int64, length: values.length, nullCount, nullBitmap, data })
+}
+
+function valueData(f: ResolvedFeature, col: FeatureColumn, length: number) {
+  switch (f.type) {
+    case 'double': {
+      const { bitmap: nullBitmap, nullCount } = bitmap(col.valid)
+      return makeData({ type: new Float64(), length, nullCount, nullBitmap, data: col.num as Float64Array })
+    }
+    case 'int64': {
+      const a = col.obj as unknown[]
+      const ints = new BigInt64Array(length)
+      for (let i = 0; i < length; i++) if (col.valid[i] === 1) ints[i] = BigInt(a[i] as bigint | number)
+      const { bitmap: nullBitmap, nullCount } = bitmap(col.valid)
+      return makeData({ type: new Int64(), length, nullCount, nullBitmap, data: ints })
+    }
+    case 'bool':
+      return vectorFromArray(col.obj as (boolean | null)[], new Bool()).data[0]
+    default:
+      return vectorFromArray(col.obj as (string | null)[], new Utf8()).data[0]
+  }
+}
+
+function singleChunk(name: string, v: Vector) {
+  if (v.data.length === 1) return v.data[0]
+  if (v.data.length === 0) return vectorFromArray([], v.type).data[0]
+  try {
+    return vectorFromArray([...v], v.type).data[0]
+  } catch (cause) {
+    throw new ColumnTypeError(name, `label column '${name}' could not be rechunked: ${String(cause)}`, {
+      cause,
+    })
+  }
+}
+
+/** Label columns in input order, then per feature: value, `__event_time`, `__age_ms`. */
+export function buildTable(
+  labels: PreparedLabels,
+  features: readonly ResolvedFeature[],
+  out: JoinOutput,
+): Table {
+  const length = labels.length
+  const fields: Field[] = []
+  const children = []
+  const taken = new Set(labels.names)
+  const add = (name: string, field: Field, data: unknown) => {
+    if (taken.has(name)) {
+      throw new ColumnTypeError(
+        name,
+        `output column '${name}' collides with a label column of the same name: rename it`,
+      )
+    }
+    taken.add(name)
+    fields.push(field)
+    children.push(data)
+  }
+  for (let i = 0; i < labels.names.length; i++) {
+    const name = labels.names[i] as string
+    const v = labels.vectors[i] as Vector
+    fields.push(labels.fields?.[i] ?? new Field(name, v.type, true))
+    children.push(singleChunk(name, v))
+  }
+  for (let f = 0; f < features.length; f++) {
+    const feat = features[f] as ResolvedFeature
+    const col = out.features[f] as FeatureColumn
+    const data = valueData(feat, col, length) as NonNullable<ReturnType<typeof valueData>>
+    add(feat.name, new Field(feat.name, data.type, true), data)
+    if (feat.includeEventTime) {
+      const d = int64Data(new TimestampMillisecond(), col.eventTime, col.found)
+      add(`${feat.name}__event_time`, new Field(`${feat.name}__event_time`, d.type, true), d)
+    }
+    if (feat.includeAge) {
+      const d = int64Data(new Int64(), col.age, col.found)
+      add(`${feat.name}__age_ms`, new Field(`${feat.name}__age_ms`, d.type, true), d)
+    }
+  }
+  const schema = new Schema(fields)
+  const struct = makeData({ type: new Struct(fields), length, nullCount: 0, children: children as never })
+  return new Table(schema, [new RecordBatch(schema, struct)])
+}
