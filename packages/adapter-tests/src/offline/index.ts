@@ -1,2 +1,2 @@
-// Offline-log conformance suite (issue 4) is exported from here.
-export {}
+export { OFFLINE_SUITE_FEATURES, referenceStateAt } from './fixtures.js'
+export { type OfflineLogFactory, type OfflineLogSuiteOptions, offlineLogSuite } from './suite.js'

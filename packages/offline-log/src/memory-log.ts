@@ -1,0 +1,129 @@
+import { ClosedError, type FeatureWrite, InvalidArgumentError } from '@skewless/core'
+import type { RecordBatch } from 'apache-arrow'
+import { writesToRecordBatch } from './arrow-build.js'
+import { type ResolvedScan, resolveScan } from './batch-filter.js'
+import { normalizeFeatureTypes } from './feature-types.js'
+import { compareWrites } from './order.js'
+import { stateAtFromBatches } from './state-at.js'
+import type { OfflineLog, OfflineLogOptions, ScanOptions, StateAtOptions } from './types.js'
+import { acceptBatch } from './validate.js'
+
+function copyWrite(r: FeatureWrite): FeatureWrite {
+  const w: FeatureWrite = {
+    entity: r.entity,
+    feature: r.feature,
+    value: r.value,
+    eventTime: r.eventTime,
+    version: r.version,
+    availableTime: r.availableTime,
+    outcome: r.outcome,
+  }
+  if (r.tileStart !== undefined) w.tileStart = r.tileStart
+  return w
+}
+
+function matches(r: FeatureWrite, s: ResolvedScan): boolean {
+  if (s.entities && !s.entities.has(r.entity)) return false
+  if (!s.includeStale && r.outcome === 'stale') return false
+  const t = s.by === 'event' ? r.eventTime : r.availableTime
+  return t >= s.from && t < s.to
+}
+
+/** Check the instant given to `stateAt`. */
+export function checkInstant(t: number): void {
+  if (typeof t !== 'number' || Number.isNaN(t)) {
+    throw new InvalidArgumentError(
+      `offline-log stateAt: t must be a number of ms since epoch, got ${String(t)}`,
+    )
+  }
+}
+
+/**
+ * An in-memory `OfflineLog`, for unit tests and small programs. Each `append` becomes one sorted run
+ * per feature (sorted by entity, eventTime, version), and `scan` yields one `RecordBatch` per run, so
+ * `capabilities.sortedSegments` holds. Not durable. Records are copied on the way in and out.
+ */
+export function memoryLog(options: OfflineLogOptions): OfflineLog {
+  const featureTypes = normalizeFeatureTypes(options?.features)
+  const deadLetters = options.deadLetters
+  const runs = new Map<string, FeatureWrite[][]>()
+  for (const f of Object.keys(featureTypes)) runs.set(f, [])
+  const pending = new Set<Promise<void>>()
+  let closed = false
+
+  async function doAppend(batch: readonly FeatureWrite[]): Promise<void> {
+    const good = await acceptBatch(batch, featureTypes, deadLetters)
+    const byFeature = new Map<string, FeatureWrite[]>()
+    for (let i = 0; i < good.length; i++) {
+      const r = good[i] as FeatureWrite
+      let g = byFeature.get(r.feature)
+      if (g === undefined) {
+        g = []
+        byFeature.set(r.feature, g)
+      }
+      g.push(copyWrite(r))
+    }
+    for (const [f, g] of byFeature) (runs.get(f) as FeatureWrite[][]).push(g.sort(compareWrites))
+  }
+
+  function append(batch: readonly FeatureWrite[]): Promise<void> {
+    if (closed) return Promise.reject(new ClosedError('memoryLog'))
+    if (!Array.isArray(batch)) {
+      return Promise.reject(
+        new InvalidArgumentError('offline-log append: batch must be an array of FeatureWrite'),
+      )
+    }
+    const p = doAppend(batch)
+    pending.add(p)
+    const done = () => pending.delete(p)
+    p.then(done, done)
+    return p
+  }
+
+  async function* selectRuns(s: ResolvedScan): AsyncGenerator<FeatureWrite[]> {
+    for (const f of s.features) {
+      for (const run of runs.get(f) ?? []) {
+        const out: FeatureWrite[] = []
+        for (let i = 0; i < run.length; i++)
+          if (matches(run[i] as FeatureWrite, s)) out.push(run[i] as FeatureWrite)
+        if (out.length > 0) yield out
+      }
+    }
+  }
+
+  async function* scan(o: ScanOptions): AsyncGenerator<RecordBatch> {
+    const s = resolveScan(o, featureTypes)
+    for await (const rows of selectRuns(s)) yield writesToRecordBatch(rows, featureTypes)
+  }
+
+  async function* scanRows(o: ScanOptions): AsyncGenerator<FeatureWrite[]> {
+    const s = resolveScan(o, featureTypes, 'scanRows')
+    for await (const rows of selectRuns(s)) yield rows.map(copyWrite)
+  }
+
+  async function stateAt(t: number, o: StateAtOptions): Promise<FeatureWrite[]> {
+    checkInstant(t)
+    const by = o?.by ?? 'available'
+    resolveScan({ ...o, by }, featureTypes, 'stateAt')
+    const to = Math.floor(t) + 1
+    return stateAtFromBatches(scan({ features: o.features, entities: o.entities, by, to }), t, by)
+  }
+
+  return {
+    capabilities: Object.freeze({ durable: false, sortedSegments: true }),
+    featureTypes,
+    append,
+    write: append,
+    scan,
+    scanRows,
+    stateAt,
+    async flush() {
+      while (pending.size > 0) await Promise.allSettled([...pending])
+    },
+    async close() {
+      if (closed) return
+      while (pending.size > 0) await Promise.allSettled([...pending])
+      closed = true
+    },
+  }
+}

@@ -1,0 +1,85 @@
+import type { FeatureWrite } from '@skewless/core'
+import type { Data, RecordBatch } from 'apache-arrow'
+import { columnData, readStringColumn, readTimeColumn, recordBatchToWrites, stringAt } from './arrow-read.js'
+import { takeRows } from './arrow-take.js'
+import { compareState } from './order.js'
+import type { TimeBasis } from './types.js'
+
+interface Best {
+  batch: number
+  row: number
+  ev: number
+  ver: number
+  av: number
+}
+
+/**
+ * Time travel over scanned log batches: for every (feature, entity) the record that held at `t`.
+ *
+ * - `by: 'available'`: among records with availableTime <= t, the greatest eventTime, ties broken
+ *   by version, then by availableTime — what the online store would have served at `t`.
+ * - `by: 'event'`: among records with eventTime <= t, the same order (availableTime is ignored for
+ *   filtering).
+ *
+ * Records with outcome `stale` never count: compare-and-set rejected them, so the online store
+ * never held them. Callers pass batches already filtered to the requested features and entities;
+ * stale rows and rows after `t` are skipped here as well, so any scan is a valid input.
+ * The result is sorted by (feature, entity).
+ */
+export async function stateAtFromBatches(
+  batches: AsyncIterable<RecordBatch> | Iterable<RecordBatch>,
+  t: number,
+  by: TimeBasis,
+): Promise<FeatureWrite[]> {
+  const kept: RecordBatch[] = []
+  const best = new Map<string, Best>()
+  for await (const batch of batches) {
+    const n = batch.numRows
+    if (n === 0) continue
+    const b = kept.length
+    kept.push(batch)
+    const entity = readStringColumn(columnData(batch, 'entity'))
+    const feature = readStringColumn(columnData(batch, 'feature'))
+    const outcome = readStringColumn(columnData(batch, 'outcome'))
+    const ev = readTimeColumn(columnData(batch, 'event_time'))
+    const av = readTimeColumn(columnData(batch, 'available_time'))
+    const ver = readTimeColumn(columnData(batch, 'version') as Data)
+    const basis = by === 'event' ? ev : av
+    for (let i = 0; i < n; i++) {
+      if ((basis[i] as number) > t || stringAt(outcome, i) === 'stale') continue
+      const key = `${stringAt(feature, i)}\u0000${stringAt(entity, i)}`
+      const e = ev[i] as number
+      const v = ver[i] as number
+      const a = av[i] as number
+      const cur = best.get(key)
+      if (cur === undefined) best.set(key, { batch: b, row: i, ev: e, ver: v, av: a })
+      else if (compareState(e, v, a, cur.ev, cur.ver, cur.av) > 0) {
+        cur.batch = b
+        cur.row = i
+        cur.ev = e
+        cur.ver = v
+        cur.av = a
+      }
+    }
+  }
+  const rowsByBatch: number[][] = kept.map(() => [])
+  for (const v of best.values()) (rowsByBatch[v.batch] as number[]).push(v.row)
+  const out: FeatureWrite[] = []
+  for (let b = 0; b < kept.length; b++) {
+    const rows = rowsByBatch[b] as number[]
+    if (rows.length === 0) continue
+    for (const w of recordBatchToWrites(takeRows(kept[b] as RecordBatch, rows))) out.push(w)
+  }
+  out.sort((x, y) =>
+    x.feature !== y.feature
+      ? x.feature < y.feature
+        ? -1
+        : 1
+      : x.entity < y.entity
+        ? -1
+        : x.entity > y.entity
+          ? 1
+          : 0,
+  )
+  return out
+}

@@ -1,0 +1,109 @@
+import type { FeatureWrite, Sink } from '@skewless/core'
+import { InvalidRecordError } from './errors.js'
+import type { FeatureTypes, RejectedWrite } from './types.js'
+
+/**
+ * Check one record against the declared feature types. Returns `undefined` when it is valid.
+ *
+ * Choices: times must be integer milliseconds (the log stores Timestamp(ms) / INT64 and would
+ * otherwise truncate silently); doubles may be NaN or ±Infinity (Parquet DOUBLE round-trips them);
+ * int64 values must be safe integers (a JS number cannot carry more); `null` is valid for every type.
+ */
+export function checkRecord(r: FeatureWrite, types: Readonly<FeatureTypes>): RejectedWrite | undefined {
+  if (r === null || typeof r !== 'object') {
+    return { record: r, code: 'invalid-value', reason: 'a FeatureWrite must be an object' }
+  }
+  const type = typeof r.feature === 'string' ? types[r.feature] : undefined
+  if (type === undefined) {
+    return {
+      record: r,
+      code: 'unknown-feature',
+      reason: `feature ${JSON.stringify(r.feature)} is not declared in the log's \`features\``,
+    }
+  }
+  if (typeof r.entity !== 'string')
+    return { record: r, code: 'invalid-value', reason: 'entity must be a string' }
+  if (!Number.isSafeInteger(r.eventTime)) {
+    return {
+      record: r,
+      code: 'invalid-time',
+      reason: `eventTime ${r.eventTime} is not an integer number of ms`,
+    }
+  }
+  if (!Number.isSafeInteger(r.availableTime)) {
+    return {
+      record: r,
+      code: 'invalid-time',
+      reason: `availableTime ${r.availableTime} is not an integer number of ms`,
+    }
+  }
+  if (r.tileStart !== undefined && !Number.isSafeInteger(r.tileStart)) {
+    return {
+      record: r,
+      code: 'invalid-time',
+      reason: `tileStart ${r.tileStart} is not an integer number of ms`,
+    }
+  }
+  if (!Number.isSafeInteger(r.version)) {
+    return { record: r, code: 'invalid-value', reason: `version ${r.version} is not a safe integer` }
+  }
+  if (r.outcome !== 'applied' && r.outcome !== 'stale') {
+    return {
+      record: r,
+      code: 'invalid-value',
+      reason: `outcome ${JSON.stringify(r.outcome)} is not 'applied' or 'stale'`,
+    }
+  }
+  const v = r.value
+  if (v === null) return undefined
+  switch (type) {
+    case 'double':
+      if (typeof v === 'number') return undefined
+      break
+    case 'int64':
+      if (Number.isSafeInteger(v)) return undefined
+      break
+    case 'string':
+      if (typeof v === 'string') return undefined
+      break
+    case 'bool':
+      if (typeof v === 'boolean') return undefined
+      break
+  }
+  return {
+    record: r,
+    code: 'invalid-value',
+    reason: `value ${JSON.stringify(v)} does not match the declared type ${type} of feature "${r.feature}"`,
+  }
+}
+
+/**
+ * Validate a batch. Valid records are returned (the same array when all are valid); invalid ones go
+ * to `deadLetters` when given (awaited), otherwise the whole batch is rejected with an
+ * `InvalidRecordError` naming the first bad record.
+ */
+export async function acceptBatch(
+  batch: readonly FeatureWrite[],
+  types: Readonly<FeatureTypes>,
+  deadLetters: Sink<RejectedWrite> | undefined,
+): Promise<readonly FeatureWrite[]> {
+  let rejected: RejectedWrite[] | undefined
+  let good: FeatureWrite[] | undefined
+  for (let i = 0; i < batch.length; i++) {
+    const r = batch[i] as FeatureWrite
+    const bad = checkRecord(r, types)
+    if (bad === undefined) {
+      if (good !== undefined) good.push(r)
+      continue
+    }
+    if (rejected === undefined) {
+      rejected = []
+      good = batch.slice(0, i)
+    }
+    rejected.push(bad)
+  }
+  if (rejected === undefined) return batch
+  if (deadLetters === undefined) throw new InvalidRecordError(rejected[0] as RejectedWrite, rejected.length)
+  await deadLetters.write(rejected)
+  return good as FeatureWrite[]
+}
