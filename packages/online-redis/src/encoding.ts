@@ -1,0 +1,55 @@
+/**
+ * Value encoding of one hash field: `<eventTime>,<version>,<tag><payload>`, e.g.
+ * `1764000000000,3,d42.5`. The Lua script compares `(eventTime, version)` by reading up to the
+ * second comma; the payload may contain commas. Tags: `d` number, `s` string, `t`/`f` boolean,
+ * `n` null. Decimal text, because Lua parses it with `tonumber` (exact for integers < 2^53).
+ */
+import type { FeatureValue, ValueType } from '@skewless/core'
+import type { StoredValue } from '@skewless/online-sink'
+
+/** The tag+payload of a value, or `undefined` when it does not fit the declared type. */
+export function encodePayload(value: FeatureValue, valueType: ValueType): string | undefined {
+  switch (typeof value) {
+    case 'number':
+      if (valueType === 'double') return `d${value}`
+      return valueType === 'int64' && Number.isSafeInteger(value) ? `d${value}` : undefined
+    case 'string':
+      return valueType === 'string' ? `s${value}` : undefined
+    case 'boolean':
+      return valueType === 'bool' ? (value ? 't' : 'f') : undefined
+    default:
+      return value === null ? 'n' : undefined
+  }
+}
+
+/** Decode a stored field; `undefined` when it is not in this encoding (written by something else). */
+export function decodeStored(raw: string): StoredValue | undefined {
+  const c1 = raw.indexOf(',')
+  const c2 = c1 === -1 ? -1 : raw.indexOf(',', c1 + 1)
+  if (c2 === -1 || c2 + 1 >= raw.length) return undefined
+  const eventTime = Number(raw.slice(0, c1))
+  const version = Number(raw.slice(c1 + 1, c2))
+  if (Number.isNaN(eventTime) || Number.isNaN(version)) return undefined
+  const tag = raw.charCodeAt(c2 + 1)
+  let value: FeatureValue
+  switch (tag) {
+    case 100: // d
+      value = Number(raw.slice(c2 + 2))
+      break
+    case 115: // s
+      value = raw.slice(c2 + 2)
+      break
+    case 116: // t
+      value = true
+      break
+    case 102: // f
+      value = false
+      break
+    case 110: // n
+      value = null
+      break
+    default:
+      return undefined
+  }
+  return { value, eventTime, version }
+}

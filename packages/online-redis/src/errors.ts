@@ -1,0 +1,33 @@
+/**
+ * Mapping ioredis failures to the online-sink error contract: transient ones (worth retrying)
+ * become `StoreUnavailableError`, the rest `StoreWriteError` (the whole call failed permanently).
+ */
+import { StoreUnavailableError, StoreWriteError } from '@skewless/online-sink'
+
+/** Server replies that mean "try again later" (loading, failover, cluster reconfiguration, busy script). */
+const TRANSIENT_REPLY = /^(LOADING|TRYAGAIN|CLUSTERDOWN|MASTERDOWN|BUSY|READONLY|OOM|NOREPLICAS)\b/
+
+/** Whether a Redis error is worth retrying. Anything that is not a server reply (closed connection, refused, timeout) is. */
+export function isTransientRedisError(err: unknown): boolean {
+  if (typeof err !== 'object' || err === null) return false
+  const e = err as { name?: unknown; message?: unknown }
+  const message = typeof e.message === 'string' ? e.message : ''
+  if (e.name === 'ReplyError') return TRANSIENT_REPLY.test(message)
+  return true
+}
+
+/** Wrap a failure of `what` (e.g. `'apply'`) into the error the sink understands, keeping `cause`. */
+export function toStoreError(err: unknown, what: string): Error {
+  const message = err instanceof Error ? err.message : String(err)
+  if (isTransientRedisError(err)) {
+    return new StoreUnavailableError(
+      `online-redis: ${what} failed (${message}); the sink retries it with backoff`,
+      { cause: err, store: 'redis', transient: true },
+    )
+  }
+  return new StoreWriteError(
+    'script-error',
+    `online-redis: ${what} was refused by Redis (${message}); check the server version (needs Redis >= 5 with Lua) and ACLs`,
+    { cause: err },
+  )
+}

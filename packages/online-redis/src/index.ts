@@ -1,0 +1,4 @@
+export { isTransientRedisError } from './errors.js'
+export { keySlot } from './slot.js'
+export { redisStore } from './store.js'
+export type * from './types.js'

@@ -1,0 +1,32 @@
+/**
+ * Key layout. One hash per entity holds its value features; one hash per (entity, additive
+ * feature) holds its tiles. The entity is the hash tag, so all keys of an entity share a slot.
+ *
+ *   <prefix>{<entity>}               field <feature>   -> <eventTime>,<version>,<tag><value>
+ *   <prefix>{<entity>}:t:<feature>   field <tileStart> -> <eventTime>,<version>,<tag><partial>
+ *                                    field h           -> prune horizon (tiles below it are gone)
+ */
+import { InvalidArgumentError } from '@skewless/core'
+
+/** Default key prefix. */
+export const DEFAULT_PREFIX = 'sk:'
+
+/** Check a key prefix: a brace in it would make the prefix, not the entity, the hash tag. */
+export function checkPrefix(prefix: string): string {
+  if (prefix.includes('{') || prefix.includes('}')) {
+    throw new InvalidArgumentError(
+      `online-redis: prefix '${prefix}' contains a brace; remove it (the entity is the hash tag, so one entity's keys share a Cluster slot)`,
+    )
+  }
+  return prefix
+}
+
+/** Name of the hash holding the value features of `entity`. */
+export function valueKeyOf(prefix: string, entity: string): string {
+  return `${prefix}{${entity}}`
+}
+
+/** Name of the hash holding the tiles of additive `feature` of `entity`. */
+export function tileKeyOf(prefix: string, entity: string, feature: string): string {
+  return `${prefix}{${entity}}:t:${feature}`
+}

@@ -1,0 +1,311 @@
+/**
+ * `redisStore`: the Redis (ioredis) online store, standalone or Cluster. A batch of writes is one
+ * EVALSHA of the apply script per hash slot group (one call in total on a standalone server); a
+ * read is one pipeline per slot group (HMGET per entity, HGETALL per additive tile hash).
+ */
+import type { FeatureUpdate } from '@skewless/core'
+import type {
+  ApplyResult,
+  OnlineFeatureConfig,
+  OnlineStoreCapabilities,
+  PermanentWriteFailure,
+  StoredEntry,
+  StoredTile,
+} from '@skewless/online-sink'
+import { checkValue } from '@skewless/online-sink'
+import { Cluster, Redis } from 'ioredis'
+import { decodeStored, encodePayload } from './encoding.js'
+import { toStoreError } from './errors.js'
+import { checkPrefix, DEFAULT_PREFIX, tileKeyOf, valueKeyOf } from './keys.js'
+import { type PreparedFeature, prepareFeatures } from './prepared.js'
+import { APPLY_SCRIPT, APPLY_SCRIPT_SHA } from './script.js'
+import { keySlot } from './slot.js'
+import type { RedisArg, RedisLike, RedisStore, RedisStoreOptions } from './types.js'
+
+const STORE_DEFAULTS = { lazyConnect: true, maxRetriesPerRequest: 2, autoResendUnfulfilledCommands: false }
+
+function createClient(options: RedisStoreOptions): RedisLike {
+  const extra = options.clientOptions ?? {}
+  if (options.cluster !== undefined) {
+    const redisOptions = (extra.redisOptions as Record<string, unknown> | undefined) ?? {}
+    return new Cluster(options.cluster as { host: string; port: number }[], {
+      lazyConnect: true,
+      ...extra,
+      redisOptions: { ...STORE_DEFAULTS, ...redisOptions },
+    }) as unknown as RedisLike
+  }
+  return new Redis(options.url ?? 'redis://127.0.0.1:6379', {
+    ...STORE_DEFAULTS,
+    ...extra,
+  }) as unknown as RedisLike
+}
+
+/** One EVALSHA of the apply script; on NOSCRIPT (script cache flushed, failover) EVAL loads it again. */
+async function evalApply(client: RedisLike, keys: string[], args: RedisArg[]): Promise<unknown> {
+  try {
+    return await client.evalsha(APPLY_SCRIPT_SHA, keys.length, keys, args)
+  } catch (err) {
+    if ((err as { message?: string }).message?.startsWith('NOSCRIPT')) {
+      return await client.eval(APPLY_SCRIPT, keys.length, keys, args)
+    }
+    throw err
+  }
+}
+
+/** Create a Redis online store. Connects lazily, on the first call. */
+export function redisStore(options: RedisStoreOptions = {}): RedisStore {
+  const prefix = checkPrefix(options.prefix ?? DEFAULT_PREFIX)
+  const slackMs = options.expirySlackMs ?? 60_000
+  const owned = options.client === undefined
+  const client = options.client ?? createClient(options)
+  const isCluster = client.isCluster === true
+  const capabilities: OnlineStoreCapabilities = {
+    cas: true,
+    additive: true,
+    ttl: true,
+    cluster: isCluster,
+    durable: true,
+  }
+
+  /** Send one call's writes and write their outcomes at `sent[k]`. */
+  async function applyCall(
+    keys: string[],
+    args: RedisArg[],
+    sent: ArrayLike<number>,
+    outcomes: ApplyResult['outcomes'],
+  ): Promise<void> {
+    let reply: unknown
+    try {
+      reply = await evalApply(client, keys, args)
+    } catch (err) {
+      throw toStoreError(err, `apply of ${keys.length} writes`)
+    }
+    const r = reply as string[]
+    const codes = r[0] as string
+    let m = 1
+    for (let k = 0; k < keys.length; k++) {
+      const c = codes.charCodeAt(k)
+      const i = sent[k] as number
+      if (c === 97) outcomes[i] = 'applied'
+      else if (c === 115) outcomes[i] = 'stale'
+      else {
+        outcomes[i] = {
+          code: c === 119 ? 'wrong-type' : 'script-error',
+          reason: `online-redis: ${r[m++] ?? 'unknown script error'} (key ${keys[k]})`,
+        }
+      }
+    }
+  }
+
+  async function apply(
+    writes: readonly FeatureUpdate[],
+    features: ReadonlyMap<string, OnlineFeatureConfig>,
+  ): Promise<ApplyResult> {
+    const n = writes.length
+    const outcomes: ApplyResult['outcomes'] = new Array(n)
+    const prepared = prepareFeatures(features, slackMs)
+    const wallNow = Date.now()
+    const keys: string[] = []
+    const args: RedisArg[] = []
+    const sent: number[] = []
+    for (let i = 0; i < n; i++) {
+      const w = writes[i] as FeatureUpdate
+      const p = prepared.get(w.feature)
+      if (p === undefined) {
+        outcomes[i] = unknownFeature(w.feature)
+        continue
+      }
+      const payload = encodePayload(w.value, p.config.valueType)
+      if (payload === undefined || (p.tile && typeof w.tileStart !== 'number')) {
+        outcomes[i] = serializationFailure(p, w)
+        continue
+      }
+      let px: RedisArg = p.noExpiry
+      if (p.tile) {
+        const ts = w.tileStart as number
+        if (p.lifeMs >= 0) px = p.lifeMs + (ts > wallNow ? ts - wallNow : 0)
+        keys.push(tileKeyOf(prefix, w.entity, w.feature))
+        args.push(p.mode, ts, w.eventTime, w.version, payload, px)
+      } else {
+        // Physical expiry counts from the later of now and the event time: never before the reader's TTL filter.
+        if (p.lifeMs >= 0) px = p.lifeMs + (w.eventTime > wallNow ? Math.ceil(w.eventTime - wallNow) : 0)
+        keys.push(valueKeyOf(prefix, w.entity))
+        args.push(p.mode, w.feature, w.eventTime, w.version, payload, px)
+      }
+      sent.push(i)
+    }
+    if (keys.length === 0) return { outcomes }
+    if (!isCluster) {
+      await applyCall(keys, args, sent, outcomes)
+      return { outcomes }
+    }
+    // Cluster: a script may only touch keys of one slot, so one call per slot (in parallel).
+    const groups = new Map<number, number[]>()
+    for (let k = 0; k < keys.length; k++) {
+      const slot = keySlot(keys[k] as string)
+      const g = groups.get(slot)
+      if (g === undefined) groups.set(slot, [k])
+      else g.push(k)
+    }
+    const calls: Promise<void>[] = []
+    for (const g of groups.values()) {
+      const gk: string[] = new Array(g.length)
+      const ga: RedisArg[] = new Array(g.length * 6)
+      const gs: number[] = new Array(g.length)
+      for (let j = 0; j < g.length; j++) {
+        const k = g[j] as number
+        gk[j] = keys[k] as string
+        gs[j] = sent[k] as number
+        for (let a = 0; a < 6; a++) ga[j * 6 + a] = args[k * 6 + a] as RedisArg
+      }
+      calls.push(applyCall(gk, ga, gs, outcomes))
+    }
+    await Promise.all(calls)
+    return { outcomes }
+  }
+
+  async function read(
+    entities: readonly string[],
+    features: readonly OnlineFeatureConfig[],
+  ): Promise<StoredEntry[][]> {
+    const valueIdx: number[] = []
+    const valueFields: string[] = []
+    const tileIdx: number[] = []
+    for (let j = 0; j < features.length; j++) {
+      const f = features[j] as OnlineFeatureConfig
+      if ((f.strategy ?? 'cas') === 'additive') tileIdx.push(j)
+      else {
+        valueIdx.push(j)
+        valueFields.push(f.name)
+      }
+    }
+    // One command per (entity, hash): `cmdEntity[c]`, and `cmdFeature[c]` = -1 for the HMGET of values.
+    const cmdKeys: string[] = []
+    const cmdEntity: number[] = []
+    const cmdFeature: number[] = []
+    for (let i = 0; i < entities.length; i++) {
+      const e = entities[i] as string
+      if (valueIdx.length > 0) {
+        cmdKeys.push(valueKeyOf(prefix, e))
+        cmdEntity.push(i)
+        cmdFeature.push(-1)
+      }
+      for (const j of tileIdx) {
+        cmdKeys.push(tileKeyOf(prefix, e, (features[j] as OnlineFeatureConfig).name))
+        cmdEntity.push(i)
+        cmdFeature.push(j)
+      }
+    }
+    const out: StoredEntry[][] = new Array(entities.length)
+    for (let i = 0; i < entities.length; i++) out[i] = new Array(features.length).fill(MISSING)
+    if (cmdKeys.length === 0) return out
+    const groups: number[][] = []
+    if (!isCluster) groups.push(cmdKeys.map((_, c) => c))
+    else {
+      const bySlot = new Map<number, number[]>()
+      for (let c = 0; c < cmdKeys.length; c++) {
+        const slot = keySlot(cmdKeys[c] as string)
+        const g = bySlot.get(slot)
+        if (g === undefined) bySlot.set(slot, [c])
+        else g.push(c)
+      }
+      for (const g of bySlot.values()) groups.push(g)
+    }
+    const replies = await Promise.all(
+      groups.map(async (g) => {
+        const pipe = client.pipeline()
+        for (const c of g) {
+          if (cmdFeature[c] === -1) pipe.hmget(cmdKeys[c] as string, ...valueFields)
+          else pipe.hgetall(cmdKeys[c] as string)
+        }
+        let res: [Error | null, unknown][] | null
+        try {
+          res = await pipe.exec()
+        } catch (err) {
+          throw toStoreError(err, `read of ${entities.length} entities`)
+        }
+        return res ?? []
+      }),
+    )
+    for (let gi = 0; gi < groups.length; gi++) {
+      const g = groups[gi] as number[]
+      const res = replies[gi] as [Error | null, unknown][]
+      for (let k = 0; k < g.length; k++) {
+        const c = g[k] as number
+        const [err, val] = res[k] ?? [new Error('missing pipeline reply'), null]
+        if (err) {
+          // A key that is not a hash (WRONGTYPE) holds nothing of ours: it reads as missing.
+          if (err.message.startsWith('WRONGTYPE')) continue
+          throw toStoreError(err, `read of ${entities.length} entities`)
+        }
+        const row = out[cmdEntity[c] as number] as StoredEntry[]
+        const fj = cmdFeature[c] as number
+        if (fj === -1) {
+          const vals = val as (string | null)[]
+          for (let v = 0; v < valueIdx.length; v++) {
+            const raw = vals[v]
+            if (raw == null) continue
+            const stored = decodeStored(raw)
+            if (stored !== undefined) row[valueIdx[v] as number] = { kind: 'value', stored }
+          }
+        } else {
+          const tiles = decodeTiles(val as Record<string, string>)
+          if (tiles.length > 0) row[fj] = { kind: 'tiles', tiles }
+        }
+      }
+    }
+    return out
+  }
+
+  return {
+    name: 'redis',
+    capabilities,
+    apply,
+    read,
+    async close() {
+      if (!owned) return
+      try {
+        await client.quit()
+      } catch {
+        client.disconnect()
+      }
+    },
+    getInstance: () => client,
+    valueKey: (entity) => valueKeyOf(prefix, entity),
+    tileKey: (entity, feature) => tileKeyOf(prefix, entity, feature),
+  }
+}
+
+const MISSING: StoredEntry = Object.freeze({ kind: 'missing' }) as StoredEntry
+
+function decodeTiles(hash: Record<string, string>): StoredTile[] {
+  const tiles: StoredTile[] = []
+  for (const field in hash) {
+    if (field === 'h') continue
+    const stored = decodeStored(hash[field] as string)
+    if (stored === undefined) continue
+    tiles.push({
+      value: stored.value,
+      eventTime: stored.eventTime,
+      version: stored.version,
+      tileStart: Number(field),
+    })
+  }
+  tiles.sort((a, b) => a.tileStart - b.tileStart)
+  return tiles
+}
+
+function unknownFeature(feature: string): PermanentWriteFailure {
+  return {
+    code: 'unknown-feature',
+    reason: `online-redis: feature '${feature}' is not in the features passed to apply; add its OnlineFeatureConfig`,
+  }
+}
+
+function serializationFailure(p: PreparedFeature, w: FeatureUpdate): PermanentWriteFailure {
+  const reason =
+    p.tile && typeof w.tileStart !== 'number'
+      ? `additive feature '${w.feature}' got an update without tileStart (emit it with emit: 'tiles')`
+      : (checkValue(p.config, w) ?? `value ${String(w.value)} of '${w.feature}' cannot be encoded`)
+  return { code: 'serialization', reason: `online-redis: ${reason}` }
+}

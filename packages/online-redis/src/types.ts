@@ -1,0 +1,83 @@
+/**
+ * The contract of @skewless/online-redis: the structural subset of an ioredis client the store
+ * calls (kysely style: no ioredis types here, so any client with these methods works), and the
+ * options of `redisStore`.
+ */
+import type { OnlineStore } from '@skewless/online-sink'
+
+/** A command argument as ioredis accepts it. */
+export type RedisArg = string | number | Buffer
+
+/** The subset of an ioredis pipeline the store calls. */
+export interface RedisPipelineLike {
+  /** Queue `HMGET key ...fields`. */
+  hmget(key: string, ...fields: string[]): unknown
+  /** Queue `HGETALL key`. */
+  hgetall(key: string): unknown
+  /** Queue `EVALSHA sha numKeys ...keysAndArgs`. */
+  evalsha(sha: string, numKeys: number, ...keysAndArgs: RedisArg[]): unknown
+  /** Send the queued commands; one `[error, result]` pair per command. */
+  exec(): Promise<[Error | null, unknown][] | null>
+}
+
+/**
+ * The subset of an ioredis `Redis` or `Cluster` the store calls. Pass either; whether it is a
+ * Cluster is read from `isCluster` (ioredis sets it on both), never with `instanceof`.
+ */
+export interface RedisLike {
+  /** `true` for an ioredis `Cluster`; batches are then split by hash slot. */
+  readonly isCluster?: boolean
+  /** Connection state (`'wait'` before a lazy connect, `'ready'`, `'end'`...). */
+  readonly status?: string
+  /** `EVALSHA sha numKeys ...keysAndArgs` (arrays in the arguments are flattened). */
+  evalsha(sha: string, numKeys: number, ...keysAndArgs: (RedisArg | RedisArg[])[]): Promise<unknown>
+  /** `EVAL script numKeys ...keysAndArgs` (the NOSCRIPT fallback; it also caches the script). */
+  eval(script: string, numKeys: number, ...keysAndArgs: (RedisArg | RedisArg[])[]): Promise<unknown>
+  /** Start a pipeline (on a Cluster: all its keys must be in one slot). */
+  pipeline(): RedisPipelineLike
+  /** Close gracefully (used only for clients the store created). */
+  quit(): Promise<unknown>
+  /** Close at once (used when `quit` fails on a broken connection). */
+  disconnect(): void
+}
+
+/** Options of `redisStore`. Give `client`, or `url`, or `cluster`; with none, `redis://127.0.0.1:6379`. */
+export interface RedisStoreOptions {
+  /**
+   * An ioredis `Redis` or `Cluster` instance (or anything matching `RedisLike`). The store never
+   * closes a client it was given. @default none: the store creates one from `url` / `cluster`
+   */
+  client?: RedisLike
+  /** Connection URL for a standalone client the store creates (lazily). @default 'redis://127.0.0.1:6379' */
+  url?: string
+  /** Startup nodes of a Redis Cluster: the store creates an ioredis `Cluster` (lazily). @default none */
+  cluster?: readonly { host: string; port: number }[]
+  /**
+   * Extra ioredis options for a client the store creates (`RedisOptions`, or `ClusterOptions` with
+   * `cluster`), merged over the store's defaults (`lazyConnect: true`, `maxRetriesPerRequest: 2`,
+   * `autoResendUnfulfilledCommands: false`, so a lost connection fails the call and the sink retries).
+   * @default {}
+   */
+  clientOptions?: Record<string, unknown>
+  /**
+   * Prefix of every key. Must not contain `{` or `}` (the hash tag is the entity).
+   * @default 'sk:'
+   */
+  prefix?: string
+  /**
+   * Extra physical lifetime added to a TTL feature's key beyond its logical TTL, so Redis never
+   * expires a value the reader could still serve (clock skew between writer and server).
+   * @default 60_000
+   */
+  expirySlackMs?: number
+}
+
+/** An online store backed by Redis. */
+export interface RedisStore extends OnlineStore {
+  /** The underlying ioredis client (created lazily when the store made it). */
+  getInstance(): RedisLike
+  /** Name of the hash holding `entity`'s values. */
+  valueKey(entity: string): string
+  /** Name of the hash holding the tiles of additive `feature` of `entity`. */
+  tileKey(entity: string, feature: string): string
+}
