@@ -147,7 +147,9 @@ function encodeArrow(enc: EntityEncoder, v: Vector, name: string, codes: Int32Ar
   for (const data of v.data as Data[]) {
     const t = data.type
     const n = data.length
-    if (DataType.isDictionary(t) && data.dictionary && DataType.isUtf8(data.dictionary.type)) {
+    if (DataType.isNull(t)) {
+      codes.fill(-1, row, row + n)
+    } else if (DataType.isDictionary(t) && data.dictionary && DataType.isUtf8(data.dictionary.type)) {
       const dict = data.dictionary
       const map = new Int32Array(dict.length).fill(-2)
       const idx = data.values as Int32Array

@@ -24,7 +24,6 @@ export class LogReader {
   private readonly staleMatcher = new StringMatcher(['stale'])
   private readonly scratch = new Int32Array(BLOCK)
   private readonly blk: Block
-  private seq = 0
 
   constructor(
     private readonly features: readonly ResolvedFeature[],
@@ -35,7 +34,6 @@ export class LogReader {
     this.blk = {
       n: 0,
       rowBase: 0,
-      seqBase: 0,
       ent: new Int32Array(BLOCK),
       fid: new Int32Array(BLOCK),
       elig: new Float64Array(BLOCK),
@@ -96,7 +94,6 @@ export class LogReader {
       const n = Math.min(BLOCK, total - start)
       b.n = n
       b.rowBase = start
-      b.seqBase = this.seq + start
       this.entities.codes(entity, start, n, b.ent)
       if (!this.featureMatcher.codes(feature, start, n, b.fid)) {
         throw new ColumnTypeError(
@@ -133,11 +130,10 @@ export class LogReader {
         for (let i = 0; i < n; i++) {
           const e = b.et[i] as number
           const a = b.at[i] as number
-          b.elig[i] = a > e ? a : e
+          b.elig[i] = Math.max(a, e)
         }
       } else b.elig.set(b.et.subarray(0, n))
       join.block(b)
     }
-    this.seq += total
   }
 }

@@ -17,8 +17,6 @@ export interface Block {
   n: number
   /** Row of the block's first record within its batch. */
   rowBase: number
-  /** Scan-order sequence number of the block's first record. */
-  seqBase: number
   ent: Int32Array
   fid: Int32Array
   elig: Float64Array
@@ -38,7 +36,6 @@ export class PartitionJoin {
   private readonly bEt: Float64Array
   private readonly bVer: Float64Array
   private readonly bAt: Float64Array
-  private readonly bSeq: Float64Array
   private readonly hasVal: Uint8Array
   private readonly num: Float64Array | undefined
   private readonly obj: unknown[] | undefined
@@ -54,7 +51,6 @@ export class PartitionJoin {
     this.bEt = new Float64Array(size).fill(Number.NEGATIVE_INFINITY)
     this.bVer = new Float64Array(size)
     this.bAt = new Float64Array(size)
-    this.bSeq = new Float64Array(size)
     this.hasVal = new Uint8Array(size)
     this.kinds = Int32Array.from(features.map((f) => f.kind))
     this.num = features.some((f) => f.kind === 0) ? new Float64Array(size) : undefined
@@ -64,7 +60,7 @@ export class PartitionJoin {
   block(b: Block): void {
     const { entStart, times: T } = this.index
     const { ent, fid, elig, et, ver, at } = b
-    const { bEt, bVer, bAt, bSeq, hasVal, num, obj, kinds } = this
+    const { bEt, bVer, bAt, hasVal, num, obj, kinds } = this
     const L = this.n
     const inclusive = this.inclusive
     const dbl = b.dbl
@@ -103,11 +99,10 @@ export class PartitionJoin {
         const bv = bVer[s] as number
         if (v < bv || (v === bv && (at[i] as number) < (bAt[s] as number))) continue
       }
-      // Records arrive in scan order, so on a full tie the later one wins here as in the sweep.
+      // Records arrive in scan order: on a full tie the later one wins.
       bEt[s] = e
       bVer[s] = ver[i] as number
       bAt[s] = at[i] as number
-      bSeq[s] = b.seqBase + i
       const row = b.rowBase + i
       if (kinds[f] === 0 && dbl !== undefined) {
         const k = dblOffset + row
@@ -127,7 +122,7 @@ export class PartitionJoin {
   /** Prefix sweep per entity, then write each label's result into `out` at its input row. */
   finish(out: JoinOutput): void {
     const { entStart, perm, times: T } = this.index
-    const { bEt, bVer, bAt, bSeq, hasVal, num, obj } = this
+    const { bEt, bVer, bAt, hasVal, num, obj } = this
     const L = this.n
     const numEntities = entStart.length - 1
     for (let f = 0; f < this.features.length; f++) {
@@ -144,14 +139,14 @@ export class PartitionJoin {
             if (best < 0) best = s
             else {
               const be = bEt[best] as number
+              // A full tie (same eventTime and availableTime) always lands in the same slot, where
+              // the later record in scan order already won, so no tie can span two slots.
               if (
                 e > be ||
                 (e === be &&
                   ((bVer[s] as number) > (bVer[best] as number) ||
                     ((bVer[s] as number) === (bVer[best] as number) &&
-                      ((bAt[s] as number) > (bAt[best] as number) ||
-                        ((bAt[s] as number) === (bAt[best] as number) &&
-                          (bSeq[s] as number) > (bSeq[best] as number))))))
+                      (bAt[s] as number) > (bAt[best] as number))))
               ) {
                 best = s
               }

@@ -14,6 +14,7 @@ import {
   Table,
   TimestampMillisecond,
   Utf8,
+  type Vector,
   vectorFromArray,
 } from 'apache-arrow'
 
@@ -46,7 +47,7 @@ export function logTable(
   for (let s = 0; s < Math.max(1, records.length); s += batchSize) {
     const rs = records.slice(s, s + batchSize)
     const val = (t: ValueType) => rs.map((r) => (types[r.feature] === t ? r.value : null))
-    const cols: Record<string, ReturnType<typeof vectorFromArray>> = {
+    const cols: Record<string, Vector> = {
       entity: opts.intEntities
         ? vectorFromArray(
             rs.map((r) => Number(r.entity)),

@@ -1,0 +1,134 @@
+import type { ValueType } from '@skewless/core'
+import { tableFromArrays } from 'apache-arrow'
+import fc from 'fast-check'
+import { describe, expect, it } from 'vitest'
+import { asOfJoin, type FeatureRequest } from '../src/index.js'
+import { fakeLog, logTable, oracle, type Rec } from './helpers/fake-log.js'
+
+const TYPES: Record<string, ValueType> = { f: 'double', g: 'string', h: 'int64', k: 'bool' }
+
+function valueFor(feature: string, n: number): Rec['value'] {
+  if (n === 0) return null
+  switch (TYPES[feature]) {
+    case 'double':
+      return n + 0.5
+    case 'string':
+      return `s${n}`
+    case 'int64':
+      return BigInt(n)
+    default:
+      return n % 2 === 0
+  }
+}
+
+const recArb = fc
+  .record({
+    e: fc.integer({ min: 0, max: 4 }),
+    feature: fc.constantFrom('f', 'g', 'h', 'k'),
+    v: fc.integer({ min: 0, max: 50 }),
+    eventTime: fc.integer({ min: 0, max: 40 }),
+    // availability lag: mostly small, sometimes a late correction far behind its event time
+    lag: fc.oneof(fc.constant(0), fc.integer({ min: 0, max: 5 }), fc.integer({ min: 10, max: 60 })),
+    version: fc.integer({ min: 0, max: 3 }),
+    stale: fc.boolean().map((b) => b && Math.random() < 0.3),
+  })
+  .map((x) => ({ ...x, stale: x.stale }))
+
+const labelArb = fc.record({
+  e: fc.oneof(fc.integer({ min: 0, max: 6 }), fc.constant(-1)), // 5, 6 unknown, -1 null
+  time: fc.integer({ min: -5, max: 80 }),
+})
+
+const scenario = fc.record({
+  recs: fc.array(recArb, { maxLength: 60 }),
+  labels: fc.array(labelArb, { maxLength: 30 }),
+  by: fc.constantFrom('available' as const, 'event' as const),
+  inclusive: fc.boolean(),
+  intKeys: fc.boolean(),
+  intLog: fc.boolean(),
+  features: fc.subarray(['f', 'g', 'h', 'k'], { minLength: 1 }),
+  maxAge: fc.array(fc.oneof(fc.constant(undefined), fc.integer({ min: 0, max: 20 })), {
+    minLength: 4,
+    maxLength: 4,
+  }),
+  extra: fc.boolean(),
+  partitions: fc.integer({ min: 1, max: 3 }),
+  labelShape: fc.constantFrom('columns', 'rows', 'arrow'),
+  logShape: fc.constantFrom('table', 'offline'),
+  batch: fc.integer({ min: 1, max: 9 }),
+})
+
+describe('asOfJoin vs brute-force oracle', () => {
+  it('matches on random logs with ties, lags, late corrections, stale writes and unknown entities', async () => {
+    await fc.assert(
+      fc.asyncProperty(scenario, async (s) => {
+        const key = (e: number) => (s.intKeys ? e : `e${e}`)
+        const recs: Rec[] = s.recs.map((r) => ({
+          entity: key(r.e),
+          feature: r.feature,
+          value: valueFor(r.feature, r.v),
+          eventTime: r.eventTime,
+          availableTime: r.eventTime + r.lag,
+          version: r.version,
+          outcome: r.stale ? 'stale' : 'applied',
+        }))
+        const labels = s.labels.map((l) => ({ entity: l.e < 0 ? null : key(l.e), time: l.time }))
+        const ids = labels.map((_, i) => i)
+        const reqs: FeatureRequest[] = s.features.map((name) => ({
+          name,
+          maxAge: s.maxAge[['f', 'g', 'h', 'k'].indexOf(name)],
+        }))
+        const options = {
+          features: reqs,
+          by: s.by,
+          inclusive: s.inclusive,
+          includeAge: s.extra,
+          includeEventTime: s.extra,
+          partitions: s.partitions,
+        }
+        const intLog = s.intKeys && s.intLog && s.logShape === 'table'
+        const log =
+          s.logShape === 'table'
+            ? logTable(recs, TYPES, { batchSize: s.batch, intEntities: intLog })
+            : fakeLog(recs, TYPES, s.batch)
+        const input =
+          s.labelShape === 'rows'
+            ? labels.map((l, i) => ({ id: i, entity: l.entity, time: l.time }))
+            : s.labelShape === 'columns'
+              ? {
+                  id: ids,
+                  entity: labels.map((l) => l.entity),
+                  time: Float64Array.from(labels.map((l) => l.time)),
+                }
+              : tableFromArrays({
+                  id: Int32Array.from(ids),
+                  entity: labels.map((l) => l.entity) as never,
+                  time: Float64Array.from(labels.map((l) => l.time)),
+                })
+        if (labels.length === 0 && s.labelShape === 'rows') return
+        const out = await asOfJoin(input, log, options)
+        const maxAge: Record<string, number> = {}
+        for (const r of reqs) if (r.maxAge !== undefined) maxAge[r.name] = r.maxAge as number
+        const want = oracle(labels, recs, s.features, { by: s.by, inclusive: s.inclusive, maxAge })
+        expect(out.numRows).toBe(labels.length)
+        expect([...(out.getChild('id') ?? [])].map(Number)).toEqual(ids)
+        s.features.forEach((f, fi) => {
+          const got = [...(out.getChild(f) ?? [])]
+          const exp = want.map((w) => (w[fi]?.rec ? w[fi].rec.value : null))
+          expect(got).toEqual(exp)
+          if (s.extra) {
+            expect([...(out.getChild(`${f}__event_time`) ?? [])]).toEqual(
+              want.map((w) => (w[fi]?.rec ? w[fi].rec.eventTime : null)),
+            )
+            expect(
+              [...(out.getChild(`${f}__age_ms`) ?? [])].map((x) => (x === null ? null : Number(x))),
+            ).toEqual(want.map((w) => w[fi]?.age ?? null))
+          } else {
+            expect(out.getChild(`${f}__age_ms`)).toBeNull()
+          }
+        })
+      }),
+      { numRuns: 400 },
+    )
+  })
+})
