@@ -1,0 +1,263 @@
+/**
+ * `pnpm bench online`: the online sink + Redis store against a naive sink and a hand-written
+ * ceiling, on a redis-server this benchmark starts on a free loopback port.
+ *
+ * 1. naive: `await` one EVALSHA of the same CAS script per update (a prefix, rate extrapolated);
+ * 2. ceiling: the same multi-key CAS script in batches of 1000, several in flight, no library;
+ * 3. library: `onlineSink` + `redisStore`, updates handed over in chunks of 1000, then `flush()`;
+ * 4. hot keys: 1M updates over 1k keys (Zipf) through the library (coalescing);
+ * 5. freshness: a steady 100k updates/s (chunks of 1000 every 10 ms), p99 of availableTime − arrival.
+ *
+ * Updates 1–3: 1M CAS updates to 100k keys, a random key order repeated 10 times with growing event
+ * times, so every update is applied and no two updates of a key are close enough to coalesce: the
+ * three runs issue the same writes. Redis is FLUSHALLed before each run.
+ *
+ * Env: BENCH_UPDATES (default 1_000_000), BENCH_KEYS (default 100_000), BENCH_NAIVE (default 50_000).
+ */
+import type { FeatureUpdate } from '@skewless/core'
+import { redisStore } from '@skewless/online-redis'
+import { onlineSink } from '@skewless/online-sink'
+import { Redis } from 'ioredis'
+import { startRedis } from '../packages/adapter-tests/src/online/redis-server.js'
+import { APPLY_SCRIPT, APPLY_SCRIPT_SHA } from '../packages/online-redis/src/script.js'
+
+const UPDATES = Number(process.env.BENCH_UPDATES ?? 1_000_000)
+const KEYS = Number(process.env.BENCH_KEYS ?? 100_000)
+const NAIVE = Math.min(UPDATES, Number(process.env.BENCH_NAIVE ?? 50_000))
+const HOT_KEYS = 1000
+const CHUNK = 1000
+const IN_FLIGHT = 8
+const T0 = Date.UTC(2026, 10, 1)
+const FEATURE = 'clicks_5m'
+const features = [{ name: FEATURE, valueType: 'double' as const, strategy: 'cas' as const }]
+
+let seed = 0x2545f491
+const rand = () => {
+  seed ^= seed << 13
+  seed ^= seed >>> 17
+  seed ^= seed << 5
+  return (seed >>> 0) / 4294967296
+}
+
+function uniformUpdates(): FeatureUpdate[] {
+  const order = Array.from({ length: KEYS }, (_, i) => i)
+  for (let i = KEYS - 1; i > 0; i--) {
+    const j = Math.floor(rand() * (i + 1))
+    const t = order[i] as number
+    order[i] = order[j] as number
+    order[j] = t
+  }
+  const names = Array.from({ length: KEYS }, (_, i) => `user-${i}`)
+  const out: FeatureUpdate[] = new Array(UPDATES)
+  for (let i = 0; i < UPDATES; i++) {
+    const round = Math.floor(i / KEYS)
+    out[i] = {
+      entity: names[order[i % KEYS] as number] as string,
+      feature: FEATURE,
+      value: Math.floor(rand() * 1000),
+      eventTime: T0 + i,
+      version: round,
+    }
+  }
+  return out
+}
+
+function zipfUpdates(): FeatureUpdate[] {
+  const cdf = new Float64Array(HOT_KEYS)
+  let acc = 0
+  for (let k = 0; k < HOT_KEYS; k++) {
+    acc += 1 / (k + 1)
+    cdf[k] = acc
+  }
+  for (let k = 0; k < HOT_KEYS; k++) cdf[k] = (cdf[k] as number) / acc
+  const names = Array.from({ length: HOT_KEYS }, (_, i) => `hot-${i}`)
+  const out: FeatureUpdate[] = new Array(UPDATES)
+  for (let i = 0; i < UPDATES; i++) {
+    const x = rand()
+    let lo = 0
+    let hi = HOT_KEYS - 1
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1
+      if ((cdf[mid] as number) < x) lo = mid + 1
+      else hi = mid
+    }
+    out[i] = { entity: names[lo] as string, feature: FEATURE, value: i, eventTime: T0 + i, version: 0 }
+  }
+  return out
+}
+
+const secondsSince = (t: number) => (performance.now() - t) / 1000
+
+async function naive(redis: Redis, updates: FeatureUpdate[]): Promise<number> {
+  const t = performance.now()
+  for (let i = 0; i < NAIVE; i++) {
+    const u = updates[i] as FeatureUpdate
+    await redis.evalsha(
+      APPLY_SCRIPT_SHA,
+      1,
+      `sk:{${u.entity}}`,
+      'c',
+      u.feature,
+      u.eventTime,
+      u.version,
+      `d${u.value}`,
+      '',
+    )
+  }
+  return NAIVE / secondsSince(t)
+}
+
+/** The ceiling: batches of CHUNK writes as one EVALSHA each, IN_FLIGHT batches pipelined on one connection. */
+async function ceiling(redis: Redis, updates: FeatureUpdate[]): Promise<number> {
+  const t = performance.now()
+  let next = 0
+  let applied = 0
+  const worker = async () => {
+    while (next < updates.length) {
+      const from = next
+      const to = Math.min(from + CHUNK, updates.length)
+      next = to
+      const keys: string[] = new Array(to - from)
+      const args: (string | number)[] = new Array((to - from) * 6)
+      for (let i = from, k = 0; i < to; i++, k++) {
+        const u = updates[i] as FeatureUpdate
+        keys[k] = `sk:{${u.entity}}`
+        args[k * 6] = 'c'
+        args[k * 6 + 1] = u.feature
+        args[k * 6 + 2] = u.eventTime
+        args[k * 6 + 3] = u.version
+        args[k * 6 + 4] = `d${u.value}`
+        args[k * 6 + 5] = ''
+      }
+      const r = (await redis.evalsha(APPLY_SCRIPT_SHA, keys.length, keys, args)) as string[]
+      const codes = r[0] as string
+      for (let k = 0; k < codes.length; k++) if (codes.charCodeAt(k) === 97) applied++
+    }
+  }
+  await Promise.all(Array.from({ length: IN_FLIGHT }, worker))
+  if (applied !== updates.length) throw new Error(`ceiling applied ${applied} of ${updates.length}`)
+  return updates.length / secondsSince(t)
+}
+
+async function library(url: string, updates: FeatureUpdate[]) {
+  const store = redisStore({ url })
+  const sink = onlineSink({ store, features, maxBatchSize: CHUNK, maxInFlightBatches: IN_FLIGHT })
+  const t = performance.now()
+  for (let i = 0; i < updates.length; i += CHUNK) {
+    const r = sink.write(updates.slice(i, i + CHUNK))
+    if (r) await r
+  }
+  await sink.flush()
+  const s = secondsSince(t)
+  const m = sink.metrics()
+  await sink.close()
+  await store.close()
+  return { perSec: updates.length / s, seconds: s, m }
+}
+
+async function freshness(url: string, names: string[], seconds: number) {
+  const store = redisStore({ url })
+  const clock = { now: () => performance.timeOrigin + performance.now() }
+  const sink = onlineSink({ store, features, clock, maxBatchSize: CHUNK, maxInFlightBatches: IN_FLIGHT })
+  const perChunkMs = (CHUNK / 100_000) * 1000
+  const chunks = Math.round((seconds * 1000) / perChunkMs)
+  const start = performance.now()
+  let version = 0
+  for (let c = 0; c < chunks; c++) {
+    const due = start + c * perChunkMs
+    const wait = due - performance.now()
+    if (wait > 0) await new Promise((r) => setTimeout(r, wait))
+    // Arrival = the instant the chunk is handed to the sink: it is the event time, so the sink's
+    // freshness histogram (availableTime − eventTime) is exactly availableTime − arrival.
+    const arrival = clock.now()
+    const chunk: FeatureUpdate[] = new Array(CHUNK)
+    for (let k = 0; k < CHUNK; k++) {
+      chunk[k] = {
+        entity: names[(c * CHUNK + k) % names.length] as string,
+        feature: FEATURE,
+        value: k,
+        eventTime: arrival,
+        version: version++,
+      }
+    }
+    const r = sink.write(chunk)
+    if (r) await r
+  }
+  const elapsed = secondsSince(start)
+  await sink.flush()
+  const m = sink.metrics()
+  await sink.close()
+  await store.close()
+  return { rate: (chunks * CHUNK) / elapsed, m }
+}
+
+const fmt = (n: number) => Math.round(n).toLocaleString('en-US')
+
+async function main() {
+  const server = await startRedis({ useEnv: false })
+  const redis = new Redis(server.url)
+  try {
+    await redis.script('LOAD', APPLY_SCRIPT)
+    const uniform = uniformUpdates()
+    const names = Array.from({ length: KEYS }, (_, i) => `user-${i}`)
+
+    await redis.flushall()
+    const naiveRate = await naive(redis, uniform)
+    await redis.flushall()
+    await ceiling(redis, uniform.slice(0, 100_000)) // warm-up
+    await redis.flushall()
+    const ceilingRate = await ceiling(redis, uniform)
+    await redis.flushall()
+    await library(server.url, uniform.slice(0, 100_000)) // warm-up
+    await redis.flushall()
+    const lib = await library(server.url, uniform)
+    await redis.flushall()
+    const hot = await library(server.url, zipfUpdates())
+    await redis.flushall()
+    const fresh = await freshness(server.url, names, 5)
+
+    const rows: [string, string, string][] = [
+      ['run', 'updates/s', 'notes'],
+      ['naive (await each)', fmt(naiveRate), `first ${fmt(NAIVE)} updates timed, rate extrapolated`],
+      ['ceiling (hand-written)', fmt(ceilingRate), `batches of ${CHUNK}, ${IN_FLIGHT} in flight`],
+      [
+        'library sink',
+        fmt(lib.perSec),
+        `${fmt(lib.m.writes)} writes, ${fmt(lib.m.applied)} applied, ${fmt(lib.m.coalesced)} coalesced, p99 call ${lib.m.writeLatencyMs.p99.toFixed(1)} ms`,
+      ],
+      [
+        'hot keys (Zipf, 1k keys)',
+        fmt(hot.perSec),
+        `${fmt(hot.m.writes)} writes issued, ${fmt(hot.m.coalesced)} coalesced`,
+      ],
+      [
+        'freshness @100k/s',
+        fmt(fresh.rate),
+        `availableTime − arrival: p50 ${fresh.m.freshnessMs.p50.toFixed(2)} ms, p99 ${fresh.m.freshnessMs.p99.toFixed(2)} ms, max ${fresh.m.freshnessMs.max.toFixed(2)} ms`,
+      ],
+    ]
+    const widths = [0, 1, 2].map((c) => Math.max(...rows.map((r) => (r[c] as string).length)))
+    for (const r of rows) console.log(r.map((cell, c) => cell.padEnd(widths[c] as number)).join('  '))
+    console.log(
+      `targets: ratio_vs_naive >= 25, ratio_vs_ceiling >= 0.7, hot >= 1,000,000/s, p99 freshness <= 10 ms`,
+    )
+    const round = (n: number, d = 2) => Math.round(n * 10 ** d) / 10 ** d
+    console.log(
+      JSON.stringify({
+        bench: 'online',
+        sink_writes_per_s: Math.round(lib.perSec),
+        naive_writes_per_s: Math.round(naiveRate),
+        ceiling_writes_per_s: Math.round(ceilingRate),
+        ratio_vs_naive: round(lib.perSec / naiveRate),
+        ratio_vs_ceiling: round(lib.perSec / ceilingRate),
+        hot_events_per_s: Math.round(hot.perSec),
+        p99_freshness_ms: round(fresh.m.freshnessMs.p99),
+      }),
+    )
+  } finally {
+    redis.disconnect()
+    await server.stop()
+  }
+}
+
+await main()
