@@ -1,0 +1,110 @@
+import { stat } from 'node:fs/promises'
+import { join } from 'node:path'
+import type { FeatureWrite } from '@skewless/core'
+import { type FeatureTypes, writesToRecordBatch } from '@skewless/offline-log'
+import { writeParquetjs } from './encode-parquetjs.js'
+import { encodeParquetWasm, type ParquetCompression, withoutFeature } from './encode-wasm.js'
+import { CommitFailedError } from './errors.js'
+import { ensureDir, fsyncDir, fsyncFile, removeQuietly, rename, writeFileDurable } from './file-io.js'
+import { JOURNAL_DIR, partitionDir, segmentName, TEMP_PREFIX, TEMP_SUFFIX } from './layout.js'
+import { partitionRecords } from './partition.js'
+import type { Journal } from './recovery.js'
+import type { ParquetEncoder } from './types.js'
+
+/** Settings and state of the writer of one open log. */
+export interface SegmentWriter {
+  root: string
+  writerId: string
+  seq: number
+  encoder: ParquetEncoder
+  compression: ParquetCompression
+  rollRows: number
+  featureTypes: Readonly<FeatureTypes>
+  knownDirs: Set<string>
+}
+
+/** Result of one commit. */
+export interface CommitResult {
+  files: number
+  bytes: number
+}
+
+const yieldToLoop = () => new Promise<void>((resolve) => setImmediate(resolve))
+
+/**
+ * Commit records as new files, atomically and durably:
+ * 1. partition by (feature, day) and sort each partition;
+ * 2. encode each file and write it under a temporary name, fsynced (writes and fsyncs of earlier
+ *    files overlap the encoding of later ones);
+ * 3. when the commit has several files, write a journal listing the renames (temp + fsync + rename),
+ *    so a crash during step 4 is rolled forward on the next open and a commit is all-or-nothing;
+ * 4. rename every temp file to its final name, fsync the directories, delete the journal.
+ * Only then does the caller acknowledge the appends. On error every temp file is removed.
+ */
+export async function commitRecords(
+  w: SegmentWriter,
+  records: readonly FeatureWrite[],
+): Promise<CommitResult> {
+  const chunks = partitionRecords(records, w.rollRows)
+  const done: { tmp: string; final: string; dir: string }[] = []
+  const io: Promise<void>[] = []
+  let bytes = 0
+  try {
+    for (const c of chunks) {
+      const rel = partitionDir(c.feature, c.day)
+      const dir = join(w.root, rel)
+      if (!w.knownDirs.has(dir)) {
+        await ensureDir(w.root, dir)
+        w.knownDirs.add(dir)
+      }
+      const seq = w.seq++
+      const tmp = `${rel}/${TEMP_PREFIX}${w.writerId}-${seq}${TEMP_SUFFIX}`
+      const final = `${rel}/${segmentName(w.writerId, seq, c.bounds)}`
+      const meta = new Map([
+        ['skewless.format', '1'],
+        ['skewless.feature', c.feature],
+        ['skewless.value_type', String(w.featureTypes[c.feature])],
+        ['skewless.sorted_by', 'entity,event_time,version,available_time'],
+        ['skewless.min_event_time', String(c.bounds.minEventTime)],
+        ['skewless.max_event_time', String(c.bounds.maxEventTime)],
+        ['skewless.min_available_time', String(c.bounds.minAvailableTime)],
+        ['skewless.max_available_time', String(c.bounds.maxAvailableTime)],
+      ])
+      done.push({ tmp, final, dir })
+      if (w.encoder === 'parquet-wasm') {
+        const batch = withoutFeature(writesToRecordBatch(records, w.featureTypes, c.order))
+        const buf = encodeParquetWasm(batch, meta, w.compression)
+        bytes += buf.length
+        io.push(writeFileDurable(join(w.root, tmp), buf))
+        await yieldToLoop()
+      } else {
+        await writeParquetjs(join(w.root, tmp), records, c.order, w.featureTypes, meta)
+        bytes += (await stat(join(w.root, tmp))).size
+        io.push(fsyncFile(join(w.root, tmp)))
+      }
+    }
+    await Promise.all(io)
+    let journal: string | undefined
+    if (done.length > 1) {
+      journal = join(w.root, JOURNAL_DIR, `commit-${w.writerId}-${w.seq}.json`)
+      const body: Journal = { files: done.map((d) => [d.tmp, d.final]) }
+      await ensureDir(w.root, join(w.root, JOURNAL_DIR))
+      await writeFileDurable(`${journal}.tmp`, Buffer.from(JSON.stringify(body)))
+      await rename(`${journal}.tmp`, journal)
+      await fsyncDir(join(w.root, JOURNAL_DIR))
+    }
+    for (const d of done) await rename(join(w.root, d.tmp), join(w.root, d.final))
+    await Promise.all([...new Set(done.map((d) => d.dir))].map((d) => fsyncDir(d)))
+    if (journal) await removeQuietly(journal)
+    return { files: done.length, bytes }
+  } catch (e) {
+    await Promise.allSettled(io)
+    await Promise.allSettled(done.map((d) => removeQuietly(join(w.root, d.tmp))))
+    throw new CommitFailedError(
+      `commit of ${records.length} records failed: ${String((e as Error)?.message ?? e)}`,
+      {
+        cause: e,
+      },
+    )
+  }
+}

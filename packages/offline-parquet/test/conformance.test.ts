@@ -1,0 +1,15 @@
+import { offlineLogSuite } from '@skewless/adapter-tests'
+import { afterAll, it } from 'vitest'
+import { parquetLog } from '../src/index.js'
+import type { ParquetLog } from '../src/types.js'
+import { removeTempDirs, tempDir } from './helpers.js'
+
+afterAll(removeTempDirs)
+
+offlineLogSuite(it, async (options) => parquetLog({ ...options, dir: await tempDir() }), {
+  name: 'parquetLog (parquet-wasm)',
+  reopen: async (log, options) => {
+    await log.close()
+    return parquetLog({ ...options, dir: (log as ParquetLog).dir })
+  },
+})
