@@ -1,4 +1,6 @@
 /** Validation of `OnlineFeatureConfig` lists, shared by the sink and the reader. */
+
+import type { FeatureInfo } from '@skewless/core'
 import { InvalidDefinitionError } from '@skewless/core'
 import type { OnlineFeatureConfig, OnlineStore, WriteStrategy } from './types.js'
 
@@ -75,4 +77,24 @@ export function resolveFeatures(
 /** Whether `(t1, v1)` is strictly newer than `(t2, v2)`: the CAS order of every store. */
 export function isNewer(t1: number, v1: number, t2: number, v2: number): boolean {
   return t1 > t2 || (t1 === t2 && v1 > v2)
+}
+
+/**
+ * Online configs for the features a pipeline defines (`group.describe()`): features emitted as
+ * tiles are written `additive` with their window, the others `cas`. `overrides` sets per feature
+ * what to change (e.g. `{ last_page: { ttlMs: 3_600_000 } }` or `{ label: { strategy: 'upsert' } }`).
+ */
+export function onlineFeatures(
+  infos: readonly FeatureInfo[],
+  overrides: Readonly<Record<string, Partial<Omit<OnlineFeatureConfig, 'name'>>>> = {},
+): OnlineFeatureConfig[] {
+  return infos.map((i) => {
+    const c: OnlineFeatureConfig = {
+      name: i.name,
+      valueType: i.valueType,
+      strategy: i.emit === 'tiles' ? 'additive' : 'cas',
+    }
+    if (i.emit === 'tiles') c.window = i.window
+    return { ...c, ...overrides[i.name] }
+  })
 }

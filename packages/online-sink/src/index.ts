@@ -6,7 +6,7 @@ export {
   type StoreUnavailableErrorOptions,
   StoreWriteError,
 } from './errors.js'
-export { isNewer } from './feature-config.js'
+export { isNewer, onlineFeatures } from './feature-config.js'
 export { Histogram } from './histogram.js'
 export { type MemoryStore, type MemoryStoreOptions, memoryStore } from './memory-store.js'
 export { onlineSink } from './online-sink.js'

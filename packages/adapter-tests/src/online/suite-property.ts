@@ -53,12 +53,12 @@ function planArb(maxDelayMs: number, additive: boolean): fc.Arbitrary<Plan> {
       fc.record({
         e: fc.integer({ min: 0, max: 3 }),
         tile: fc.integer({ min: 0, max: 1 }),
-        et: fc.integer({ min: 0, max: 12 }),
-        v: fc.integer({ min: 0, max: 4 }),
+        et: fc.integer({ min: 0, max: 6 }),
+        v: fc.integer({ min: 0, max: 2 }),
         sink: fc.integer({ min: 0, max: 3 }),
         additive: additive ? fc.boolean() : fc.constant(false),
       }),
-      { minLength: 1, maxLength: 80 },
+      { minLength: 1, maxLength: 120, size: 'max' },
     ),
     sinks: fc.array(
       fc.record({

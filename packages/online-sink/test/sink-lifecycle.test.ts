@@ -1,0 +1,132 @@
+import {
+  ClosedError,
+  collectingSink,
+  type FeatureWrite,
+  InvalidDefinitionError,
+  tumbling,
+} from '@skewless/core'
+import { describe, expect, it } from 'vitest'
+import { DownstreamError, memoryStore, type OnlineStore, onlineSink } from '../src/index.js'
+import { faultyStore, tick } from './faulty-store.js'
+import { FEATURES, up } from './helpers.js'
+
+describe('flush and close', () => {
+  it('flush() waits for buffered and in-flight writes and flushes downstream', async () => {
+    const store = faultyStore(memoryStore())
+    const down = collectingSink<FeatureWrite>()
+    let flushed = 0
+    const sink = onlineSink({
+      store,
+      features: FEATURES,
+      downstream: {
+        ...down,
+        write: (b) => down.write(b),
+        flush: async () => void flushed++,
+        close: () => down.close(),
+      },
+      lingerMs: 50,
+    })
+    store.delayNext(1, 30)
+    sink.write([up('a', 'score', 1, 1, 1), up('b', 'score', 1, 1, 1)])
+    await sink.flush()
+    expect(down.items.length).toBe(2)
+    expect(flushed).toBe(1)
+    expect(sink.metrics().buffered).toBe(0)
+    await sink.close()
+  })
+
+  it('close() drains, closes downstream and dead letters but not the store; later writes reject', async () => {
+    let storeClosed = false
+    const inner = memoryStore()
+    const store: OnlineStore = {
+      ...inner,
+      apply: inner.apply,
+      read: inner.read,
+      close: async () => {
+        storeClosed = true
+      },
+    }
+    const down = collectingSink<FeatureWrite>()
+    const dead = collectingSink<never>()
+    const sink = onlineSink({
+      store,
+      features: FEATURES,
+      downstream: down,
+      deadLetters: dead,
+      lingerMs: 10_000,
+    })
+    sink.write([up('a', 'score', 1, 1, 1)])
+    const c1 = sink.close()
+    expect(sink.close()).toBe(c1)
+    await c1
+    expect(down.items.length).toBe(1)
+    expect(down.closed).toBe(true)
+    expect(dead.closed).toBe(true)
+    expect(storeClosed).toBe(false)
+    await expect(sink.write([up('a', 'score', 2, 2, 2)]) as Promise<void>).rejects.toBeInstanceOf(ClosedError)
+  })
+
+  it('a failing downstream stops the sink with DownstreamError instead of losing log records', async () => {
+    const store = faultyStore(memoryStore())
+    const sink = onlineSink({
+      store,
+      features: FEATURES,
+      lingerMs: 0,
+      downstream: {
+        write: () => Promise.reject(new Error('disk full')),
+        flush: async () => {},
+        close: async () => {},
+      },
+    })
+    sink.write([up('a', 'score', 1, 1, 1)])
+    const err = await sink.flush().catch((e) => e)
+    expect(err).toBeInstanceOf(DownstreamError)
+    expect(err.code).toBe('downstream-failed')
+    expect((err.cause as Error).message).toBe('disk full')
+    await expect(sink.write([up('b', 'score', 1, 1, 1)]) as Promise<void>).rejects.toBeInstanceOf(
+      DownstreamError,
+    )
+    await tick(5)
+    expect(store.calls.length).toBe(1)
+  })
+})
+
+describe('configuration', () => {
+  const noCas: OnlineStore = {
+    ...memoryStore(),
+    capabilities: { cas: false, additive: false, ttl: false, cluster: false, durable: false },
+  }
+
+  it('refuses strategies the store cannot do, and bad features or options, with InvalidDefinitionError', () => {
+    expect(() => onlineSink({ store: noCas, features: [{ name: 'x', valueType: 'double' }] })).toThrow(
+      /compare-and-set/,
+    )
+    expect(() =>
+      onlineSink({
+        store: noCas,
+        features: [{ name: 'x', valueType: 'double', strategy: 'additive', window: tumbling(1000) }],
+      }),
+    ).toThrow(InvalidDefinitionError)
+    const store = memoryStore()
+    expect(() =>
+      onlineSink({ store, features: [{ name: 'x', valueType: 'double', strategy: 'additive' }] }),
+    ).toThrow(/window/)
+    expect(() => onlineSink({ store, features: [] })).toThrow(InvalidDefinitionError)
+    expect(() =>
+      onlineSink({
+        store,
+        features: [
+          { name: 'x', valueType: 'double' },
+          { name: 'x', valueType: 'double' },
+        ],
+      }),
+    ).toThrow(/twice/)
+    expect(() => onlineSink({ store, features: FEATURES, maxBatchSize: 0 })).toThrow(/maxBatchSize/)
+    expect(() => onlineSink({ store, features: [{ name: 'x', valueType: 'double', ttlMs: -1 }] })).toThrow(
+      /ttlMs/,
+    )
+    expect(() =>
+      onlineSink({ store: noCas, features: [{ name: 'x', valueType: 'double', strategy: 'upsert' }] }),
+    ).not.toThrow()
+  })
+})
