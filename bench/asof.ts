@@ -368,7 +368,7 @@ function spawnChild(engine: string, keys: Keys): ChildResult {
     maxBuffer: 1 << 26,
   })
   const lines = (res.stdout ?? '').trim().split('\n')
-  const last = lines[lines.length - 1] ?? ''
+  const last = lines.filter((l) => l.startsWith('{"engine"')).pop() ?? ''
   if (res.status !== 0 || !last.startsWith('{')) {
     throw new Error(`child ${engine}/${keys} failed (status ${res.status}):\n${res.stderr}\n${res.stdout}`)
   }

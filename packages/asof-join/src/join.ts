@@ -64,6 +64,7 @@ function plan(labels: Labels, options: AsOfJoinOptions, typeOf: (f: ResolvedFeat
         buildLabelIndex(prepared.codes, prepared.times, numEntities, inPartition),
         features,
         inclusive,
+        by === 'available',
       ),
   }
 }

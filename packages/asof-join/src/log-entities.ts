@@ -53,19 +53,27 @@ export class LogEntityMatcher {
     const o = data.offset + start
     const direct = this.direct
     const min = this.directMin
-    const wide = is64(data)
-    const v32 = wide ? int64View(data.values as BigInt64Array) : undefined
-    const vals = data.values as Float64Array
-    for (let i = 0; i < n; i++) {
-      let x: number
-      if (v32) {
-        const k = (o + i) << 1
-        x = (v32[k + 1] as number) * 4294967296 + ((v32[k] as number) >>> 0)
-      } else x = vals[o + i] as number
-      if (direct) {
-        const d = x - min
-        out[i] = d >= 0 && d < direct.length && d === Math.floor(d) ? (direct[d] as number) : -1
-      } else out[i] = (this.byInt as Map<number, number>).get(x) ?? -1
+    const vals = data.values as Int32Array
+    if (direct && vals instanceof Int32Array) {
+      // The common case, kept as a tight monomorphic loop: one array load per row.
+      const len = direct.length
+      for (let i = 0; i < n; i++) {
+        const d = (vals[o + i] as number) - min
+        out[i] = d >= 0 && d < len ? (direct[d] as number) : -1
+      }
+    } else {
+      const v32 = is64(data) ? int64View(data.values as BigInt64Array) : undefined
+      for (let i = 0; i < n; i++) {
+        let x: number
+        if (v32) {
+          const k = (o + i) << 1
+          x = (v32[k + 1] as number) * 4294967296 + ((v32[k] as number) >>> 0)
+        } else x = vals[o + i] as number
+        if (direct) {
+          const d = x - min
+          out[i] = d >= 0 && d < direct.length && d === Math.floor(d) ? (direct[d] as number) : -1
+        } else out[i] = (this.byInt as Map<number, number>).get(x) ?? -1
+      }
     }
     if (data.nullCount > 0) {
       const bm = data.nullBitmap as Uint8Array

@@ -135,5 +135,7 @@ export class LogReader {
       } else b.elig.set(b.et.subarray(0, n))
       join.block(b)
     }
+    // Staged records of non-double features refer to this batch's rows: apply them before it goes.
+    if (join.needsBatch) join.flush()
   }
 }
