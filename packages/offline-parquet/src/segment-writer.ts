@@ -1,13 +1,15 @@
 import { stat } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { FeatureWrite } from '@skewless/core'
-import { type FeatureTypes, writesToRecordBatch } from '@skewless/offline-log'
+import type { FeatureTypes } from '@skewless/offline-log'
+import { chunkBatch } from './chunk-batch.js'
+import { extractColumns } from './commit-columns.js'
 import { writeParquetjs } from './encode-parquetjs.js'
-import { encodeParquetWasm, type ParquetCompression, withoutFeature } from './encode-wasm.js'
+import { encodeParquetWasm, type ParquetCompression } from './encode-wasm.js'
 import { CommitFailedError } from './errors.js'
 import { ensureDir, fsyncDir, fsyncFile, removeQuietly, rename, writeFileDurable } from './file-io.js'
 import { JOURNAL_DIR, partitionDir, segmentName, TEMP_PREFIX, TEMP_SUFFIX } from './layout.js'
-import { partitionRecords } from './partition.js'
+import { partitionColumns } from './partition.js'
 import type { Journal } from './recovery.js'
 import type { ParquetEncoder } from './types.js'
 
@@ -45,7 +47,8 @@ export async function commitRecords(
   w: SegmentWriter,
   records: readonly FeatureWrite[],
 ): Promise<CommitResult> {
-  const chunks = partitionRecords(records, w.rollRows)
+  const cols = extractColumns(records, w.featureTypes)
+  const chunks = partitionColumns(cols, w.rollRows)
   const done: { tmp: string; final: string; dir: string }[] = []
   const io: Promise<void>[] = []
   let bytes = 0
@@ -72,7 +75,7 @@ export async function commitRecords(
       ])
       done.push({ tmp, final, dir })
       if (w.encoder === 'parquet-wasm') {
-        const batch = withoutFeature(writesToRecordBatch(records, w.featureTypes, c.order))
+        const batch = chunkBatch(cols, c.order, w.featureTypes[c.feature] as string)
         const buf = encodeParquetWasm(batch, meta, w.compression)
         bytes += buf.length
         io.push(writeFileDurable(join(w.root, tmp), buf))
