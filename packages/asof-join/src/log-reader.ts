@@ -116,7 +116,7 @@ export class LogReader {
           if ((b.fid[i] as number) >= 0 && (b.ent[i] as number) >= 0 && !isNull(tile, start + i)) {
             throw new UnsupportedRecordError(
               'tile_start',
-              `feature '${this.features[b.fid[i] as number]?.name}' has additive tile records (tile_start set): the as-of join reads whole values only; join the reader's tile sums instead`,
+              `feature '${this.features[b.fid[i] as number]?.name}' has additive tile records (column 'tile_start' is set): the as-of join reads whole values only; join the reader's tile sums instead`,
             )
           }
         }

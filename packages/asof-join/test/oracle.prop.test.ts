@@ -1,4 +1,5 @@
-import type { ValueType } from '@skewless/core'
+import type { FeatureWrite, ValueType } from '@skewless/core'
+import { memoryLog } from '@skewless/offline-log'
 import { tableFromArrays } from 'apache-arrow'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
@@ -54,7 +55,7 @@ const scenario = fc.record({
   extra: fc.boolean(),
   partitions: fc.integer({ min: 1, max: 3 }),
   labelShape: fc.constantFrom('columns', 'rows', 'arrow'),
-  logShape: fc.constantFrom('table', 'offline'),
+  logShape: fc.constantFrom('table', 'offline', 'memory'),
   batch: fc.integer({ min: 1, max: 9 }),
 })
 
@@ -87,10 +88,19 @@ describe('asOfJoin vs brute-force oracle', () => {
           partitions: s.partitions,
         }
         const intLog = s.intKeys && s.intLog && s.logShape === 'table'
-        const log =
-          s.logShape === 'table'
-            ? logTable(recs, TYPES, { batchSize: s.batch, intEntities: intLog })
-            : fakeLog(recs, TYPES, s.batch)
+        let log: Parameters<typeof asOfJoin>[1]
+        if (s.logShape === 'table') log = logTable(recs, TYPES, { batchSize: s.batch, intEntities: intLog })
+        else if (s.logShape === 'offline') log = fakeLog(recs, TYPES, s.batch)
+        else {
+          const mem = memoryLog({ features: TYPES })
+          const writes: FeatureWrite[] = recs.map((r) => ({
+            ...r,
+            entity: String(r.entity),
+            value: typeof r.value === 'bigint' ? Number(r.value) : r.value,
+          }))
+          await mem.append(writes)
+          log = mem
+        }
         const input =
           s.labelShape === 'rows'
             ? labels.map((l, i) => ({ id: i, entity: l.entity, time: l.time }))
