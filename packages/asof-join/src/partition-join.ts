@@ -18,8 +18,10 @@ import type { ResolvedFeature } from './features.js'
 import type { LabelIndex } from './label-index.js'
 import type { JoinOutput } from './output.js'
 
-const SHIFT_MIN = Number(process.env.ASOF_SHIFT ?? 12)
-const MAX_BUCKETS = Number(process.env.ASOF_BUCKETS ?? 256)
+/** Buckets span at least 2^12 label slots (4096 × 40 B of times and state fit in L2). */
+const SHIFT_MIN = 12
+/** At most this many buckets: staging is buckets × BUCKET_CAP × 48 B (≤ 48 MB). */
+const MAX_BUCKETS = 256
 
 /** One block of decoded log rows (scratch arrays, valid for [0, n)). */
 export interface Block {
