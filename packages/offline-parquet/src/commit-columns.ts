@@ -1,6 +1,7 @@
 import type { FeatureWrite, ValueType } from '@skewless/core'
 import type { FeatureTypes } from '@skewless/offline-log'
 import { DAY_MS } from './layout.js'
+import type { Scratch } from './scratch.js'
 
 /**
  * The records of one commit, extracted once, in one sequential pass, into typed arrays. Everything
@@ -35,17 +36,18 @@ export interface CommitColumns {
 export function extractColumns(
   records: readonly FeatureWrite[],
   featureTypes: Readonly<FeatureTypes>,
+  scratch: Scratch,
 ): CommitColumns {
   const n = records.length
-  const entity = new Int32Array(n)
-  const group = new Int32Array(n)
-  const eventTime = new Float64Array(n)
-  const availableTime = new Float64Array(n)
-  const version = new Float64Array(n)
-  const tileStart = new Float64Array(n)
-  const num = new Float64Array(n)
-  const isNull = new Uint8Array(n)
-  const stale = new Uint8Array(n)
+  const entity = scratch.get('x.entity', Int32Array, n)
+  const group = scratch.get('x.group', Int32Array, n)
+  const eventTime = scratch.get('x.eventTime', Float64Array, n)
+  const availableTime = scratch.get('x.availableTime', Float64Array, n)
+  const version = scratch.get('x.version', Float64Array, n)
+  const tileStart = scratch.get('x.tileStart', Float64Array, n)
+  const num = scratch.get('x.num', Float64Array, n, true)
+  const isNull = scratch.get('x.isNull', Uint8Array, n, true)
+  const stale = scratch.get('x.stale', Uint8Array, n, true)
   let str: (string | null)[] | undefined
   let hasTiles = false
   const ids = new Map<string, number>()

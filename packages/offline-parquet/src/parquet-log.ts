@@ -24,6 +24,7 @@ import { CorruptFileError } from './errors.js'
 import { checkFeatureName, newWriterId } from './layout.js'
 import { readSegment } from './read-segment.js'
 import { recover } from './recovery.js'
+import { Scratch } from './scratch.js'
 import { commitRecords, type SegmentWriter } from './segment-writer.js'
 import { listSegments } from './segments.js'
 import type { ParquetLog, ParquetLogOptions, ParquetLogStats } from './types.js'
@@ -84,6 +85,7 @@ export async function parquetLog(options: ParquetLogOptions): Promise<ParquetLog
     rollRows,
     featureTypes,
     knownDirs: new Set(),
+    scratch: new Scratch(),
   }
   const stats: ParquetLogStats = { commits: 0, files: 0, rows: 0, bytes: 0, corruptFilesSkipped: 0 }
 

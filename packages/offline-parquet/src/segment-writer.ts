@@ -11,6 +11,7 @@ import { ensureDir, fsyncDir, fsyncFile, removeQuietly, rename, writeFileDurable
 import { JOURNAL_DIR, partitionDir, segmentName, TEMP_PREFIX, TEMP_SUFFIX } from './layout.js'
 import { partitionColumns } from './partition.js'
 import type { Journal } from './recovery.js'
+import type { Scratch } from './scratch.js'
 import type { ParquetEncoder } from './types.js'
 
 /** Settings and state of the writer of one open log. */
@@ -23,6 +24,7 @@ export interface SegmentWriter {
   rollRows: number
   featureTypes: Readonly<FeatureTypes>
   knownDirs: Set<string>
+  scratch: Scratch
 }
 
 /** Result of one commit. */
@@ -47,7 +49,7 @@ export async function commitRecords(
   w: SegmentWriter,
   records: readonly FeatureWrite[],
 ): Promise<CommitResult> {
-  const cols = extractColumns(records, w.featureTypes)
+  const cols = extractColumns(records, w.featureTypes, w.scratch)
   const chunks = partitionColumns(cols, w.rollRows)
   const done: { tmp: string; final: string; dir: string }[] = []
   const io: Promise<void>[] = []
@@ -75,7 +77,7 @@ export async function commitRecords(
       ])
       done.push({ tmp, final, dir })
       if (w.encoder === 'parquet-wasm') {
-        const batch = chunkBatch(cols, c.order, w.featureTypes[c.feature] as string)
+        const batch = chunkBatch(cols, c.order, w.featureTypes[c.feature] as string, w.scratch)
         const buf = encodeParquetWasm(batch, meta, w.compression)
         bytes += buf.length
         io.push(writeFileDurable(join(w.root, tmp), buf))
