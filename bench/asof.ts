@@ -56,7 +56,8 @@ function generate(): Data {
     et[i] = T0 + i * step + Math.floor(rand() * step)
     ent[i] = Math.floor(rand() * ENTITIES)
     // Availability lags the event by up to 2 s; 5% are late corrections that show up hours later.
-    at[i] = et[i] + (rand() < 0.05 ? Math.floor(rand() * 6 * 3_600_000) : Math.floor(rand() * 2000))
+    at[i] =
+      (et[i] as number) + (rand() < 0.05 ? Math.floor(rand() * 6 * 3_600_000) : Math.floor(rand() * 2000))
     ver[i] = 0
     val[i] = Math.floor(rand() * 1_000_000)
   }
@@ -163,9 +164,9 @@ async function runLib(
       dictionary: A.vectorFromArray(['f'], new A.Utf8()),
     })
     const log = new A.Table({
-      entity: A.makeVector(
-        strs ? utf8(strs.ent) : A.makeData({ type: new A.Int32(), length: n, data: d.ent }),
-      ),
+      entity: strs
+        ? A.makeVector(utf8(strs.ent))
+        : A.makeVector(A.makeData({ type: new A.Int32(), length: n, data: d.ent })),
       feature: A.makeVector(feature),
       value_double: A.makeVector(d.val),
       event_time: A.makeVector(ts(d.et)),
@@ -176,11 +177,9 @@ async function runLib(
     for (let i = 0; i < rid.length; i++) rid[i] = i
     const labels = new A.Table({
       rid: A.makeVector(rid),
-      entity: A.makeVector(
-        strs
-          ? utf8(strs.labelEnt)
-          : A.makeData({ type: new A.Int32(), length: rid.length, data: d.labelEnt }),
-      ),
+      entity: strs
+        ? A.makeVector(utf8(strs.labelEnt))
+        : A.makeVector(A.makeData({ type: new A.Int32(), length: rid.length, data: d.labelEnt })),
       time: A.makeVector(ts(d.labelT)),
     })
     return { log, labels }

@@ -182,7 +182,7 @@ describe('writeParquet', () => {
     const reader = await con.runAndReadAll(`SELECT * FROM read_parquet('${path}')`)
     const rows = reader.getRowObjectsJS()
     expect(rows[0]).toMatchObject({ entity: 'a', y: 1, d: 1.5, n: 7n, s: 'hi', b: true, d__age_ms: 15n })
-    expect((rows[0]?.d__event_time as Date).getTime()).toBe(10)
+    expect((rows[0] as { d__event_time: Date }).d__event_time.getTime()).toBe(10)
     expect(rows[1]).toMatchObject({ entity: 'zz', d: null, n: null, s: null, b: null, d__event_time: null })
     const types2 = (
       await con.runAndReadAll(`DESCRIBE SELECT * FROM read_parquet('${path}')`)

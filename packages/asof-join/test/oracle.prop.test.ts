@@ -94,9 +94,13 @@ describe('asOfJoin vs brute-force oracle', () => {
         else {
           const mem = memoryLog({ features: TYPES })
           const writes: FeatureWrite[] = recs.map((r) => ({
-            ...r,
             entity: String(r.entity),
+            feature: r.feature,
             value: typeof r.value === 'bigint' ? Number(r.value) : r.value,
+            eventTime: r.eventTime,
+            availableTime: r.availableTime,
+            version: r.version,
+            outcome: r.outcome,
           }))
           await mem.append(writes)
           log = mem
