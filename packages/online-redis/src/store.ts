@@ -24,20 +24,23 @@ import type { RedisArg, RedisLike, RedisStore, RedisStoreOptions } from './types
 
 const STORE_DEFAULTS = { lazyConnect: true, maxRetriesPerRequest: 2, autoResendUnfulfilledCommands: false }
 
-function createClient(options: RedisStoreOptions): RedisLike {
+function createClient(options: RedisStoreOptions, onError: (err: Error) => void): RedisLike {
   const extra = options.clientOptions ?? {}
+  let client: Redis | Cluster
   if (options.cluster !== undefined) {
     const redisOptions = (extra.redisOptions as Record<string, unknown> | undefined) ?? {}
-    return new Cluster(options.cluster as { host: string; port: number }[], {
+    client = new Cluster(options.cluster as { host: string; port: number }[], {
       lazyConnect: true,
       ...extra,
       redisOptions: { ...STORE_DEFAULTS, ...redisOptions },
-    }) as unknown as RedisLike
+    })
+  } else {
+    client = new Redis(options.url ?? 'redis://127.0.0.1:6379', { ...STORE_DEFAULTS, ...extra })
   }
-  return new Redis(options.url ?? 'redis://127.0.0.1:6379', {
-    ...STORE_DEFAULTS,
-    ...extra,
-  }) as unknown as RedisLike
+  // Connection errors also fail the pending calls (and the sink retries them); here they are only
+  // counted, instead of ioredis printing "Unhandled error event" for each reconnect attempt.
+  client.on('error', onError)
+  return client as unknown as RedisLike
 }
 
 /** One EVALSHA of the apply script; on NOSCRIPT (script cache flushed, failover) EVAL loads it again. */
@@ -57,7 +60,12 @@ export function redisStore(options: RedisStoreOptions = {}): RedisStore {
   const prefix = checkPrefix(options.prefix ?? DEFAULT_PREFIX)
   const slackMs = options.expirySlackMs ?? 60_000
   const owned = options.client === undefined
-  const client = options.client ?? createClient(options)
+  let connectionErrors = 0
+  const client =
+    options.client ??
+    createClient(options, () => {
+      connectionErrors++
+    })
   const isCluster = client.isCluster === true
   const capabilities: OnlineStoreCapabilities = {
     cas: true,
@@ -271,6 +279,9 @@ export function redisStore(options: RedisStoreOptions = {}): RedisStore {
       }
     },
     getInstance: () => client,
+    get connectionErrors() {
+      return connectionErrors
+    },
     valueKey: (entity) => valueKeyOf(prefix, entity),
     tileKey: (entity, feature) => tileKeyOf(prefix, entity, feature),
   }

@@ -76,6 +76,8 @@ export interface RedisStoreOptions {
 export interface RedisStore extends OnlineStore {
   /** The underlying ioredis client (created lazily when the store made it). */
   getInstance(): RedisLike
+  /** Connection errors of a client the store created (reconnects; the failed calls were retried by the sink). */
+  readonly connectionErrors: number
   /** Name of the hash holding `entity`'s values. */
   valueKey(entity: string): string
   /** Name of the hash holding the tiles of additive `feature` of `entity`. */

@@ -1,0 +1,268 @@
+// Faults on a real redis-server: SIGKILL + restart mid-stream, WRONGTYPE dead letters, NOSCRIPT, TTL.
+import { type RedisServerHandle, startRedis } from '@skewless/adapter-tests'
+import { collectingSink, type FeatureUpdate, type FeatureWrite, manualClock } from '@skewless/core'
+import { isTransientRedisError, redisStore } from '@skewless/online-redis'
+import {
+  type OnlineDeadLetter,
+  type OnlineFeatureConfig,
+  onlineReader,
+  onlineSink,
+  StoreUnavailableError,
+} from '@skewless/online-sink'
+import { Redis } from 'ioredis'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { APPLY_SCRIPT_SHA } from '../src/script.js'
+
+const T = Date.UTC(2026, 10, 1)
+const score: OnlineFeatureConfig = { name: 'score', valueType: 'double', strategy: 'cas' }
+const fm = (...fs: OnlineFeatureConfig[]) => new Map(fs.map((f) => [f.name, f]))
+const tick = (ms: number) => new Promise((r) => setTimeout(r, ms))
+
+describe('kill -9 and restart mid-stream', () => {
+  let server: RedisServerHandle
+  beforeAll(async () => {
+    // appendfsync always: a write Redis acknowledged is on disk, so it survives SIGKILL.
+    server = await startRedis({ useEnv: false, appendonly: true, appendfsync: 'always' })
+  })
+  afterAll(async () => {
+    await server?.stop()
+  })
+
+  it('every update acknowledged before the kill survives, the sink retries, the final state is exact', async () => {
+    const store = redisStore({ url: server.url, clientOptions: { retryStrategy: () => 20 } })
+    const down = collectingSink<FeatureWrite>()
+    const dead = collectingSink<OnlineDeadLetter>()
+    const sink = onlineSink({
+      store,
+      features: [score],
+      downstream: down,
+      deadLetters: dead,
+      maxBatchSize: 100,
+      timeoutMs: 1000,
+      retry: { minDelayMs: 10, maxDelayMs: 100 },
+    })
+    const keys = 300
+    const chunks = 60
+    const latest = new Map<string, FeatureUpdate>()
+    let ackedBeforeKill: FeatureWrite[] = []
+    let restarted: Promise<void> | undefined
+    for (let c = 0; c < chunks; c++) {
+      const chunk: FeatureUpdate[] = []
+      for (let k = 0; k < 100; k++) {
+        const i = c * 100 + k
+        // Out of order within a chunk: CAS decides, and the final value is the greatest eventTime.
+        const u = {
+          entity: `k${(i * 7) % keys}`,
+          feature: score.name,
+          value: i,
+          eventTime: T + i - (k % 3),
+          version: c,
+        }
+        chunk.push(u)
+        const prev = latest.get(u.entity)
+        if (
+          !prev ||
+          u.eventTime > prev.eventTime ||
+          (u.eventTime === prev.eventTime && u.version > prev.version)
+        )
+          latest.set(u.entity, u)
+      }
+      const r = sink.write(chunk)
+      if (r) await r
+      await tick(2)
+      if (c === 20) {
+        ackedBeforeKill = down.items.slice()
+        await server.kill()
+        restarted = tick(300).then(() => server.restart())
+      }
+    }
+    await restarted
+    await sink.flush()
+    expect(ackedBeforeKill.length).toBeGreaterThan(500)
+    expect(sink.metrics().retries).toBeGreaterThan(0)
+    expect(dead.items).toEqual([])
+
+    const entities = [...latest.keys()]
+    const rows = await store.read(entities, [score])
+    const stored = new Map(entities.map((e, i) => [e, rows[i]?.[0]]))
+    for (const w of ackedBeforeKill) {
+      if (w.outcome !== 'applied') continue
+      const s = stored.get(w.entity)
+      expect(s?.kind).toBe('value')
+      if (s?.kind === 'value') {
+        const ok =
+          s.stored.eventTime > w.eventTime ||
+          (s.stored.eventTime === w.eventTime && s.stored.version >= w.version)
+        expect(ok, `${w.entity} lost an acknowledged write`).toBe(true)
+      }
+    }
+    for (const [e, u] of latest) {
+      expect(stored.get(e)).toEqual({
+        kind: 'value',
+        stored: { value: u.value, eventTime: u.eventTime, version: u.version },
+      })
+    }
+    // The log (downstream) agrees with the store: the last applied write per key is what is stored.
+    const lastApplied = new Map<string, FeatureWrite>()
+    for (const w of down.items) if (w.outcome === 'applied') lastApplied.set(w.entity, w)
+    for (const [e, u] of latest) expect(lastApplied.get(e)?.eventTime).toBe(u.eventTime)
+    await sink.close()
+    await store.close()
+  }, 30_000)
+})
+
+describe('standalone server faults', () => {
+  let server: RedisServerHandle
+  let redis: Redis
+  beforeAll(async () => {
+    server = await startRedis({ useEnv: false })
+    redis = new Redis(server.url)
+  })
+  afterAll(async () => {
+    redis?.disconnect()
+    await server?.stop()
+  })
+
+  it('a WRONGTYPE key reaches the dead-letter output with wrong-type while the rest of the batch lands', async () => {
+    const store = redisStore({ client: redis, prefix: 'wt:' })
+    await redis.set(store.valueKey('broken'), 'a string, not a hash')
+    const down = collectingSink<FeatureWrite>()
+    const dead = collectingSink<OnlineDeadLetter>()
+    const sink = onlineSink({ store, features: [score], downstream: down, deadLetters: dead })
+    const batch = ['a', 'b', 'broken', 'c'].map((entity, i) => ({
+      entity,
+      feature: score.name,
+      value: i,
+      eventTime: T,
+      version: 0,
+    }))
+    await sink.write(batch)
+    await sink.flush()
+    expect(dead.items).toHaveLength(1)
+    expect(dead.items[0]?.code).toBe('wrong-type')
+    expect(dead.items[0]?.update.entity).toBe('broken')
+    expect(dead.items[0]?.reason).toMatch(/WRONGTYPE/)
+    expect(down.items.map((w) => [w.entity, w.outcome]).sort()).toEqual([
+      ['a', 'applied'],
+      ['b', 'applied'],
+      ['c', 'applied'],
+    ])
+    const rows = await store.read(['a', 'b', 'broken', 'c'], [score])
+    expect(rows.map((r) => r[0]?.kind)).toEqual(['value', 'value', 'missing', 'value'])
+    await sink.close()
+  })
+
+  it('falls back to EVAL after SCRIPT FLUSH (NOSCRIPT), then EVALSHA works again', async () => {
+    const store = redisStore({ client: redis, prefix: 'ns:' })
+    await redis.script('FLUSH')
+    const r = await store.apply(
+      [{ entity: 'x', feature: score.name, value: 1, eventTime: T, version: 0 }],
+      fm(score),
+    )
+    expect(r.outcomes).toEqual(['applied'])
+    // EVAL cached the script again, so the next call is a plain EVALSHA.
+    expect(await redis.script('EXISTS', APPLY_SCRIPT_SHA)).toEqual([1])
+    await redis.config('RESETSTAT')
+    const r2 = await store.apply(
+      [{ entity: 'x', feature: score.name, value: 2, eventTime: T + 1, version: 0 }],
+      fm(score),
+    )
+    expect(r2.outcomes).toEqual(['applied'])
+    const stats = await redis.info('commandstats')
+    expect(stats).toMatch(/cmdstat_evalsha:calls=1,/)
+    expect(stats).not.toMatch(/cmdstat_eval:/)
+  })
+
+  it('TTL: the reader filters logically expired values, the key lives longer, CAS survives the rewrite', async () => {
+    const ttlMs = 10_000
+    const f: OnlineFeatureConfig = { name: 'fresh', valueType: 'double', strategy: 'cas', ttlMs }
+    const keep: OnlineFeatureConfig = { name: 'keep', valueType: 'string', strategy: 'upsert' }
+    const store = redisStore({ client: redis, prefix: 'ttl:' })
+    const now = Date.now()
+    expect(
+      (
+        await store.apply(
+          [{ entity: 'e', feature: f.name, value: 1, eventTime: now, version: 0 }],
+          fm(f, keep),
+        )
+      ).outcomes,
+    ).toEqual(['applied'])
+    // Physical expiry is never earlier than the logical TTL.
+    const pttl = await redis.pttl(store.valueKey('e'))
+    expect(pttl).toBeGreaterThan(ttlMs - 1000)
+    const clock = manualClock(now + ttlMs - 1)
+    const reader = onlineReader({ store, features: [f], clock })
+    expect((await reader.get(['e'], [f.name]))[0]?.values.fresh?.value).toBe(1)
+    clock.set(now + ttlMs + 1)
+    expect((await reader.get(['e'], [f.name]))[0]?.values.fresh).toBeNull()
+    // After logical expiry the old value still guards CAS: a zombie older than it stays stale.
+    expect(
+      (
+        await store.apply(
+          [{ entity: 'e', feature: f.name, value: 9, eventTime: now - 1, version: 5 }],
+          fm(f, keep),
+        )
+      ).outcomes,
+    ).toEqual(['stale'])
+    const later = now + ttlMs + 1
+    expect(
+      (
+        await store.apply(
+          [{ entity: 'e', feature: f.name, value: 2, eventTime: later, version: 0 }],
+          fm(f, keep),
+        )
+      ).outcomes,
+    ).toEqual(['applied'])
+    expect((await reader.get(['e'], [f.name]))[0]?.values.fresh?.value).toBe(2)
+    // A rewrite never shortens the key's life; a feature without TTL on the same hash makes it persistent.
+    expect(await redis.pttl(store.valueKey('e'))).toBeGreaterThanOrEqual(pttl - 1000)
+    await store.apply(
+      [{ entity: 'e', feature: keep.name, value: 'x', eventTime: later, version: 0 }],
+      fm(f, keep),
+    )
+    expect(await redis.pttl(store.valueKey('e'))).toBe(-1)
+    await store.apply(
+      [{ entity: 'e', feature: f.name, value: 3, eventTime: later + 1, version: 0 }],
+      fm(f, keep),
+    )
+    expect(await redis.pttl(store.valueKey('e'))).toBe(-1)
+  })
+
+  it('maps connection failures to a transient StoreUnavailableError and server errors by kind', async () => {
+    const down = await startRedis({ useEnv: false })
+    await down.stop()
+    const store = redisStore({ url: down.url, clientOptions: { retryStrategy: () => null } })
+    const err = await store
+      .apply([{ entity: 'x', feature: score.name, value: 1, eventTime: T, version: 0 }], fm(score))
+      .catch((e) => e)
+    expect(err).toBeInstanceOf(StoreUnavailableError)
+    expect(err.transient).toBe(true)
+    expect(err.cause).toBeDefined()
+    await store.close()
+    const reply = (message: string) => Object.assign(new Error(message), { name: 'ReplyError' })
+    for (const m of [
+      'LOADING Redis is loading',
+      'TRYAGAIN',
+      'CLUSTERDOWN The cluster is down',
+      'MASTERDOWN x',
+    ])
+      expect(isTransientRedisError(reply(m))).toBe(true)
+    expect(isTransientRedisError(reply('ERR unknown command'))).toBe(false)
+    expect(
+      isTransientRedisError(Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' })),
+    ).toBe(true)
+  })
+
+  it('dead-letters values that do not fit the declared type without sending them', async () => {
+    const store = redisStore({ client: redis, prefix: 'ser:' })
+    const r = await store.apply(
+      [
+        { entity: 'x', feature: score.name, value: 'nope', eventTime: T, version: 0 },
+        { entity: 'y', feature: score.name, value: 1, eventTime: T, version: 0 },
+      ],
+      fm(score),
+    )
+    expect(r.outcomes[0]).toMatchObject({ code: 'serialization' })
+    expect(r.outcomes[1]).toBe('applied')
+  })
+})
