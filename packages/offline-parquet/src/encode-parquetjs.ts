@@ -57,7 +57,9 @@ export async function writeParquetjs(
         version: r.version,
         outcome: r.outcome,
       }
-      if (r.value !== null) row[VALUE_COLUMN[featureTypes[r.feature] as ValueType]] = r.value
+      // parquetjs-lite runs doubles through parseFloat(value), which turns -0 into 0 unless given the string '-0'.
+      if (r.value !== null)
+        row[VALUE_COLUMN[featureTypes[r.feature] as ValueType]] = Object.is(r.value, -0) ? '-0' : r.value
       if (r.tileStart !== undefined) row.tile_start = r.tileStart
       await writer.appendRow(row)
     }

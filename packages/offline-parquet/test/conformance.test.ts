@@ -13,3 +13,17 @@ offlineLogSuite(it, async (options) => parquetLog({ ...options, dir: await tempD
     return parquetLog({ ...options, dir: (log as ParquetLog).dir })
   },
 })
+
+offlineLogSuite(
+  it,
+  async (options) => parquetLog({ ...options, dir: await tempDir(), encoder: 'parquetjs-lite' }),
+  {
+    name: 'parquetLog (parquetjs-lite)',
+    negativeTimes: false,
+    nanDoubles: false,
+    reopen: async (log, options) => {
+      await log.close()
+      return parquetLog({ ...options, dir: (log as ParquetLog).dir, encoder: 'parquetjs-lite' })
+    },
+  },
+)

