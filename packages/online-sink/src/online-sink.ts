@@ -20,6 +20,7 @@ import { resolveAmbiguousStale } from './ambiguous.js'
 import { isTransientError, messageOf, permanentCodeOf, StoreWriteError } from './errors.js'
 import { isNewer, type ResolvedFeatureConfig, resolveFeatures } from './feature-config.js'
 import { Histogram } from './histogram.js'
+import { FeatureLane, type Slot, SlotPool } from './key-slots.js'
 import { OrderedEmitter } from './ordered-emitter.js'
 import { backoffDelay, type RetryPolicy, retryPolicy, sleep, withTimeout } from './retry.js'
 import type {
@@ -31,17 +32,6 @@ import type {
   OnlineStore,
   PermanentWriteFailure,
 } from './types.js'
-
-/** Per-key state. A slot is in the send queue iff `pending !== undefined && !busy`. */
-interface Slot {
-  readonly key: string
-  /** `false` for `upsert` (later arrival wins), `true` for `cas`/`additive` (greater (eventTime, version) wins). */
-  readonly ordered: boolean
-  /** The update waiting to be sent; a newer one replaces it (coalescing). */
-  pending: FeatureUpdate | undefined
-  /** A write of this key is at the store: the next one waits (per-key order). */
-  busy: boolean
-}
 
 interface Waiter {
   resolve: () => void
@@ -86,7 +76,8 @@ class AsyncOnlineSink implements OnlineSink {
   private readonly rawDownstream: Sink<FeatureWrite> | undefined
   private readonly rawDeadLetters: Sink<OnlineDeadLetter> | undefined
 
-  private readonly slots = new Map<string, Slot>()
+  private readonly lanes = new Map<string, FeatureLane>()
+  private readonly pool = new SlotPool()
   private queue: Slot[] = []
   private qHead = 0
   /** `performance.now()` when the oldest queued update was queued; NaN when the queue is empty. */
@@ -118,6 +109,7 @@ class AsyncOnlineSink implements OnlineSink {
     }
     this.store = o.store
     this.features = resolveFeatures(o.features, o.store, 'onlineSink')
+    for (const [name, f] of this.features) this.lanes.set(name, new FeatureLane(f))
     this.clock = o.clock ?? systemClock
     this.forwardStale = o.forwardStale ?? true
     this.maxBatchSize = Math.floor(positive('maxBatchSize', o.maxBatchSize, 1000))
@@ -140,14 +132,14 @@ class AsyncOnlineSink implements OnlineSink {
   write(batch: readonly FeatureUpdate[]): void | Promise<void> {
     if (this.closed) return Promise.reject(new ClosedError('onlineSink'))
     if (this.fatal !== undefined) return Promise.reject(this.fatal)
-    const features = this.features
-    const slots = this.slots
-    const wasEmpty = this.qHead === this.queue.length
+    const lanes = this.lanes
+    const queue = this.queue
+    const wasEmpty = this.qHead === queue.length
     let dead: OnlineDeadLetter[] | undefined
     for (let i = 0; i < batch.length; i++) {
       const u = batch[i] as FeatureUpdate
-      const f = features.get(u.feature)
-      if (f === undefined) {
+      const lane = lanes.get(u.feature)
+      if (lane === undefined) {
         dead ??= []
         dead.push({
           update: u,
@@ -156,8 +148,9 @@ class AsyncOnlineSink implements OnlineSink {
         })
         continue
       }
-      let key: string
-      if (f.strategy === 'additive') {
+      let table = lane.byEntity
+      let tile = Number.NaN
+      if (lane.additive) {
         if (typeof u.tileStart !== 'number') {
           dead ??= []
           dead.push({
@@ -167,27 +160,26 @@ class AsyncOnlineSink implements OnlineSink {
           })
           continue
         }
-        key = `${f.index}:${u.tileStart}:${u.entity}`
-      } else key = `${f.index}::${u.entity}`
-      const s = slots.get(key)
+        tile = u.tileStart
+        table = lane.tileTable(tile)
+      }
+      const s = table.get(u.entity)
       if (s === undefined) {
-        const ns: Slot = { key, ordered: f.strategy !== 'upsert', pending: u, busy: false }
-        slots.set(key, ns)
-        this.queue.push(ns)
+        queue.push(this.pool.take(lane, table, u.entity, tile, u))
         this.pendingCount++
       } else if (s.pending === undefined) {
         s.pending = u
         this.pendingCount++
-        if (!s.busy) this.queue.push(s)
+        if (!s.busy) queue.push(s)
       } else {
         // Coalescing: only the newest update of a key needs writing; the loser is never written or logged.
         const p = s.pending
-        if (!s.ordered || isNewer(u.eventTime, u.version, p.eventTime, p.version)) s.pending = u
+        if (!lane.ordered || isNewer(u.eventTime, u.version, p.eventTime, p.version)) s.pending = u
         this.nCoalesced++
       }
     }
     this.nUpdates += batch.length
-    if (wasEmpty && this.qHead < this.queue.length) this.queuedSince = performance.now()
+    if (wasEmpty && this.qHead < queue.length) this.queuedSince = performance.now()
     const r = dead !== undefined ? this.deadLetter(dead) : undefined
     this.pump()
     if (this.pendingCount + this.inFlightUpdates >= this.maxBuffered) {
@@ -336,6 +328,8 @@ class AsyncOnlineSink implements OnlineSink {
     const availableTime = this.clock.now()
     const n = updates.length
     const writes: FeatureWrite[] = []
+    const emit = this.downstream !== undefined
+    const emitStale = emit && this.forwardStale
     let dead: OnlineDeadLetter[] | undefined
     if (outcomes !== undefined) {
       for (let i = 0; i < n; i++) {
@@ -344,10 +338,10 @@ class AsyncOnlineSink implements OnlineSink {
         if (o === 'applied') {
           this.nApplied++
           this.freshness.record(availableTime - u.eventTime)
-          writes.push(toWrite(u, availableTime, 'applied'))
+          if (emit) writes.push(toWrite(u, availableTime, 'applied'))
         } else if (o === 'stale') {
           this.nStale++
-          if (this.forwardStale) writes.push(toWrite(u, availableTime, 'stale'))
+          if (emitStale) writes.push(toWrite(u, availableTime, 'stale'))
         } else {
           const f = o as PermanentWriteFailure
           dead ??= []
@@ -393,7 +387,7 @@ class AsyncOnlineSink implements OnlineSink {
         // It waited for a whole store round trip already: due at once.
         if (this.qHead === q.length) this.queuedSince = Number.NEGATIVE_INFINITY
         q.push(s)
-      } else this.slots.delete(s.key)
+      } else this.pool.release(s)
     }
   }
 

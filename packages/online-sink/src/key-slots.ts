@@ -1,0 +1,83 @@
+/**
+ * Per-key state of the sink, laid out for the hot path: one table per feature keyed by the entity
+ * string itself (additive features: one table per tile), so a lookup hashes a string the pipeline
+ * already holds (V8 caches a string's hash) instead of building a composite key per update; slot
+ * objects are pooled, so a steady stream allocates nothing per update.
+ */
+import type { FeatureUpdate } from '@skewless/core'
+import type { ResolvedFeatureConfig } from './feature-config.js'
+
+/** Per-key state. A slot is in the send queue iff `pending !== undefined && !busy`. */
+export interface Slot {
+  /** Entity of the key. */
+  entity: string
+  /** The table that holds this slot (the feature's, or its tile's). */
+  table: Map<string, Slot>
+  /** The feature's lane. */
+  lane: FeatureLane
+  /** Tile start for additive features, else NaN. */
+  tile: number
+  /** The update waiting to be sent; a newer one replaces it (coalescing). */
+  pending: FeatureUpdate | undefined
+  /** A write of this key is at the store: the next one waits (per-key order). */
+  busy: boolean
+}
+
+/** The slot tables of one feature. */
+export class FeatureLane {
+  /** `false` for `upsert` (later arrival wins), `true` for `cas`/`additive` (greater (eventTime, version) wins). */
+  readonly ordered: boolean
+  readonly additive: boolean
+  readonly byEntity = new Map<string, Slot>()
+  readonly byTile = new Map<number, Map<string, Slot>>()
+
+  constructor(readonly config: ResolvedFeatureConfig) {
+    this.ordered = config.strategy !== 'upsert'
+    this.additive = config.strategy === 'additive'
+  }
+
+  /** The table for an update's tile (created on demand). */
+  tileTable(tileStart: number): Map<string, Slot> {
+    let t = this.byTile.get(tileStart)
+    if (t === undefined) {
+      t = new Map()
+      this.byTile.set(tileStart, t)
+    }
+    return t
+  }
+}
+
+/** A free list of slots. */
+export class SlotPool {
+  private readonly free: Slot[] = []
+
+  /** A slot for a new key holding `pending`, registered in `table`. */
+  take(
+    lane: FeatureLane,
+    table: Map<string, Slot>,
+    entity: string,
+    tile: number,
+    pending: FeatureUpdate,
+  ): Slot {
+    let s = this.free.pop()
+    if (s === undefined) s = { entity, table, lane, tile, pending, busy: false }
+    else {
+      s.entity = entity
+      s.table = table
+      s.lane = lane
+      s.tile = tile
+      s.pending = pending
+      s.busy = false
+    }
+    table.set(entity, s)
+    return s
+  }
+
+  /** Forget an idle slot (no pending update, not busy) and keep the object for reuse. */
+  release(s: Slot): void {
+    s.table.delete(s.entity)
+    if (s.lane.additive && s.table.size === 0) s.lane.byTile.delete(s.tile)
+    s.pending = undefined
+    if (this.free.length < 65_536) this.free.push(s)
+  }
+}
