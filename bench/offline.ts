@@ -10,8 +10,8 @@
 import { mkdtemp, readdir, rm, stat } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { BIGINT, BOOLEAN, DOUBLE, DuckDBDataChunk, DuckDBInstance, VARCHAR } from '@duckdb/node-api'
 import type { FeatureWrite, ValueType } from '@skewless/core'
-import { DOUBLE, DuckDBDataChunk, DuckDBInstance, VARCHAR, BOOLEAN, BIGINT } from '@duckdb/node-api'
 import { parquetLog } from '@skewless/offline-parquet'
 
 const ROWS = Number(process.env.BENCH_ROWS ?? 2_000_000)
@@ -22,7 +22,28 @@ const ENCODER = (process.env.BENCH_ENCODER ?? 'parquet-wasm') as 'parquet-wasm' 
 const COMPRESSION = (process.env.BENCH_COMPRESSION ?? 'snappy') as 'snappy'
 const T0 = Date.UTC(2026, 10, 1, 8)
 
-const TYPES: ValueType[] = ['double', 'double', 'double', 'double', 'double', 'double', 'double', 'double', 'int64', 'int64', 'int64', 'int64', 'int64', 'int64', 'string', 'string', 'string', 'bool', 'bool', 'double']
+const TYPES: ValueType[] = [
+  'double',
+  'double',
+  'double',
+  'double',
+  'double',
+  'double',
+  'double',
+  'double',
+  'int64',
+  'int64',
+  'int64',
+  'int64',
+  'int64',
+  'int64',
+  'string',
+  'string',
+  'string',
+  'bool',
+  'bool',
+  'double',
+]
 const featureNames = Array.from({ length: FEATURES }, (_, i) => `f${String(i).padStart(2, '0')}_${TYPES[i]}`)
 const featureTypes = Object.fromEntries(featureNames.map((n, i) => [n, TYPES[i] as ValueType]))
 const COUNTRIES = ['DE', 'FR', 'US', 'JP', 'BR', 'IN', 'ZA', 'ÅLAND']
@@ -79,7 +100,12 @@ const root = await mkdtemp(join(tmpdir(), 'skewless-bench-offline-'))
 
 // 1. library: append (group commit), durable when the promises resolve
 const logDir = join(root, 'log')
-const log = await parquetLog({ features: featureTypes, dir: logDir, encoder: ENCODER, compression: COMPRESSION })
+const log = await parquetLog({
+  features: featureTypes,
+  dir: logDir,
+  encoder: ENCODER,
+  compression: COMPRESSION,
+})
 let t = performance.now()
 const acks: Promise<void>[] = []
 for (let i = 0; i < ROWS; i += APPEND_BATCH) acks.push(log.append(records.slice(i, i + APPEND_BATCH)))
@@ -155,14 +181,36 @@ if (process.env.BENCH_KEEP !== '1') await rm(root, { recursive: true, force: tru
 const appendRate = ROWS / (appendMs / 1000)
 const readRate = ROWS / (readMs / 1000)
 const duckRate = ROWS / ((loadMs + copyMs) / 1000)
-console.log(`offline log: ${fmt(ROWS)} FeatureWrites, ${fmt(ENTITIES)} entities, ${FEATURES} features, encoder ${ENCODER}/${COMPRESSION}`)
+console.log(
+  `offline log: ${fmt(ROWS)} FeatureWrites, ${fmt(ENTITIES)} entities, ${FEATURES} features, encoder ${ENCODER}/${COMPRESSION}`,
+)
 console.table([
-  { step: 'library append → Parquet (durable)', ms: fmt(appendMs), 'rows/s': fmt(appendRate), notes: `${files} files, ${fmt(bytes)} B, ${(bytes / ROWS).toFixed(1)} B/row` },
+  {
+    step: 'library append → Parquet (durable)',
+    ms: fmt(appendMs),
+    'rows/s': fmt(appendRate),
+    notes: `${files} files, ${fmt(bytes)} B, ${(bytes / ROWS).toFixed(1)} B/row`,
+  },
   { step: 'library scan → Arrow', ms: fmt(readMs), 'rows/s': fmt(readRate), notes: `${batches} batches` },
-  { step: 'DuckDB load from JS (data chunks)', ms: fmt(loadMs), 'rows/s': fmt(ROWS / (loadMs / 1000)), notes: '' },
-  { step: 'DuckDB COPY … TO parquet', ms: fmt(copyMs), 'rows/s': fmt(ROWS / (copyMs / 1000)), notes: `${fmt(duckBytes)} B, ${(duckBytes / ROWS).toFixed(1)} B/row` },
+  {
+    step: 'DuckDB load from JS (data chunks)',
+    ms: fmt(loadMs),
+    'rows/s': fmt(ROWS / (loadMs / 1000)),
+    notes: '',
+  },
+  {
+    step: 'DuckDB COPY … TO parquet',
+    ms: fmt(copyMs),
+    'rows/s': fmt(ROWS / (copyMs / 1000)),
+    notes: `${fmt(duckBytes)} B, ${(duckBytes / ROWS).toFixed(1)} B/row`,
+  },
   { step: 'DuckDB load + COPY (reference)', ms: fmt(loadMs + copyMs), 'rows/s': fmt(duckRate), notes: '' },
-  { step: 'DuckDB reads the log dir', ms: fmt(duckScanMs), 'rows/s': fmt(ROWS / (duckScanMs / 1000)), notes: `count=${duckN}, event_time is ${duckEt}` },
+  {
+    step: 'DuckDB reads the log dir',
+    ms: fmt(duckScanMs),
+    'rows/s': fmt(ROWS / (duckScanMs / 1000)),
+    notes: `count=${duckN}, event_time is ${duckEt}`,
+  },
 ])
 console.log(
   JSON.stringify({

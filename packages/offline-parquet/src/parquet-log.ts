@@ -1,11 +1,5 @@
 import { mkdir } from 'node:fs/promises'
-import {
-  ClosedError,
-  type FeatureWrite,
-  InvalidArgumentError,
-  InvalidDefinitionError,
-  type Sink,
-} from '@skewless/core'
+import { ClosedError, type FeatureWrite, InvalidArgumentError, InvalidDefinitionError } from '@skewless/core'
 import {
   checkInstant,
   checkRecord,
