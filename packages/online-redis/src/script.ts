@@ -3,38 +3,62 @@
  * each atomically, and returns one outcome code per write. Per-write errors (e.g. WRONGTYPE when a
  * key holds a string) are caught with `redis.pcall`, so the rest of the batch still lands.
  *
- * KEYS[i] is the hash of write i (repeats allowed). ARGV holds 6 strings per write:
- *   mode     'u' upsert | 'c' CAS | 't<sizeMs>:<maxTiles>' CAS on a tile (with pruning)
- *   field    feature name, or tileStart for a tile
- *   et, ver  eventTime and version (decimal)
- *   payload  tag + value (see encoding.ts)
- *   px       '' no expiry change | 'P' persist the key | '<ms>' keep the key at least this long
- * Returns { codes, msg... }: codes has one char per write ('a' applied, 's' stale, 'w' WRONGTYPE,
- * 'e' other error); each 'w'/'e' has its message, in order, after it.
+ * Arguments, kept few because every argument costs on both sides (measured: ioredis spends most of
+ * its time per argument, the server creates a Lua string per argument):
+ *   ARGV[1]  number of feature specs S;  ARGV[2]  the writer's wall clock (ms)
+ *   then 4 strings per spec (spec id = its position, 1-based):
+ *     mode    'u' upsert | 'c' CAS | 't<sizeMs>:<maxTiles>' CAS on a tile, with pruning
+ *     field   hash field (the feature name; unused for tiles)
+ *     life    physical lifetime in ms after max(now, eventTime), or '-1' for none
+ *     noexp   when life is -1: 'P' persist the key (other features have a TTL) or '' (leave it)
+ *   then per write i (KEYS[i] is its hash, repeats allowed), 2 strings:
+ *     ref     '<spec id>' for a value, '<spec id>:<tileStart>' for a tile
+ *     enc     '<eventTime>,<version>,<tag><value>' — stored as is (see encoding.ts)
+ * Returns { codes, msg... }: one char per write ('a' applied, 's' stale, 'w' WRONGTYPE, 'e' other
+ * error); each 'w'/'e' has its message, in order, after the codes.
  *
- * A tile hash keeps its prune horizon in field 'h': tiles older than the newest minus two windows
- * are deleted once there are more than maxTiles, and writes below the horizon are stale, so a
- * replay never re-creates (and double counts) a pruned tile.
+ * CAS: applied iff (eventTime, version) is strictly greater than the stored one. A tile hash keeps
+ * its prune horizon in field 'h': once it holds more than maxTiles tiles, tiles older than the
+ * newest minus two windows are deleted, and writes below the horizon are stale, so a replay never
+ * re-creates (and double counts) a pruned tile.
+ *
+ * Expiry: a key's TTL is only ever raised (PTTL compared first) to the largest lifetime its applied
+ * writes need; a key without TTL that this call did not create holds a feature without TTL and
+ * keeps none; 'P' persists it.
  */
 import { createHash } from 'node:crypto'
 
 export const APPLY_SCRIPT = `
+local find, sub, tonumber, pcall = string.find, string.sub, tonumber, redis.pcall
+local nspec, now = tonumber(ARGV[1]), tonumber(ARGV[2])
+local smode, sfield, slife, snoexp = {}, {}, {}, {}
+for s = 1, nspec do
+  local b, id = 2 + (s - 1) * 4, tostring(s)
+  smode[id], sfield[id], slife[id], snoexp[id] = ARGV[b + 1], ARGV[b + 2], tonumber(ARGV[b + 3]), ARGV[b + 4]
+end
+local base = 2 + nspec * 4
 local codes, msgs, exp, newf = {}, {}, nil, nil
 for i = 1, #KEYS do
-  local key, b = KEYS[i], (i - 1) * 6
-  local mode, field, et, ver = ARGV[b + 1], ARGV[b + 2], ARGV[b + 3], ARGV[b + 4]
-  local enc = et .. ',' .. ver .. ',' .. ARGV[b + 5]
+  local key, ref, enc = KEYS[i], ARGV[base + 2 * i - 1], ARGV[base + 2 * i]
+  local mode, field = smode[ref], nil
+  if mode then
+    field = sfield[ref]
+  else
+    local c = find(ref, ':', 1, true)
+    field = sub(ref, c + 1)
+    ref = sub(ref, 1, c - 1)
+    mode = smode[ref]
+  end
   local code, r = 'a', nil
   if mode ~= 'u' then
     local cur, hz = nil, nil
     if mode == 'c' then
-      r = redis.pcall('HGET', key, field)
+      r = pcall('HGET', key, field)
       cur = r
     else
-      r = redis.pcall('HMGET', key, field, 'h')
+      r = pcall('HMGET', key, field, 'h')
       if r.err == nil then
-        cur = r[1]
-        hz = r[2]
+        cur, hz = r[1], r[2]
       end
     end
     if type(r) == 'table' and r.err then
@@ -42,32 +66,41 @@ for i = 1, #KEYS do
     elseif hz and tonumber(field) < tonumber(hz) then
       code = 's'
     elseif cur then
-      local c1 = string.find(cur, ',', 1, true)
-      local c2 = c1 and string.find(cur, ',', c1 + 1, true)
-      local oet = c2 and tonumber(string.sub(cur, 1, c1 - 1))
-      local over = oet and tonumber(string.sub(cur, c1 + 1, c2 - 1))
-      if not over then
+      -- Newer event time is the common case: the versions are parsed only on a tie.
+      local c1 = find(cur, ',', 1, true)
+      local oet = c1 and tonumber(sub(cur, 1, c1 - 1))
+      local n1 = find(enc, ',', 1, true)
+      local net = tonumber(sub(enc, 1, n1 - 1))
+      if not oet then
         code = 'e'
+      elseif net < oet then
+        code = 's'
+      elseif net == oet then
+        local c2 = find(cur, ',', c1 + 1, true)
+        local over = c2 and tonumber(sub(cur, c1 + 1, c2 - 1))
+        if not over then
+          code = 'e'
+        elseif tonumber(sub(enc, n1 + 1, find(enc, ',', n1 + 1, true) - 1)) <= over then
+          code = 's'
+        end
+      end
+      if code == 'e' then
         msgs[#msgs + 1] = 'field ' .. field .. ' of ' .. key .. ' does not hold a skewless-encoded value'
-      else
-        local net = tonumber(et)
-        if net < oet or (net == oet and tonumber(ver) <= over) then code = 's' end
       end
     end
   end
   if code == 'a' then
-    r = redis.pcall('HSET', key, field, enc)
+    r = pcall('HSET', key, field, enc)
     if type(r) == 'table' then code = nil end
   end
   if code == nil then
-    if string.sub(r.err, 1, 9) == 'WRONGTYPE' then code = 'w' else code = 'e' end
+    if sub(r.err, 1, 9) == 'WRONGTYPE' then code = 'w' else code = 'e' end
     msgs[#msgs + 1] = r.err
   elseif code == 'a' then
     if string.byte(mode, 1) == 116 then
-      local c = string.find(mode, ':', 2, true)
-      local maxTiles = tonumber(string.sub(mode, c + 1))
-      if redis.call('HLEN', key) > maxTiles + 1 then
-        local span = 2 * tonumber(string.sub(mode, 2, c - 1))
+      local c = find(mode, ':', 2, true)
+      if redis.call('HLEN', key) > tonumber(sub(mode, c + 1)) + 1 then
+        local span = 2 * tonumber(sub(mode, 2, c - 1))
         local fields = redis.call('HKEYS', key)
         local newest = nil
         for _, f in ipairs(fields) do
@@ -85,19 +118,20 @@ for i = 1, #KEYS do
         end
       end
     end
-    local px = ARGV[b + 6]
-    if px ~= '' then
+    local life, noexp = slife[ref], snoexp[ref]
+    if life >= 0 or noexp ~= '' then
       if exp == nil then
-        exp = {}
-        newf = {}
+        exp, newf = {}, {}
       end
       newf[key] = (newf[key] or 0) + r
-      local cur = exp[key]
-      if px == 'P' then
+      local want = exp[key]
+      if life < 0 then
         exp[key] = -1
-      elseif cur ~= -1 then
-        local ms = tonumber(px)
-        if cur == nil or ms > cur then exp[key] = ms end
+      elseif want ~= -1 then
+        local et = tonumber(sub(enc, 1, find(enc, ',', 1, true) - 1))
+        local ms = life
+        if et > now then ms = ms + math.ceil(et - now) end
+        if want == nil or ms > want then exp[key] = ms end
       end
     end
   end
@@ -109,8 +143,6 @@ if exp then
       redis.call('PERSIST', key)
     else
       local cur = redis.call('PTTL', key)
-      -- No expiry yet: set one only if this call created the key; otherwise it holds a feature
-      -- without TTL and must stay.
       if (cur == -1 and redis.call('HLEN', key) == newf[key]) or (cur >= 0 and cur < ms) then
         redis.call('PEXPIRE', key, ms)
       end

@@ -17,10 +17,10 @@ import { Cluster, Redis } from 'ioredis'
 import { decodeStored, encodePayload } from './encoding.js'
 import { toStoreError } from './errors.js'
 import { checkPrefix, DEFAULT_PREFIX, tileKeyOf, valueKeyOf } from './keys.js'
-import { type PreparedFeature, prepareFeatures } from './prepared.js'
+import { type PreparedFeature, type PreparedFeatures, prepareFeatures } from './prepared.js'
 import { APPLY_SCRIPT, APPLY_SCRIPT_SHA } from './script.js'
 import { keySlot } from './slot.js'
-import type { RedisArg, RedisLike, RedisStore, RedisStoreOptions } from './types.js'
+import type { RedisLike, RedisStore, RedisStoreOptions } from './types.js'
 
 const STORE_DEFAULTS = { lazyConnect: true, maxRetriesPerRequest: 2, autoResendUnfulfilledCommands: false }
 
@@ -44,12 +44,18 @@ function createClient(options: RedisStoreOptions, onError: (err: Error) => void)
 }
 
 /** One EVALSHA of the apply script; on NOSCRIPT (script cache flushed, failover) EVAL loads it again. */
-async function evalApply(client: RedisLike, keys: string[], args: RedisArg[]): Promise<unknown> {
+async function evalApply(
+  client: RedisLike,
+  keys: string[],
+  header: string[],
+  args: string[],
+): Promise<unknown> {
+  // ioredis flattens array arguments one level, so the arrays are passed as they are.
   try {
-    return await client.evalsha(APPLY_SCRIPT_SHA, keys.length, keys, args)
+    return await client.evalsha(APPLY_SCRIPT_SHA, keys.length, keys, header, args)
   } catch (err) {
     if ((err as { message?: string }).message?.startsWith('NOSCRIPT')) {
-      return await client.eval(APPLY_SCRIPT, keys.length, keys, args)
+      return await client.eval(APPLY_SCRIPT, keys.length, keys, header, args)
     }
     throw err
   }
@@ -59,6 +65,7 @@ async function evalApply(client: RedisLike, keys: string[], args: RedisArg[]): P
 export function redisStore(options: RedisStoreOptions = {}): RedisStore {
   const prefix = checkPrefix(options.prefix ?? DEFAULT_PREFIX)
   const slackMs = options.expirySlackMs ?? 60_000
+  const preparedCache = new WeakMap<ReadonlyMap<string, OnlineFeatureConfig>, PreparedFeatures>()
   const owned = options.client === undefined
   let connectionErrors = 0
   const client =
@@ -78,13 +85,14 @@ export function redisStore(options: RedisStoreOptions = {}): RedisStore {
   /** Send one call's writes and write their outcomes at `sent[k]`. */
   async function applyCall(
     keys: string[],
-    args: RedisArg[],
+    header: string[],
+    args: string[],
     sent: ArrayLike<number>,
     outcomes: ApplyResult['outcomes'],
   ): Promise<void> {
     let reply: unknown
     try {
-      reply = await evalApply(client, keys, args)
+      reply = await evalApply(client, keys, header, args)
     } catch (err) {
       throw toStoreError(err, `apply of ${keys.length} writes`)
     }
@@ -111,14 +119,14 @@ export function redisStore(options: RedisStoreOptions = {}): RedisStore {
   ): Promise<ApplyResult> {
     const n = writes.length
     const outcomes: ApplyResult['outcomes'] = new Array(n)
-    const prepared = prepareFeatures(features, slackMs)
-    const wallNow = Date.now()
+    const prepared = prepareFeatures(features, slackMs, preparedCache)
+    const byName = prepared.byName
     const keys: string[] = []
-    const args: RedisArg[] = []
+    const args: string[] = []
     const sent: number[] = []
     for (let i = 0; i < n; i++) {
       const w = writes[i] as FeatureUpdate
-      const p = prepared.get(w.feature)
+      const p = byName.get(w.feature)
       if (p === undefined) {
         outcomes[i] = unknownFeature(w.feature)
         continue
@@ -128,23 +136,20 @@ export function redisStore(options: RedisStoreOptions = {}): RedisStore {
         outcomes[i] = serializationFailure(p, w)
         continue
       }
-      let px: RedisArg = p.noExpiry
       if (p.tile) {
-        const ts = w.tileStart as number
-        if (p.lifeMs >= 0) px = p.lifeMs + (ts > wallNow ? ts - wallNow : 0)
         keys.push(tileKeyOf(prefix, w.entity, w.feature))
-        args.push(p.mode, ts, w.eventTime, w.version, payload, px)
+        args.push(`${p.ref}:${w.tileStart}`, `${w.eventTime},${w.version},${payload}`)
       } else {
-        // Physical expiry counts from the later of now and the event time: never before the reader's TTL filter.
-        if (p.lifeMs >= 0) px = p.lifeMs + (w.eventTime > wallNow ? Math.ceil(w.eventTime - wallNow) : 0)
         keys.push(valueKeyOf(prefix, w.entity))
-        args.push(p.mode, w.feature, w.eventTime, w.version, payload, px)
+        args.push(p.ref, `${w.eventTime},${w.version},${payload}`)
       }
       sent.push(i)
     }
     if (keys.length === 0) return { outcomes }
+    // The writer's wall clock: physical expiry counts from the later of it and the event time.
+    const header = [prepared.count, String(Date.now()), ...prepared.specArgs]
     if (!isCluster) {
-      await applyCall(keys, args, sent, outcomes)
+      await applyCall(keys, header, args, sent, outcomes)
       return { outcomes }
     }
     // Cluster: a script may only touch keys of one slot, so one call per slot (in parallel).
@@ -158,15 +163,16 @@ export function redisStore(options: RedisStoreOptions = {}): RedisStore {
     const calls: Promise<void>[] = []
     for (const g of groups.values()) {
       const gk: string[] = new Array(g.length)
-      const ga: RedisArg[] = new Array(g.length * 6)
+      const ga: string[] = new Array(g.length * 2)
       const gs: number[] = new Array(g.length)
       for (let j = 0; j < g.length; j++) {
         const k = g[j] as number
         gk[j] = keys[k] as string
         gs[j] = sent[k] as number
-        for (let a = 0; a < 6; a++) ga[j * 6 + a] = args[k * 6 + a] as RedisArg
+        ga[2 * j] = args[2 * k] as string
+        ga[2 * j + 1] = args[2 * k + 1] as string
       }
-      calls.push(applyCall(gk, ga, gs, outcomes))
+      calls.push(applyCall(gk, header, ga, gs, outcomes))
     }
     await Promise.all(calls)
     return { outcomes }
