@@ -100,7 +100,7 @@ async function naive(redis: Redis, updates: FeatureUpdate[]): Promise<number> {
   const t = performance.now()
   for (let i = 0; i < NAIVE; i++) {
     const u = updates[i] as FeatureUpdate
-    await redis.evalsha(
+    await send(
       APPLY_SCRIPT_SHA,
       1,
       `sk:{${u.entity}}`,
