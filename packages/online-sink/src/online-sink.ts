@@ -16,15 +16,14 @@ import {
   systemClock,
 } from '@skewless/core'
 import pLimit from 'p-limit'
-import { resolveAmbiguousStale } from './ambiguous.js'
-import { isTransientError, messageOf, permanentCodeOf, StoreWriteError } from './errors.js'
+import { isTransientError, messageOf, permanentCodeOf } from './errors.js'
 import { isNewer, type ResolvedFeatureConfig, resolveFeatures } from './feature-config.js'
 import { Histogram } from './histogram.js'
 import { FeatureLane, type Slot, SlotPool } from './key-slots.js'
 import { OrderedEmitter } from './ordered-emitter.js'
-import { backoffDelay, type RetryPolicy, retryPolicy, sleep, withTimeout } from './retry.js'
+import { type RetryPolicy, retryPolicy } from './retry.js'
+import { applyWithRetries, type StoreCallContext } from './store-call.js'
 import type {
-  ApplyResult,
   OnlineDeadLetter,
   OnlineSink,
   OnlineSinkMetrics,
@@ -101,6 +100,7 @@ class AsyncOnlineSink implements OnlineSink {
   private nRetries = 0
   private nDead = 0
   private readonly latency = new Histogram()
+  private readonly call: StoreCallContext
   private readonly freshness = new Histogram()
 
   constructor(o: OnlineSinkOptions) {
@@ -119,6 +119,16 @@ class AsyncOnlineSink implements OnlineSink {
     this.timeoutMs = positive('timeoutMs', o.timeoutMs, 5000, true)
     this.policy = retryPolicy(o.retry)
     this.limit = pLimit(this.maxInFlight)
+    this.call = {
+      store: this.store,
+      features: this.features,
+      timeoutMs: this.timeoutMs,
+      policy: this.policy,
+      latency: this.latency,
+      onRetry: () => {
+        this.nRetries++
+      },
+    }
     this.rawDownstream = o.downstream
     this.rawDeadLetters = o.deadLetters
     this.downstream = o.downstream
@@ -183,7 +193,8 @@ class AsyncOnlineSink implements OnlineSink {
     const r = dead !== undefined ? this.deadLetter(dead) : undefined
     this.pump()
     if (this.pendingCount + this.inFlightUpdates >= this.maxBuffered) {
-      return new Promise<void>((resolve, reject) => this.bpWaiters.push({ resolve, reject }))
+      const full = new Promise<void>((resolve, reject) => this.bpWaiters.push({ resolve, reject }))
+      return r ? Promise.all([r, full]).then(noop) : full
     }
     return r
   }
@@ -293,38 +304,9 @@ class AsyncOnlineSink implements OnlineSink {
 
   /** One store call with timeout and retries, then release the keys and emit downstream. Never rejects. */
   private async runBatch(slots: Slot[], updates: FeatureUpdate[]): Promise<void> {
-    let outcomes: ApplyResult['outcomes'] | undefined
-    let error: unknown
-    for (let attempt = 0; ; attempt++) {
-      try {
-        const start = performance.now()
-        const res = await withTimeout(
-          this.store.apply(updates, this.features),
-          this.timeoutMs,
-          this.store.name,
-        )
-        this.latency.record(performance.now() - start)
-        outcomes = res?.outcomes
-        if (!Array.isArray(outcomes) || outcomes.length !== updates.length) {
-          throw new StoreWriteError(
-            'rejected',
-            `online store '${this.store.name}' returned ${outcomes?.length} outcomes for ${updates.length} writes; fix the adapter`,
-          )
-        }
-        // After a failed attempt the first one may have landed: its retry then reads as stale.
-        if (attempt > 0) outcomes = await resolveAmbiguousStale(this.store, this.features, updates, outcomes)
-        break
-      } catch (e) {
-        outcomes = undefined
-        if (isTransientError(e) && attempt < this.policy.retries) {
-          this.nRetries++
-          await sleep(backoffDelay(this.policy, attempt))
-          continue
-        }
-        error = e
-        break
-      }
-    }
+    const res = await applyWithRetries(this.call, updates)
+    const outcomes = Array.isArray(res) ? res : undefined
+    const error = Array.isArray(res) ? undefined : res.error
     const availableTime = this.clock.now()
     const n = updates.length
     const writes: FeatureWrite[] = []
@@ -412,6 +394,8 @@ class AsyncOnlineSink implements OnlineSink {
     }
   }
 }
+
+function noop(): void {}
 
 function toWrite(u: FeatureUpdate, availableTime: number, outcome: 'applied' | 'stale'): FeatureWrite {
   const w: FeatureWrite = {

@@ -38,7 +38,8 @@ export interface OnlineFeatureConfig {
   /**
    * A served value whose age (`readTime − eventTime`) exceeds this reads as missing, even when the
    * store still holds it. Stores with the `ttl` capability also expire the data physically (later,
-   * never earlier). @default no TTL
+   * never earlier): at least `ttlMs` after the write, measured on the store's clock, which is never
+   * before `eventTime + ttlMs` when event times are not in the future. @default no TTL
    */
   ttlMs?: number
   /** Required for `additive`: the window whose tiles the reader sums (tumbling or hopping). */
@@ -178,7 +179,11 @@ export interface OnlineSinkOptions {
   lingerMs?: number
   /** Max store calls in flight (p-limit). @default 8 */
   maxInFlightBatches?: number
-  /** Max updates buffered (pending + in flight); beyond it `write` returns a promise that waits. @default 100_000 */
+  /**
+   * Max updates buffered (pending + in flight, including writes waiting for `downstream`); at or beyond
+   * it `write` returns a promise that waits. `write` always takes its whole batch, so memory is bounded
+   * by this plus one input batch. @default 100_000
+   */
   maxBufferedUpdates?: number
   /** A store call slower than this counts as a transient failure and is retried. @default 5000 */
   timeoutMs?: number
@@ -224,7 +229,10 @@ export interface OnlineSinkMetrics {
   freshnessMs: HistogramSnapshot
 }
 
-/** The async online sink: a `Sink<FeatureUpdate>` for `createPipeline`. */
+/**
+ * The async online sink: a `Sink<FeatureUpdate>` for `createPipeline`. `close()` flushes and closes
+ * `downstream` and `deadLetters` but never the store (the caller owns it; sinks and readers share it).
+ */
 export interface OnlineSink extends Sink<FeatureUpdate> {
   /** Current metrics. */
   metrics(): OnlineSinkMetrics
@@ -234,9 +242,12 @@ export interface OnlineSink extends Sink<FeatureUpdate> {
 export interface ServedValue {
   /** The value (for additive features: the sum of the window's tiles; 0 when none is in the window). */
   value: FeatureValue
-  /** Event time of the value (additive: greatest event time of the summed tiles). */
+  /**
+   * Event time of the value. Additive: the greatest event time of the summed tiles; when tiles exist
+   * but none is in the window (value `0`), the instant the newest of them left the window.
+   */
   eventTime: number
-  /** `readTime − eventTime` (ms). */
+  /** `readTime − eventTime` (ms); `readTime` is taken when the store answered. */
   ageMs: number
 }
 

@@ -1,0 +1,52 @@
+/** One store call of the sink: timeout, retries with backoff and full jitter, and the retry ambiguity. */
+import type { FeatureUpdate } from '@skewless/core'
+import { resolveAmbiguousStale } from './ambiguous.js'
+import { isTransientError, StoreWriteError } from './errors.js'
+import type { ResolvedFeatureConfig } from './feature-config.js'
+import type { Histogram } from './histogram.js'
+import { backoffDelay, type RetryPolicy, sleep, withTimeout } from './retry.js'
+import type { ApplyResult, OnlineStore } from './types.js'
+
+/** What a store call needs from the sink. */
+export interface StoreCallContext {
+  store: OnlineStore
+  features: ReadonlyMap<string, ResolvedFeatureConfig>
+  timeoutMs: number
+  policy: RetryPolicy
+  /** Records the latency of every answered call. */
+  latency: Histogram
+  /** Called once per retry. */
+  onRetry(): void
+}
+
+/**
+ * Apply a batch, retrying transient failures (`transient: true`, timeouts included) with backoff.
+ * Resolves with the outcomes, or with `{ error }` for a permanent failure or when retries ran out
+ * (the last transient error). Never rejects.
+ */
+export async function applyWithRetries(
+  ctx: StoreCallContext,
+  updates: FeatureUpdate[],
+): Promise<ApplyResult['outcomes'] | { error: unknown }> {
+  const { store, features } = ctx
+  for (let attempt = 0; ; attempt++) {
+    try {
+      const start = performance.now()
+      const res = await withTimeout(store.apply(updates, features), ctx.timeoutMs, store.name)
+      ctx.latency.record(performance.now() - start)
+      const outcomes = res?.outcomes
+      if (!Array.isArray(outcomes) || outcomes.length !== updates.length) {
+        throw new StoreWriteError(
+          'rejected',
+          `online store '${store.name}' returned ${outcomes?.length} outcomes for ${updates.length} writes; fix the adapter`,
+        )
+      }
+      // After a failed attempt the earlier one may have landed: its retry then reads as stale.
+      return attempt > 0 ? await resolveAmbiguousStale(store, features, updates, outcomes) : outcomes
+    } catch (e) {
+      if (!isTransientError(e) || attempt >= ctx.policy.retries) return { error: e }
+      ctx.onRetry()
+      await sleep(backoffDelay(ctx.policy, attempt))
+    }
+  }
+}
