@@ -1,5 +1,5 @@
 import { InvalidArgumentError } from '@skewless/core'
-import type { Data, RecordBatch } from 'apache-arrow'
+import { type Data, DataType, type RecordBatch } from 'apache-arrow'
 import { columnData, readStringColumn, readTimeColumn } from './arrow-read.js'
 import { takeRows } from './arrow-take.js'
 import type { FeatureTypes, ScanOptions } from './types.js'
@@ -87,12 +87,17 @@ export function filterBatch(
   if (checkFeatures) tests.push(stringMask(columnData(batch, 'feature'), scan.features))
   if (scan.entities) tests.push(stringMask(columnData(batch, 'entity'), scan.entities))
   if (!scan.includeStale) {
-    const stale = new Set(['stale'])
-    const isStale = stringMask(columnData(batch, 'outcome'), stale)
-    tests.push((row) => !isStale(row))
+    const outcome = columnData(batch, 'outcome')
+    // A dictionary without 'stale' (the usual case for a Parquet segment) needs no per-row test.
+    const dict = DataType.isDictionary(outcome.type) ? readStringColumn(outcome).values : undefined
+    if (dict === undefined || dict.includes('stale')) {
+      const isStale = stringMask(outcome, new Set(['stale']))
+      tests.push((row) => !isStale(row))
+    }
   }
   let times: Float64Array | undefined
   const bounded = scan.from > Number.NEGATIVE_INFINITY || scan.to < Number.POSITIVE_INFINITY
+  if (!bounded && tests.length === 0) return batch
   if (bounded)
     times = readTimeColumn(columnData(batch, scan.by === 'event' ? 'event_time' : 'available_time'))
   const keep = new Int32Array(n)

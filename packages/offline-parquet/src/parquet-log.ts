@@ -1,4 +1,4 @@
-import { mkdir } from 'node:fs/promises'
+import { mkdir, readFile } from 'node:fs/promises'
 import { ClosedError, type FeatureWrite, InvalidArgumentError, InvalidDefinitionError } from '@skewless/core'
 import {
   checkInstant,
@@ -16,11 +16,11 @@ import {
 import type { RecordBatch } from 'apache-arrow'
 import { CorruptFileError } from './errors.js'
 import { checkFeatureName, newWriterId } from './layout.js'
-import { readSegment } from './read-segment.js'
+import { decodeSegment } from './read-segment.js'
 import { recover } from './recovery.js'
 import { Scratch } from './scratch.js'
 import { commitRecords, type SegmentWriter } from './segment-writer.js'
-import { listSegments } from './segments.js'
+import { listSegments, type SegmentFile } from './segments.js'
 import type { ParquetLog, ParquetLogOptions, ParquetLogStats } from './types.js'
 
 interface Pending {
@@ -210,21 +210,35 @@ export async function parquetLog(options: ParquetLogOptions): Promise<ParquetLog
 
   async function* scanFiles(o: ScanOptions, what: string): AsyncGenerator<RecordBatch> {
     const s = resolveScan(o, featureTypes, what)
-    for (const feature of s.features) {
-      for (const seg of await listSegments(root, feature, s)) {
-        let batches: RecordBatch[]
-        try {
-          batches = await readSegment(seg.path, feature)
-        } catch (e) {
-          if (!(e instanceof CorruptFileError) || onCorrupt === 'throw') throw e
-          stats.corruptFilesSkipped++
-          if (typeof onCorrupt === 'function') onCorrupt(e)
-          continue
-        }
-        for (const b of batches) {
-          const kept = filterBatch(b, s, false)
-          if (kept) yield kept
-        }
+    const segs: SegmentFile[] = []
+    for (const feature of s.features) segs.push(...(await listSegments(root, feature, s)))
+    // Read file i+1 while file i decodes: I/O overlaps the (synchronous) Parquet decoding.
+    const read = (i: number) =>
+      i < segs.length ? readFile((segs[i] as SegmentFile).path).catch((e) => e as Error) : undefined
+    let next = read(0)
+    for (let i = 0; i < segs.length; i++) {
+      const seg = segs[i] as SegmentFile
+      const bytes = await next
+      next = read(i + 1)
+      let batches: RecordBatch[]
+      try {
+        if (bytes instanceof Error) throw bytes
+        batches = decodeSegment(seg.path, bytes as Uint8Array, seg.feature)
+      } catch (e) {
+        if (!(e instanceof CorruptFileError) || onCorrupt === 'throw') throw e
+        stats.corruptFilesSkipped++
+        if (typeof onCorrupt === 'function') onCorrupt(e)
+        continue
+      }
+      // A file whose name bounds lie inside [from, to) needs no per-row time test.
+      const b = seg.bounds
+      const lo = b ? (s.by === 'event' ? b.minEventTime : b.minAvailableTime) : Number.NEGATIVE_INFINITY
+      const hi = b ? (s.by === 'event' ? b.maxEventTime : b.maxAvailableTime) : Number.POSITIVE_INFINITY
+      const inside = lo >= s.from && hi < s.to
+      const fs = inside ? { ...s, from: Number.NEGATIVE_INFINITY, to: Number.POSITIVE_INFINITY } : s
+      for (const batch of batches) {
+        const kept = filterBatch(batch, fs, false)
+        if (kept) yield kept
       }
     }
   }

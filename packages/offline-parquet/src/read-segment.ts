@@ -72,7 +72,11 @@ function hasMagic(b: Uint8Array, at: number): boolean {
  * types → `CorruptFileError` naming the file.
  */
 export async function readSegment(path: string, feature: string): Promise<RecordBatch[]> {
-  const bytes = await readFile(path)
+  return decodeSegment(path, await readFile(path), feature)
+}
+
+/** `readSegment` on bytes already read (so the next file can be read while this one decodes). */
+export function decodeSegment(path: string, bytes: Uint8Array, feature: string): RecordBatch[] {
   if (bytes.length < 12 || !hasMagic(bytes, 0) || !hasMagic(bytes, bytes.length - 4)) {
     throw new CorruptFileError(
       path,
