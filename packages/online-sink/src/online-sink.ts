@@ -260,7 +260,12 @@ class AsyncOnlineSink implements OnlineSink {
     while (this.inFlight < this.maxInFlight) {
       const queued = this.queue.length - this.qHead
       if (queued === 0) return
-      if (queued < this.maxBatchSize && this.flushing === 0 && this.lingerMs > 0) {
+      const lingering =
+        queued < this.maxBatchSize &&
+        this.flushing === 0 &&
+        this.lingerMs > 0 &&
+        this.pendingCount + this.inFlightUpdates < this.maxBuffered
+      if (lingering) {
         const waited = performance.now() - this.queuedSince
         if (waited < this.lingerMs) {
           if (this.timer === undefined) this.timer = setTimeout(this.onLinger, this.lingerMs - waited)

@@ -219,7 +219,7 @@ export interface OnlineSinkMetrics {
   retries: number
   /** Updates sent to the dead-letter output. */
   deadLetters: number
-  /** Store calls in flight now. */
+  /** Batches in flight now: at the store, or acknowledged and waiting for `downstream` to take them. */
   inFlightBatches: number
   /** Updates buffered now (pending + in flight). */
   buffered: number

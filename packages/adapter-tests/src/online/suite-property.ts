@@ -148,7 +148,7 @@ async function runPlan(inner: OnlineStore, feats: OnlineFeatureConfig[], plan: P
       maxBatchSize: s.o.maxBatch,
       maxInFlightBatches: s.o.inFlight,
       maxBufferedUpdates: 16,
-      retry: { retries: 0 },
+      retry: { minDelayMs: 1, maxDelayMs: 20 },
     })
     const mine = plan.updates.filter((u) => u.sink % sinks.length === si).map(toUpdate)
     for (let k = 0; k < mine.length; k += s.o.batch) {
