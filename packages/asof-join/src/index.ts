@@ -9,4 +9,11 @@ export {
 export { asOfJoin, asOfJoinTable } from './join.js'
 export { type WriteParquetOptions, writeParquet } from './parquet.js'
 export { entityPartition } from './partition.js'
+export {
+  type ServedValueRecord,
+  type SkewAuditOptions,
+  type SkewMismatch,
+  type SkewReport,
+  skewAudit,
+} from './skew-audit.js'
 export type * from './types.js'

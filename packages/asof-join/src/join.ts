@@ -44,15 +44,19 @@ function plan(labels: Labels, options: AsOfJoinOptions, typeOf: (f: ResolvedFeat
       f.kind = valueKind(f.type)
     }
   }
-  const numEntities = prepared.keys.length
+  const numEntities = prepared.numEntities
   let partitions: Uint8Array[] | undefined
   if (count > 1) {
     partitions = Array.from({ length: count }, () => new Uint8Array(numEntities))
     for (let c = 0; c < numEntities; c++) {
-      ;(partitions[entityPartition(prepared.keys[c] as string | number, count)] as Uint8Array)[c] = 1
+      // Same hash as entityPartition: FNV-1a of the key's UTF-8 string.
+      const p = prepared.strings
+        ? prepared.strings.hash(c) % count
+        : entityPartition((prepared.ints as number[])[c] as number, count)
+      ;(partitions[p] as Uint8Array)[c] = 1
     }
   }
-  const matcher = new LogEntityMatcher(prepared.entityKind, prepared.keys, entityColumn)
+  const matcher = new LogEntityMatcher(prepared, entityColumn)
   return {
     labels: prepared,
     features,

@@ -14,6 +14,7 @@ import {
 } from 'apache-arrow'
 import { int64View, is64, isNull, readNumbers, timeFactor } from './arrow-read.js'
 import { ColumnTypeError, InvalidTimeError, MissingColumnError } from './errors.js'
+import { StringTable } from './string-table.js'
 import type { Labels } from './types.js'
 
 /** Labels ready for the join. */
@@ -27,8 +28,12 @@ export interface PreparedLabels {
   entityKind: 'string' | 'int' | 'none'
   /** Dense entity code per row, -1 for a null key. */
   codes: Int32Array
-  /** `keys[code]`: string keys, or integer keys as numbers. */
-  keys: (string | number)[]
+  /** Number of entity codes (some may have no label row, e.g. unused dictionary entries). */
+  numEntities: number
+  /** String keys by code (kind 'string'). */
+  strings: StringTable | undefined
+  /** Integer keys by code (kind 'int'). */
+  ints: number[] | undefined
   /** Label time per row, ms since epoch. */
   times: Float64Array
 }
@@ -106,13 +111,13 @@ function toVector(name: string, c: Column): Vector {
 
 class EntityEncoder {
   kind: 'string' | 'int' | 'none' = 'none'
-  readonly keys: (string | number)[] = []
-  private readonly map = new Map<string | number, number>()
+  readonly ints: number[] = []
+  readonly strings = new StringTable(1024)
+  private readonly map = new Map<number, number>()
 
   constructor(private readonly column: string) {}
 
-  add(key: string | number): number {
-    const kind = typeof key === 'string' ? 'string' : 'int'
+  setKind(kind: 'string' | 'int'): void {
     if (kind !== this.kind) {
       if (this.kind !== 'none') {
         throw new ColumnTypeError(
@@ -122,23 +127,32 @@ class EntityEncoder {
       }
       this.kind = kind
     }
-    let c = this.map.get(key)
-    if (c === undefined) {
-      c = this.keys.length
-      this.keys.push(key)
-      this.map.set(key, c)
-    }
-    return c
+  }
+
+  str(key: string): number {
+    if (this.kind !== 'string') this.setKind('string')
+    return this.strings.internString(key)
   }
 
   int(x: number, row: number): number {
+    if (this.kind !== 'int') this.setKind('int')
     if (!Number.isSafeInteger(x)) {
       throw new ColumnTypeError(
         this.column,
         `label column '${this.column}' row ${row} has entity key ${x}: keys must be strings or safe integers`,
       )
     }
-    return this.add(x)
+    let c = this.map.get(x)
+    if (c === undefined) {
+      c = this.ints.length
+      this.ints.push(x)
+      this.map.set(x, c)
+    }
+    return c
+  }
+
+  get numEntities(): number {
+    return this.kind === 'string' ? this.strings.size : this.ints.length
   }
 }
 
@@ -149,24 +163,13 @@ function encodeArrow(enc: EntityEncoder, v: Vector, name: string, codes: Int32Ar
     const n = data.length
     if (DataType.isNull(t)) {
       codes.fill(-1, row, row + n)
-    } else if (DataType.isDictionary(t) && data.dictionary && DataType.isUtf8(data.dictionary.type)) {
-      const dict = data.dictionary
-      const map = new Int32Array(dict.length).fill(-2)
-      const idx = data.values as Int32Array
-      for (let i = 0; i < n; i++) {
-        if (isNull(data, i)) codes[row + i] = -1
-        else {
-          const d = idx[data.offset + i] as number
-          let c = map[d] as number
-          if (c === -2) c = map[d] = enc.add(dict.get(d) as string)
-          codes[row + i] = c
-        }
-      }
-    } else if (DataType.isUtf8(t) || DataType.isLargeUtf8(t)) {
-      const vec = makeVector(data)
-      for (let i = 0; i < n; i++) {
-        const s = vec.get(i) as string | null
-        codes[row + i] = s === null ? -1 : enc.add(s)
+    } else if (DataType.isDictionary(t) || DataType.isUtf8(t) || DataType.isLargeUtf8(t)) {
+      enc.setKind('string')
+      if (!enc.strings.codes(data, 0, n, codes.subarray(row, row + n), true)) {
+        throw new ColumnTypeError(
+          name,
+          `label column '${name}' has type ${String(t)}: entity keys must be Utf8 or integers`,
+        )
       }
     } else if (DataType.isInt(t) || DataType.isFloat(t)) {
       const nums = new Float64Array(n)
@@ -204,7 +207,7 @@ function encodeEntities(name: string, c: Column, length: number): { enc: EntityE
     for (let i = 0; i < length; i++) {
       const k = a[i]
       if (k === null || k === undefined) codes[i] = -1
-      else if (typeof k === 'string') codes[i] = enc.add(k)
+      else if (typeof k === 'string') codes[i] = enc.str(k)
       else if (typeof k === 'number') codes[i] = enc.int(k, i)
       else if (typeof k === 'bigint') codes[i] = enc.int(Number(k), i)
       else {
@@ -257,5 +260,16 @@ export function prepareLabels(labels: Labels, entityColumn: string, timeColumn: 
   const { enc, codes } = encodeEntities(entityColumn, columns[ei] as Column, length)
   const times = readTimes(timeColumn, columns[ti] as Column, length)
   const vectors = names.map((n, i) => toVector(n, columns[i] as Column))
-  return { length, names, vectors, fields, entityKind: enc.kind, codes, keys: enc.keys, times }
+  return {
+    length,
+    names,
+    vectors,
+    fields,
+    entityKind: enc.kind,
+    codes,
+    numEntities: enc.numEntities,
+    strings: enc.kind === 'string' ? enc.strings : undefined,
+    ints: enc.kind === 'int' ? enc.ints : undefined,
+    times,
+  }
 }

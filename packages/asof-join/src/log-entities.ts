@@ -7,20 +7,26 @@
 import { type Data, DataType } from 'apache-arrow'
 import { int64View, is64 } from './arrow-read.js'
 import { ColumnTypeError, EntityTypeMismatchError } from './errors.js'
-import { StringMatcher } from './string-matcher.js'
+import type { PreparedLabels } from './labels.js'
+import { StringTable } from './string-table.js'
 
 export class LogEntityMatcher {
-  private strings: StringMatcher | undefined
+  private strings: StringTable | undefined
   private direct: Int32Array | undefined
   private directMin = 0
   private byInt: Map<number, number> | undefined
+  private readonly kind: 'string' | 'int' | 'none'
+  private readonly keys: readonly number[]
 
   constructor(
-    private readonly kind: 'string' | 'int' | 'none',
-    private readonly keys: readonly (string | number)[],
+    labels: PreparedLabels,
     private readonly labelColumn: string,
     private readonly column = 'entity',
-  ) {}
+  ) {
+    this.kind = labels.entityKind
+    this.strings = labels.strings
+    this.keys = labels.ints ?? []
+  }
 
   /** Entity codes of log rows [start, start+n) into out (-1: no label has this entity). */
   codes(data: Data, start: number, n: number, out: Int32Array): void {
@@ -39,7 +45,7 @@ export class LogEntityMatcher {
       this.intCodes(data, start, n, out)
       return
     }
-    if (!this.strings) this.strings = new StringMatcher(this.keys.map((k) => String(k)))
+    if (!this.strings) this.strings = StringTable.of(this.keys.map((k) => String(k)))
     if (!this.strings.codes(data, start, n, out)) {
       throw new ColumnTypeError(
         this.column,
@@ -85,7 +91,7 @@ export class LogEntityMatcher {
   }
 
   private buildIntIndex(): void {
-    const keys = this.keys as number[]
+    const keys = this.keys
     let min = Number.POSITIVE_INFINITY
     let max = Number.NEGATIVE_INFINITY
     for (const k of keys) {

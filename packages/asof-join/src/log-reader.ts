@@ -11,7 +11,7 @@ import { ColumnTypeError, MissingColumnError, UnsupportedRecordError } from './e
 import { type ResolvedFeature, VALUE_COLUMNS } from './features.js'
 import type { LogEntityMatcher } from './log-entities.js'
 import type { Block, PartitionJoin } from './partition-join.js'
-import { StringMatcher } from './string-matcher.js'
+import { StringTable } from './string-table.js'
 
 const BLOCK = 8192
 
@@ -20,8 +20,8 @@ function child(batch: RecordBatch, name: string): Data | undefined {
 }
 
 export class LogReader {
-  private readonly featureMatcher: StringMatcher
-  private readonly staleMatcher = new StringMatcher(['stale'])
+  private readonly featureMatcher: StringTable
+  private readonly staleMatcher = StringTable.of(['stale'])
   private readonly scratch = new Int32Array(BLOCK)
   private readonly blk: Block
 
@@ -30,7 +30,7 @@ export class LogReader {
     private readonly entities: LogEntityMatcher,
     private readonly by: TimeBasis,
   ) {
-    this.featureMatcher = new StringMatcher(features.map((f) => f.name))
+    this.featureMatcher = StringTable.of(features.map((f) => f.name))
     this.blk = {
       n: 0,
       rowBase: 0,

@@ -1,5 +1,5 @@
 import { InvalidArgumentError } from '@skewless/core'
-import { fnv1a } from './string-matcher.js'
+import { fnv1a } from './string-table.js'
 
 const encoder = new TextEncoder()
 

@@ -1,0 +1,40 @@
+import { vectorFromArray } from 'apache-arrow'
+import { describe, expect, it } from 'vitest'
+import { StringTable } from '../src/string-table.js'
+
+describe('StringTable', () => {
+  it('interns and finds short, long, empty and non-ASCII keys across growth', () => {
+    const keys = Array.from({ length: 5000 }, (_, i) =>
+      i % 3 === 0 ? `u${i}` : i % 3 === 1 ? `a-much-longer-entity-key-${i}-xyz` : `ключ-${i}-é`,
+    )
+    keys.push('')
+    const t = new StringTable(4)
+    keys.forEach((k, i) => expect(t.internString(k)).toBe(i))
+    keys.forEach((k, i) => expect(t.findString(k)).toBe(i))
+    expect(t.internString(keys[42] as string)).toBe(42)
+    expect(t.size).toBe(keys.length)
+    for (const k of [
+      'u1',
+      'a-much-longer-entity-key-4-xy',
+      'a-much-longer-entity-key-4-xyzz',
+      'ключ-2-e',
+      'zzz',
+    ]) {
+      expect(t.findString(k)).toBe(-1)
+    }
+  })
+
+  it('maps Utf8 and Dictionary<Utf8> columns without decoding, nulls and unknowns to -1', () => {
+    const t = StringTable.of(['alpha', 'a-long-key-over-twelve-bytes'])
+    const cells = ['a-long-key-over-twelve-bytes', null, 'alpha', 'beta', 'alpha']
+    for (const v of [vectorFromArray(cells), vectorFromArray(cells.map((c) => c))]) {
+      const out = new Int32Array(5)
+      expect(t.codes(v.data[0] as never, 0, 5, out)).toBe(true)
+      expect([...out]).toEqual([1, -1, 0, -1, 0])
+      const part = new Int32Array(2)
+      t.codes(v.data[0] as never, 2, 2, part)
+      expect([...part]).toEqual([0, -1])
+    }
+    expect(t.codes(vectorFromArray([1, 2]).data[0] as never, 0, 2, new Int32Array(2))).toBe(false)
+  })
+})
