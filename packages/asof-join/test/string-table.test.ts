@@ -9,8 +9,8 @@ describe('StringTable', () => {
     )
     keys.push('')
     const t = new StringTable(4)
-    keys.forEach((k, i) => expect(t.internString(k)).toBe(i))
-    keys.forEach((k, i) => expect(t.findString(k)).toBe(i))
+    expect(keys.map((k) => t.internString(k))).toEqual(keys.map((_, i) => i))
+    expect(keys.map((k) => t.findString(k))).toEqual(keys.map((_, i) => i))
     expect(t.internString(keys[42] as string)).toBe(42)
     expect(t.size).toBe(keys.length)
     for (const k of [
