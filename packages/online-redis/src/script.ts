@@ -29,12 +29,19 @@
 import { createHash } from 'node:crypto'
 
 export const APPLY_SCRIPT = `
-local find, sub, tonumber, pcall = string.find, string.sub, tonumber, redis.pcall
+local find, sub, tonumber, type, pcall = string.find, string.sub, tonumber, type, redis.pcall
 local nspec, now = tonumber(ARGV[1]), tonumber(ARGV[2])
-local smode, sfield, slife, snoexp = {}, {}, {}, {}
+-- Per spec id: mode, field, lifetime and precomputed flags so the loop does table lookups only.
+local smode, sfield, slife, sexp, smax, sspan = {}, {}, {}, {}, {}, {}
 for s = 1, nspec do
   local b, id = 2 + (s - 1) * 4, tostring(s)
-  smode[id], sfield[id], slife[id], snoexp[id] = ARGV[b + 1], ARGV[b + 2], tonumber(ARGV[b + 3]), ARGV[b + 4]
+  local mode, life, noexp = ARGV[b + 1], tonumber(ARGV[b + 3]), ARGV[b + 4]
+  smode[id], sfield[id], slife[id] = mode, ARGV[b + 2], life
+  sexp[id] = life >= 0 or noexp ~= ''
+  if string.byte(mode, 1) == 116 then
+    local c = find(mode, ':', 2, true)
+    sspan[id], smax[id] = 2 * tonumber(sub(mode, 2, c - 1)), tonumber(sub(mode, c + 1))
+  end
 end
 local base = 2 + nspec * 4
 local codes, msgs, exp, newf = {}, {}, nil, nil
@@ -97,10 +104,10 @@ for i = 1, #KEYS do
     if sub(r.err, 1, 9) == 'WRONGTYPE' then code = 'w' else code = 'e' end
     msgs[#msgs + 1] = r.err
   elseif code == 'a' then
-    if string.byte(mode, 1) == 116 then
-      local c = find(mode, ':', 2, true)
-      if redis.call('HLEN', key) > tonumber(sub(mode, c + 1)) + 1 then
-        local span = 2 * tonumber(sub(mode, 2, c - 1))
+    local maxTiles = smax[ref]
+    if maxTiles then
+      if redis.call('HLEN', key) > maxTiles + 1 then
+        local span = sspan[ref]
         local fields = redis.call('HKEYS', key)
         local newest = nil
         for _, f in ipairs(fields) do
@@ -118,8 +125,8 @@ for i = 1, #KEYS do
         end
       end
     end
-    local life, noexp = slife[ref], snoexp[ref]
-    if life >= 0 or noexp ~= '' then
+    if sexp[ref] then
+      local life = slife[ref]
       if exp == nil then
         exp, newf = {}, {}
       end
