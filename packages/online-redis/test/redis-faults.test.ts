@@ -265,4 +265,58 @@ describe('standalone server faults', () => {
     expect(r.outcomes[0]).toMatchObject({ code: 'serialization' })
     expect(r.outcomes[1]).toBe('applied')
   })
+
+  it('a field not in the skewless encoding fails alone with script-error', async () => {
+    const store = redisStore({ client: redis, prefix: 'enc:' })
+    await redis.hset(store.valueKey('odd'), score.name, 'written by someone else')
+    const r = await store.apply(
+      [
+        { entity: 'odd', feature: score.name, value: 1, eventTime: T, version: 0 },
+        { entity: 'fine', feature: score.name, value: 2, eventTime: T, version: 0 },
+      ],
+      fm(score),
+    )
+    expect(r.outcomes[0]).toMatchObject({ code: 'script-error' })
+    expect(r.outcomes[1]).toBe('applied')
+    // The reader treats it as missing rather than serving garbage.
+    expect((await store.read(['odd'], [score]))[0]?.[0]).toEqual({ kind: 'missing' })
+  })
+
+  it('additive tiles: old tiles are pruned, a replay below the horizon is stale, the tile hash expires', async () => {
+    const clicks: OnlineFeatureConfig = {
+      name: 'clicks',
+      valueType: 'int64',
+      strategy: 'additive',
+      window: { kind: 'hopping', sizeMs: 300_000, hopMs: 60_000 },
+    }
+    const store = redisStore({ client: redis, prefix: 'tiles:' })
+    const tile = (i: number, version = 0) => ({
+      entity: 'u',
+      feature: clicks.name,
+      value: i,
+      eventTime: T + i * 60_000 + 1,
+      version,
+      tileStart: T + i * 60_000,
+    })
+    for (let i = 0; i < 20; i++)
+      expect((await store.apply([tile(i)], fm(clicks))).outcomes).toEqual(['applied'])
+    const key = store.tileKey('u', clicks.name)
+    const fields = await redis.hkeys(key)
+    // At most 2·size/hop + 1 = 11 tiles (+ the horizon field) are kept.
+    expect(fields.length).toBeLessThanOrEqual(12)
+    expect(fields).toContain('h')
+    const horizon = Number(await redis.hget(key, 'h'))
+    expect(horizon).toBeGreaterThan(T)
+    // Replaying a pruned tile (even with a higher version) cannot re-create it.
+    expect((await store.apply([tile(0, 5)], fm(clicks))).outcomes).toEqual(['stale'])
+    // The newest tiles are all there, and the reader gets them as tiles.
+    const [[entry]] = (await store.read(['u'], [clicks])) as [
+      [{ kind: string; tiles?: { tileStart: number }[] }],
+    ]
+    expect(entry.kind).toBe('tiles')
+    expect(entry.tiles?.at(-1)?.tileStart).toBe(T + 19 * 60_000)
+    // The tile hash expires after two windows and a hop (plus slack), never before.
+    const pttl = await redis.pttl(key)
+    expect(pttl).toBeGreaterThan(2 * 300_000 + 60_000)
+  })
 })
