@@ -158,6 +158,15 @@ class AsyncOnlineSink implements OnlineSink {
         })
         continue
       }
+      if (typeof u.entity !== 'string' || !Number.isFinite(u.eventTime) || !Number.isFinite(u.version)) {
+        dead ??= []
+        dead.push({
+          update: u,
+          code: 'rejected',
+          reason: `update of '${u.feature}' needs a string entity and finite eventTime and version, got entity ${String(u.entity)}, eventTime ${u.eventTime}, version ${u.version}`,
+        })
+        continue
+      }
       let table = lane.byEntity
       let tile = Number.NaN
       if (lane.additive) {

@@ -115,6 +115,14 @@ describe('dead letters', () => {
     expect(dead.items[0]?.reason).toContain("'nope'")
     expect(down.items.map((w) => w.feature)).toEqual(['score'])
     expect(sink.metrics()).toMatchObject({ updates: 3, writes: 1, deadLetters: 2 })
+    sink.write([
+      up('a', 'score', 1, Number.NaN, 1),
+      up('a', 'score', 1, 10, Number.POSITIVE_INFINITY),
+      up(42 as never, 'score', 1, 10, 1),
+    ])
+    await sink.flush()
+    expect(dead.items.slice(2).map((d) => d.code)).toEqual(['rejected', 'rejected', 'rejected'])
+    expect(dead.items[2]?.reason).toContain('eventTime NaN')
     await sink.close()
   })
 
