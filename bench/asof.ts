@@ -413,7 +413,7 @@ async function main(): Promise<void> {
     for (const engine of ['lib', 'duckdb', 'polars']) {
       const r = spawnChild(engine, keys)
       results.push(r)
-      console.error(`done ${engine}/${keys}`)
+      console.error(`done ${engine}/${keys}: ${JSON.stringify(r)}`)
     }
   }
   const get = (engine: string, keys: Keys) =>
