@@ -29,7 +29,7 @@ import {
 import { parquetLog } from '@skewless/offline-parquet'
 import {
   memoryStore,
-  type OnlineFeatureConfig,
+  onlineFeatures,
   onlineReader,
   onlineSink,
   type ServedRecord,
@@ -112,12 +112,8 @@ const clock = (() => {
 const dir = await mkdtemp(join(tmpdir(), 'skewless-demo-'))
 const log = await parquetLog({ dir: join(dir, 'feature-log'), features: features.describe() })
 const store = memoryStore({ clock })
-const online: OnlineFeatureConfig[] = features.describe().map((f) => ({
-  name: f.name,
-  valueType: f.valueType,
-  strategy: 'cas',
-  ttlMs: f.name === 'last_page_10m' ? 10 * 60_000 : undefined,
-}))
+// Every feature written with compare-and-set on (eventTime, version); the last page expires after 10 min.
+const online = onlineFeatures(features.describe(), { last_page_10m: { ttlMs: 10 * 60_000 } })
 const sink = onlineSink({ store, features: online, downstream: log, clock })
 const served = collectingSink<ServedRecord>()
 const reader = onlineReader({ store, features: online, clock, servedLog: served })
