@@ -8,7 +8,7 @@
  * BENCH_ENCODER ('parquet-wasm' | 'parquetjs-lite'), BENCH_COMPRESSION (default snappy), BENCH_KEEP=1 keeps the dirs.
  */
 import { mkdtemp, readdir, rm, stat } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
+import os, { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { BIGINT, BOOLEAN, DOUBLE, DuckDBDataChunk, DuckDBInstance, VARCHAR } from '@duckdb/node-api'
 import type { FeatureWrite, ValueType } from '@skewless/core'
@@ -106,32 +106,27 @@ const log = await parquetLog({
   encoder: ENCODER,
   compression: COMPRESSION,
 })
+const cpu = () => {
+  const u = process.cpuUsage()
+  return (u.user + u.system) / 1000
+}
+let c = cpu()
 let t = performance.now()
 const acks: Promise<void>[] = []
 for (let i = 0; i < ROWS; i += APPEND_BATCH) acks.push(log.append(records.slice(i, i + APPEND_BATCH)))
 await Promise.all(acks)
 await log.flush()
 const appendMs = performance.now() - t
+const appendCpu = cpu() - c
 const { bytes, files } = await dirBytes(logDir)
 
-// 2. library: read back into Arrow through scan (stale rows included: the full log)
-t = performance.now()
-let readRows = 0
-let batches = 0
-for await (const b of log.scan({ features: featureNames, includeStale: true })) {
-  readRows += b.numRows
-  batches++
-}
-const readMs = performance.now() - t
-await log.close()
-if (readRows !== ROWS) throw new Error(`read back ${readRows} rows, expected ${ROWS}`)
-
-// 3. reference: DuckDB loads the same rows from JS (data chunks → appender), then COPY … TO parquet
+// 2. reference: DuckDB loads the same rows from JS (data chunks → appender), then COPY … TO parquet
 const db = await DuckDBInstance.create(':memory:', { threads: '2' })
 const con = await db.connect()
 await con.run(
   'CREATE TABLE log (entity VARCHAR, feature VARCHAR, value_double DOUBLE, value_int64 BIGINT, value_string VARCHAR, value_bool BOOLEAN, event_time_ms DOUBLE, available_time_ms DOUBLE, version DOUBLE, outcome VARCHAR)',
 )
+c = cpu()
 t = performance.now()
 const appender = await con.createAppender('log')
 const types = [VARCHAR, VARCHAR, DOUBLE, BIGINT, VARCHAR, BOOLEAN, DOUBLE, DOUBLE, DOUBLE, VARCHAR]
@@ -161,12 +156,15 @@ for (let s = 0; s < ROWS; s += CH) {
 appender.flushSync()
 appender.closeSync()
 const loadMs = performance.now() - t
+const loadCpu = cpu() - c
+c = cpu()
 const duckFile = join(root, 'duckdb.parquet')
 t = performance.now()
 await con.run(
   `COPY (SELECT entity, feature, value_double, value_int64, value_string, value_bool, epoch_ms(event_time_ms::BIGINT) AS event_time, epoch_ms(available_time_ms::BIGINT) AS available_time, version::BIGINT AS version, outcome FROM log ORDER BY feature, entity, event_time, version) TO '${duckFile}' (FORMAT parquet, COMPRESSION snappy)`,
 )
 const copyMs = performance.now() - t
+const copyCpu = cpu() - c
 const duckBytes = (await stat(duckFile)).size
 t = performance.now()
 const check = await con.runAndReadAll(
@@ -176,6 +174,24 @@ const [duckN, duckEt] = check.getRows()[0] as [number, string]
 const duckScanMs = performance.now() - t
 con.closeSync()
 if (duckN !== ROWS) throw new Error(`DuckDB read ${duckN} rows from the log, expected ${ROWS}`)
+// 3. library: read back into Arrow through scan (stale rows included: the full log). The 2M
+// source objects are released first: a reader process does not hold them, and a heap full of them
+// makes every GC triggered by the new Arrow buffers mark them all (measured ~200 ms per major GC).
+records.length = 0
+globalThis.gc?.()
+c = cpu()
+t = performance.now()
+let readRows = 0
+let batches = 0
+for await (const b of log.scan({ features: featureNames, includeStale: true })) {
+  readRows += b.numRows
+  batches++
+}
+const readMs = performance.now() - t
+const readCpu = cpu() - c
+await log.close()
+if (readRows !== ROWS) throw new Error(`read back ${readRows} rows, expected ${ROWS}`)
+
 if (process.env.BENCH_KEEP !== '1') await rm(root, { recursive: true, force: true })
 
 const appendRate = ROWS / (appendMs / 1000)
@@ -188,26 +204,42 @@ console.table([
   {
     step: 'library append → Parquet (durable)',
     ms: fmt(appendMs),
+    'cpu ms': fmt(appendCpu),
     'rows/s': fmt(appendRate),
     notes: `${files} files, ${fmt(bytes)} B, ${(bytes / ROWS).toFixed(1)} B/row`,
   },
-  { step: 'library scan → Arrow', ms: fmt(readMs), 'rows/s': fmt(readRate), notes: `${batches} batches` },
+  {
+    step: 'library scan → Arrow',
+    ms: fmt(readMs),
+    'cpu ms': fmt(readCpu),
+    'rows/s': fmt(readRate),
+    notes: `${batches} batches`,
+  },
   {
     step: 'DuckDB load from JS (data chunks)',
     ms: fmt(loadMs),
+    'cpu ms': fmt(loadCpu),
     'rows/s': fmt(ROWS / (loadMs / 1000)),
     notes: '',
   },
   {
     step: 'DuckDB COPY … TO parquet',
     ms: fmt(copyMs),
+    'cpu ms': fmt(copyCpu),
     'rows/s': fmt(ROWS / (copyMs / 1000)),
     notes: `${fmt(duckBytes)} B, ${(duckBytes / ROWS).toFixed(1)} B/row`,
   },
-  { step: 'DuckDB load + COPY (reference)', ms: fmt(loadMs + copyMs), 'rows/s': fmt(duckRate), notes: '' },
+  {
+    step: 'DuckDB load + COPY (reference)',
+    ms: fmt(loadMs + copyMs),
+    'cpu ms': fmt(loadCpu + copyCpu),
+    'rows/s': fmt(duckRate),
+    notes: '',
+  },
   {
     step: 'DuckDB reads the log dir',
     ms: fmt(duckScanMs),
+    'cpu ms': '',
     'rows/s': fmt(ROWS / (duckScanMs / 1000)),
     notes: `count=${duckN}, event_time is ${duckEt}`,
   },

@@ -14,6 +14,7 @@ import {
   stateAtFromBatches,
 } from '@skewless/offline-log'
 import type { RecordBatch } from 'apache-arrow'
+import { EncodePool } from './encode-pool.js'
 import { CorruptFileError } from './errors.js'
 import { checkFeatureName, newWriterId } from './layout.js'
 import { decodeSegment } from './read-segment.js'
@@ -62,6 +63,7 @@ export async function parquetLog(options: ParquetLogOptions): Promise<ParquetLog
   const compression = options.compression ?? 'snappy'
   const rollRows = positive('rollRows', options.rollRows, 1_000_000)
   const rollAgeMs = positive('rollAgeMs', options.rollAgeMs, 0, 0)
+  const encodeWorkers = positive('encodeWorkers', options.encodeWorkers, 1, 0)
   const maxPendingRows = positive('maxPendingRows', options.maxPendingRows, 1_000_000)
   const onCorrupt = options.onCorruptFile ?? 'throw'
   const readOnly = options.readOnly ?? false
@@ -80,6 +82,7 @@ export async function parquetLog(options: ParquetLogOptions): Promise<ParquetLog
     featureTypes,
     knownDirs: new Set(),
     scratch: new Scratch(),
+    pool: encodeWorkers > 0 && encoder === 'parquet-wasm' ? new EncodePool(encodeWorkers) : undefined,
   }
   const stats: ParquetLogStats = { commits: 0, files: 0, rows: 0, bytes: 0, corruptFilesSkipped: 0 }
 
@@ -279,6 +282,7 @@ export async function parquetLog(options: ParquetLogOptions): Promise<ParquetLog
         await flush()
       } finally {
         closed = true
+        await writer.pool?.close()
       }
     },
   }

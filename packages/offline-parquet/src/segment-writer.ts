@@ -2,9 +2,11 @@ import { stat } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { FeatureWrite } from '@skewless/core'
 import type { FeatureTypes } from '@skewless/offline-log'
+import { Table, tableToIPC } from 'apache-arrow'
 import { chunkBatch } from './chunk-batch.js'
 import { extractColumns } from './commit-columns.js'
 import { writeParquetjs } from './encode-parquetjs.js'
+import type { EncodePool } from './encode-pool.js'
 import { encodeParquetWasm, type ParquetCompression } from './encode-wasm.js'
 import { CommitFailedError } from './errors.js'
 import { ensureDir, fsyncDir, fsyncFile, removeQuietly, rename, writeFileDurable } from './file-io.js'
@@ -25,6 +27,8 @@ export interface SegmentWriter {
   featureTypes: Readonly<FeatureTypes>
   knownDirs: Set<string>
   scratch: Scratch
+  /** Encoder workers; `undefined` encodes on the calling thread. */
+  pool: EncodePool | undefined
 }
 
 /** Result of one commit. */
@@ -78,9 +82,26 @@ export async function commitRecords(
       done.push({ tmp, final, dir })
       if (w.encoder === 'parquet-wasm') {
         const batch = chunkBatch(cols, c.order, w.featureTypes[c.feature] as string, w.scratch)
-        const buf = encodeParquetWasm(batch, meta, w.compression)
-        bytes += buf.length
-        io.push(writeFileDurable(join(w.root, tmp), buf))
+        if (w.pool) {
+          // The IPC copy is taken now, so the scratch buffers are free for the next file.
+          const ipc = tableToIPC(new Table([batch]), 'stream')
+          const job = {
+            ipc,
+            path: join(w.root, tmp),
+            compression: w.compression,
+            metadata: [...meta],
+            rows: batch.numRows,
+          }
+          io.push(
+            w.pool.run(job).then((size) => {
+              bytes += size
+            }),
+          )
+        } else {
+          const buf = encodeParquetWasm(batch, meta, w.compression)
+          bytes += buf.length
+          io.push(writeFileDurable(join(w.root, tmp), buf))
+        }
         await yieldToLoop()
       } else {
         await writeParquetjs(join(w.root, tmp), records, c.order, w.featureTypes, meta)

@@ -16,6 +16,12 @@ export interface ParquetLogOptions extends OfflineLogOptions {
   encoder?: ParquetEncoder
   /** Compression codec (parquet-wasm encoder; parquetjs-lite writes uncompressed). @default 'snappy' */
   compression?: 'snappy' | 'zstd' | 'lz4' | 'uncompressed'
+  /**
+   * Worker threads that encode and write files (parquet-wasm encoder), so encoding overlaps the
+   * preparation of the next file and never blocks the event loop. 0 encodes on the calling thread.
+   * @default 1
+   */
+  encodeWorkers?: number
   /** Maximum rows per file: a partition with more rows in one commit is split into several files. @default 1_000_000 */
   rollRows?: number
   /**

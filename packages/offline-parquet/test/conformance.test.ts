@@ -27,3 +27,7 @@ offlineLogSuite(
     },
   },
 )
+
+offlineLogSuite(it, async (options) => parquetLog({ ...options, dir: await tempDir(), encodeWorkers: 0 }), {
+  name: 'parquetLog (parquet-wasm, encoding on the calling thread)',
+})

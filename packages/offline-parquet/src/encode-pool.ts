@@ -1,0 +1,112 @@
+import { createRequire } from 'node:module'
+import { Worker } from 'node:worker_threads'
+import { CommitFailedError } from './errors.js'
+
+/** One file for a worker to encode and write durably. */
+export interface EncodeJob {
+  /** Arrow IPC stream of the file's batch (transferred to the worker). */
+  ipc: Uint8Array
+  /** Absolute path of the temporary file to create. */
+  path: string
+  compression: string
+  metadata: [string, string][]
+  /** Rows of the batch (one row group per file). */
+  rows: number
+}
+
+/**
+ * Plain-JS worker body (evaluated, so it runs the same under tsx, vitest and the built package):
+ * parquet-wasm encodes the IPC batch, then the file is created, written and fsynced with blocking
+ * calls — blocking is the point of a worker. Must match `encodeParquetWasm`'s writer settings.
+ */
+const WORKER_SOURCE = `
+const { parentPort, workerData } = require('node:worker_threads')
+const fs = require('node:fs')
+const pw = require(workerData.parquetWasm)
+const CODECS = { snappy: pw.Compression.SNAPPY, zstd: pw.Compression.ZSTD, lz4: pw.Compression.LZ4_RAW, uncompressed: pw.Compression.UNCOMPRESSED }
+parentPort.on('message', (job) => {
+  try {
+    const table = pw.Table.fromIPCStream(job.ipc)
+    let b = new pw.WriterPropertiesBuilder()
+      .setCompression(CODECS[job.compression])
+      .setMaxRowGroupSize(Math.max(1, job.rows))
+      .setCreatedBy('skewless offline-parquet')
+      .setKeyValueMetadata(new Map(job.metadata))
+    for (const c of ${JSON.stringify(['event_time', 'available_time', 'tile_start', 'version', 'value_double'])}) b = b.setColumnDictionaryEnabled(c, false)
+    const bytes = pw.writeParquet(table, b.build())
+    const fd = fs.openSync(job.path, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL, 0o644)
+    try {
+      let off = 0
+      while (off < bytes.length) off += fs.writeSync(fd, bytes, off, bytes.length - off)
+      fs.fsyncSync(fd)
+    } finally {
+      fs.closeSync(fd)
+    }
+    parentPort.postMessage({ id: job.id, bytes: bytes.length })
+  } catch (e) {
+    parentPort.postMessage({ id: job.id, error: String((e && e.message) || e) })
+  }
+})
+`
+
+interface Waiter {
+  resolve: (bytes: number) => void
+  reject: (e: unknown) => void
+}
+
+/**
+ * Worker threads that encode and write files, so Parquet encoding (the largest single cost of a
+ * commit) runs in parallel with the main thread preparing the next file — and never blocks the
+ * event loop of the pipeline. Jobs go round-robin; each resolves with the file's size once fsynced.
+ */
+export class EncodePool {
+  private readonly workers: Worker[] = []
+  private readonly waiters = new Map<number, Waiter>()
+  private nextId = 0
+  private rr = 0
+
+  constructor(private readonly size: number) {}
+
+  private start(): void {
+    const parquetWasm = createRequire(import.meta.url).resolve('parquet-wasm')
+    for (let i = 0; i < this.size; i++) {
+      const w = new Worker(WORKER_SOURCE, { eval: true, workerData: { parquetWasm } })
+      w.unref()
+      w.on('message', (m: { id: number; bytes?: number; error?: string }) => {
+        const waiter = this.waiters.get(m.id)
+        if (!waiter) return
+        this.waiters.delete(m.id)
+        if (m.error !== undefined) waiter.reject(new CommitFailedError(`encoding failed: ${m.error}`))
+        else waiter.resolve(m.bytes as number)
+      })
+      w.on('error', (e) => this.failAll(e))
+      w.on('exit', (code) => {
+        if (this.waiters.size > 0)
+          this.failAll(new CommitFailedError(`encoder worker exited with code ${code}`))
+      })
+      this.workers.push(w)
+    }
+  }
+
+  private failAll(e: unknown): void {
+    for (const w of this.waiters.values()) w.reject(e)
+    this.waiters.clear()
+    this.workers.splice(0).forEach((w) => void w.terminate())
+  }
+
+  /** Encode and write one file; resolves with its size in bytes once it is fsynced. */
+  run(job: EncodeJob): Promise<number> {
+    if (this.workers.length === 0) this.start()
+    const id = this.nextId++
+    const worker = this.workers[this.rr++ % this.workers.length] as Worker
+    return new Promise<number>((resolve, reject) => {
+      this.waiters.set(id, { resolve, reject })
+      worker.postMessage({ id, ...job }, [job.ipc.buffer as ArrayBuffer])
+    })
+  }
+
+  /** Stop the workers (pending jobs fail). */
+  async close(): Promise<void> {
+    await Promise.all(this.workers.splice(0).map((w) => w.terminate()))
+  }
+}
