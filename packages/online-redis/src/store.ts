@@ -29,8 +29,10 @@ function createClient(options: RedisStoreOptions, onError: (err: Error) => void)
   let client: Redis | Cluster
   if (options.cluster !== undefined) {
     const redisOptions = (extra.redisOptions as Record<string, unknown> | undefined) ?? {}
+    // Auto-pipelining: the per-slot script calls of one batch go out in one write per node.
     client = new Cluster(options.cluster as { host: string; port: number }[], {
       lazyConnect: true,
+      enableAutoPipelining: true,
       ...extra,
       redisOptions: { ...STORE_DEFAULTS, ...redisOptions },
     })

@@ -54,7 +54,7 @@ export interface RedisStoreOptions {
   cluster?: readonly { host: string; port: number }[]
   /**
    * Extra ioredis options for a client the store creates (`RedisOptions`, or `ClusterOptions` with
-   * `cluster`), merged over the store's defaults (`lazyConnect: true`, `maxRetriesPerRequest: 2`,
+   * `cluster`), merged over the store's defaults (`lazyConnect: true`, Cluster: `enableAutoPipelining: true`; `maxRetriesPerRequest: 2`,
    * `autoResendUnfulfilledCommands: false`, so a lost connection fails the call and the sink retries).
    * @default {}
    */
