@@ -13,7 +13,6 @@ import {
   type FeatureWrite,
   InvalidDefinitionError,
   type Sink,
-  systemClock,
 } from '@skewless/core'
 import pLimit from 'p-limit'
 import { isTransientError, messageOf, permanentCodeOf } from './errors.js'
@@ -21,7 +20,8 @@ import { isNewer, type ResolvedFeatureConfig, resolveFeatures } from './feature-
 import { Histogram } from './histogram.js'
 import { FeatureLane, type Slot, SlotPool } from './key-slots.js'
 import { OrderedEmitter } from './ordered-emitter.js'
-import { type RetryPolicy, retryPolicy } from './retry.js'
+import type { RetryPolicy } from './retry.js'
+import { sinkSettings } from './sink-options.js'
 import { applyWithRetries, type StoreCallContext } from './store-call.js'
 import type {
   OnlineDeadLetter,
@@ -46,16 +46,6 @@ interface Waiter {
  */
 export function onlineSink(options: OnlineSinkOptions): OnlineSink {
   return new AsyncOnlineSink(options)
-}
-
-function positive(name: string, v: number | undefined, dflt: number, allowZero = false): number {
-  if (v === undefined) return dflt
-  if (typeof v !== 'number' || Number.isNaN(v) || v < 0 || (!allowZero && v === 0)) {
-    throw new InvalidDefinitionError(
-      `onlineSink: ${name} must be a number ${allowZero ? '>=' : '>'} 0, got ${v}`,
-    )
-  }
-  return v
 }
 
 class AsyncOnlineSink implements OnlineSink {
@@ -110,14 +100,15 @@ class AsyncOnlineSink implements OnlineSink {
     this.store = o.store
     this.features = resolveFeatures(o.features, o.store, 'onlineSink')
     for (const [name, f] of this.features) this.lanes.set(name, new FeatureLane(f))
-    this.clock = o.clock ?? systemClock
-    this.forwardStale = o.forwardStale ?? true
-    this.maxBatchSize = Math.floor(positive('maxBatchSize', o.maxBatchSize, 1000))
-    this.lingerMs = positive('lingerMs', o.lingerMs, 1, true)
-    this.maxInFlight = Math.floor(positive('maxInFlightBatches', o.maxInFlightBatches, 8))
-    this.maxBuffered = positive('maxBufferedUpdates', o.maxBufferedUpdates, 100_000)
-    this.timeoutMs = positive('timeoutMs', o.timeoutMs, 5000, true)
-    this.policy = retryPolicy(o.retry)
+    const settings = sinkSettings(o)
+    this.clock = settings.clock
+    this.forwardStale = settings.forwardStale
+    this.maxBatchSize = settings.maxBatchSize
+    this.lingerMs = settings.lingerMs
+    this.maxInFlight = settings.maxInFlight
+    this.maxBuffered = settings.maxBuffered
+    this.timeoutMs = settings.timeoutMs
+    this.policy = settings.policy
     this.limit = pLimit(this.maxInFlight)
     this.call = {
       store: this.store,

@@ -1,6 +1,5 @@
 /** Backoff and timeout helpers of the sink (one timer per store call, never per event). */
 import { StoreTimeoutError } from './errors.js'
-import type { RetryOptions } from './types.js'
 
 /** `RetryOptions` with defaults filled in. */
 export interface RetryPolicy {
@@ -8,16 +7,6 @@ export interface RetryPolicy {
   minDelayMs: number
   maxDelayMs: number
   factor: number
-}
-
-/** Fill in the defaults of `RetryOptions`. */
-export function retryPolicy(o: RetryOptions | undefined): RetryPolicy {
-  return {
-    retries: o?.retries ?? Number.POSITIVE_INFINITY,
-    minDelayMs: o?.minDelayMs ?? 20,
-    maxDelayMs: o?.maxDelayMs ?? 2000,
-    factor: o?.factor ?? 2,
-  }
 }
 
 /**

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest'
 import {
   memoryStore,
   type OnlineDeadLetter,
+  type OnlineStore,
   onlineSink,
   StoreUnavailableError,
   StoreWriteError,
@@ -87,6 +88,24 @@ describe('retries', () => {
     expect(down.items.map((w) => w.outcome)).toEqual(['applied'])
     expect(sink.metrics()).toMatchObject({ applied: 1, stale: 0 })
     await sink.close()
+  })
+
+  it('a store that never answers: every attempt times out, then retries-exhausted', async () => {
+    const never: OnlineStore = { ...memoryStore(), apply: () => new Promise(() => {}) }
+    const dead = collectingSink<OnlineDeadLetter>()
+    const sink = onlineSink({
+      store: never,
+      features: FEATURES,
+      deadLetters: dead,
+      timeoutMs: 5,
+      retry: { retries: 3, minDelayMs: 1, maxDelayMs: 2 },
+    })
+    sink.write([up('a', 'score', 1, 10, 1)])
+    await sink.close()
+    expect(dead.items.map((d) => d.code)).toEqual(['retries-exhausted'])
+    expect(dead.items[0]?.reason).toMatch(/did not answer within 5 ms/)
+    expect(sink.metrics()).toMatchObject({ retries: 3, applied: 0, deadLetters: 1 })
+    expect(sink.metrics().writeLatencyMs.count).toBe(0)
   })
 
   it('reports a write applied when its acknowledgement was lost and the retry finds it stored', async () => {

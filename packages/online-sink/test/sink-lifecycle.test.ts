@@ -122,6 +122,17 @@ describe('configuration', () => {
       }),
     ).toThrow(/twice/)
     expect(() => onlineSink({ store, features: FEATURES, maxBatchSize: 0 })).toThrow(/maxBatchSize/)
+    expect(() => onlineSink({ store, features: FEATURES, maxBatchSize: 0.5 })).toThrow(/whole number/)
+    expect(() => onlineSink({ store, features: FEATURES, maxInFlightBatches: 0 })).toThrow(
+      /maxInFlightBatches/,
+    )
+    expect(() => onlineSink({ store, features: FEATURES, retry: { factor: 0.5 } })).toThrow(/retry.factor/)
+    expect(() =>
+      onlineSink({ store, features: FEATURES, retry: { minDelayMs: 50, maxDelayMs: 10 } }),
+    ).toThrow(/retry.maxDelayMs/)
+    expect(() =>
+      onlineSink({ store, features: FEATURES, retry: { retries: Infinity }, timeoutMs: 0 }),
+    ).not.toThrow()
     expect(() => onlineSink({ store, features: [{ name: 'x', valueType: 'double', ttlMs: -1 }] })).toThrow(
       /ttlMs/,
     )
