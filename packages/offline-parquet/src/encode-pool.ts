@@ -24,7 +24,29 @@ const { parentPort, workerData } = require('node:worker_threads')
 const fs = require('node:fs')
 const pw = require(workerData.parquetWasm)
 const CODECS = { snappy: pw.Compression.SNAPPY, zstd: pw.Compression.ZSTD, lz4: pw.Compression.LZ4_RAW, uncompressed: pw.Compression.UNCOMPRESSED }
+const MAGIC = [0x50, 0x41, 0x52, 0x31]
+function decode(job) {
+  let bytes
+  try {
+    bytes = fs.readFileSync(job.path)
+  } catch (e) {
+    return parentPort.postMessage({ id: job.id, error: String((e && e.message) || e) })
+  }
+  let ok = bytes.length >= 12
+  for (let i = 0; ok && i < 4; i++) ok = bytes[i] === MAGIC[i] && bytes[bytes.length - 4 + i] === MAGIC[i]
+  if (!ok) {
+    return parentPort.postMessage({ id: job.id, corrupt: 'not a complete Parquet file (' + bytes.length + ' bytes, missing PAR1 magic)' })
+  }
+  let ipc
+  try {
+    ipc = pw.readParquet(bytes, { batchSize: 1 << 30 }).intoIPCStream()
+  } catch (e) {
+    return parentPort.postMessage({ id: job.id, corrupt: 'Parquet decoding failed (' + String((e && e.message) || e) + ')' })
+  }
+  parentPort.postMessage({ id: job.id, ipc }, [ipc.buffer])
+}
 parentPort.on('message', (job) => {
+  if (job.kind === 'decode') return decode(job)
   try {
     const table = pw.Table.fromIPCStream(job.ipc)
     let b = new pw.WriterPropertiesBuilder()
@@ -50,14 +72,23 @@ parentPort.on('message', (job) => {
 `
 
 interface Waiter {
-  resolve: (bytes: number) => void
+  resolve: (r: WorkerReply) => void
   reject: (e: unknown) => void
+}
+
+interface WorkerReply {
+  id: number
+  bytes?: number
+  ipc?: Uint8Array
+  error?: string
+  corrupt?: string
 }
 
 /**
  * Worker threads that encode and write files, so Parquet encoding (the largest single cost of a
  * commit) runs in parallel with the main thread preparing the next file — and never blocks the
- * event loop of the pipeline. Jobs go round-robin; each resolves with the file's size once fsynced.
+ * event loop of the pipeline — and that read and decode files for scans, several files at once.
+ * Jobs go round-robin.
  */
 export class EncodePool {
   private readonly workers: Worker[] = []
@@ -72,12 +103,11 @@ export class EncodePool {
     for (let i = 0; i < this.size; i++) {
       const w = new Worker(WORKER_SOURCE, { eval: true, workerData: { parquetWasm } })
       w.unref()
-      w.on('message', (m: { id: number; bytes?: number; error?: string }) => {
+      w.on('message', (m: WorkerReply) => {
         const waiter = this.waiters.get(m.id)
         if (!waiter) return
         this.waiters.delete(m.id)
-        if (m.error !== undefined) waiter.reject(new CommitFailedError(`encoding failed: ${m.error}`))
-        else waiter.resolve(m.bytes as number)
+        waiter.resolve(m)
       })
       w.on('error', (e) => this.failAll(e))
       w.on('exit', (code) => {
@@ -94,15 +124,31 @@ export class EncodePool {
     this.workers.splice(0).forEach((w) => void w.terminate())
   }
 
-  /** Encode and write one file; resolves with its size in bytes once it is fsynced. */
-  run(job: EncodeJob): Promise<number> {
+  private send(msg: Record<string, unknown>, transfer: ArrayBuffer[]): Promise<WorkerReply> {
     if (this.workers.length === 0) this.start()
     const id = this.nextId++
     const worker = this.workers[this.rr++ % this.workers.length] as Worker
-    return new Promise<number>((resolve, reject) => {
+    return new Promise<WorkerReply>((resolve, reject) => {
       this.waiters.set(id, { resolve, reject })
-      worker.postMessage({ id, ...job }, [job.ipc.buffer as ArrayBuffer])
+      worker.postMessage({ id, ...msg }, transfer)
     })
+  }
+
+  /** Encode and write one file; resolves with its size in bytes once it is fsynced. */
+  async run(job: EncodeJob): Promise<number> {
+    const r = await this.send({ kind: 'encode', ...job }, [job.ipc.buffer as ArrayBuffer])
+    if (r.error !== undefined) throw new CommitFailedError(`encoding failed: ${r.error}`)
+    return r.bytes as number
+  }
+
+  /**
+   * Read and decode one file to an Arrow IPC stream. Resolves `{ ipc }`, or `{ corrupt }` with the
+   * reason when the file is not a readable Parquet file; rejects on I/O errors.
+   */
+  async decode(path: string): Promise<{ ipc?: Uint8Array; corrupt?: string }> {
+    const r = await this.send({ kind: 'decode', path }, [])
+    if (r.error !== undefined) throw new Error(`offline-parquet: cannot read ${path}: ${r.error}`)
+    return r.corrupt !== undefined ? { corrupt: r.corrupt } : { ipc: r.ipc as Uint8Array }
   }
 
   /** Stop the workers (pending jobs fail). */

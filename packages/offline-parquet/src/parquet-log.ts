@@ -17,7 +17,7 @@ import type { RecordBatch } from 'apache-arrow'
 import { EncodePool } from './encode-pool.js'
 import { CorruptFileError } from './errors.js'
 import { checkFeatureName, newWriterId } from './layout.js'
-import { decodeSegment } from './read-segment.js'
+import { decodeSegment, ipcToSegmentBatches } from './read-segment.js'
 import { recover } from './recovery.js'
 import { Scratch } from './scratch.js'
 import { commitRecords, type SegmentWriter } from './segment-writer.js'
@@ -63,7 +63,7 @@ export async function parquetLog(options: ParquetLogOptions): Promise<ParquetLog
   const compression = options.compression ?? 'snappy'
   const rollRows = positive('rollRows', options.rollRows, 1_000_000)
   const rollAgeMs = positive('rollAgeMs', options.rollAgeMs, 0, 0)
-  const encodeWorkers = positive('encodeWorkers', options.encodeWorkers, 1, 0)
+  const workers = positive('workers', options.workers, 2, 0)
   const maxPendingRows = positive('maxPendingRows', options.maxPendingRows, 1_000_000)
   const onCorrupt = options.onCorruptFile ?? 'throw'
   const readOnly = options.readOnly ?? false
@@ -82,7 +82,7 @@ export async function parquetLog(options: ParquetLogOptions): Promise<ParquetLog
     featureTypes,
     knownDirs: new Set(),
     scratch: new Scratch(),
-    pool: encodeWorkers > 0 && encoder === 'parquet-wasm' ? new EncodePool(encodeWorkers) : undefined,
+    pool: workers > 0 ? new EncodePool(workers) : undefined,
   }
   const stats: ParquetLogStats = { commits: 0, files: 0, rows: 0, bytes: 0, corruptFilesSkipped: 0 }
 
@@ -215,24 +215,45 @@ export async function parquetLog(options: ParquetLogOptions): Promise<ParquetLog
     const s = resolveScan(o, featureTypes, what)
     const segs: SegmentFile[] = []
     for (const feature of s.features) segs.push(...(await listSegments(root, feature, s)))
-    // Read file i+1 while file i decodes: I/O overlaps the (synchronous) Parquet decoding.
-    const read = (i: number) =>
-      i < segs.length ? readFile((segs[i] as SegmentFile).path).catch((e) => e as Error) : undefined
-    let next = read(0)
+    // With workers, up to `workers + 1` files are read and decoded ahead, in parallel, off this
+    // thread; without, file i+1 is read while file i decodes here.
+    const pool = writer.pool
+    const ahead = pool ? workers + 1 : 1
+    type Loaded = RecordBatch[] | CorruptFileError
+    const load = async (seg: SegmentFile): Promise<Loaded> => {
+      try {
+        if (pool) {
+          const r = await pool.decode(seg.path)
+          if (r.corrupt !== undefined) return new CorruptFileError(seg.path, r.corrupt)
+          return ipcToSegmentBatches(seg.path, r.ipc as Uint8Array, seg.feature)
+        }
+        return decodeSegment(seg.path, await readFile(seg.path), seg.feature)
+      } catch (e) {
+        if (e instanceof CorruptFileError) return e
+        throw e
+      }
+    }
+    const queue: Promise<Loaded>[] = []
+    let nextToLoad = 0
+    const fill = () => {
+      while (queue.length < ahead && nextToLoad < segs.length) {
+        const p = load(segs[nextToLoad++] as SegmentFile)
+        p.catch(() => undefined) // surfaced when awaited below
+        queue.push(p)
+      }
+    }
     for (let i = 0; i < segs.length; i++) {
       const seg = segs[i] as SegmentFile
-      const bytes = await next
-      next = read(i + 1)
-      let batches: RecordBatch[]
-      try {
-        if (bytes instanceof Error) throw bytes
-        batches = decodeSegment(seg.path, bytes as Uint8Array, seg.feature)
-      } catch (e) {
-        if (!(e instanceof CorruptFileError) || onCorrupt === 'throw') throw e
+      fill()
+      const loaded = await (queue.shift() as Promise<Loaded>)
+      fill()
+      if (loaded instanceof CorruptFileError) {
+        if (onCorrupt === 'throw') throw loaded
         stats.corruptFilesSkipped++
-        if (typeof onCorrupt === 'function') onCorrupt(e)
+        if (typeof onCorrupt === 'function') onCorrupt(loaded)
         continue
       }
+      const batches = loaded
       // A file whose name bounds lie inside [from, to) needs no per-row time test.
       const b = seg.bounds
       const lo = b ? (s.by === 'event' ? b.minEventTime : b.minAvailableTime) : Number.NEGATIVE_INFINITY

@@ -83,15 +83,20 @@ export function decodeSegment(path: string, bytes: Uint8Array, feature: string):
       `not a complete Parquet file (${bytes.length} bytes, missing PAR1 magic)`,
     )
   }
-  let table: ReturnType<typeof tableFromIPC>
+  let ipc: Uint8Array
   try {
-    const wasmTable = pw.readParquet(bytes, { batchSize: 1 << 30 })
-    table = tableFromIPC(wasmTable.intoIPCStream())
+    ipc = pw.readParquet(bytes, { batchSize: 1 << 30 }).intoIPCStream()
   } catch (e) {
     throw new CorruptFileError(path, `Parquet decoding failed (${String((e as Error)?.message ?? e)})`, {
       cause: e,
     })
   }
+  return ipcToSegmentBatches(path, ipc, feature)
+}
+
+/** The second half of decoding, on the main thread: Arrow IPC (from parquet-wasm) → checked log batches. */
+export function ipcToSegmentBatches(path: string, ipc: Uint8Array, feature: string): RecordBatch[] {
+  const table = tableFromIPC(ipc)
   const fields = table.schema.fields
   const index = new Map(fields.map((f, i) => [f.name, i]))
   for (const [name, ok] of REQUIRED) {

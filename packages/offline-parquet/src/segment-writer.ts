@@ -82,7 +82,7 @@ export async function commitRecords(
       done.push({ tmp, final, dir })
       if (w.encoder === 'parquet-wasm') {
         const batch = chunkBatch(cols, c.order, w.featureTypes[c.feature] as string, w.scratch)
-        if (w.pool) {
+        if (w.pool && w.encoder === 'parquet-wasm') {
           // The IPC copy is taken now, so the scratch buffers are free for the next file.
           const ipc = tableToIPC(new Table([batch]), 'stream')
           const job = {

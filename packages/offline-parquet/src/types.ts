@@ -17,11 +17,11 @@ export interface ParquetLogOptions extends OfflineLogOptions {
   /** Compression codec (parquet-wasm encoder; parquetjs-lite writes uncompressed). @default 'snappy' */
   compression?: 'snappy' | 'zstd' | 'lz4' | 'uncompressed'
   /**
-   * Worker threads that encode and write files (parquet-wasm encoder), so encoding overlaps the
-   * preparation of the next file and never blocks the event loop. 0 encodes on the calling thread.
-   * @default 1
+   * Worker threads that encode, write and fsync files (parquet-wasm encoder) and read and decode
+   * files for scans, so Parquet work overlaps the main thread and never blocks its event loop.
+   * 0 does everything on the calling thread. @default 2
    */
-  encodeWorkers?: number
+  workers?: number
   /** Maximum rows per file: a partition with more rows in one commit is split into several files. @default 1_000_000 */
   rollRows?: number
   /**

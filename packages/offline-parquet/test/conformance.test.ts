@@ -28,6 +28,6 @@ offlineLogSuite(
   },
 )
 
-offlineLogSuite(it, async (options) => parquetLog({ ...options, dir: await tempDir(), encodeWorkers: 0 }), {
+offlineLogSuite(it, async (options) => parquetLog({ ...options, dir: await tempDir(), workers: 0 }), {
   name: 'parquetLog (parquet-wasm, encoding on the calling thread)',
 })
