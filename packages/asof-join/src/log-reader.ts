@@ -136,6 +136,6 @@ export class LogReader {
       join.block(b)
     }
     // Staged records of non-double features refer to this batch's rows: apply them before it goes.
-    if (join.needsBatch) join.flush()
+    if (join.pendingRows) join.flush()
   }
 }

@@ -62,8 +62,9 @@ export class PartitionJoin {
   private readonly stageI: Int32Array
   private readonly fill: Int32Array
   private getters: Block['getters'] = []
-  /** Whether staged records refer to rows of the current batch (non-double features). */
-  readonly needsBatch: boolean
+  /** Whether staged records refer to rows of the current batch: flush before the batch goes. */
+  pendingRows = false
+  private readonly needsBatch: boolean
 
   constructor(
     private readonly index: LabelIndex,
@@ -114,7 +115,10 @@ export class PartitionJoin {
         const ok = dblBitmap === undefined || ((dblBitmap[k >> 3] as number) & (1 << (k & 7))) !== 0
         val = ok ? (dbl[k] as number) : 0
         tag = ok ? 1 : 0
-      } else tag = row + 2
+      } else {
+        tag = row + 2
+        this.pendingRows = true
+      }
       const bucket = lo >>> shift
       const p = fill[bucket] as number
       const o = (bucket * BUCKET_CAP + p) * 6
@@ -134,6 +138,7 @@ export class PartitionJoin {
 
   /** Apply every staged record (at the end of a batch when values are read from the batch). */
   flush(): void {
+    this.pendingRows = false
     for (let bk = 0; bk < this.fill.length; bk++) if ((this.fill[bk] as number) > 0) this.apply(bk)
   }
 

@@ -203,19 +203,21 @@ export class StringTable {
     if (DataType.isDictionary(type)) {
       const dictVec = data.dictionary
       if (!dictVec || !(DataType.isUtf8(dictVec.type) || DataType.isLargeUtf8(dictVec.type))) return false
-      const idx = data.values as Int32Array
+      const raw = data.values as Int32Array | BigInt64Array
+      const wide = raw instanceof BigInt64Array || raw instanceof BigUint64Array
       let base = 0
       const parts = dictVec.data.map((d) => {
         const p = { base, map: this.dictionaryCodes(d as Data, add) }
         base += d.length
         return p
       })
-      if (parts.length === 1) {
+      if (parts.length === 1 && !wide) {
         const map = (parts[0] as { map: Int32Array }).map
+        const idx = raw as Int32Array
         for (let i = 0; i < n; i++) out[i] = map[idx[o + i] as number] as number
       } else {
         for (let i = 0; i < n; i++) {
-          const d = idx[o + i] as number
+          const d = Number(raw[o + i])
           let p = parts.length - 1
           while ((parts[p] as { base: number }).base > d) p--
           const part = parts[p] as { base: number; map: Int32Array }
