@@ -89,7 +89,7 @@ function zipfUpdates(): FeatureUpdate[] {
 const secondsSince = (t: number) => (performance.now() - t) / 1000
 
 // The script's spec arguments for one CAS feature without TTL (see packages/online-redis/src/script.ts).
-const header = () => ['1', String(Date.now()), 'c', FEATURE, '-1', '']
+const header = (count: number) => ['1', String(Date.now()), 'c', FEATURE, '-1', '', String(count)]
 
 /** EVALSHA with array arguments (ioredis flattens them one level; its typings do not say so). */
 type EvalSha = (sha: string, numKeys: number, ...args: (string | string[])[]) => Promise<unknown>
@@ -100,14 +100,7 @@ async function naive(redis: Redis, updates: FeatureUpdate[]): Promise<number> {
   const t = performance.now()
   for (let i = 0; i < NAIVE; i++) {
     const u = updates[i] as FeatureUpdate
-    await send(
-      APPLY_SCRIPT_SHA,
-      1,
-      `sk:{${u.entity}}`,
-      header(),
-      '1',
-      `${u.eventTime},${u.version},d${u.value}`,
-    )
+    await send(APPLY_SCRIPT_SHA, 1, `sk:{${u.entity}}`, header(1), `${u.eventTime},${u.version},d${u.value}`)
   }
   return NAIVE / secondsSince(t)
 }
@@ -124,14 +117,13 @@ async function ceiling(redis: Redis, updates: FeatureUpdate[]): Promise<number> 
       const to = Math.min(from + CHUNK, updates.length)
       next = to
       const keys: string[] = new Array(to - from)
-      const args: string[] = new Array((to - from) * 2)
+      const args: string[] = new Array(to - from)
       for (let i = from, k = 0; i < to; i++, k++) {
         const u = updates[i] as FeatureUpdate
         keys[k] = `sk:{${u.entity}}`
-        args[2 * k] = '1'
-        args[2 * k + 1] = `${u.eventTime},${u.version},d${u.value}`
+        args[k] = `${u.eventTime},${u.version},d${u.value}`
       }
-      const r = (await send(APPLY_SCRIPT_SHA, keys.length, keys, header(), args)) as string[]
+      const r = (await send(APPLY_SCRIPT_SHA, keys.length, keys, header(keys.length), args)) as string[]
       const codes = r[0] as string
       for (let k = 0; k < codes.length; k++) if (codes.charCodeAt(k) === 97) applied++
     }

@@ -1,26 +1,25 @@
 /**
  * Per-feature constants of a write, computed once per `features` map (the sink passes the same map
- * on every call), so the hot loop only looks them up: the script's spec arguments and each
- * feature's spec reference.
+ * on every call), so the hot loop only looks them up: the script's spec arguments of each feature.
  */
 import type { OnlineFeatureConfig } from '@skewless/online-sink'
 
 /** How writes of one feature are sent to the script. */
 export interface PreparedFeature {
   readonly config: OnlineFeatureConfig
-  /** Written as a tile (strategy `additive`). */
+  /** Position in the map (spec index). */
+  readonly index: number
+  /** Written as a tile (strategy `additive`): each write carries its field (tileStart). */
   readonly tile: boolean
-  /** Spec id in the script's arguments ('1', '2', ...). */
-  readonly ref: string
+  /** Spec arguments without the count: mode, field, life, noexp (see script.ts). */
+  readonly spec: readonly [string, string, string, string]
 }
 
 /** The prepared features of one map. */
 export interface PreparedFeatures {
   readonly byName: Map<string, PreparedFeature>
-  /** Number of specs, as the script's first argument. */
-  readonly count: string
-  /** 4 strings per spec: mode, field, life, noexp (see script.ts). */
-  readonly specArgs: readonly string[]
+  /** By spec index. */
+  readonly list: readonly PreparedFeature[]
 }
 
 /** The prepared form of every feature of `features`, cached per map object (one cache per store). */
@@ -36,10 +35,11 @@ export function prepareFeatures(
     if (f.ttlMs !== undefined && (f.strategy ?? 'cas') !== 'additive') anyTtl = true
   }
   const byName = new Map<string, PreparedFeature>()
-  const specArgs: string[] = []
+  const list: PreparedFeature[] = []
   for (const [name, f] of features) {
-    const ref = String(byName.size + 1)
+    const index = list.length
     const strategy = f.strategy ?? 'cas'
+    let p: PreparedFeature
     if (strategy === 'additive') {
       const w = f.window
       const windowed = w !== undefined && (w.kind === 'tumbling' || w.kind === 'hopping')
@@ -51,15 +51,16 @@ export function prepareFeatures(
           ? f.ttlMs + slackMs
           : -1
       const mode = windowed ? `t${w.sizeMs}:${Math.floor((2 * w.sizeMs) / w.hopMs) + 1}` : 'c'
-      specArgs.push(mode, '', String(life), '')
-      byName.set(name, { config: f, tile: true, ref })
+      p = { config: f, index, tile: true, spec: [mode, '', String(life), ''] }
     } else {
       const life = f.ttlMs !== undefined ? f.ttlMs + slackMs : -1
-      specArgs.push(strategy === 'upsert' ? 'u' : 'c', name, String(life), anyTtl && life < 0 ? 'P' : '')
-      byName.set(name, { config: f, tile: false, ref })
+      const mode = strategy === 'upsert' ? 'u' : 'c'
+      p = { config: f, index, tile: false, spec: [mode, name, String(life), anyTtl && life < 0 ? 'P' : ''] }
     }
+    byName.set(name, p)
+    list.push(p)
   }
-  const prepared = { byName, count: String(byName.size), specArgs }
+  const prepared = { byName, list }
   cache.set(features, prepared)
   return prepared
 }

@@ -3,17 +3,18 @@
  * each atomically, and returns one outcome code per write. Per-write errors (e.g. WRONGTYPE when a
  * key holds a string) are caught with `redis.pcall`, so the rest of the batch still lands.
  *
- * Arguments, kept few because every argument costs on both sides (measured: ioredis spends most of
- * its time per argument, the server creates a Lua string per argument):
- *   ARGV[1]  number of feature specs S;  ARGV[2]  the writer's wall clock (ms)
- *   then 4 strings per spec (spec id = its position, 1-based):
+ * Writes come grouped by feature ("spec"), so a value write costs one argument besides its key
+ * (measured: both ioredis and the server pay per argument):
+ *   ARGV[1]  number of specs S;  ARGV[2]  the writer's wall clock (ms)
+ *   then 5 strings per spec:
  *     mode    'u' upsert | 'c' CAS | 't<sizeMs>:<maxTiles>' CAS on a tile, with pruning
- *     field   hash field (the feature name; unused for tiles)
+ *     field   hash field (the feature name), or '' for tiles: each tile write then carries its field
  *     life    physical lifetime in ms after max(now, eventTime), or '-1' for none
  *     noexp   when life is -1: 'P' persist the key (other features have a TTL) or '' (leave it)
- *   then per write i (KEYS[i] is its hash, repeats allowed), 2 strings:
- *     ref     '<spec id>' for a value, '<spec id>:<tileStart>' for a tile
- *     enc     '<eventTime>,<version>,<tag><value>' — stored as is (see encoding.ts)
+ *     count   number of writes of this spec
+ *   then the writes, spec by spec, KEYS[i] being the hash of write i (repeats allowed):
+ *     value write: enc                 tile write: tileStart, enc
+ *   enc = '<eventTime>,<version>,<tag><value>' is stored as is (see encoding.ts).
  * Returns { codes, msg... }: one char per write ('a' applied, 's' stale, 'w' WRONGTYPE, 'e' other
  * error); each 'w'/'e' has its message, in order, after the codes.
  *
@@ -31,83 +32,76 @@ import { createHash } from 'node:crypto'
 export const APPLY_SCRIPT = `
 local find, sub, tonumber, type, pcall = string.find, string.sub, tonumber, type, redis.pcall
 local nspec, now = tonumber(ARGV[1]), tonumber(ARGV[2])
--- Per spec id: mode, field, lifetime and precomputed flags so the loop does table lookups only.
-local smode, sfield, slife, sexp, smax, sspan = {}, {}, {}, {}, {}, {}
+local pos, i = 2 + nspec * 5, 0
+local codes, msgs, exp, newf = {}, {}, nil, nil
 for s = 1, nspec do
-  local b, id = 2 + (s - 1) * 4, tostring(s)
-  local mode, life, noexp = ARGV[b + 1], tonumber(ARGV[b + 3]), ARGV[b + 4]
-  smode[id], sfield[id], slife[id] = mode, ARGV[b + 2], life
-  sexp[id] = life >= 0 or noexp ~= ''
+  local b = 2 + (s - 1) * 5
+  local mode, sfield, life, noexp = ARGV[b + 1], ARGV[b + 2], tonumber(ARGV[b + 3]), ARGV[b + 4]
+  local cas, tile, span, maxTiles = mode ~= 'u', sfield == '', nil, nil
   if string.byte(mode, 1) == 116 then
     local c = find(mode, ':', 2, true)
-    sspan[id], smax[id] = 2 * tonumber(sub(mode, 2, c - 1)), tonumber(sub(mode, c + 1))
+    span, maxTiles = 2 * tonumber(sub(mode, 2, c - 1)), tonumber(sub(mode, c + 1))
   end
-end
-local base = 2 + nspec * 4
-local codes, msgs, exp, newf = {}, {}, nil, nil
-for i = 1, #KEYS do
-  local key, ref, enc = KEYS[i], ARGV[base + 2 * i - 1], ARGV[base + 2 * i]
-  local mode, field = smode[ref], nil
-  if mode then
-    field = sfield[ref]
-  else
-    local c = find(ref, ':', 1, true)
-    field = sub(ref, c + 1)
-    ref = sub(ref, 1, c - 1)
-    mode = smode[ref]
-  end
-  local code, r = 'a', nil
-  if mode ~= 'u' then
-    local cur, hz = nil, nil
-    if mode == 'c' then
-      r = pcall('HGET', key, field)
-      cur = r
+  local wantexp = life >= 0 or noexp ~= ''
+  for _ = 1, tonumber(ARGV[b + 5]) do
+    i = i + 1
+    local key, field, enc = KEYS[i], sfield, nil
+    if tile then
+      field, enc = ARGV[pos + 1], ARGV[pos + 2]
+      pos = pos + 2
     else
-      r = pcall('HMGET', key, field, 'h')
-      if r.err == nil then
-        cur, hz = r[1], r[2]
-      end
+      enc = ARGV[pos + 1]
+      pos = pos + 1
     end
-    if type(r) == 'table' and r.err then
-      code = nil
-    elseif hz and tonumber(field) < tonumber(hz) then
-      code = 's'
-    elseif cur then
-      -- Newer event time is the common case: the versions are parsed only on a tie.
-      local c1 = find(cur, ',', 1, true)
-      local oet = c1 and tonumber(sub(cur, 1, c1 - 1))
-      local n1 = find(enc, ',', 1, true)
-      local net = tonumber(sub(enc, 1, n1 - 1))
-      if not oet then
-        code = 'e'
-      elseif net < oet then
+    local code, r = 'a', nil
+    if cas then
+      local cur, hz = nil, nil
+      if maxTiles then
+        r = pcall('HMGET', key, field, 'h')
+        if r.err == nil then
+          cur, hz = r[1], r[2]
+        end
+      else
+        r = pcall('HGET', key, field)
+        cur = r
+      end
+      if type(r) == 'table' and r.err then
+        code = nil
+      elseif hz and tonumber(field) < tonumber(hz) then
         code = 's'
-      elseif net == oet then
-        local c2 = find(cur, ',', c1 + 1, true)
-        local over = c2 and tonumber(sub(cur, c1 + 1, c2 - 1))
-        if not over then
+      elseif cur then
+        -- Newer event time is the common case: the versions are parsed only on a tie.
+        local c1 = find(cur, ',', 1, true)
+        local oet = c1 and tonumber(sub(cur, 1, c1 - 1))
+        local n1 = find(enc, ',', 1, true)
+        local net = tonumber(sub(enc, 1, n1 - 1))
+        if not oet then
           code = 'e'
-        elseif tonumber(sub(enc, n1 + 1, find(enc, ',', n1 + 1, true) - 1)) <= over then
+        elseif net < oet then
           code = 's'
+        elseif net == oet then
+          local c2 = find(cur, ',', c1 + 1, true)
+          local over = c2 and tonumber(sub(cur, c1 + 1, c2 - 1))
+          if not over then
+            code = 'e'
+          elseif tonumber(sub(enc, n1 + 1, find(enc, ',', n1 + 1, true) - 1)) <= over then
+            code = 's'
+          end
+        end
+        if code == 'e' then
+          msgs[#msgs + 1] = 'field ' .. field .. ' of ' .. key .. ' does not hold a skewless-encoded value'
         end
       end
-      if code == 'e' then
-        msgs[#msgs + 1] = 'field ' .. field .. ' of ' .. key .. ' does not hold a skewless-encoded value'
-      end
     end
-  end
-  if code == 'a' then
-    r = pcall('HSET', key, field, enc)
-    if type(r) == 'table' then code = nil end
-  end
-  if code == nil then
-    if sub(r.err, 1, 9) == 'WRONGTYPE' then code = 'w' else code = 'e' end
-    msgs[#msgs + 1] = r.err
-  elseif code == 'a' then
-    local maxTiles = smax[ref]
-    if maxTiles then
-      if redis.call('HLEN', key) > maxTiles + 1 then
-        local span = sspan[ref]
+    if code == 'a' then
+      r = pcall('HSET', key, field, enc)
+      if type(r) == 'table' then code = nil end
+    end
+    if code == nil then
+      if sub(r.err, 1, 9) == 'WRONGTYPE' then code = 'w' else code = 'e' end
+      msgs[#msgs + 1] = r.err
+    elseif code == 'a' then
+      if maxTiles and redis.call('HLEN', key) > maxTiles + 1 then
         local fields = redis.call('HKEYS', key)
         local newest = nil
         for _, f in ipairs(fields) do
@@ -124,25 +118,24 @@ for i = 1, #KEYS do
           redis.call('HSET', key, 'h', tostring(horizon))
         end
       end
-    end
-    if sexp[ref] then
-      local life = slife[ref]
-      if exp == nil then
-        exp, newf = {}, {}
+      if wantexp then
+        if exp == nil then
+          exp, newf = {}, {}
+        end
+        newf[key] = (newf[key] or 0) + r
+        local want = exp[key]
+        if life < 0 then
+          exp[key] = -1
+        elseif want ~= -1 then
+          local et = tonumber(sub(enc, 1, find(enc, ',', 1, true) - 1))
+          local ms = life
+          if et > now then ms = ms + math.ceil(et - now) end
+          if want == nil or ms > want then exp[key] = ms end
+        end
       end
-      newf[key] = (newf[key] or 0) + r
-      local want = exp[key]
-      if life < 0 then
-        exp[key] = -1
-      elseif want ~= -1 then
-        local et = tonumber(sub(enc, 1, find(enc, ',', 1, true) - 1))
-        local ms = life
-        if et > now then ms = ms + math.ceil(et - now) end
-        if want == nil or ms > want then exp[key] = ms end
-      end
     end
+    codes[i] = code
   end
-  codes[i] = code
 end
 if exp then
   for key, ms in pairs(exp) do

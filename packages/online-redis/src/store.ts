@@ -84,17 +84,12 @@ export function redisStore(options: RedisStoreOptions = {}): RedisStore {
     durable: true,
   }
 
-  /** Send one call's writes and write their outcomes at `sent[k]`. */
-  async function applyCall(
-    keys: string[],
-    header: string[],
-    args: string[],
-    sent: ArrayLike<number>,
-    outcomes: ApplyResult['outcomes'],
-  ): Promise<void> {
+  /** Send one script call and write its outcomes at `call.sent[k]`. */
+  async function applyCall(call: ScriptCall, outcomes: ApplyResult['outcomes']): Promise<void> {
+    const { keys, sent } = call
     let reply: unknown
     try {
-      reply = await evalApply(client, keys, header, args)
+      reply = await evalApply(client, keys, call.header, call.args)
     } catch (err) {
       throw toStoreError(err, `apply of ${keys.length} writes`)
     }
@@ -123,9 +118,11 @@ export function redisStore(options: RedisStoreOptions = {}): RedisStore {
     const outcomes: ApplyResult['outcomes'] = new Array(n)
     const prepared = prepareFeatures(features, slackMs, preparedCache)
     const byName = prepared.byName
-    const keys: string[] = []
-    const args: string[] = []
-    const sent: number[] = []
+    // Per valid write: its key, encoded value and spec; `valid` lists them in input order.
+    const keyOf: string[] = new Array(n)
+    const encOf: string[] = new Array(n)
+    const specOf = new Int32Array(n)
+    const valid: number[] = []
     for (let i = 0; i < n; i++) {
       const w = writes[i] as FeatureUpdate
       const p = byName.get(w.feature)
@@ -138,46 +135,90 @@ export function redisStore(options: RedisStoreOptions = {}): RedisStore {
         outcomes[i] = serializationFailure(p, w)
         continue
       }
-      if (p.tile) {
-        keys.push(tileKeyOf(prefix, w.entity, w.feature))
-        args.push(`${p.ref}:${w.tileStart}`, `${w.eventTime},${w.version},${payload}`)
-      } else {
-        keys.push(valueKeyOf(prefix, w.entity))
-        args.push(p.ref, `${w.eventTime},${w.version},${payload}`)
-      }
-      sent.push(i)
+      keyOf[i] = p.tile ? tileKeyOf(prefix, w.entity, w.feature) : valueKeyOf(prefix, w.entity)
+      encOf[i] = `${w.eventTime},${w.version},${payload}`
+      specOf[i] = p.index
+      valid.push(i)
     }
-    if (keys.length === 0) return { outcomes }
+    if (valid.length === 0) return { outcomes }
     // The writer's wall clock: physical expiry counts from the later of it and the event time.
-    const header = [prepared.count, String(Date.now()), ...prepared.specArgs]
+    const now = String(Date.now())
     if (!isCluster) {
-      await applyCall(keys, header, args, sent, outcomes)
+      await applyCall(buildCall(valid, now), outcomes)
       return { outcomes }
     }
     // Cluster: a script may only touch keys of one slot, so one call per slot (in parallel).
     const groups = new Map<number, number[]>()
-    for (let k = 0; k < keys.length; k++) {
-      const slot = keySlot(keys[k] as string)
+    for (const i of valid) {
+      const slot = keySlot(keyOf[i] as string)
       const g = groups.get(slot)
-      if (g === undefined) groups.set(slot, [k])
-      else g.push(k)
+      if (g === undefined) groups.set(slot, [i])
+      else g.push(i)
     }
     const calls: Promise<void>[] = []
-    for (const g of groups.values()) {
-      const gk: string[] = new Array(g.length)
-      const ga: string[] = new Array(g.length * 2)
-      const gs: number[] = new Array(g.length)
-      for (let j = 0; j < g.length; j++) {
-        const k = g[j] as number
-        gk[j] = keys[k] as string
-        gs[j] = sent[k] as number
-        ga[2 * j] = args[2 * k] as string
-        ga[2 * j + 1] = args[2 * k + 1] as string
-      }
-      calls.push(applyCall(gk, header, ga, gs, outcomes))
-    }
+    for (const g of groups.values()) calls.push(applyCall(buildCall(g, now), outcomes))
     await Promise.all(calls)
     return { outcomes }
+
+    /** One script call for writes `idx`, grouped by spec (the script's argument layout). */
+    function buildCall(idx: number[], nowArg: string): ScriptCall {
+      const list = prepared.list
+      const counts = new Int32Array(list.length)
+      for (let k = 0; k < idx.length; k++) {
+        const s = specOf[idx[k] as number] as number
+        counts[s] = (counts[s] as number) + 1
+      }
+      const header: string[] = ['0', nowArg]
+      const start = new Int32Array(list.length)
+      let used = 0
+      let at = 0
+      for (let s = 0; s < list.length; s++) {
+        const c = counts[s] as number
+        if (c === 0) continue
+        used++
+        const sp = (list[s] as PreparedFeature).spec
+        header.push(sp[0], sp[1], sp[2], sp[3], String(c))
+        start[s] = at
+        at += c
+      }
+      header[0] = String(used)
+      const keys: string[] = new Array(idx.length)
+      const sent: number[] = new Array(idx.length)
+      if (used === 1) {
+        // One feature (the usual batch): input order is spec order.
+        const tile = (list[specOf[idx[0] as number] as number] as PreparedFeature).tile
+        const args: string[] = new Array(tile ? 2 * idx.length : idx.length)
+        for (let k = 0; k < idx.length; k++) {
+          const i = idx[k] as number
+          keys[k] = keyOf[i] as string
+          sent[k] = i
+          if (tile) {
+            args[2 * k] = String((writes[i] as FeatureUpdate).tileStart)
+            args[2 * k + 1] = encOf[i] as string
+          } else args[k] = encOf[i] as string
+        }
+        return { keys, header, args, sent }
+      }
+      // Several features: place each write at its spec's next slot (counting sort; at most one
+      // write per key per batch, so no key's writes are reordered).
+      const pos = new Int32Array(start)
+      for (let k = 0; k < idx.length; k++) {
+        const i = idx[k] as number
+        const s = specOf[i] as number
+        const at2 = pos[s] as number
+        pos[s] = at2 + 1
+        keys[at2] = keyOf[i] as string
+        sent[at2] = i
+      }
+      const args: string[] = []
+      for (let k = 0; k < sent.length; k++) {
+        const i = sent[k] as number
+        if ((list[specOf[i] as number] as PreparedFeature).tile)
+          args.push(String((writes[i] as FeatureUpdate).tileStart))
+        args.push(encOf[i] as string)
+      }
+      return { keys, header, args, sent }
+    }
   }
 
   async function read(
@@ -293,6 +334,14 @@ export function redisStore(options: RedisStoreOptions = {}): RedisStore {
     valueKey: (entity) => valueKeyOf(prefix, entity),
     tileKey: (entity, feature) => tileKeyOf(prefix, entity, feature),
   }
+}
+
+/** The arguments of one script call; `sent[k]` is the input index of the write with `keys[k]`. */
+interface ScriptCall {
+  keys: string[]
+  header: string[]
+  args: string[]
+  sent: number[]
 }
 
 const MISSING: StoredEntry = Object.freeze({ kind: 'missing' }) as StoredEntry
