@@ -20,7 +20,7 @@ interface Plan {
   out: JoinOutput
   partitions: Uint8Array[] | undefined
   makeReader(): LogReader
-  makePartition(inPartition: Uint8Array | undefined): PartitionJoin
+  makePartition(inPartition: Uint8Array | undefined, sortedInput?: boolean): PartitionJoin
 }
 
 function plan(labels: Labels, options: AsOfJoinOptions, typeOf: (f: ResolvedFeature) => ValueType): Plan {
@@ -63,12 +63,13 @@ function plan(labels: Labels, options: AsOfJoinOptions, typeOf: (f: ResolvedFeat
     out: createOutput(prepared.length, features),
     partitions,
     makeReader: () => new LogReader(features, matcher, by),
-    makePartition: (inPartition) =>
+    makePartition: (inPartition, sortedInput) =>
       new PartitionJoin(
         buildLabelIndex(prepared.codes, prepared.times, numEntities, inPartition),
         features,
         inclusive,
         by === 'available',
+        sortedInput,
       ),
   }
 }
@@ -143,7 +144,8 @@ export async function asOfJoin(labels: Labels, log: LogInput, options: AsOfJoinO
   if (p.labels.length === 0) return buildTable(p.labels, p.features, p.out)
   const names = p.features.map((f) => f.name)
   for (const part of p.partitions ?? [undefined]) {
-    const join = p.makePartition(part)
+    // Sorted segments: each batch is grouped by entity, so the kernel skips its locality staging.
+    const join = p.makePartition(part, log.capabilities?.sortedSegments === true)
     const reader = p.makeReader()
     // Records with eventTime > the last label time can never be chosen: let the log skip them.
     const batches = log.scan({ features: names, by: 'event', to: Math.floor(maxT) + 1 })

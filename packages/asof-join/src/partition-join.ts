@@ -71,6 +71,8 @@ export class PartitionJoin {
     private readonly features: readonly ResolvedFeature[],
     private readonly inclusive: boolean,
     private readonly byAvailable: boolean,
+    /** Records arrive grouped by entity (a log with `sortedSegments`): locality is already there. */
+    private readonly sortedInput = false,
   ) {
     this.n = index.length
     this.F = features.length
@@ -83,6 +85,8 @@ export class PartitionJoin {
     this.obj = this.needsBatch ? new Array(size).fill(null) : undefined
     let shift = SHIFT_MIN
     while (this.n >> shift > MAX_BUCKETS) shift++
+    // Sorted input: one bucket, applied every BUCKET_CAP records, no scatter and no warm-up.
+    if (sortedInput) shift = 30
     this.shift = shift
     const buckets = (this.n >> shift) + 1
     this.stageF = new Float64Array(buckets * BUCKET_CAP * 6)
@@ -173,7 +177,7 @@ export class PartitionJoin {
     const from = bucket * BUCKET_CAP * 6
     const to = from + (this.fill[bucket] as number) * 6
     this.fill[bucket] = 0
-    this.warm(bucket)
+    if (!this.sortedInput) this.warm(bucket)
     for (let o = from; o < to; o += 6) {
       const w = (o + 4) << 1
       let lo = stageI[w] as number
