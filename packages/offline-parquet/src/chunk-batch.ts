@@ -12,7 +12,7 @@ import {
   TimestampMillisecond,
   Utf8,
 } from 'apache-arrow'
-import type { CommitColumns } from './commit-columns.js'
+import { type CommitColumns, NULL_VALUE, STALE } from './commit-columns.js'
 import type { Scratch } from './scratch.js'
 
 const TWO_32 = 4294967296
@@ -61,41 +61,65 @@ function allNullUtf8(n: number, s: Scratch): Data {
   })
 }
 
-function validity(
-  c: CommitColumns,
-  order: Int32Array,
-  s: Scratch,
-): { nullBitmap: Uint8Array; nullCount: number } {
-  const n = order.length
-  const bitmap = s.get('c.valid', Uint8Array, (n + 7) >> 3, true)
-  let nulls = 0
-  for (let k = 0; k < n; k++) {
-    if (c.isNull[order[k] as number] === 1) nulls++
-    else bitmap[k >> 3] = (bitmap[k >> 3] as number) | (1 << (k & 7))
-  }
-  return { nullBitmap: bitmap, nullCount: nulls }
+function setWord64(w: Int32Array, k: number, x: number): void {
+  const hi = Math.floor(x / TWO_32)
+  w[2 * k] = (x - hi * TWO_32) | 0
+  w[2 * k + 1] = hi
 }
 
 /**
  * The Arrow batch of one file (log layout without `feature`) for rows `order` of a commit, of one
  * feature whose value type is `type`. `order` is sorted by entity, so the entity dictionary is built
- * in sorted order from the runs of equal entity ids.
+ * in sorted order from the runs of equal entity ids. One fused loop gathers every column of a row
+ * from the row-major commit arrays (1-2 cache misses per row instead of one per column).
  */
 export function chunkBatch(c: CommitColumns, order: Int32Array, type: string, sc: Scratch): RecordBatch {
   const n = order.length
   const codes = sc.get('c.codes', Int32Array, n)
+  const outcome = sc.get('c.outcome', Int32Array, n)
+  const ev = sc.get('c.ev', BigInt64Array, n)
+  const av = sc.get('c.av', BigInt64Array, n)
+  const ver = sc.get('c.ver', BigInt64Array, n)
+  const evw = new Int32Array(ev.buffer, 0, 2 * n)
+  const avw = new Int32Array(av.buffer, 0, 2 * n)
+  const verw = new Int32Array(ver.buffer, 0, 2 * n)
+  const valid = sc.get('c.valid', Uint8Array, (n + 7) >> 3, true)
+  const isDouble = type === 'double'
+  const isInt = type === 'int64'
+  const isBool = type === 'bool'
+  const dblOut = sc.get('c.dbl', Float64Array, isDouble ? n : 0)
+  const i64Out = sc.get('c.i64', BigInt64Array, isInt ? n : 0)
+  const i64w = new Int32Array(i64Out.buffer, 0, isInt ? 2 * n : 0)
+  const bits = sc.get('c.bits', Uint8Array, isBool ? (n + 7) >> 3 : 0, true)
+  const { row, meta, entityNames } = c
   const names: string[] = []
   let last = -1
+  let nulls = 0
   for (let k = 0; k < n; k++) {
-    const e = c.entity[order[k] as number] as number
+    const i = order[k] as number
+    const e = meta[2 * i] as number
+    const flags = meta[2 * i + 1] as number
     if (e !== last) {
-      names.push(c.entityNames[e] as string)
+      names.push(entityNames[e] as string)
       last = e
     }
     codes[k] = names.length - 1
+    outcome[k] = flags & STALE
+    const o = 4 * i
+    setWord64(evw, k, row[o] as number)
+    setWord64(avw, k, row[o + 1] as number)
+    setWord64(verw, k, row[o + 2] as number)
+    if ((flags & NULL_VALUE) !== 0) {
+      nulls++
+      continue
+    }
+    valid[k >> 3] = (valid[k >> 3] as number) | (1 << (k & 7))
+    const v = row[o + 3] as number
+    if (isDouble) dblOut[k] = v
+    else if (isInt) setWord64(i64w, k, v)
+    else if (isBool && v === 1) bits[k >> 3] = (bits[k >> 3] as number) | (1 << (k & 7))
   }
-  const outcome = sc.get('c.outcome', Int32Array, n)
-  for (let k = 0; k < n; k++) outcome[k] = c.stale[order[k] as number] as number
+  const v = { nullBitmap: valid, nullCount: nulls }
   let dbl = allNull(new Float64(), n, sc)
   let i64 = allNull(new Int64(), n, sc)
   let bool = allNull(new Bool(), n, sc)
@@ -107,24 +131,9 @@ export function chunkBatch(c: CommitColumns, order: Int32Array, type: string, sc
     strs = utf8Data(s, n)
   } else {
     strs = allNullUtf8(n, sc)
-    const v = validity(c, order, sc)
-    if (type === 'double') {
-      const out = sc.get('c.dbl', Float64Array, n)
-      for (let k = 0; k < n; k++) out[k] = c.num[order[k] as number] as number
-      dbl = makeData({ type: new Float64(), length: n, ...v, data: out })
-    } else if (type === 'int64') {
-      i64 = makeData({
-        type: new Int64(),
-        length: n,
-        ...v,
-        data: gatherInt64(c.num, order, sc.get('c.i64', BigInt64Array, n)),
-      })
-    } else {
-      const bits = sc.get('c.bits', Uint8Array, (n + 7) >> 3, true)
-      for (let k = 0; k < n; k++)
-        if (c.num[order[k] as number] === 1) bits[k >> 3] = (bits[k >> 3] as number) | (1 << (k & 7))
-      bool = makeData({ type: new Bool(), length: n, ...v, data: bits })
-    }
+    if (isDouble) dbl = makeData({ type: new Float64(), length: n, ...v, data: dblOut })
+    else if (isInt) i64 = makeData({ type: new Int64(), length: n, ...v, data: i64Out })
+    else bool = makeData({ type: new Bool(), length: n, ...v, data: bits })
   }
   let tile = allNull(new TimestampMillisecond(), n, sc)
   if (c.hasTiles) {
@@ -158,17 +167,17 @@ export function chunkBatch(c: CommitColumns, order: Int32Array, type: string, sc
     makeData({
       type: new TimestampMillisecond(),
       length: n,
-      data: gatherInt64(c.eventTime, order, sc.get('c.ev', BigInt64Array, n)),
+      data: ev,
     }),
     makeData({
       type: new TimestampMillisecond(),
       length: n,
-      data: gatherInt64(c.availableTime, order, sc.get('c.av', BigInt64Array, n)),
+      data: av,
     }),
     makeData({
       type: new Int64(),
       length: n,
-      data: gatherInt64(c.version, order, sc.get('c.ver', BigInt64Array, n)),
+      data: ver,
     }),
     makeData({ type: OUTCOME_TYPE, length: n, data: outcome, dictionary: OUTCOME_DICT }),
     tile,

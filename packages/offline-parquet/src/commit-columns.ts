@@ -3,33 +3,41 @@ import type { FeatureTypes } from '@skewless/offline-log'
 import { DAY_MS } from './layout.js'
 import type { Scratch } from './scratch.js'
 
+/** Flag bits of `CommitColumns.meta[2 * i + 1]`. */
+export const STALE = 1
+export const NULL_VALUE = 2
+
 /**
  * The records of one commit, extracted once, in one sequential pass, into typed arrays. Everything
- * after this (sorting, splitting, building Arrow columns) reads typed arrays instead of chasing
- * 2M objects in random (sorted) order, which measured ~3x faster than building from the objects.
+ * after this (sorting, splitting, building Arrow columns) reads typed arrays instead of chasing 2M
+ * objects in sorted — i.e. random — order. The per-row numbers are interleaved (row-major) so that
+ * gathering a row in sorted order costs one or two cache misses instead of one per column.
  */
 export interface CommitColumns {
   n: number
-  /** Entity id of each row (index into `entityNames`). */
-  entity: Int32Array
+  /** Row-major: `[eventTime, availableTime, version, numeric value]` per row (bool as 0/1). */
+  row: Float64Array
+  /** Row-major: `[entity id, flags]` per row (flags: `STALE`, `NULL_VALUE`). */
+  meta: Int32Array
   entityNames: string[]
   /** Rank of each entity id in JS string order. */
   entityRank: Int32Array
   /** Partition (feature, UTC day of eventTime) of each row, index into `groups`. */
   group: Int32Array
-  groups: { feature: string; day: number; type: ValueType }[]
-  eventTime: Float64Array
-  availableTime: Float64Array
-  version: Float64Array
+  groups: {
+    feature: string
+    day: number
+    type: ValueType
+    minE: number
+    maxE: number
+    minA: number
+    maxA: number
+  }[]
   /** `tileStart`, NaN when absent. */
   tileStart: Float64Array
   hasTiles: boolean
-  /** Numeric value (double, int64, bool as 0/1). */
-  num: Float64Array
   /** String values (only rows of string features). */
   str: (string | null)[] | undefined
-  isNull: Uint8Array
-  stale: Uint8Array
 }
 
 /** Extract the columns of valid records (see `checkRecord`). */
@@ -39,15 +47,10 @@ export function extractColumns(
   scratch: Scratch,
 ): CommitColumns {
   const n = records.length
-  const entity = scratch.get('x.entity', Int32Array, n)
+  const row = scratch.get('x.row', Float64Array, n * 4)
+  const meta = scratch.get('x.meta', Int32Array, n * 2)
   const group = scratch.get('x.group', Int32Array, n)
-  const eventTime = scratch.get('x.eventTime', Float64Array, n)
-  const availableTime = scratch.get('x.availableTime', Float64Array, n)
-  const version = scratch.get('x.version', Float64Array, n)
   const tileStart = scratch.get('x.tileStart', Float64Array, n)
-  const num = scratch.get('x.num', Float64Array, n, true)
-  const isNull = scratch.get('x.isNull', Uint8Array, n, true)
-  const stale = scratch.get('x.stale', Uint8Array, n, true)
   let str: (string | null)[] | undefined
   let hasTiles = false
   const ids = new Map<string, number>()
@@ -59,6 +62,7 @@ export function extractColumns(
   let lastType: ValueType = 'double'
   let lastDay = Number.NaN
   let lastGroup = -1
+  let g0 = groups[0]
   for (let i = 0; i < n; i++) {
     const r = records[i] as FeatureWrite
     let id = ids.get(r.entity)
@@ -67,8 +71,8 @@ export function extractColumns(
       ids.set(r.entity, id)
       entityNames.push(r.entity)
     }
-    entity[i] = id
     const et = r.eventTime
+    const at = r.availableTime
     if (r.feature !== lastFeature || lastDays === undefined) {
       lastFeature = r.feature
       lastType = featureTypes[r.feature] as ValueType
@@ -86,27 +90,38 @@ export function extractColumns(
       if (g === undefined) {
         g = groups.length
         lastDays.set(day, g)
-        groups.push({ feature: r.feature, day, type: lastType })
+        groups.push({ feature: r.feature, day, type: lastType, minE: et, maxE: et, minA: at, maxA: at })
       }
       lastGroup = g
+      g0 = groups[g]
     }
     group[i] = lastGroup
-    eventTime[i] = et
-    availableTime[i] = r.availableTime
-    version[i] = r.version
+    const b = g0 as CommitColumns['groups'][number]
+    if (et < b.minE) b.minE = et
+    else if (et > b.maxE) b.maxE = et
+    if (at < b.minA) b.minA = at
+    else if (at > b.maxA) b.maxA = at
+    let flags = r.outcome === 'stale' ? STALE : 0
+    let num = 0
+    const v = r.value
+    if (v === null) flags |= NULL_VALUE
+    else if (lastType === 'string') {
+      if (str === undefined) str = new Array(n).fill(null)
+      str[i] = v as string
+    } else if (lastType === 'bool') num = v ? 1 : 0
+    else num = v as number
+    const o = 4 * i
+    row[o] = et
+    row[o + 1] = at
+    row[o + 2] = r.version
+    row[o + 3] = num
+    meta[2 * i] = id
+    meta[2 * i + 1] = flags
     if (r.tileStart === undefined) tileStart[i] = Number.NaN
     else {
       tileStart[i] = r.tileStart
       hasTiles = true
     }
-    if (r.outcome === 'stale') stale[i] = 1
-    const v = r.value
-    if (v === null) isNull[i] = 1
-    else if (lastType === 'string') {
-      if (str === undefined) str = new Array(n).fill(null)
-      str[i] = v as string
-    } else if (lastType === 'bool') num[i] = v ? 1 : 0
-    else num[i] = v as number
   }
   // One sort of the distinct entities for the whole commit (not one per partition).
   const m = entityNames.length
@@ -117,21 +132,5 @@ export function extractColumns(
   })
   const entityRank = new Int32Array(m)
   for (let r = 0; r < m; r++) entityRank[byName[r] as number] = r
-  return {
-    n,
-    entity,
-    entityNames,
-    entityRank,
-    group,
-    groups,
-    eventTime,
-    availableTime,
-    version,
-    tileStart,
-    hasTiles,
-    num,
-    str,
-    isNull,
-    stale,
-  }
+  return { n, row, meta, entityNames, entityRank, group, groups, tileStart, hasTiles, str }
 }

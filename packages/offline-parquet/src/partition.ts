@@ -40,13 +40,14 @@ export function partitionColumns(c: CommitColumns, rollRows: number): PartitionC
   const n = c.n
   let order: Int32Array = new Int32Array(n)
   for (let i = 0; i < n; i++) order[i] = i
-  const { entity, entityRank, group, eventTime: ev, version: ver, availableTime: av } = c
-  order = countingSort(order, (i) => entityRank[entity[i] as number] as number, c.entityNames.length)
+  const { meta, entityRank, group, row } = c
+  order = countingSort(order, (i) => entityRank[meta[2 * i] as number] as number, c.entityNames.length)
   order = countingSort(order, (i) => group[i] as number, c.groups.length)
+  // row = [eventTime, availableTime, version, value] per row
   const later = (a: number, b: number) =>
-    (ev[a] as number) - (ev[b] as number) ||
-    (ver[a] as number) - (ver[b] as number) ||
-    (av[a] as number) - (av[b] as number)
+    (row[4 * a] as number) - (row[4 * b] as number) ||
+    (row[4 * a + 2] as number) - (row[4 * b + 2] as number) ||
+    (row[4 * a + 1] as number) - (row[4 * b + 1] as number)
   const out: PartitionChunk[] = []
   let lo = 0
   while (lo < n) {
@@ -56,9 +57,9 @@ export function partitionColumns(c: CommitColumns, rollRows: number): PartitionC
     // sort each entity run by time
     let a = lo
     while (a < hi) {
-      const e = entity[order[a] as number]
+      const e = meta[2 * (order[a] as number)]
       let b = a + 1
-      while (b < hi && entity[order[b] as number] === e) b++
+      while (b < hi && meta[2 * (order[b] as number)] === e) b++
       if (b - a > 1) {
         if (b - a > 64) order.set(Array.from(order.subarray(a, b)).sort(later), a)
         else {
@@ -78,7 +79,16 @@ export function partitionColumns(c: CommitColumns, rollRows: number): PartitionC
     const info = c.groups[g] as CommitColumns['groups'][number]
     for (let s = lo; s < hi; s += rollRows) {
       const part = order.subarray(s, Math.min(hi, s + rollRows))
-      out.push({ feature: info.feature, day: info.day, order: part, bounds: boundsOf(c, part) })
+      const bounds =
+        hi - lo <= rollRows
+          ? {
+              minEventTime: info.minE,
+              maxEventTime: info.maxE,
+              minAvailableTime: info.minA,
+              maxAvailableTime: info.maxA,
+            }
+          : boundsOf(c, part)
+      out.push({ feature: info.feature, day: info.day, order: part, bounds })
     }
     lo = hi
   }
@@ -92,8 +102,8 @@ function boundsOf(c: CommitColumns, order: Int32Array): SegmentBounds {
   let maxA = Number.NEGATIVE_INFINITY
   for (let k = 0; k < order.length; k++) {
     const i = order[k] as number
-    const e = c.eventTime[i] as number
-    const a = c.availableTime[i] as number
+    const e = c.row[4 * i] as number
+    const a = c.row[4 * i + 1] as number
     if (e < minE) minE = e
     if (e > maxE) maxE = e
     if (a < minA) minA = a
