@@ -1,0 +1,208 @@
+/**
+ * The write path: a batch becomes one call of the apply script per hash slot (one call in all on a
+ * standalone server), writes grouped by feature as the script expects; outcomes come back per write.
+ */
+import type { FeatureUpdate } from '@skewless/core'
+import type { ApplyResult, OnlineFeatureConfig, PermanentWriteFailure } from '@skewless/online-sink'
+import { checkValue } from '@skewless/online-sink'
+import { encodePayload } from './encoding.js'
+import { toStoreError } from './errors.js'
+import { tileKeyOf, valueKeyOf } from './keys.js'
+import { type PreparedFeature, type PreparedFeatures, prepareFeatures } from './prepared.js'
+import { APPLY_SCRIPT, APPLY_SCRIPT_SHA } from './script.js'
+import { keySlot } from './slot.js'
+import type { RedisLike } from './types.js'
+
+/** What the write and read paths of one store share. */
+export interface StoreContext {
+  readonly client: RedisLike
+  readonly prefix: string
+  readonly isCluster: boolean
+  readonly slackMs: number
+}
+
+/** The arguments of one script call; `sent[k]` is the input index of the write with `keys[k]`. */
+interface ScriptCall {
+  keys: string[]
+  header: string[]
+  args: string[]
+  sent: number[]
+}
+
+/** One EVALSHA of the apply script; on NOSCRIPT (script cache flushed, failover) EVAL loads it again. */
+async function evalApply(
+  client: RedisLike,
+  keys: string[],
+  header: string[],
+  args: string[],
+): Promise<unknown> {
+  // ioredis flattens array arguments one level, so the arrays are passed as they are.
+  try {
+    return await client.evalsha(APPLY_SCRIPT_SHA, keys.length, keys, header, args)
+  } catch (err) {
+    if ((err as { message?: string }).message?.startsWith('NOSCRIPT')) {
+      return await client.eval(APPLY_SCRIPT, keys.length, keys, header, args)
+    }
+    throw err
+  }
+}
+
+/** The `apply` of a store. */
+export function createApply(ctx: StoreContext) {
+  const { client, prefix, isCluster, slackMs } = ctx
+  const preparedCache = new WeakMap<ReadonlyMap<string, OnlineFeatureConfig>, PreparedFeatures>()
+
+  /** Send one script call and write its outcomes at `call.sent[k]`. */
+  async function applyCall(call: ScriptCall, outcomes: ApplyResult['outcomes']): Promise<void> {
+    const { keys, sent } = call
+    let reply: unknown
+    try {
+      reply = await evalApply(client, keys, call.header, call.args)
+    } catch (err) {
+      throw toStoreError(err, `apply of ${keys.length} writes`)
+    }
+    const r = reply as string[]
+    const codes = r[0] as string
+    let m = 1
+    for (let k = 0; k < keys.length; k++) {
+      const c = codes.charCodeAt(k)
+      const i = sent[k] as number
+      if (c === 97) outcomes[i] = 'applied'
+      else if (c === 115) outcomes[i] = 'stale'
+      else {
+        outcomes[i] = {
+          code: c === 119 ? 'wrong-type' : 'script-error',
+          reason: `online-redis: ${r[m++] ?? 'unknown script error'} (key ${keys[k]})`,
+        }
+      }
+    }
+  }
+
+  async function apply(
+    writes: readonly FeatureUpdate[],
+    features: ReadonlyMap<string, OnlineFeatureConfig>,
+  ): Promise<ApplyResult> {
+    const n = writes.length
+    const outcomes: ApplyResult['outcomes'] = new Array(n)
+    const prepared = prepareFeatures(features, slackMs, preparedCache)
+    const byName = prepared.byName
+    // Per valid write: its key, encoded value and spec; `valid` lists them in input order.
+    const keyOf: string[] = new Array(n)
+    const encOf: string[] = new Array(n)
+    const specOf = new Int32Array(n)
+    const valid: number[] = []
+    for (let i = 0; i < n; i++) {
+      const w = writes[i] as FeatureUpdate
+      const p = byName.get(w.feature)
+      if (p === undefined) {
+        outcomes[i] = unknownFeature(w.feature)
+        continue
+      }
+      const payload = encodePayload(w.value, p.config.valueType)
+      if (payload === undefined || (p.tile && typeof w.tileStart !== 'number')) {
+        outcomes[i] = serializationFailure(p, w)
+        continue
+      }
+      keyOf[i] = p.tile ? tileKeyOf(prefix, w.entity, w.feature) : valueKeyOf(prefix, w.entity)
+      encOf[i] = `${w.eventTime},${w.version},${payload}`
+      specOf[i] = p.index
+      valid.push(i)
+    }
+    if (valid.length === 0) return { outcomes }
+    // The writer's wall clock: physical expiry counts from the later of it and the event time.
+    const now = String(Date.now())
+    if (!isCluster) {
+      await applyCall(buildCall(valid, now), outcomes)
+      return { outcomes }
+    }
+    // Cluster: a script may only touch keys of one slot, so one call per slot (in parallel).
+    const groups = new Map<number, number[]>()
+    for (const i of valid) {
+      const slot = keySlot(keyOf[i] as string)
+      const g = groups.get(slot)
+      if (g === undefined) groups.set(slot, [i])
+      else g.push(i)
+    }
+    const calls: Promise<void>[] = []
+    for (const g of groups.values()) calls.push(applyCall(buildCall(g, now), outcomes))
+    await Promise.all(calls)
+    return { outcomes }
+
+    /** One script call for writes `idx`, grouped by spec (the script's argument layout). */
+    function buildCall(idx: number[], nowArg: string): ScriptCall {
+      const list = prepared.list
+      const counts = new Int32Array(list.length)
+      for (let k = 0; k < idx.length; k++) {
+        const s = specOf[idx[k] as number] as number
+        counts[s] = (counts[s] as number) + 1
+      }
+      const header: string[] = ['0', nowArg]
+      const start = new Int32Array(list.length)
+      let used = 0
+      let at = 0
+      for (let s = 0; s < list.length; s++) {
+        const c = counts[s] as number
+        if (c === 0) continue
+        used++
+        const sp = (list[s] as PreparedFeature).spec
+        header.push(sp[0], sp[1], sp[2], sp[3], String(c))
+        start[s] = at
+        at += c
+      }
+      header[0] = String(used)
+      const keys: string[] = new Array(idx.length)
+      const sent: number[] = new Array(idx.length)
+      if (used === 1) {
+        // One feature (the usual batch): input order is spec order.
+        const tile = (list[specOf[idx[0] as number] as number] as PreparedFeature).tile
+        const args: string[] = new Array(tile ? 2 * idx.length : idx.length)
+        for (let k = 0; k < idx.length; k++) {
+          const i = idx[k] as number
+          keys[k] = keyOf[i] as string
+          sent[k] = i
+          if (tile) {
+            args[2 * k] = String((writes[i] as FeatureUpdate).tileStart)
+            args[2 * k + 1] = encOf[i] as string
+          } else args[k] = encOf[i] as string
+        }
+        return { keys, header, args, sent }
+      }
+      // Several features: place each write at its spec's next slot (counting sort; at most one
+      // write per key per batch, so no key's writes are reordered).
+      const pos = new Int32Array(start)
+      for (let k = 0; k < idx.length; k++) {
+        const i = idx[k] as number
+        const s = specOf[i] as number
+        const at2 = pos[s] as number
+        pos[s] = at2 + 1
+        keys[at2] = keyOf[i] as string
+        sent[at2] = i
+      }
+      const args: string[] = []
+      for (let k = 0; k < sent.length; k++) {
+        const i = sent[k] as number
+        if ((list[specOf[i] as number] as PreparedFeature).tile)
+          args.push(String((writes[i] as FeatureUpdate).tileStart))
+        args.push(encOf[i] as string)
+      }
+      return { keys, header, args, sent }
+    }
+  }
+
+  return apply
+}
+
+function unknownFeature(feature: string): PermanentWriteFailure {
+  return {
+    code: 'unknown-feature',
+    reason: `online-redis: feature '${feature}' is not in the features passed to apply; add its OnlineFeatureConfig`,
+  }
+}
+
+function serializationFailure(p: PreparedFeature, w: FeatureUpdate): PermanentWriteFailure {
+  const reason =
+    p.tile && typeof w.tileStart !== 'number'
+      ? `additive feature '${w.feature}' got an update without tileStart (emit it with emit: 'tiles')`
+      : (checkValue(p.config, w) ?? `value ${String(w.value)} of '${w.feature}' cannot be encoded`)
+  return { code: 'serialization', reason: `online-redis: ${reason}` }
+}
