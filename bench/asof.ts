@@ -189,6 +189,13 @@ async function runLib(
   let t0 = performance.now()
   const { log, labels } = build()
   timings.build_arrow = performance.now() - t0
+  // Loaded means "in the engine's own format", as for DuckDB's tables: the Arrow tables. Release
+  // the 10M-element JS string array, which would otherwise make every major GC during the join
+  // (triggered by its typed-array allocations) mark 10M pointers.
+  if (strs) {
+    strs.ent.length = 0
+    strs.labelEnt.length = 0
+  }
   for (const by of ['event', 'available'] as const) {
     t0 = performance.now()
     const out = asOfJoinTable(labels, log, { features: ['f'], by })

@@ -1,5 +1,6 @@
 import { vectorFromArray } from 'apache-arrow'
 import { describe, expect, it } from 'vitest'
+import { entityPartition } from '../src/index.js'
 import { StringTable } from '../src/string-table.js'
 
 describe('StringTable', () => {
@@ -12,6 +13,8 @@ describe('StringTable', () => {
     expect(keys.map((k) => t.internString(k))).toEqual(keys.map((_, i) => i))
     expect(keys.map((k) => t.findString(k))).toEqual(keys.map((_, i) => i))
     expect(t.internString(keys[42] as string)).toBe(42)
+    // The per-code hash is the partition hash (FNV-1a of the UTF-8 bytes), whatever the table uses.
+    for (const c of [0, 1, 2, 4999, 5000]) expect(t.hash(c) % 7).toBe(entityPartition(keys[c] as string, 7))
     expect(t.size).toBe(keys.length)
     for (const k of [
       'u1',
