@@ -101,6 +101,18 @@ describe('leak-free semantics', () => {
     expect(col(out, 'f')).toEqual([2, null, null, null, 1])
   })
 
+  it('accepts multi-batch Arrow labels (dictionary keys, Timestamp times) and keeps them in order', () => {
+    const log = logTable([rec('a', 10, 10, 1), rec('b', 10, 10, 2)], T)
+    const part = (e: string[], t: number[]) =>
+      tableFromArrays({ entity: e as never, time: t.map((x) => new Date(x)) as never, y: Int32Array.from(t) })
+    const labels = part(['a', 'b'], [20, 5]).concat(part(['b', 'zz', 'a'], [30, 30, 9]))
+    expect(labels.batches.length).toBe(2)
+    const out = asOfJoinTable(labels, log, { features: ['f'] })
+    expect(col(out, 'f')).toEqual([1, null, 2, null, null])
+    expect(col(out, 'y')).toEqual([20, 5, 30, 30, 9])
+    expect(col(out, 'entity')).toEqual(['a', 'b', 'b', 'zz', 'a'])
+  })
+
   it('integer label keys match a Utf8 log entity by decimal string, and an integer log entity by value', () => {
     const recs = [rec('7', 10, 10, 1), rec('007', 10, 10, 2), rec('8', 10, 10, 3)]
     const labels = { entity: Int32Array.from([7, 8, 9]), time: [20, 20, 20] }
