@@ -1,5 +1,6 @@
 import type { CommitColumns } from './commit-columns.js'
 import type { SegmentBounds } from './layout.js'
+import type { Scratch } from './scratch.js'
 
 /** The rows of one future file: one feature, one UTC day of eventTime, sorted. */
 export interface PartitionChunk {
@@ -7,6 +8,12 @@ export interface PartitionChunk {
   day: number
   /** Row indices (into the commit's records), sorted by (entity, eventTime, version, availableTime). */
   order: Int32Array
+  /** Position of the chunk's first row in the commit's sorted order. */
+  start: number
+  /** Distinct entity ids of the chunk, in sorted order (its dictionary). */
+  entities: number[]
+  /** Dictionary code of each row of the chunk (index into `entities`). */
+  codes: Int32Array
   bounds: SegmentBounds
 }
 
@@ -36,7 +43,11 @@ function countingSort(idx: Int32Array, key: (i: number) => number, buckets: numb
  * run is then insertion-sorted by time — it holds a handful of rows in the usual case and is
  * mostly in order already (records arrive roughly by time). Long runs fall back to a comparator sort.
  */
-export function partitionColumns(c: CommitColumns, rollRows: number): PartitionChunk[] {
+export function partitionColumns(
+  c: CommitColumns,
+  rollRows: number,
+  scratch: Scratch,
+): { order: Int32Array; chunks: PartitionChunk[] } {
   const n = c.n
   let order: Int32Array = new Int32Array(n)
   for (let i = 0; i < n; i++) order[i] = i
@@ -49,6 +60,10 @@ export function partitionColumns(c: CommitColumns, rollRows: number): PartitionC
     (row[4 * a + 2] as number) - (row[4 * b + 2] as number) ||
     (row[4 * a + 1] as number) - (row[4 * b + 1] as number)
   const out: PartitionChunk[] = []
+  // entity id at each sorted position, written while the runs are walked (sequentially), so the
+  // dictionary codes of each file need no second pass of random reads
+  const ent = scratch.get('p.ent', Int32Array, n)
+  const codes = scratch.get('p.codes', Int32Array, n)
   let lo = 0
   while (lo < n) {
     const g = group[order[lo] as number] as number
@@ -60,6 +75,7 @@ export function partitionColumns(c: CommitColumns, rollRows: number): PartitionC
       const e = meta[2 * (order[a] as number)]
       let b = a + 1
       while (b < hi && meta[2 * (order[b] as number)] === e) b++
+      for (let k = a; k < b; k++) ent[k] = e as number
       if (b - a > 1) {
         if (b - a > 64) order.set(Array.from(order.subarray(a, b)).sort(later), a)
         else {
@@ -88,11 +104,30 @@ export function partitionColumns(c: CommitColumns, rollRows: number): PartitionC
               maxAvailableTime: info.maxA,
             }
           : boundsOf(c, part)
-      out.push({ feature: info.feature, day: info.day, order: part, bounds })
+      const end = s + part.length
+      const entities: number[] = []
+      let last = -1
+      for (let k = s; k < end; k++) {
+        const e = ent[k] as number
+        if (e !== last) {
+          entities.push(e)
+          last = e
+        }
+        codes[k] = entities.length - 1
+      }
+      out.push({
+        feature: info.feature,
+        day: info.day,
+        order: part,
+        start: s,
+        entities,
+        codes: codes.subarray(s, end),
+        bounds,
+      })
     }
     lo = hi
   }
-  return out
+  return { order, chunks: out }
 }
 
 function boundsOf(c: CommitColumns, order: Int32Array): SegmentBounds {

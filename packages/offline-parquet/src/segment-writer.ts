@@ -3,7 +3,7 @@ import { join } from 'node:path'
 import type { FeatureWrite } from '@skewless/core'
 import type { FeatureTypes } from '@skewless/offline-log'
 import { Table, tableToIPC } from 'apache-arrow'
-import { chunkBatch } from './chunk-batch.js'
+import { chunkBatch, type SortedColumns, scatterCommit } from './chunk-batch.js'
 import { extractColumns } from './commit-columns.js'
 import { writeParquetjs } from './encode-parquetjs.js'
 import type { EncodePool } from './encode-pool.js'
@@ -54,7 +54,8 @@ export async function commitRecords(
   records: readonly FeatureWrite[],
 ): Promise<CommitResult> {
   const cols = extractColumns(records, w.featureTypes, w.scratch)
-  const chunks = partitionColumns(cols, w.rollRows)
+  const { order, chunks } = partitionColumns(cols, w.rollRows, w.scratch)
+  const sorted = w.encoder === 'parquet-wasm' ? scatterCommit(cols, order, w.scratch) : undefined
   const done: { tmp: string; final: string; dir: string }[] = []
   const io: Promise<void>[] = []
   let bytes = 0
@@ -81,7 +82,13 @@ export async function commitRecords(
       ])
       done.push({ tmp, final, dir })
       if (w.encoder === 'parquet-wasm') {
-        const batch = chunkBatch(cols, c.order, w.featureTypes[c.feature] as string, w.scratch)
+        const batch = chunkBatch(
+          cols,
+          sorted as SortedColumns,
+          c,
+          w.featureTypes[c.feature] as string,
+          w.scratch,
+        )
         if (w.pool && w.encoder === 'parquet-wasm') {
           // The IPC copy is taken now, so the scratch buffers are free for the next file.
           const ipc = tableToIPC(new Table([batch]), 'stream')
