@@ -5,7 +5,7 @@
 import type { FeatureUpdate } from '@skewless/core'
 import type { ApplyResult, OnlineFeatureConfig, PermanentWriteFailure } from '@skewless/online-sink'
 import { checkValue } from '@skewless/online-sink'
-import { encodePayload } from './encoding.js'
+import { encodeEntry } from './encoding.js'
 import { toStoreError } from './errors.js'
 import { tileKeyOf, valueKeyOf } from './keys.js'
 import { type PreparedFeature, type PreparedFeatures, prepareFeatures } from './prepared.js'
@@ -98,13 +98,13 @@ export function createApply(ctx: StoreContext) {
         outcomes[i] = unknownFeature(w.feature)
         continue
       }
-      const payload = encodePayload(w.value, p.config.valueType)
-      if (payload === undefined || (p.tile && typeof w.tileStart !== 'number')) {
+      const enc = encodeEntry(w, p.config.valueType)
+      if (enc === undefined || badNumbers(w, p.tile)) {
         outcomes[i] = serializationFailure(p, w)
         continue
       }
       keyOf[i] = p.tile ? tileKeyOf(prefix, w.entity, w.feature) : valueKeyOf(prefix, w.entity)
-      encOf[i] = `${w.eventTime},${w.version},${payload}`
+      encOf[i] = enc
       specOf[i] = p.index
       valid.push(i)
     }
@@ -199,10 +199,19 @@ function unknownFeature(feature: string): PermanentWriteFailure {
   }
 }
 
+/** Event time, version (and tile start) the script could not compare: not finite numbers. */
+function badNumbers(w: FeatureUpdate, tile: boolean): boolean {
+  return (
+    !Number.isFinite(w.eventTime) || !Number.isFinite(w.version) || (tile && !Number.isFinite(w.tileStart))
+  )
+}
+
 function serializationFailure(p: PreparedFeature, w: FeatureUpdate): PermanentWriteFailure {
   const reason =
     p.tile && typeof w.tileStart !== 'number'
       ? `additive feature '${w.feature}' got an update without tileStart (emit it with emit: 'tiles')`
-      : (checkValue(p.config, w) ?? `value ${String(w.value)} of '${w.feature}' cannot be encoded`)
+      : badNumbers(w, p.tile)
+        ? `eventTime ${w.eventTime}, version ${w.version}${p.tile ? `, tileStart ${w.tileStart}` : ''} of '${w.feature}' must be finite numbers`
+        : (checkValue(p.config, w) ?? `value ${String(w.value)} of '${w.feature}' cannot be encoded`)
   return { code: 'serialization', reason: `online-redis: ${reason}` }
 }

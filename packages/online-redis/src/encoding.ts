@@ -4,21 +4,24 @@
  * second comma; the payload may contain commas. Tags: `d` number, `s` string, `t`/`f` boolean,
  * `n` null. Decimal text, because Lua parses it with `tonumber` (exact for integers < 2^53).
  */
-import type { FeatureValue, ValueType } from '@skewless/core'
+import type { FeatureUpdate, FeatureValue, ValueType } from '@skewless/core'
 import type { StoredValue } from '@skewless/online-sink'
 
-/** The tag+payload of a value, or `undefined` when it does not fit the declared type. */
-export function encodePayload(value: FeatureValue, valueType: ValueType): string | undefined {
-  switch (typeof value) {
+/** The stored form of an update, or `undefined` when its value does not fit the declared type. */
+export function encodeEntry(w: FeatureUpdate, valueType: ValueType): string | undefined {
+  const v = w.value
+  // One template per write: no intermediate payload string on the hot path.
+  switch (typeof v) {
     case 'number':
-      if (valueType === 'double') return `d${value}`
-      return valueType === 'int64' && Number.isSafeInteger(value) ? `d${value}` : undefined
+      if (valueType === 'double' || (valueType === 'int64' && Number.isSafeInteger(v)))
+        return `${w.eventTime},${w.version},d${v}`
+      return undefined
     case 'string':
-      return valueType === 'string' ? `s${value}` : undefined
+      return valueType === 'string' ? `${w.eventTime},${w.version},s${v}` : undefined
     case 'boolean':
-      return valueType === 'bool' ? (value ? 't' : 'f') : undefined
+      return valueType === 'bool' ? `${w.eventTime},${w.version},${v ? 't' : 'f'}` : undefined
     default:
-      return value === null ? 'n' : undefined
+      return v === null ? `${w.eventTime},${w.version},n` : undefined
   }
 }
 

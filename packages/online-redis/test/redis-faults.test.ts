@@ -259,11 +259,15 @@ describe('standalone server faults', () => {
       [
         { entity: 'x', feature: score.name, value: 'nope', eventTime: T, version: 0 },
         { entity: 'y', feature: score.name, value: 1, eventTime: T, version: 0 },
+        { entity: 'z', feature: score.name, value: 1, eventTime: Number.NaN, version: 0 },
+        { entity: 'w', feature: score.name, value: 1, eventTime: T, version: Number.POSITIVE_INFINITY },
       ],
       fm(score),
     )
     expect(r.outcomes[0]).toMatchObject({ code: 'serialization' })
     expect(r.outcomes[1]).toBe('applied')
+    expect(r.outcomes[2]).toMatchObject({ code: 'serialization', reason: expect.stringMatching(/finite/) })
+    expect(r.outcomes[3]).toMatchObject({ code: 'serialization' })
   })
 
   it('a field not in the skewless encoding fails alone with script-error', async () => {
