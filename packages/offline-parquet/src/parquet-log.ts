@@ -64,6 +64,7 @@ export async function parquetLog(options: ParquetLogOptions): Promise<ParquetLog
   const rollRows = positive('rollRows', options.rollRows, 1_000_000)
   const rollAgeMs = positive('rollAgeMs', options.rollAgeMs, 0, 0)
   const workers = positive('workers', options.workers, 2, 0)
+  const maxCommitRows = positive('maxCommitRows', options.maxCommitRows, 500_000)
   const maxPendingRows = positive('maxPendingRows', options.maxPendingRows, 1_000_000)
   const onCorrupt = options.onCorruptFile ?? 'throw'
   const readOnly = options.readOnly ?? false
@@ -86,7 +87,7 @@ export async function parquetLog(options: ParquetLogOptions): Promise<ParquetLog
   }
   const stats: ParquetLogStats = { commits: 0, files: 0, rows: 0, bytes: 0, corruptFilesSkipped: 0 }
 
-  let queue: Pending[] = []
+  const queue: Pending[] = []
   let queuedRows = 0
   let running: Promise<void> | undefined
   let inflight: Promise<void> = Promise.resolve()
@@ -135,12 +136,24 @@ export async function parquetLog(options: ParquetLogOptions): Promise<ParquetLog
 
   async function loop(): Promise<void> {
     await new Promise<void>((r) => setImmediate(r)) // let synchronous appends of this tick join
+    // Up to two commits overlap: while the workers encode and fsync commit N, this thread prepares
+    // commit N+1. A commit starts preparing only after the previous one posted all its files (they
+    // share scratch buffers). Appends of different commits may therefore resolve out of order.
+    const open: Promise<void>[] = []
     while (queue.length > 0) {
       if (rollAgeMs > 0 && queuedRows < rollRows) await new Promise((r) => setTimeout(r, rollAgeMs))
-      const group = queue
-      const rows = queuedRows
-      queue = []
-      queuedRows = 0
+      // Take whole appends (an append is never split across commits) up to maxCommitRows.
+      let take = 0
+      let rows = 0
+      while (
+        take < queue.length &&
+        (take === 0 || rows + (queue[take] as Pending).records.length <= maxCommitRows)
+      ) {
+        rows += (queue[take] as Pending).records.length
+        take++
+      }
+      const group = queue.splice(0, take)
+      queuedRows -= rows
       const records: FeatureWrite[] = group.length === 1 ? (group[0]?.records as FeatureWrite[]) : []
       if (group.length > 1)
         for (const p of group)
@@ -149,20 +162,33 @@ export async function parquetLog(options: ParquetLogOptions): Promise<ParquetLog
       inflight = new Promise<void>((r) => {
         settle = r
       })
-      try {
-        const res = await commitRecords(writer, records)
-        stats.commits++
-        stats.files += res.files
-        stats.rows += rows
-        stats.bytes += res.bytes
-        for (const p of group) p.resolve()
-      } catch (e) {
-        for (const p of group) p.reject(e)
-      } finally {
+      let posted!: () => void
+      const postedP = new Promise<void>((r) => {
+        posted = r
+      })
+      const commit = commitRecords(writer, records, posted).then(
+        (res) => {
+          stats.commits++
+          stats.files += res.files
+          stats.rows += rows
+          stats.bytes += res.bytes
+          for (const p of group) p.resolve()
+        },
+        (e) => {
+          for (const p of group) p.reject(e)
+        },
+      )
+      const tracked = commit.finally(() => {
         settle()
-      }
+        open.splice(open.indexOf(tracked), 1)
+      })
+      open.push(tracked)
+      await Promise.race([postedP, commit])
+      if (open.length >= 2) await Promise.race(open)
     }
+    await Promise.all(open)
     running = undefined
+    if (queue.length > 0) running = loop()
   }
 
   function enqueue(records: readonly FeatureWrite[]): Promise<void> {

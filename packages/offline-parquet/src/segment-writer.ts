@@ -48,11 +48,17 @@ const yieldToLoop = () => new Promise<void>((resolve) => setImmediate(resolve))
  *    so a crash during step 4 is rolled forward on the next open and a commit is all-or-nothing;
  * 4. rename every temp file to its final name, fsync the directories, delete the journal.
  * Only then does the caller acknowledge the appends. On error every temp file is removed.
+ *
+ * `onPosted` is called once step 2 has handed every file to the encoder: from then on the commit
+ * only waits for workers and the disk, and no longer uses the shared scratch buffers, so the next
+ * commit may start preparing (commits are pipelined).
  */
 export async function commitRecords(
   w: SegmentWriter,
   records: readonly FeatureWrite[],
+  onPosted?: () => void,
 ): Promise<CommitResult> {
+  const firstSeq = w.seq
   const cols = extractColumns(records, w.featureTypes, w.scratch)
   const { order, chunks } = partitionColumns(cols, w.rollRows, w.scratch)
   const sorted = w.encoder === 'parquet-wasm' ? scatterCommit(cols, order, w.scratch) : undefined
@@ -116,10 +122,11 @@ export async function commitRecords(
         io.push(fsyncFile(join(w.root, tmp)))
       }
     }
+    onPosted?.()
     await Promise.all(io)
     let journal: string | undefined
     if (done.length > 1) {
-      journal = join(w.root, JOURNAL_DIR, `commit-${w.writerId}-${w.seq}.json`)
+      journal = join(w.root, JOURNAL_DIR, `commit-${w.writerId}-${firstSeq}.json`)
       const body: Journal = { files: done.map((d) => [d.tmp, d.final]) }
       await ensureDir(w.root, join(w.root, JOURNAL_DIR))
       await writeFileDurable(`${journal}.tmp`, Buffer.from(JSON.stringify(body)))

@@ -25,6 +25,12 @@ export interface ParquetLogOptions extends OfflineLogOptions {
   /** Maximum rows per file: a partition with more rows in one commit is split into several files. @default 1_000_000 */
   rollRows?: number
   /**
+   * Rows a commit takes from the queue (whole appends; at least one). Smaller commits let the next
+   * commit's preparation overlap this one's encoding and fsync; larger ones make fewer, larger
+   * files. @default 500_000
+   */
+  maxCommitRows?: number
+  /**
    * How long written records may wait for more to join their commit (group-commit linger). 0 commits
    * as soon as the previous commit finished, which already groups every append that arrived during
    * it. A larger value means fewer, larger files and a longer wait for `append`. @default 0
