@@ -7,9 +7,15 @@ function takeValidity(
 ): { nullBitmap?: Uint8Array; nullCount: number } {
   if (data.nullCount === 0) return { nullCount: 0 }
   const bitmap = new Uint8Array((n + 7) >> 3)
+  // An all-null column (most value columns of a one-feature batch) stays all-null: no per-row work.
+  if (data.nullCount === data.length) return { nullBitmap: bitmap, nullCount: n }
+  const src = data.nullBitmap as Uint8Array
+  const off = data.offset
   let nulls = 0
   for (let k = 0; k < n; k++) {
-    if (data.getValid(idx[k] as number)) bitmap[k >> 3] = (bitmap[k >> 3] as number) | (1 << (k & 7))
+    const i = (idx[k] as number) + off
+    if (((src[i >> 3] as number) & (1 << (i & 7))) !== 0)
+      bitmap[k >> 3] = (bitmap[k >> 3] as number) | (1 << (k & 7))
     else nulls++
   }
   return { nullBitmap: bitmap, nullCount: nulls }
@@ -20,6 +26,15 @@ export function takeData(data: Data, idx: ArrayLike<number>): Data {
   const n = idx.length
   const validity = takeValidity(data, idx, n)
   const type = data.type
+  if (DataType.isUtf8(type) && data.nullCount === data.length) {
+    return makeData({
+      type,
+      length: n,
+      ...validity,
+      valueOffsets: new Int32Array(n + 1),
+      data: new Uint8Array(0),
+    })
+  }
   if (DataType.isUtf8(type)) {
     const inOff = data.valueOffsets as Int32Array
     const inBytes = data.values as Uint8Array
