@@ -21,6 +21,8 @@ export interface Slot {
   pending: FeatureUpdate | undefined
   /** A write of this key is at the store: the next one waits (per-key order). */
   busy: boolean
+  /** Listed in the pool's idle list (it may have been reused since). */
+  listed: boolean
 }
 
 /** The slot tables of one feature. */
@@ -47,9 +49,17 @@ export class FeatureLane {
   }
 }
 
-/** A free list of slots. */
+/**
+ * Slot lifecycle. An idle slot (no pending update, not busy) stays in its table, so a key that comes
+ * back soon costs one `Map.get` instead of a `delete` and a `set`; once more than `maxIdle` slots
+ * went idle, every slot still idle is evicted in one sweep (amortized O(1) per write) and its object
+ * kept on a free list for reuse.
+ */
 export class SlotPool {
   private readonly free: Slot[] = []
+  private idle: Slot[] = []
+
+  constructor(private readonly maxIdle: number) {}
 
   /** A slot for a new key holding `pending`, registered in `table`. */
   take(
@@ -60,7 +70,7 @@ export class SlotPool {
     pending: FeatureUpdate,
   ): Slot {
     let s = this.free.pop()
-    if (s === undefined) s = { entity, table, lane, tile, pending, busy: false }
+    if (s === undefined) s = { entity, table, lane, tile, pending, busy: false, listed: false }
     else {
       s.entity = entity
       s.table = table
@@ -73,11 +83,26 @@ export class SlotPool {
     return s
   }
 
-  /** Forget an idle slot (no pending update, not busy) and keep the object for reuse. */
-  release(s: Slot): void {
-    s.table.delete(s.entity)
-    if (s.lane.additive && s.table.size === 0) s.lane.byTile.delete(s.tile)
-    s.pending = undefined
-    if (this.free.length < 65_536) this.free.push(s)
+  /** A slot became idle (no pending update, not busy): keep it for a while. */
+  park(s: Slot): void {
+    if (!s.listed) {
+      s.listed = true
+      this.idle.push(s)
+    }
+    if (this.idle.length > this.maxIdle) this.sweep()
+  }
+
+  /** Evict every slot that is still idle. */
+  sweep(): void {
+    const idle = this.idle
+    this.idle = []
+    for (let i = 0; i < idle.length; i++) {
+      const s = idle[i] as Slot
+      s.listed = false
+      if (s.pending !== undefined || s.busy) continue
+      s.table.delete(s.entity)
+      if (s.lane.additive && s.table.size === 0) s.lane.byTile.delete(s.tile)
+      if (this.free.length < 65_536) this.free.push(s)
+    }
   }
 }

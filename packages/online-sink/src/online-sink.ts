@@ -66,7 +66,7 @@ class AsyncOnlineSink implements OnlineSink {
   private readonly rawDeadLetters: Sink<OnlineDeadLetter> | undefined
 
   private readonly lanes = new Map<string, FeatureLane>()
-  private readonly pool = new SlotPool()
+  private readonly pool: SlotPool
   private queue: Slot[] = []
   private qHead = 0
   /** `performance.now()` when the oldest queued update was queued; NaN when the queue is empty. */
@@ -109,6 +109,7 @@ class AsyncOnlineSink implements OnlineSink {
     this.maxBuffered = settings.maxBuffered
     this.timeoutMs = settings.timeoutMs
     this.policy = settings.policy
+    this.pool = new SlotPool(Math.max(1024, this.maxBuffered))
     this.limit = pLimit(this.maxInFlight)
     this.call = {
       store: this.store,
@@ -374,7 +375,7 @@ class AsyncOnlineSink implements OnlineSink {
         // It waited for a whole store round trip already: due at once.
         if (this.qHead === q.length) this.queuedSince = Number.NEGATIVE_INFINITY
         q.push(s)
-      } else this.pool.release(s)
+      } else this.pool.park(s)
     }
   }
 

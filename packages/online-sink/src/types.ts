@@ -182,7 +182,8 @@ export interface OnlineSinkOptions {
   /**
    * Max updates buffered (pending + in flight, including writes waiting for `downstream`); at or beyond
    * it `write` returns a promise that waits. `write` always takes its whole batch, so memory is bounded
-   * by this plus one input batch. @default 100_000
+   * by this plus one input batch, plus up to this many remembered idle keys (about 100 bytes each,
+   * so a key that comes back soon is not indexed again). @default 100_000
    */
   maxBufferedUpdates?: number
   /** A store call slower than this counts as a transient failure and is retried. @default 5000 */
