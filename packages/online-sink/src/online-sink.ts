@@ -226,14 +226,24 @@ class AsyncOnlineSink implements OnlineSink {
     if (this.closing) return this.closing
     this.closed = true
     this.closing = (async () => {
+      let failure: unknown
       try {
         await this.flush()
-      } finally {
-        if (this.timer !== undefined) clearTimeout(this.timer)
-        this.timer = undefined
+      } catch (e) {
+        failure = e
       }
-      await this.rawDownstream?.close()
-      await this.rawDeadLetters?.close()
+      if (this.timer !== undefined) clearTimeout(this.timer)
+      this.timer = undefined
+      // Close the outputs even after a failure, so their resources are released; the flush failure
+      // (what was lost) is the error reported.
+      for (const out of [this.rawDownstream, this.rawDeadLetters]) {
+        try {
+          await out?.close()
+        } catch (e) {
+          failure ??= e
+        }
+      }
+      if (failure !== undefined) throw failure
     })()
     return this.closing
   }

@@ -67,6 +67,7 @@ describe('flush and close', () => {
   })
 
   it('a failing downstream stops the sink with DownstreamError instead of losing log records', async () => {
+    let closed = false
     const store = faultyStore(memoryStore())
     const sink = onlineSink({
       store,
@@ -75,7 +76,9 @@ describe('flush and close', () => {
       downstream: {
         write: () => Promise.reject(new Error('disk full')),
         flush: async () => {},
-        close: async () => {},
+        close: async () => {
+          closed = true
+        },
       },
     })
     sink.write([up('a', 'score', 1, 1, 1)])
@@ -88,6 +91,8 @@ describe('flush and close', () => {
     )
     await tick(5)
     expect(store.calls.length).toBe(1)
+    await expect(sink.close()).rejects.toBeInstanceOf(DownstreamError)
+    expect(closed).toBe(true)
   })
 })
 
