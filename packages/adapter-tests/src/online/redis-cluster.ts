@@ -1,9 +1,15 @@
 /** A Redis Cluster on loopback for tests: N `redis-server --cluster-enabled yes` joined by `redis-cli`. */
 import { type ChildProcess, spawn } from 'node:child_process'
-import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
-import { freeLoopbackPort, HOST, killChild, redisRawCommand, spawnServer, waitFor } from './redis-process.js'
+import {
+  freeLoopbackPort,
+  HOST,
+  killChild,
+  makeTempDir,
+  redisRawCommand,
+  removeTempDir,
+  spawnServer,
+  waitFor,
+} from './redis-process.js'
 
 /** Options of `startRedisCluster`. */
 export interface StartRedisClusterOptions {
@@ -28,12 +34,12 @@ export interface RedisClusterHandle {
 export async function startRedisCluster(options: StartRedisClusterOptions = {}): Promise<RedisClusterHandle> {
   const n = options.nodes ?? 3
   const timeoutMs = options.startTimeoutMs ?? 20_000
-  const dir = mkdtempSync(join(tmpdir(), 'skewless-redis-cluster-'))
+  const dir = makeTempDir('skewless-redis-cluster-')
   const children: ChildProcess[] = []
   const ports: number[] = []
   const stop = async () => {
     await Promise.all(children.map((c) => killChild(c, 'SIGKILL')))
-    rmSync(dir, { recursive: true, force: true })
+    removeTempDir(dir)
   }
   try {
     for (let i = 0; i < n; i++) {

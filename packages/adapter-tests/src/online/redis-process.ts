@@ -3,11 +3,15 @@
  * RESP command for readiness checks, and killing every spawned server when the test process exits.
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process'
+import { mkdtempSync, rmSync } from 'node:fs'
 import { createServer, Socket } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 
 /** Loopback address every helper binds to. */
 export const HOST = '127.0.0.1'
 const alive = new Set<ChildProcess>()
+const tempDirs = new Set<string>()
 let exitHookInstalled = false
 
 function installExitHook(): void {
@@ -15,7 +19,22 @@ function installExitHook(): void {
   exitHookInstalled = true
   process.once('exit', () => {
     for (const child of alive) child.kill('SIGKILL')
+    for (const dir of tempDirs) rmSync(dir, { recursive: true, force: true })
   })
+}
+
+/** A fresh temp dir for a server's data, removed by `removeTempDir` or when this process exits. */
+export function makeTempDir(prefix: string): string {
+  installExitHook()
+  const dir = mkdtempSync(join(tmpdir(), prefix))
+  tempDirs.add(dir)
+  return dir
+}
+
+/** Remove a dir made by `makeTempDir`. */
+export function removeTempDir(dir: string): void {
+  rmSync(dir, { recursive: true, force: true })
+  tempDirs.delete(dir)
 }
 
 let binaryChecked = false

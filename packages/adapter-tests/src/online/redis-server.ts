@@ -6,10 +6,16 @@
  * its `afterAll` ran (an `exit` handler SIGKILLs whatever is still alive).
  */
 import type { ChildProcess } from 'node:child_process'
-import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
-import { freeLoopbackPort, HOST, killChild, redisRawCommand, spawnServer, waitFor } from './redis-process.js'
+import {
+  freeLoopbackPort,
+  HOST,
+  killChild,
+  makeTempDir,
+  redisRawCommand,
+  removeTempDir,
+  spawnServer,
+  waitFor,
+} from './redis-process.js'
 
 export * from './redis-cluster.js'
 export { freeLoopbackPort, redisRawCommand } from './redis-process.js'
@@ -66,7 +72,7 @@ export async function startRedis(options: StartRedisOptions = {}): Promise<Redis
     }
   }
   const port = await freeLoopbackPort()
-  const dir = mkdtempSync(join(tmpdir(), 'skewless-redis-'))
+  const dir = makeTempDir('skewless-redis-')
   const args = ['--port', String(port), '--bind', HOST, '--save', '', '--dir', dir, '--daemonize', 'no']
   if (options.appendonly) {
     args.push('--appendonly', 'yes', '--appendfsync', options.appendfsync ?? 'always')
@@ -81,14 +87,20 @@ export async function startRedis(options: StartRedisOptions = {}): Promise<Redis
       return (await redisRawCommand(port, 'PING')).startsWith('+PONG')
     })
   }
-  await boot()
+  try {
+    await boot()
+  } catch (err) {
+    if (child) await killChild(child, 'SIGKILL')
+    removeTempDir(dir)
+    throw err
+  }
   return {
     url: `redis://${HOST}:${port}`,
     port,
     external: false,
     async stop() {
       if (child) await killChild(child, 'SIGTERM')
-      rmSync(dir, { recursive: true, force: true })
+      removeTempDir(dir)
     },
     async kill() {
       if (child) await killChild(child, 'SIGKILL')
