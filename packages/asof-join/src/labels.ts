@@ -151,6 +151,49 @@ class EntityEncoder {
     return c
   }
 
+  /**
+   * Codes of many integer keys at once (rows with `nulls[i] === 1` get -1). While no key was seen
+   * yet and the keys span a compact range, a direct table replaces the Map: one array load per row.
+   */
+  bulk(nums: ArrayLike<number>, out: Int32Array, row0: number, nulls?: Uint8Array): void {
+    const n = nums.length
+    let min = Number.POSITIVE_INFINITY
+    let max = Number.NEGATIVE_INFINITY
+    for (let i = 0; i < n; i++) {
+      if (nulls?.[i] === 1) continue
+      const x = nums[i] as number
+      if (!Number.isSafeInteger(x)) this.int(x, row0 + i) // throws
+      if (x < min) min = x
+      if (x > max) max = x
+    }
+    if (min > max) {
+      out.fill(-1, 0, n)
+      return
+    }
+    if (this.ints.length > 0 || !(max - min < Math.max(4 * n, 1 << 20))) {
+      for (let i = 0; i < n; i++) out[i] = nulls?.[i] === 1 ? -1 : this.int(nums[i] as number, row0 + i)
+      return
+    }
+    this.setKind('int')
+    const table = new Int32Array(max - min + 1).fill(-1)
+    const ints = this.ints
+    for (let i = 0; i < n; i++) {
+      if (nulls?.[i] === 1) {
+        out[i] = -1
+        continue
+      }
+      const d = (nums[i] as number) - min
+      let c = table[d] as number
+      if (c < 0) {
+        c = ints.length
+        ints.push(nums[i] as number)
+        table[d] = c
+      }
+      out[i] = c
+    }
+    for (let c = 0; c < ints.length; c++) this.map.set(ints[c] as number, c)
+  }
+
   get numEntities(): number {
     return this.kind === 'string' ? this.strings.size : this.ints.length
   }
@@ -183,7 +226,12 @@ function encodeArrow(enc: EntityEncoder, v: Vector, name: string, codes: Int32Ar
         const vals = data.values as Float64Array
         for (let i = 0; i < n; i++) nums[i] = vals[data.offset + i] as number
       }
-      for (let i = 0; i < n; i++) codes[row + i] = isNull(data, i) ? -1 : enc.int(nums[i] as number, row + i)
+      let nulls: Uint8Array | undefined
+      if (data.nullCount > 0) {
+        nulls = new Uint8Array(n)
+        for (let i = 0; i < n; i++) nulls[i] = isNull(data, i) ? 1 : 0
+      }
+      enc.bulk(nums, codes.subarray(row, row + n), row, nulls)
     } else {
       throw new ColumnTypeError(
         name,
@@ -201,7 +249,7 @@ function encodeEntities(name: string, c: Column, length: number): { enc: EntityE
   else if (c instanceof BigInt64Array || c instanceof BigUint64Array) {
     for (let i = 0; i < length; i++) codes[i] = enc.int(Number(c[i]), i)
   } else if (isTypedArray(c)) {
-    for (let i = 0; i < length; i++) codes[i] = enc.int(c[i] as number, i)
+    enc.bulk(c as ArrayLike<number>, codes, 0)
   } else {
     const a = c as ArrayLike<unknown>
     for (let i = 0; i < length; i++) {

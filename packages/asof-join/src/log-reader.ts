@@ -6,7 +6,7 @@
  */
 import type { TimeBasis } from '@skewless/offline-log'
 import { type Data, makeVector, type RecordBatch } from 'apache-arrow'
-import { isNull, readNumbers, timeFactor } from './arrow-read.js'
+import { int64View, is64, isNull, readNumbers, timeFactor } from './arrow-read.js'
 import { ColumnTypeError, MissingColumnError, UnsupportedRecordError } from './errors.js'
 import { type ResolvedFeature, VALUE_COLUMNS } from './features.js'
 import type { LogEntityMatcher } from './log-entities.js'
@@ -36,10 +36,16 @@ export class LogReader {
       rowBase: 0,
       ent: new Int32Array(BLOCK),
       fid: new Int32Array(BLOCK),
-      elig: new Float64Array(BLOCK),
       et: new Float64Array(BLOCK),
       ver: new Float64Array(BLOCK),
       at: new Float64Array(BLOCK),
+      et64: undefined,
+      at64: undefined,
+      ver64: undefined,
+      ver32: undefined,
+      etOff: 0,
+      atOff: 0,
+      verOff: 0,
       dbl: undefined,
       dblOffset: 0,
       dblBitmap: undefined,
@@ -88,6 +94,18 @@ export class LogReader {
       const v = makeVector(d)
       return (row: number) => v.get(row)
     })
+    // 64-bit ms columns without nulls are read by the kernel straight from their Int32 views.
+    const raw64 = (d: Data | undefined, factor: number) =>
+      d !== undefined && factor === 1 && d.nullCount === 0 && is64(d)
+        ? int64View(d.values as BigInt64Array)
+        : undefined
+    b.et64 = raw64(et, etFactor)
+    b.at64 = raw64(at, atFactor)
+    b.ver64 = raw64(ver, 1)
+    b.ver32 = ver && ver.nullCount === 0 && ver.values instanceof Int32Array ? ver.values : undefined
+    b.etOff = et.offset
+    b.atOff = at ? at.offset : 0
+    b.verOff = ver ? ver.offset : 0
     const total = batch.numRows
     const checkTiles = tile !== undefined && tile.nullCount < tile.length
     for (let start = 0; start < total; start += BLOCK) {
@@ -121,18 +139,15 @@ export class LogReader {
           }
         }
       }
-      readNumbers(et, start, n, b.et, etFactor, 'event_time', 0)
-      if (at) readNumbers(at, start, n, b.at, atFactor, 'available_time', 0)
-      else b.at.fill(0, 0, n)
-      if (ver) readNumbers(ver, start, n, b.ver, 1, 'version', 0, 0)
-      else b.ver.fill(0, 0, n)
-      if (this.by === 'available') {
-        for (let i = 0; i < n; i++) {
-          const e = b.et[i] as number
-          const a = b.at[i] as number
-          b.elig[i] = Math.max(a, e)
-        }
-      } else b.elig.set(b.et.subarray(0, n))
+      if (!b.et64) readNumbers(et, start, n, b.et, etFactor, 'event_time', 0)
+      if (!b.at64) {
+        if (at) readNumbers(at, start, n, b.at, atFactor, 'available_time', 0)
+        else b.at.fill(0, 0, n)
+      }
+      if (!b.ver64 && !b.ver32) {
+        if (ver) readNumbers(ver, start, n, b.ver, 1, 'version', 0, 0)
+        else b.ver.fill(0, 0, n)
+      }
       join.block(b)
     }
     // Staged records of non-double features refer to this batch's rows: apply them before it goes.

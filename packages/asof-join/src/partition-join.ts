@@ -30,10 +30,21 @@ export interface Block {
   rowBase: number
   ent: Int32Array
   fid: Int32Array
-  elig: Float64Array
+  /** Decoded times and versions, used when the matching raw view below is undefined. */
   et: Float64Array
   ver: Float64Array
   at: Float64Array
+  /**
+   * Fast path: Int32 (lo, hi) views of 64-bit ms columns without nulls, read directly (no decode
+   * pass), with the Data offset of each. `ver32` is a 32-bit version column without nulls.
+   */
+  et64: Int32Array | undefined
+  at64: Int32Array | undefined
+  ver64: Int32Array | undefined
+  ver32: Int32Array | undefined
+  etOff: number
+  atOff: number
+  verOff: number
   /** value_double of the batch, fast path. */
   dbl: Float64Array | undefined
   dblOffset: number
@@ -97,8 +108,11 @@ export class PartitionJoin {
   /** Stage one decoded block; buckets whose buffer fills are applied. */
   block(b: Block): void {
     const { entStart } = this.index
-    const { ent, fid, et, ver, at } = b
+    const { ent, fid, et, ver, at, et64, at64, ver64, ver32 } = b
     const { kinds, stageF, stageI, fill, shift } = this
+    const etBase = b.etOff + b.rowBase
+    const atBase = b.atOff + b.rowBase
+    const verBase = b.verOff + b.rowBase
     const dbl = b.dbl
     const dblOffset = b.dblOffset
     const dblBitmap = b.dblBitmap
@@ -126,9 +140,19 @@ export class PartitionJoin {
       const bucket = lo >>> shift
       const p = fill[bucket] as number
       const o = (bucket * BUCKET_CAP + p) * 6
-      stageF[o] = et[i] as number
-      stageF[o + 1] = ver[i] as number
-      stageF[o + 2] = at[i] as number
+      if (et64 !== undefined) {
+        const k = (etBase + i) << 1
+        stageF[o] = (et64[k + 1] as number) * 4294967296 + ((et64[k] as number) >>> 0)
+      } else stageF[o] = et[i] as number
+      if (ver32 !== undefined) stageF[o + 1] = ver32[verBase + i] as number
+      else if (ver64 !== undefined) {
+        const k = (verBase + i) << 1
+        stageF[o + 1] = (ver64[k + 1] as number) * 4294967296 + ((ver64[k] as number) >>> 0)
+      } else stageF[o + 1] = ver[i] as number
+      if (at64 !== undefined) {
+        const k = (atBase + i) << 1
+        stageF[o + 2] = (at64[k + 1] as number) * 4294967296 + ((at64[k] as number) >>> 0)
+      } else stageF[o + 2] = at[i] as number
       stageF[o + 3] = val
       const w = (o + 4) << 1
       stageI[w] = lo
