@@ -56,6 +56,12 @@ function plan(labels: Labels, options: AsOfJoinOptions, typeOf: (f: ResolvedFeat
       ;(partitions[p] as Uint8Array)[c] = 1
     }
   }
+  const workers = options.workers ?? (prepared.length >= 65_536 ? 1 : 0)
+  if (workers !== 0 && workers !== 1) {
+    throw new InvalidArgumentError(`asof-join: options.workers must be 0 or 1, got ${String(workers)}`)
+  }
+  const parallel =
+    workers === 1 && typeof SharedArrayBuffer === 'function' && features.every((f) => f.kind === 0)
   const matcher = new LogEntityMatcher(prepared, entityColumn)
   return {
     labels: prepared,
@@ -70,6 +76,7 @@ function plan(labels: Labels, options: AsOfJoinOptions, typeOf: (f: ResolvedFeat
         inclusive,
         by === 'available',
         sortedInput,
+        parallel,
       ),
   }
 }

@@ -14,6 +14,8 @@
  * buffer fills, so its slots (times and state, interleaved so one slot is one cache line) stay in
  * L2 while it is worked on. Measured: 3x faster on the 10M × 1M benchmark.
  */
+import { applyStaged } from './apply-kernel.js'
+import { ApplyWorker } from './apply-worker.js'
 import type { ResolvedFeature } from './features.js'
 import type { LabelIndex } from './label-index.js'
 import type { JoinOutput } from './output.js'
@@ -72,6 +74,11 @@ export class PartitionJoin {
   private readonly stageF: Float64Array
   private readonly stageI: Int32Array
   private readonly fill: Int32Array
+  /** Record index of each bucket's current staging buffer (two per bucket with a worker). */
+  private readonly bufBase: Int32Array
+  private readonly cur: Uint8Array
+  private readonly worker: ApplyWorker | undefined
+  private readonly onRow: (s: number, f: number, row: number) => void
   private getters: Block['getters'] = []
   /** Whether staged records refer to rows of the current batch: flush before the batch goes. */
   pendingRows = false
@@ -84,13 +91,16 @@ export class PartitionJoin {
     private readonly byAvailable: boolean,
     /** Records arrive grouped by entity (a log with `sortedSegments`): locality is already there. */
     private readonly sortedInput = false,
+    /** Apply buckets on a worker thread (double features only). */
+    parallel = false,
   ) {
     this.n = index.length
     this.F = features.length
     const size = this.n * features.length
-    this.state = new Float64Array(size * 4)
+    const mem = (bytes: number) => (parallel ? new SharedArrayBuffer(bytes) : new ArrayBuffer(bytes))
+    this.state = new Float64Array(mem(size * 32))
     for (let s = 0; s < size; s++) this.state[4 * s] = Number.NEGATIVE_INFINITY
-    this.hasVal = new Uint8Array(size)
+    this.hasVal = new Uint8Array(mem(size))
     this.kinds = Int32Array.from(features.map((f) => f.kind))
     this.needsBatch = features.some((f) => f.kind !== 0)
     this.obj = this.needsBatch ? new Array(size).fill(null) : undefined
@@ -100,16 +110,48 @@ export class PartitionJoin {
     if (sortedInput) shift = 30
     this.shift = shift
     const buckets = (this.n >> shift) + 1
-    this.stageF = new Float64Array(buckets * BUCKET_CAP * 6)
+    const perBucket = parallel ? 2 : 1
+    this.stageF = new Float64Array(mem(buckets * perBucket * BUCKET_CAP * 48))
     this.stageI = new Int32Array(this.stageF.buffer)
     this.fill = new Int32Array(buckets)
+    this.cur = new Uint8Array(buckets)
+    this.bufBase = new Int32Array(buckets)
+    for (let bk = 0; bk < buckets; bk++) this.bufBase[bk] = bk * perBucket * BUCKET_CAP
+    this.onRow = (s, f, row) => {
+      const kind = this.kinds[f] as number
+      const get = this.getters[kind]
+      const x = get === undefined ? null : get(row)
+      this.hasVal[s] = x === null || x === undefined ? 0 : 1
+      if (kind === 0) this.state[4 * s + 3] = x === null ? 0 : (x as number)
+      else (this.obj as unknown[])[s] = x
+    }
+    if (parallel) {
+      const T = new Float64Array(new SharedArrayBuffer(this.n * 8))
+      T.set(index.times)
+      this.worker = new ApplyWorker(
+        {
+          T: T.buffer as SharedArrayBuffer,
+          state: this.state.buffer as SharedArrayBuffer,
+          hasVal: this.hasVal.buffer as SharedArrayBuffer,
+          stage: this.stageF.buffer as SharedArrayBuffer,
+          L: this.n,
+          F: this.F,
+          inclusive,
+          byAvailable,
+          shift,
+          cap: BUCKET_CAP,
+          sorted: sortedInput,
+        },
+        buckets * 2,
+      )
+    }
   }
 
   /** Stage one decoded block; buckets whose buffer fills are applied. */
   block(b: Block): void {
     const { entStart } = this.index
     const { ent, fid, et, ver, at, et64, at64, ver64, ver32 } = b
-    const { kinds, stageF, stageI, fill, shift } = this
+    const { kinds, stageF, stageI, fill, shift, bufBase } = this
     const etBase = b.etOff + b.rowBase
     const atBase = b.atOff + b.rowBase
     const verBase = b.verOff + b.rowBase
@@ -133,13 +175,18 @@ export class PartitionJoin {
         const ok = dblBitmap === undefined || ((dblBitmap[k >> 3] as number) & (1 << (k & 7))) !== 0
         val = ok ? (dbl[k] as number) : 0
         tag = ok ? 1 : 0
+      } else if (this.worker !== undefined) {
+        // The worker cannot read Arrow batches: read the (double) value now.
+        const x = this.onRowValue(row)
+        val = x === null ? 0 : x
+        tag = x === null ? 0 : 1
       } else {
         tag = row + 2
         this.pendingRows = true
       }
       const bucket = lo >>> shift
       const p = fill[bucket] as number
-      const o = (bucket * BUCKET_CAP + p) * 6
+      const o = ((bufBase[bucket] as number) + p) * 6
       if (et64 !== undefined) {
         const k = (etBase + i) << 1
         stageF[o] = (et64[k + 1] as number) * 4294967296 + ((et64[k] as number) >>> 0)
@@ -170,97 +217,53 @@ export class PartitionJoin {
     for (let bk = 0; bk < this.fill.length; bk++) if ((this.fill[bk] as number) > 0) this.apply(bk)
   }
 
-  /**
-   * Read the bucket's slot range (label times and state) sequentially, one load per cache line,
-   * before the random accesses: the hardware prefetcher streams it in at memory bandwidth, where the
-   * same lines fetched on demand in random order would each pay a full memory latency.
-   */
-  private warm(bucket: number): void {
-    const first = bucket << this.shift
-    const last = Math.min(this.n, first + (1 << this.shift))
-    const T = this.index.times
-    const state = this.state
-    let acc = 0
-    for (let j = first; j < last; j += 8) acc += T[j] as number
-    for (let f = 0; f < this.F; f++) {
-      const to = (f * this.n + last) << 2
-      for (let q = (f * this.n + first) << 2; q < to; q += 8) acc += state[q] as number
-    }
-    this.sink = acc
+  private onRowValue(row: number): number | null {
+    const get = this.getters[0]
+    const x = get === undefined ? null : get(row)
+    return x === null || x === undefined ? null : (x as number)
   }
 
-  /** Keeps `warm`'s loads observable so they are not optimised away. */
+  /** Keeps the warm-up loads observable so they are not optimised away. */
   sink = 0
 
   private apply(bucket: number): void {
-    const T = this.index.times
-    const { state, hasVal, obj, stageF, stageI, kinds } = this
-    const L = this.n
-    const inclusive = this.inclusive
-    const byAvailable = this.byAvailable
-    const from = bucket * BUCKET_CAP * 6
-    const to = from + (this.fill[bucket] as number) * 6
+    const count = this.fill[bucket] as number
     this.fill[bucket] = 0
-    if (!this.sortedInput) this.warm(bucket)
-    for (let o = from; o < to; o += 6) {
-      const w = (o + 4) << 1
-      let lo = stageI[w] as number
-      const end = stageI[w + 1] as number
-      const e = stageF[o] as number
-      const a = stageF[o + 2] as number
-      const key = byAvailable && a > e ? a : e
-      let hi = end
-      if (end - lo <= 16) {
-        // Few labels per entity (the usual case): a branch-free count beats a mispredicted search.
-        let k = 0
-        if (inclusive) for (let j = lo; j < end; j++) k += (T[j] as number) < key ? 1 : 0
-        else for (let j = lo; j < end; j++) k += (T[j] as number) <= key ? 1 : 0
-        lo += k
-      } else if (inclusive) {
-        while (lo < hi) {
-          const mid = (lo + hi) >>> 1
-          if ((T[mid] as number) < key) lo = mid + 1
-          else hi = mid
-        }
-      } else {
-        while (lo < hi) {
-          const mid = (lo + hi) >>> 1
-          if ((T[mid] as number) <= key) lo = mid + 1
-          else hi = mid
-        }
-      }
-      if (lo === end) continue
-      const f = stageI[w + 2] as number
-      const s = f * L + lo
-      const q = s << 2
-      const be = state[q] as number
-      if (e < be) continue
-      const v = stageF[o + 1] as number
-      if (e === be) {
-        const bv = state[q + 1] as number
-        if (v < bv || (v === bv && a < (state[q + 2] as number))) continue
-      }
-      // Records arrive in scan order: on a full tie the later one wins.
-      state[q] = e
-      state[q + 1] = v
-      state[q + 2] = a
-      const tag = stageI[w + 3] as number
-      if (tag < 2) {
-        state[q + 3] = stageF[o + 3] as number
-        hasVal[s] = tag
-      } else {
-        const get = this.getters[kinds[f] as number]
-        const x = get === undefined ? null : get(tag - 2)
-        hasVal[s] = x === null || x === undefined ? 0 : 1
-        if (kinds[f] === 0) state[q + 3] = x === null ? 0 : (x as number)
-        else (obj as unknown[])[s] = x
-      }
+    const worker = this.worker
+    if (worker !== undefined) {
+      const buf = this.cur[bucket] as number
+      worker.submit(bucket, buf, count)
+      const next = buf ^ 1
+      this.cur[bucket] = next
+      this.bufBase[bucket] = (bucket * 2 + next) * BUCKET_CAP
+      worker.waitFree(bucket, next)
+      return
     }
+    const from = (this.bufBase[bucket] as number) * 6
+    const first = this.sortedInput ? 0 : bucket << this.shift
+    const last = this.sortedInput ? 0 : Math.min(this.n, first + (1 << this.shift))
+    this.sink += applyStaged(
+      this.index.times,
+      this.state,
+      this.hasVal,
+      this.stageF,
+      this.stageI,
+      from,
+      from + count * 6,
+      this.n,
+      this.F,
+      this.inclusive,
+      this.byAvailable,
+      first,
+      last,
+      this.onRow,
+    )
   }
 
   /** Prefix sweep per entity, then write each label's result into `out` at its input row. */
   finish(out: JoinOutput): void {
     this.flush()
+    this.worker?.finish()
     const { entStart, perm, times: T } = this.index
     const { state, hasVal, obj } = this
     const L = this.n

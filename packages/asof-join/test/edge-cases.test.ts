@@ -135,6 +135,41 @@ describe('leak-free semantics', () => {
     }
   })
 
+  it('the worker thread gives the same result as the main thread on many buckets', () => {
+    let seed = 99
+    const rnd = (n: number) => {
+      seed = (Math.imul(seed, 1103515245) + 12345) >>> 0
+      return seed % n
+    }
+    const recs: Rec[] = []
+    for (let i = 0; i < 60_000; i++) {
+      const et = rnd(1_000_000)
+      recs.push(rec(rnd(3000), et, et + (rnd(10) === 0 ? rnd(200_000) : rnd(100)), rnd(1000), rnd(3)))
+    }
+    const labels = {
+      entity: Int32Array.from({ length: 30_000 }, () => rnd(3100)),
+      time: Float64Array.from({ length: 30_000 }, () => rnd(1_100_000)),
+    }
+    const log = logTable(recs, T, { batchSize: 7000 })
+    for (const by of ['available', 'event'] as const) {
+      const a = asOfJoinTable(labels, log, {
+        features: [{ name: 'f', maxAge: 500_000 }],
+        by,
+        workers: 0,
+        includeAge: true,
+      })
+      const b = asOfJoinTable(labels, log, {
+        features: [{ name: 'f', maxAge: 500_000 }],
+        by,
+        workers: 1,
+        includeAge: true,
+      })
+      expect(col(b, 'f')).toEqual(col(a, 'f'))
+      expect(col(b, 'f__age_ms')).toEqual(col(a, 'f__age_ms'))
+      expect(col(a, 'f').filter((x) => x !== null).length).toBeGreaterThan(10_000)
+    }
+  })
+
   it('types the output by feature type: int64, string, bool', async () => {
     const log = memoryLog({ features: { n: 'int64', s: 'string', b: 'bool' } })
     await log.append([

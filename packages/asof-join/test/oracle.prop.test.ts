@@ -57,6 +57,7 @@ const scenario = fc.record({
   labelShape: fc.constantFrom('columns', 'rows', 'arrow'),
   logShape: fc.constantFrom('table', 'offline', 'memory'),
   batch: fc.integer({ min: 1, max: 9 }),
+  workers: fc.constantFrom(0 as const, 1 as const),
 })
 
 describe('asOfJoin vs brute-force oracle', () => {
@@ -86,6 +87,7 @@ describe('asOfJoin vs brute-force oracle', () => {
           includeAge: s.extra,
           includeEventTime: s.extra,
           partitions: s.partitions,
+          workers: s.workers,
         }
         const intLog = s.intKeys && s.intLog && s.logShape === 'table'
         let log: Parameters<typeof asOfJoin>[1]
@@ -142,7 +144,7 @@ describe('asOfJoin vs brute-force oracle', () => {
           }
         })
       }),
-      { numRuns: 400 },
+      { numRuns: 300 },
     )
   })
 })
