@@ -125,6 +125,12 @@ export class ApplyWorker {
     this.check()
   }
 
+  /** Let the worker drain and exit without waiting (the join failed on the main thread). */
+  abort(): void {
+    Atomics.store(this.q, DONE, 1)
+    Atomics.notify(this.q, TAIL)
+  }
+
   private check(): void {
     if (Atomics.load(this.q, STATUS) === 2 || this.error !== undefined) {
       void this.worker.terminate()

@@ -110,9 +110,13 @@ export function asOfJoinTable(labels: Labels, log: Table, options: AsOfJoinOptio
   const p = plan(labels, options, (f) => inferType(log, f))
   for (const part of p.partitions ?? [undefined]) {
     const join = p.makePartition(part)
-    const reader = p.makeReader()
-    for (const batch of log.batches) reader.read(batch, join)
-    join.finish(p.out)
+    try {
+      const reader = p.makeReader()
+      for (const batch of log.batches) reader.read(batch, join)
+      join.finish(p.out)
+    } finally {
+      join.dispose()
+    }
   }
   return buildTable(p.labels, p.features, p.out)
 }
@@ -153,11 +157,15 @@ export async function asOfJoin(labels: Labels, log: LogInput, options: AsOfJoinO
   for (const part of p.partitions ?? [undefined]) {
     // Sorted segments: each batch is grouped by entity, so the kernel skips its locality staging.
     const join = p.makePartition(part, log.capabilities?.sortedSegments === true)
-    const reader = p.makeReader()
-    // Records with eventTime > the last label time can never be chosen: let the log skip them.
-    const batches = log.scan({ features: names, by: 'event', to: Math.floor(maxT) + 1 })
-    for await (const batch of batches) reader.read(batch as RecordBatch, join)
-    join.finish(p.out)
+    try {
+      const reader = p.makeReader()
+      // Records with eventTime > the last label time can never be chosen: let the log skip them.
+      const batches = log.scan({ features: names, by: 'event', to: Math.floor(maxT) + 1 })
+      for await (const batch of batches) reader.read(batch as RecordBatch, join)
+      join.finish(p.out)
+    } finally {
+      join.dispose()
+    }
   }
   return buildTable(p.labels, p.features, p.out)
 }

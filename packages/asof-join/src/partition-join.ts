@@ -260,6 +260,11 @@ export class PartitionJoin {
     )
   }
 
+  /** Release the worker if the join stops early (no-op after `finish`). */
+  dispose(): void {
+    this.worker?.abort()
+  }
+
   /** Prefix sweep per entity, then write each label's result into `out` at its input row. */
   finish(out: JoinOutput): void {
     this.flush()
