@@ -6,7 +6,7 @@ import type { FeatureUpdate } from '@skewless/core'
 import type { ApplyResult, OnlineFeatureConfig, PermanentWriteFailure } from '@skewless/online-sink'
 import { checkValue } from '@skewless/online-sink'
 import { encodeEntry } from './encoding.js'
-import { toStoreError } from './errors.js'
+import { isRedirection, toStoreError } from './errors.js'
 import { tileKeyOf, valueKeyOf } from './keys.js'
 import { type PreparedFeature, type PreparedFeatures, prepareFeatures } from './prepared.js'
 import { APPLY_SCRIPT, APPLY_SCRIPT_SHA } from './script.js'
@@ -59,6 +59,9 @@ export function createApply(ctx: StoreContext) {
     try {
       reply = await evalApply(client, keys, call.header, call.args)
     } catch (err) {
+      // ioredis follows MOVED itself, except in some pipelines (auto-pipelining, ioredis #2075):
+      // then its slot map is stale, so reload it before the sink retries.
+      if (isRedirection(err)) client.refreshSlotsCache?.()
       throw toStoreError(err, `apply of ${keys.length} writes`)
     }
     const r = reply as string[]

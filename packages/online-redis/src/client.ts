@@ -10,10 +10,10 @@ export function createClient(options: RedisStoreOptions, onError: (err: Error) =
   let client: Redis | Cluster
   if (options.cluster !== undefined) {
     const redisOptions = (extra.redisOptions as Record<string, unknown> | undefined) ?? {}
-    // Auto-pipelining: the per-slot script calls of one batch go out in one write per node.
+    // No auto-pipelining: with it ioredis stops following MOVED after a topology change (ioredis
+    // #2075; reproduced here by killing and restarting a master in redis-cluster-faults.test.ts).
     client = new Cluster(options.cluster as { host: string; port: number }[], {
       lazyConnect: true,
-      enableAutoPipelining: true,
       ...extra,
       redisOptions: { ...STORE_DEFAULTS, ...redisOptions },
     })

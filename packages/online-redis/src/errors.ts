@@ -5,7 +5,7 @@
 import { StoreUnavailableError, StoreWriteError } from '@skewless/online-sink'
 
 /** Server replies that mean "try again later" (loading, failover, cluster reconfiguration, busy script). */
-const TRANSIENT_REPLY = /^(LOADING|TRYAGAIN|CLUSTERDOWN|MASTERDOWN|BUSY|READONLY|OOM|NOREPLICAS)\b/
+const TRANSIENT_REPLY = /^(LOADING|TRYAGAIN|CLUSTERDOWN|MASTERDOWN|BUSY|READONLY|OOM|NOREPLICAS|MOVED|ASK)\b/
 
 /** Whether a Redis error is worth retrying. Anything that is not a server reply (closed connection, refused, timeout) is. */
 export function isTransientRedisError(err: unknown): boolean {
@@ -14,6 +14,12 @@ export function isTransientRedisError(err: unknown): boolean {
   const message = typeof e.message === 'string' ? e.message : ''
   if (e.name === 'ReplyError') return TRANSIENT_REPLY.test(message)
   return true
+}
+
+/** Whether a reply is a Cluster redirection the client did not follow (its slot map is stale). */
+export function isRedirection(err: unknown): boolean {
+  const m = (err as { message?: unknown } | null)?.message
+  return typeof m === 'string' && (m.startsWith('MOVED ') || m.startsWith('ASK '))
 }
 
 /** Wrap a failure of `what` (e.g. `'apply'`) into the error the sink understands, keeping `cause`. */

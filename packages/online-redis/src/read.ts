@@ -5,7 +5,7 @@
 import type { OnlineFeatureConfig, StoredEntry, StoredTile } from '@skewless/online-sink'
 import type { StoreContext } from './apply.js'
 import { decodeStored } from './encoding.js'
-import { toStoreError } from './errors.js'
+import { isRedirection, toStoreError } from './errors.js'
 import { tileKeyOf, valueKeyOf } from './keys.js'
 import { keySlot } from './slot.js'
 
@@ -85,6 +85,7 @@ export function createRead(ctx: StoreContext) {
         if (err) {
           // A key that is not a hash (WRONGTYPE) holds nothing of ours: it reads as missing.
           if (err.message.startsWith('WRONGTYPE')) continue
+          if (isRedirection(err)) client.refreshSlotsCache?.()
           throw toStoreError(err, `read of ${entities.length} entities`)
         }
         const row = out[cmdEntity[c] as number] as StoredEntry[]

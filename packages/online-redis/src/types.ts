@@ -33,6 +33,8 @@ export interface RedisLike {
   evalsha(sha: string, numKeys: number, ...keysAndArgs: (RedisArg | RedisArg[])[]): Promise<unknown>
   /** `EVAL script numKeys ...keysAndArgs` (the NOSCRIPT fallback; it also caches the script). */
   eval(script: string, numKeys: number, ...keysAndArgs: (RedisArg | RedisArg[])[]): Promise<unknown>
+  /** ioredis `Cluster` only: reload the slot map (called when a MOVED / ASK reply reaches the store). */
+  refreshSlotsCache?(): void
   /** Start a pipeline (on a Cluster: all its keys must be in one slot). */
   pipeline(): RedisPipelineLike
   /** Close gracefully (used only for clients the store created). */
@@ -54,7 +56,7 @@ export interface RedisStoreOptions {
   cluster?: readonly { host: string; port: number }[]
   /**
    * Extra ioredis options for a client the store creates (`RedisOptions`, or `ClusterOptions` with
-   * `cluster`), merged over the store's defaults (`lazyConnect: true`, Cluster: `enableAutoPipelining: true`; `maxRetriesPerRequest: 2`,
+   * `cluster`), merged over the store's defaults (`lazyConnect: true`, `maxRetriesPerRequest: 2`,
    * `autoResendUnfulfilledCommands: false`, so a lost connection fails the call and the sink retries).
    * @default {}
    */

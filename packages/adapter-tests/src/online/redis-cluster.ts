@@ -17,12 +17,18 @@ export interface StartRedisClusterOptions {
   nodes?: number
   /** How long to wait for `cluster_state:ok` on every node. @default 20_000 */
   startTimeoutMs?: number
+  /** Append-only file with `appendfsync always` on every node, so `killNode` + `restartNode` keep acknowledged data. @default false */
+  appendonly?: boolean
 }
 
 /** A running Redis Cluster on loopback. */
 export interface RedisClusterHandle {
   /** Startup nodes for ioredis `new Cluster(nodes)`. */
   readonly nodes: readonly { host: string; port: number }[]
+  /** SIGKILL node `i` (its slots become unavailable: no replicas). */
+  killNode(i: number): Promise<void>
+  /** Start node `i` again on its port with its data and cluster config; resolves at `cluster_state:ok`. */
+  restartNode(i: number): Promise<void>
   /** Stop every node and remove the temp dirs. */
   stop(): Promise<void>
 }
@@ -41,30 +47,35 @@ export async function startRedisCluster(options: StartRedisClusterOptions = {}):
     await Promise.all(children.map((c) => killChild(c, 'SIGKILL')))
     removeTempDir(dir)
   }
+  const argsOf = (port: number) => {
+    const args = ['--port', String(port), '--bind', HOST, '--save', '', '--dir', dir]
+    // One AOF name per node: Redis 6 keeps it in `dir`, Redis 7 in `dir/appendonlydir` (shared, names differ).
+    if (options.appendonly) {
+      args.push(
+        '--appendonly',
+        'yes',
+        '--appendfsync',
+        'always',
+        '--appendfilename',
+        `appendonly-${port}.aof`,
+      )
+    }
+    args.push('--cluster-enabled', 'yes', '--cluster-config-file', `nodes-${port}.conf`)
+    args.push('--cluster-node-timeout', '2000')
+    return args
+  }
+  const allOk = async () => {
+    for (const port of ports) {
+      await waitFor(`cluster_state:ok on port ${port}`, timeoutMs, async () =>
+        (await redisRawCommand(port, 'CLUSTER INFO')).includes('cluster_state:ok'),
+      )
+    }
+  }
   try {
     for (let i = 0; i < n; i++) {
       const port = await freeLoopbackPort(10000)
       ports.push(port)
-      children.push(
-        spawnServer([
-          '--port',
-          String(port),
-          '--bind',
-          HOST,
-          '--save',
-          '',
-          '--appendonly',
-          'no',
-          '--dir',
-          dir,
-          '--cluster-enabled',
-          'yes',
-          '--cluster-config-file',
-          `nodes-${port}.conf`,
-          '--cluster-node-timeout',
-          '2000',
-        ]),
-      )
+      children.push(spawnServer(argsOf(port)))
     }
     for (const port of ports) {
       await waitFor(`cluster node on port ${port}`, timeoutMs, async () =>
@@ -84,16 +95,33 @@ export async function startRedisCluster(options: StartRedisClusterOptions = {}):
         `redis-cli --cluster create failed (exit ${create.status}): ${create.output.slice(-2000)}`,
       )
     }
-    for (const port of ports) {
-      await waitFor(`cluster_state:ok on port ${port}`, timeoutMs, async () =>
-        (await redisRawCommand(port, 'CLUSTER INFO')).includes('cluster_state:ok'),
-      )
-    }
+    await allOk()
   } catch (err) {
     await stop()
     throw err
   }
-  return { nodes: ports.map((port) => ({ host: HOST, port })), stop }
+  const nodeAt = (i: number) => {
+    const port = ports[i]
+    if (port === undefined) throw new RangeError(`no cluster node ${i}: the cluster has ${n} nodes`)
+    return port
+  }
+  return {
+    nodes: ports.map((port) => ({ host: HOST, port })),
+    async killNode(i) {
+      nodeAt(i)
+      await killChild(children[i] as ChildProcess, 'SIGKILL')
+    },
+    async restartNode(i) {
+      const port = nodeAt(i)
+      await killChild(children[i] as ChildProcess, 'SIGKILL')
+      children[i] = spawnServer(argsOf(port))
+      await waitFor(`cluster node on port ${port}`, timeoutMs, async () =>
+        (await redisRawCommand(port, 'PING')).startsWith('+PONG'),
+      )
+      await allOk()
+    },
+    stop,
+  }
 }
 
 function runRedisCli(args: readonly string[]): Promise<{ status: number | null; output: string }> {
