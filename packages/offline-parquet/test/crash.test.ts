@@ -1,4 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process'
+import { readdirSync } from 'node:fs'
 import { readdir } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -12,19 +13,20 @@ afterAll(removeTempDirs)
 
 const here = dirname(fileURLToPath(import.meta.url))
 const repoRoot = join(here, '../../..')
-const ROWS = 4000
+const ROWS = 12_000
 const FEATURES = { clicks: 'int64', spend: 'double', country: 'string', active: 'bool' } as const
 
-/** Start the writer, collect acknowledged batch ids, SIGKILL it `delayMs` after the `afterAcks`-th ack. */
+/** Start the writer, collect acknowledged batch ids, and SIGKILL it inside a commit after the `afterAcks`-th ack (+ `delayMs`). */
 function runAndKill(
   dir: string,
   afterAcks: number,
   delayMs: number,
+  firstId: number,
 ): Promise<{ acked: Set<number>; recovered: number }> {
   return new Promise((resolve, reject) => {
     const child: ChildProcess = spawn(
       process.execPath,
-      ['--import', 'tsx', join(here, 'fixtures/crash-writer.ts'), dir, String(ROWS)],
+      ['--import', 'tsx', join(here, 'fixtures/crash-writer.ts'), dir, String(ROWS), String(firstId)],
       { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] },
     )
     const acked = new Set<number>()
@@ -47,7 +49,7 @@ function runAndKill(
         if (line.startsWith('ack ')) acked.add(Number(line.slice(4)))
         if (!killing && acked.size >= afterAcks) {
           killing = true
-          setTimeout(() => child.kill('SIGKILL'), delayMs)
+          setTimeout(() => killWhenCommitting(child, dir), delayMs)
         }
       }
     })
@@ -59,6 +61,23 @@ function runAndKill(
   })
 }
 
+/**
+ * SIGKILL the writer as soon as a temporary file shows up (a commit is between writing its files and
+ * renaming them), or after 1 s at the latest — so most kills land inside a commit.
+ */
+function killWhenCommitting(child: ChildProcess, dir: string): void {
+  const deadline = Date.now() + 1000
+  const poll = () => {
+    let committing = false
+    try {
+      committing = readdirSync(dir, { recursive: true }).some((f) => String(f).includes('_tmp-'))
+    } catch {}
+    if (committing || Date.now() > deadline) child.kill('SIGKILL')
+    else setImmediate(poll)
+  }
+  poll()
+}
+
 async function walk(dir: string): Promise<string[]> {
   return (await readdir(dir, { recursive: true })).map(String)
 }
@@ -67,13 +86,15 @@ describe('crash safety (SIGKILL of the writing process)', () => {
   it('every acknowledged record survives, nothing partial is visible, DuckDB still reads the directory', async () => {
     const dir = await tempDir()
     // Two crashes in a row: the second writer starts by recovering from the first.
-    for (const [afterAcks, delayMs] of [
-      [4, 7],
-      [3, 23],
-    ] as const) {
-      const { acked } = await runAndKill(dir, afterAcks, delayMs)
-      expect(acked.size).toBeGreaterThanOrEqual(afterAcks)
+    // Kill repeatedly (each writer first recovers from the previous crash) until a kill has landed
+    // in the middle of a commit at least twice (the reopen then finds its temp files).
+    let midCommit = 0
+    const allAcked: number[] = []
+    for (let cycle = 0; cycle < 10 && (midCommit < 2 || cycle < 3); cycle++) {
+      const { acked } = await runAndKill(dir, 2 + (cycle % 3), (cycle * 13) % 40, cycle * 100_000)
+      expect(acked.size).toBeGreaterThanOrEqual(2)
       const log = await parquetLog({ features: FEATURES, dir })
+      if (log.recovery.tempFiles.length > 0 || log.recovery.replayedCommits > 0) midCommit++
       const byBatch = new Map<number, FeatureWrite[]>()
       for await (const rows of log.scanRows({ features: Object.keys(FEATURES) })) {
         for (const r of rows) {
@@ -86,12 +107,11 @@ describe('crash safety (SIGKILL of the writing process)', () => {
           list.push(r)
         }
       }
-      // every acknowledged batch of this run is complete
-      for (const id of acked)
-        expect(byBatch.get(id)?.length ?? 0, `acked batch ${id}`).toBeGreaterThanOrEqual(ROWS)
-      // nothing partial: each visible batch is complete (one commit is all files or none); the
-      // second run reuses batch ids, so a batch id seen twice holds exactly two complete copies
-      for (const [id, list] of byBatch) expect(list.length % ROWS, `batch ${id} is partial`).toBe(0)
+      // every acknowledged batch (of this and earlier runs) is there, complete
+      allAcked.push(...acked)
+      for (const id of allAcked) expect(byBatch.get(id)?.length ?? 0, `acked batch ${id}`).toBe(ROWS)
+      // nothing partial: an unacknowledged batch is complete or absent (a commit is all files or none)
+      for (const [id, list] of byBatch) expect(list.length, `batch ${id} is partial`).toBe(ROWS)
       // no temp files or journals are left behind after the reopen
       const leftovers = (await walk(dir)).filter((f) => f.includes('_tmp-') || f.endsWith('.json'))
       expect(leftovers).toEqual([])
@@ -105,5 +125,6 @@ describe('crash safety (SIGKILL of the writing process)', () => {
       con.closeSync()
       expect((res.getRowObjectsJS()[0] as { n: number }).n).toBe(total)
     }
-  }, 60_000)
+    expect(midCommit, 'no kill landed inside a commit').toBeGreaterThanOrEqual(1)
+  }, 90_000)
 })
