@@ -189,6 +189,8 @@ export async function parquetLog(options: ParquetLogOptions): Promise<ParquetLog
     await Promise.all(open)
     running = undefined
     if (queue.length > 0) running = loop()
+    // Idle: release the commit buffers (tens of MB for a large commit) until the next burst.
+    else writer.scratch.clear()
   }
 
   function enqueue(records: readonly FeatureWrite[]): Promise<void> {
