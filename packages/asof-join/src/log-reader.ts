@@ -1,8 +1,9 @@
 /**
  * Decodes log record batches (layout of @skewless/offline-log) block by block into scratch typed
  * arrays for the kernel: entity code, requested-feature index (-1 for other features and for stale
- * records), eligibleFrom, eventTime, version, availableTime. Blocks are small enough to stay in
- * cache, so a 10M-row batch never needs 10M-row temporaries.
+ * records), and — unless the column is 64-bit ms without nulls, which the kernel reads directly —
+ * eventTime, version, availableTime. Blocks are small enough to stay in cache, so a 10M-row batch
+ * never needs 10M-row temporaries.
  */
 import type { TimeBasis } from '@skewless/offline-log'
 import { type Data, makeVector, type RecordBatch } from 'apache-arrow'

@@ -10,9 +10,11 @@
  *
  * Locality: with 1M labels the slot arrays span tens of MB, and a record in random order would miss
  * the cache two or three times. Records are therefore first staged into buckets by the slot range
- * of their entity (a buffered radix scatter, 64 bytes per record), and a bucket is applied when its
+ * of their entity (a buffered radix scatter, 48 bytes per record), and a bucket is applied when its
  * buffer fills, so its slots (times and state, interleaved so one slot is one cache line) stay in
- * L2 while it is worked on. Measured: 3x faster on the 10M × 1M benchmark.
+ * L2 while it is worked on (measured on the 10M × 1M benchmark: 1.9 s → 1.0 s single-threaded).
+ * With `parallel`, full buckets go to a worker thread (apply-worker.ts) while this thread keeps
+ * decoding and staging (→ about 0.5 s on 2 cores).
  */
 import { applyStaged } from './apply-kernel.js'
 import { ApplyWorker } from './apply-worker.js'
