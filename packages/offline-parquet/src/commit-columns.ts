@@ -55,12 +55,13 @@ export function extractColumns(
   let hasTiles = false
   const ids = new Map<string, number>()
   const entityNames: string[] = []
-  const groupIds = new Map<string, Map<number, number>>()
+  // One lookup per change of feature (rows of different features usually interleave): the feature's
+  // state carries its type and its current (day, group), so the common case costs no second lookup.
+  const states = new Map<string, { type: ValueType; day: number; group: number; days: Map<number, number> }>()
   const groups: CommitColumns['groups'] = []
   let lastFeature = ''
-  let lastDays: Map<number, number> | undefined
+  let st: { type: ValueType; day: number; group: number; days: Map<number, number> } | undefined
   let lastType: ValueType = 'double'
-  let lastDay = Number.NaN
   let lastGroup = -1
   let g0 = groups[0]
   for (let i = 0; i < n; i++) {
@@ -73,27 +74,29 @@ export function extractColumns(
     }
     const et = r.eventTime
     const at = r.availableTime
-    if (r.feature !== lastFeature || lastDays === undefined) {
+    if (r.feature !== lastFeature || st === undefined) {
       lastFeature = r.feature
-      lastType = featureTypes[r.feature] as ValueType
-      lastDays = groupIds.get(r.feature)
-      if (lastDays === undefined) {
-        lastDays = new Map()
-        groupIds.set(r.feature, lastDays)
+      st = states.get(r.feature)
+      if (st === undefined) {
+        st = { type: featureTypes[r.feature] as ValueType, day: Number.NaN, group: -1, days: new Map() }
+        states.set(r.feature, st)
       }
-      lastDay = Number.NaN
+      lastType = st.type
     }
     const day = Math.floor(et / DAY_MS)
-    if (day !== lastDay) {
-      lastDay = day
-      let g = lastDays.get(day)
+    if (day !== st.day) {
+      let g = st.days.get(day)
       if (g === undefined) {
         g = groups.length
-        lastDays.set(day, g)
+        st.days.set(day, g)
         groups.push({ feature: r.feature, day, type: lastType, minE: et, maxE: et, minA: at, maxA: at })
       }
-      lastGroup = g
-      g0 = groups[g]
+      st.day = day
+      st.group = g
+    }
+    if (st.group !== lastGroup) {
+      lastGroup = st.group
+      g0 = groups[lastGroup]
     }
     group[i] = lastGroup
     const b = g0 as CommitColumns['groups'][number]
