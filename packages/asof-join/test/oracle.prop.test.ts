@@ -62,89 +62,96 @@ const scenario = fc.record({
 
 describe('asOfJoin vs brute-force oracle', () => {
   it('matches on random logs with ties, lags, late corrections, stale writes and unknown entities', async () => {
-    await fc.assert(
-      fc.asyncProperty(scenario, async (s) => {
-        const key = (e: number) => (s.intKeys ? e : `e${e}`)
-        const recs: Rec[] = s.recs.map((r) => ({
-          entity: key(r.e),
-          feature: r.feature,
-          value: valueFor(r.feature, r.v),
-          eventTime: r.eventTime,
-          availableTime: r.eventTime + r.lag,
-          version: r.version,
-          outcome: r.stale ? 'stale' : 'applied',
-        }))
-        const labels = s.labels.map((l) => ({ entity: l.e < 0 ? null : key(l.e), time: l.time }))
-        const ids = labels.map((_, i) => i)
-        const reqs: FeatureRequest[] = s.features.map((name) => ({
-          name,
-          maxAge: s.maxAge[['f', 'g', 'h', 'k'].indexOf(name)],
-        }))
-        const options = {
-          features: reqs,
-          by: s.by,
-          inclusive: s.inclusive,
-          includeAge: s.extra,
-          includeEventTime: s.extra,
-          partitions: s.partitions,
-          workers: s.workers,
-        }
-        const intLog = s.intKeys && s.intLog && s.logShape === 'table'
-        let log: Parameters<typeof asOfJoin>[1]
-        if (s.logShape === 'table') log = logTable(recs, TYPES, { batchSize: s.batch, intEntities: intLog })
-        else if (s.logShape === 'offline') log = fakeLog(recs, TYPES, s.batch)
-        else {
-          const mem = memoryLog({ features: TYPES })
-          const writes: FeatureWrite[] = recs.map((r) => ({
-            entity: String(r.entity),
+    // The second pass keeps only the double feature, so the apply worker is always used.
+    const workerOnly = scenario.map((s) => ({ ...s, features: ['f'], workers: 1 as const }))
+    for (const [arb, numRuns] of [
+      [scenario, 300],
+      [workerOnly, 60],
+    ] as const) {
+      await fc.assert(
+        fc.asyncProperty(arb, async (s) => {
+          const key = (e: number) => (s.intKeys ? e : `e${e}`)
+          const recs: Rec[] = s.recs.map((r) => ({
+            entity: key(r.e),
             feature: r.feature,
-            value: typeof r.value === 'bigint' ? Number(r.value) : r.value,
+            value: valueFor(r.feature, r.v),
             eventTime: r.eventTime,
-            availableTime: r.availableTime,
+            availableTime: r.eventTime + r.lag,
             version: r.version,
-            outcome: r.outcome,
+            outcome: r.stale ? 'stale' : 'applied',
           }))
-          await mem.append(writes)
-          log = mem
-        }
-        const input =
-          s.labelShape === 'rows'
-            ? labels.map((l, i) => ({ id: i, entity: l.entity, time: l.time }))
-            : s.labelShape === 'columns'
-              ? {
-                  id: ids,
-                  entity: labels.map((l) => l.entity),
-                  time: Float64Array.from(labels.map((l) => l.time)),
-                }
-              : tableFromArrays({
-                  id: Int32Array.from(ids),
-                  entity: labels.map((l) => l.entity) as never,
-                  time: Float64Array.from(labels.map((l) => l.time)),
-                })
-        if (labels.length === 0 && s.labelShape === 'rows') return
-        const out = await asOfJoin(input, log, options)
-        const maxAge: Record<string, number> = {}
-        for (const r of reqs) if (r.maxAge !== undefined) maxAge[r.name] = r.maxAge as number
-        const want = oracle(labels, recs, s.features, { by: s.by, inclusive: s.inclusive, maxAge })
-        expect(out.numRows).toBe(labels.length)
-        expect([...(out.getChild('id') ?? [])].map(Number)).toEqual(ids)
-        s.features.forEach((f, fi) => {
-          const got = [...(out.getChild(f) ?? [])]
-          const exp = want.map((w) => (w[fi]?.rec ? w[fi].rec.value : null))
-          expect(got).toEqual(exp)
-          if (s.extra) {
-            expect([...(out.getChild(`${f}__event_time`) ?? [])]).toEqual(
-              want.map((w) => (w[fi]?.rec ? w[fi].rec.eventTime : null)),
-            )
-            expect(
-              [...(out.getChild(`${f}__age_ms`) ?? [])].map((x) => (x === null ? null : Number(x))),
-            ).toEqual(want.map((w) => w[fi]?.age ?? null))
-          } else {
-            expect(out.getChild(`${f}__age_ms`)).toBeNull()
+          const labels = s.labels.map((l) => ({ entity: l.e < 0 ? null : key(l.e), time: l.time }))
+          const ids = labels.map((_, i) => i)
+          const reqs: FeatureRequest[] = s.features.map((name) => ({
+            name,
+            maxAge: s.maxAge[['f', 'g', 'h', 'k'].indexOf(name)],
+          }))
+          const options = {
+            features: reqs,
+            by: s.by,
+            inclusive: s.inclusive,
+            includeAge: s.extra,
+            includeEventTime: s.extra,
+            partitions: s.partitions,
+            workers: s.workers,
           }
-        })
-      }),
-      { numRuns: 300 },
-    )
+          const intLog = s.intKeys && s.intLog && s.logShape === 'table'
+          let log: Parameters<typeof asOfJoin>[1]
+          if (s.logShape === 'table') log = logTable(recs, TYPES, { batchSize: s.batch, intEntities: intLog })
+          else if (s.logShape === 'offline') log = fakeLog(recs, TYPES, s.batch)
+          else {
+            const mem = memoryLog({ features: TYPES })
+            const writes: FeatureWrite[] = recs.map((r) => ({
+              entity: String(r.entity),
+              feature: r.feature,
+              value: typeof r.value === 'bigint' ? Number(r.value) : r.value,
+              eventTime: r.eventTime,
+              availableTime: r.availableTime,
+              version: r.version,
+              outcome: r.outcome,
+            }))
+            await mem.append(writes)
+            log = mem
+          }
+          const input =
+            s.labelShape === 'rows'
+              ? labels.map((l, i) => ({ id: i, entity: l.entity, time: l.time }))
+              : s.labelShape === 'columns'
+                ? {
+                    id: ids,
+                    entity: labels.map((l) => l.entity),
+                    time: Float64Array.from(labels.map((l) => l.time)),
+                  }
+                : tableFromArrays({
+                    id: Int32Array.from(ids),
+                    entity: labels.map((l) => l.entity) as never,
+                    time: Float64Array.from(labels.map((l) => l.time)),
+                  })
+          if (labels.length === 0 && s.labelShape === 'rows') return
+          const out = await asOfJoin(input, log, options)
+          const maxAge: Record<string, number> = {}
+          for (const r of reqs) if (r.maxAge !== undefined) maxAge[r.name] = r.maxAge as number
+          const want = oracle(labels, recs, s.features, { by: s.by, inclusive: s.inclusive, maxAge })
+          expect(out.numRows).toBe(labels.length)
+          expect([...(out.getChild('id') ?? [])].map(Number)).toEqual(ids)
+          s.features.forEach((f, fi) => {
+            const got = [...(out.getChild(f) ?? [])]
+            const exp = want.map((w) => (w[fi]?.rec ? w[fi].rec.value : null))
+            expect(got).toEqual(exp)
+            if (s.extra) {
+              expect([...(out.getChild(`${f}__event_time`) ?? [])]).toEqual(
+                want.map((w) => (w[fi]?.rec ? w[fi].rec.eventTime : null)),
+              )
+              expect(
+                [...(out.getChild(`${f}__age_ms`) ?? [])].map((x) => (x === null ? null : Number(x))),
+              ).toEqual(want.map((w) => w[fi]?.age ?? null))
+            } else {
+              expect(out.getChild(`${f}__age_ms`)).toBeNull()
+            }
+          })
+        }),
+        { numRuns },
+      )
+    }
   })
 })
