@@ -74,6 +74,7 @@ parentPort.on('message', (job) => {
 interface Waiter {
   resolve: (r: WorkerReply) => void
   reject: (e: unknown) => void
+  worker: Worker
 }
 
 interface WorkerReply {
@@ -95,6 +96,8 @@ export class EncodePool {
   private readonly waiters = new Map<number, Waiter>()
   private nextId = 0
   private rr = 0
+  /** Jobs in flight per worker: a worker keeps the process alive only while it has work. */
+  private readonly busy = new Map<Worker, number>()
 
   constructor(private readonly size: number) {}
 
@@ -107,6 +110,7 @@ export class EncodePool {
         const waiter = this.waiters.get(m.id)
         if (!waiter) return
         this.waiters.delete(m.id)
+        this.release(waiter.worker)
         waiter.resolve(m)
       })
       w.on('error', (e) => this.failAll(e))
@@ -116,6 +120,13 @@ export class EncodePool {
       })
       this.workers.push(w)
     }
+  }
+
+  private release(worker: Worker): void {
+    const n = (this.busy.get(worker) ?? 1) - 1
+    this.busy.set(worker, n)
+    // Idle workers must not keep the process alive when the caller never closes the log.
+    if (n === 0) worker.unref()
   }
 
   private failAll(e: unknown): void {
@@ -129,7 +140,10 @@ export class EncodePool {
     const id = this.nextId++
     const worker = this.workers[this.rr++ % this.workers.length] as Worker
     return new Promise<WorkerReply>((resolve, reject) => {
-      this.waiters.set(id, { resolve, reject })
+      this.waiters.set(id, { resolve, reject, worker })
+      const n = this.busy.get(worker) ?? 0
+      if (n === 0) worker.ref()
+      this.busy.set(worker, n + 1)
       worker.postMessage({ id, ...msg }, transfer)
     })
   }

@@ -1,5 +1,7 @@
+import { spawn } from 'node:child_process'
 import { mkdir, readdir, readFile, rename, truncate, writeFile } from 'node:fs/promises'
-import { join } from 'node:path'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import type { FeatureWrite } from '@skewless/core'
 import { afterAll, describe, expect, it } from 'vitest'
 import { CorruptFileError, parquetLog } from '../src/index.js'
@@ -176,6 +178,27 @@ describe('faults', () => {
       rejected: { code: 'invalid-time' },
     })
   })
+
+  it('a process that never calls close() still exits (idle workers do not hold it)', async () => {
+    const dir = await tempDir()
+    const here = dirname(fileURLToPath(import.meta.url))
+    const { code, out } = await new Promise<{ code: number | null; out: string }>((resolve) => {
+      const child = spawn(process.execPath, ['--import', 'tsx', join(here, 'fixtures/no-close.ts'), dir], {
+        cwd: join(here, '../../..'),
+      })
+      let out = ''
+      child.stdout.on('data', (d) => {
+        out += String(d)
+      })
+      const timer = setTimeout(() => child.kill('SIGKILL'), 15_000)
+      child.on('exit', (c) => {
+        clearTimeout(timer)
+        resolve({ code: c, out })
+      })
+    })
+    expect(out).toContain('rows 1')
+    expect(code).toBe(0)
+  }, 20_000)
 
   it('rejects bad options and unsafe feature names with InvalidDefinitionError', async () => {
     const dir = await tempDir()
