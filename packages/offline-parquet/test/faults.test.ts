@@ -81,6 +81,24 @@ describe('faults', () => {
     expect(await count(log, ['spend'])).toBe(0)
   })
 
+  it('a file damaged in the middle (magic intact) is reported, and decoders stay usable for the rest', async () => {
+    const dir = await tempDir()
+    const log = await parquetLog({ features: FEATURES, dir, onCorruptFile: 'skip' })
+    for (let i = 0; i < 4; i++) await log.append([w({ entity: `a${i}`, value: i, eventTime: T0 + i })])
+    const files = await log.listFiles(['clicks'])
+    const b = await readFile(files[1] as string)
+    for (let i = 8; i < b.length - 8; i++) b[i] = ((b[i] as number) * 31 + 7) & 255
+    await writeFile(files[1] as string, b)
+    for (let rep = 0; rep < 3; rep++) {
+      const values: unknown[] = []
+      for await (const r of log.scanRows({ features: ['clicks'] })) values.push(...r.map((x) => x.value))
+      expect(values).toEqual([0, 2, 3])
+    }
+    expect(log.stats.corruptFilesSkipped).toBe(3)
+    const strict = await parquetLog({ features: FEATURES, dir, readOnly: true })
+    await expect(count(strict, ['clicks'])).rejects.toMatchObject({ code: 'corrupt-file', file: files[1] })
+  })
+
   it('pruning: files outside [from, to) are not even opened', async () => {
     const dir = await tempDir()
     const log = await parquetLog({ features: FEATURES, dir })
