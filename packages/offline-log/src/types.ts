@@ -89,7 +89,11 @@ export interface OfflineLog extends Sink<FeatureWrite> {
   scan(options: ScanOptions): AsyncIterable<RecordBatch>
   /** Read matching records as row objects, for small reads. */
   scanRows(options: ScanOptions): AsyncIterable<FeatureWrite[]>
-  /** Time travel: the record each (entity, feature) held at instant `t`. One record per pair that had a value. */
+  /**
+   * Time travel: the record each (entity, feature) held at instant `t`. One record per pair that had a
+   * value, sorted by (feature, entity). Records with outcome `stale` never count: compare-and-set
+   * rejected them, so the online store never held them. Ordering and basis: see `StateAtOptions.by`.
+   */
   stateAt(t: number, options: StateAtOptions): Promise<FeatureWrite[]>
 }
 
