@@ -18,6 +18,7 @@
  */
 import { spawnSync } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
+import { xorshift } from './lib/rng.ts'
 
 const RECORDS = Number(process.env.BENCH_RECORDS ?? 10_000_000)
 const LABELS = Number(process.env.BENCH_LABELS ?? 1_000_000)
@@ -43,13 +44,7 @@ interface Data {
 
 /** Deterministic data: every child process builds the same arrays. */
 function generate(): Data {
-  let seed = 0x2545f491
-  const rand = () => {
-    seed ^= seed << 13
-    seed ^= seed >>> 17
-    seed ^= seed << 5
-    return (seed >>> 0) / 4294967296
-  }
+  const rand = xorshift(0x2545f491)
   const ent = new Int32Array(RECORDS)
   const et = new Float64Array(RECORDS)
   const at = new Float64Array(RECORDS)

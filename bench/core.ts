@@ -15,6 +15,7 @@ import {
   type Sink,
   sum,
 } from '@skewless/core'
+import { xorshift } from './lib/rng.ts'
 
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 10_000_000)
 const KEYS = Number(process.env.BENCH_KEYS ?? 100_000)
@@ -32,13 +33,7 @@ interface Ev {
 }
 
 // Deterministic generator (xorshift) so both runs see the same stream.
-let seed = 0x9e3779b9
-const rand = () => {
-  seed ^= seed << 13
-  seed ^= seed >>> 17
-  seed ^= seed << 5
-  return (seed >>> 0) / 4294967296
-}
+const rand = xorshift(0x9e3779b9)
 
 function generate(): Ev[][] {
   const names = Array.from({ length: KEYS }, (_, i) => `user-${i}`)

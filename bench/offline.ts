@@ -15,6 +15,7 @@ import vm from 'node:vm'
 import { BIGINT, BOOLEAN, DOUBLE, DuckDBDataChunk, DuckDBInstance, VARCHAR } from '@duckdb/node-api'
 import type { FeatureWrite, ValueType } from '@skewless/core'
 import { parquetLog } from '@skewless/offline-parquet'
+import { xorshift } from './lib/rng.ts'
 
 const ROWS = Number(process.env.BENCH_ROWS ?? 2_000_000)
 const ENTITIES = Number(process.env.BENCH_ENTITIES ?? 100_000)
@@ -50,13 +51,7 @@ const featureNames = Array.from({ length: FEATURES }, (_, i) => `f${String(i).pa
 const featureTypes = Object.fromEntries(featureNames.map((n, i) => [n, TYPES[i] as ValueType]))
 const COUNTRIES = ['DE', 'FR', 'US', 'JP', 'BR', 'IN', 'ZA', 'ÅLAND']
 
-let seed = 0x2545f491
-const rand = () => {
-  seed ^= seed << 13
-  seed ^= seed >>> 17
-  seed ^= seed << 5
-  return (seed >>> 0) / 4294967296
-}
+const rand = xorshift(0x2545f491)
 
 function generate(): FeatureWrite[] {
   const entities = Array.from({ length: ENTITIES }, (_, i) => `user-${i}`)

@@ -25,6 +25,7 @@ import { onlineSink } from '@skewless/online-sink'
 import { Redis } from 'ioredis'
 import { startRedis } from '../packages/adapter-tests/src/online/redis-server.js'
 import { APPLY_SCRIPT, APPLY_SCRIPT_SHA } from '../packages/online-redis/src/script.js'
+import { xorshift } from './lib/rng.ts'
 
 const UPDATES = Number(process.env.BENCH_UPDATES ?? 1_000_000)
 const KEYS = Number(process.env.BENCH_KEYS ?? 100_000)
@@ -37,13 +38,7 @@ const T0 = Date.UTC(2026, 10, 1)
 const FEATURE = 'clicks_5m'
 const features = [{ name: FEATURE, valueType: 'double' as const, strategy: 'cas' as const }]
 
-let seed = 0x2545f491
-const rand = () => {
-  seed ^= seed << 13
-  seed ^= seed >>> 17
-  seed ^= seed << 5
-  return (seed >>> 0) / 4294967296
-}
+const rand = xorshift(0x2545f491)
 
 function uniformUpdates(): FeatureUpdate[] {
   const order = Array.from({ length: KEYS }, (_, i) => i)
