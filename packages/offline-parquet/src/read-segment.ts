@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises'
-import { utf8Data } from '@skewless/offline-log'
+import { LOG_COLUMNS, utf8Data } from '@skewless/offline-log'
 import {
   type Data,
   DataType,
@@ -145,19 +145,7 @@ export function ipcToSegmentBatches(path: string, ipc: Uint8Array, feature: stri
       tile,
     ]
     const outFields = children.map((d, i) => {
-      const name = [
-        'entity',
-        'feature',
-        'value_double',
-        'value_int64',
-        'value_string',
-        'value_bool',
-        'event_time',
-        'available_time',
-        'version',
-        'outcome',
-        'tile_start',
-      ][i] as string
+      const name = LOG_COLUMNS[i] as string
       const src = index.get(name)
       const nullable = src === undefined ? true : (fields[src] as Field).nullable
       return new Field(name, d.type, nullable)
