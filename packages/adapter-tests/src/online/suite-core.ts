@@ -16,16 +16,14 @@ import {
   type OnlineStoreSuiteOptions,
   plain,
   randomEntities,
+  storeTest,
   upd,
-  withStore,
 } from './suite-shared.js'
 
 const T = 1_700_000_000_000
 
 export function registerCoreTests(it: TestFn, factory: OnlineStoreFactory, options: OnlineStoreSuiteOptions) {
-  const name = options.name ?? 'online store'
-  const t = (title: string, fn: (store: OnlineStore) => Promise<void>) =>
-    it(`${name}: ${title}`, () => withStore(factory, options, fn), options.timeoutMs ?? 30_000)
+  const t = storeTest(it, factory, options)
 
   t('read of a missing entity returns missing for every feature', async (store) => {
     const feats = featuresFor(store.capabilities)

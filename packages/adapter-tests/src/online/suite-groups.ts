@@ -12,8 +12,8 @@ import {
   randomEntities,
   registered,
   sleepMs,
+  storeTest,
   upd,
-  withStore,
 } from './suite-shared.js'
 
 const T = 28_333_333 * 60_000 // aligned to the minute (and to tiles)
@@ -24,9 +24,7 @@ export function registerCapabilityTests(
   factory: OnlineStoreFactory,
   options: OnlineStoreSuiteOptions,
 ) {
-  const name = options.name ?? 'online store'
-  const t = (title: string, fn: (store: OnlineStore) => Promise<void>) =>
-    it(`${name}: ${title}`, () => withStore(factory, options, fn), options.timeoutMs ?? 30_000)
+  const t = storeTest(it, factory, options)
   /** Run `fn` when the store has `cap`; otherwise check the sink refuses `feature`'s strategy. */
   const gated = (
     cap: 'cas' | 'additive',

@@ -7,6 +7,7 @@ import type {
   OnlineStoreCapabilities,
   StoredEntry,
 } from '@skewless/online-sink'
+import type { TestFn } from '../types.js'
 
 /** Creates a fresh store for one test (it may connect lazily). */
 export type OnlineStoreFactory = () => OnlineStore | Promise<OnlineStore>
@@ -116,4 +117,11 @@ export function registered(options: OnlineStoreSuiteOptions, cap: keyof OnlineSt
 /** Resolve after `ms` of wall time. */
 export function sleepMs(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms))
+}
+
+/** The suite's test registrar: names the test after the store and runs it on a fresh store. */
+export function storeTest(it: TestFn, factory: OnlineStoreFactory, options: OnlineStoreSuiteOptions) {
+  const name = options.name ?? 'online store'
+  return (title: string, fn: (store: OnlineStore) => Promise<void>) =>
+    it(`${name}: ${title}`, () => withStore(factory, options, fn), options.timeoutMs ?? 30_000)
 }
