@@ -26,3 +26,23 @@ export class CommitFailedError extends SkewlessError {
     super('commit-failed', `offline-parquet: ${message}`, options)
   }
 }
+
+/**
+ * Another writer holds the log directory. Code `'log-locked'`. Give each writer its own directory
+ * (e.g. `root/partition=<n>`), open with `readOnly: true` to read, or — only if that writer is gone
+ * for good (e.g. a crashed process on another host) — delete `_writer.lock`.
+ */
+export class LogLockedError extends SkewlessError {
+  /** The log directory. */
+  readonly dir: string
+
+  constructor(dir: string, holder: string, options?: SkewlessErrorOptions) {
+    super(
+      'log-locked',
+      `offline-parquet: ${dir} is open for writing by another writer (${holder}). Give each writer its own ` +
+        'directory (e.g. <root>/partition=<n>), open with readOnly: true to read, or delete _writer.lock only if that writer is gone for good.',
+      options,
+    )
+    this.dir = dir
+  }
+}

@@ -1,4 +1,5 @@
-export { CommitFailedError, CorruptFileError } from './errors.js'
+export { CommitFailedError, CorruptFileError, LogLockedError } from './errors.js'
 export { parquetLog } from './parquet-log.js'
 export type { RecoveryReport } from './recovery.js'
 export type * from './types.js'
+export { LOCK_FILE } from './writer-lock.js'

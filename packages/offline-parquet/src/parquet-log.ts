@@ -21,6 +21,7 @@ import { scanSegments } from './segment-scan.js'
 import type { SegmentWriter } from './segment-writer.js'
 import { listSegments } from './segments.js'
 import type { ParquetLog, ParquetLogOptions, ParquetLogStats } from './types.js'
+import { acquireWriterLock } from './writer-lock.js'
 
 function positive(name: string, v: number | undefined, def: number, min = 1): number {
   if (v === undefined) return def
@@ -64,7 +65,15 @@ export async function parquetLog(options: ParquetLogOptions): Promise<ParquetLog
   const root = options.dir
 
   if (!readOnly) await mkdir(root, { recursive: true })
-  const recovery = await recover(root, readOnly)
+  // Recovery deletes temp files and replays journals: only safe when no other writer is live.
+  const lock = readOnly ? undefined : await acquireWriterLock(root)
+  let recovery: Awaited<ReturnType<typeof recover>>
+  try {
+    recovery = await recover(root, readOnly)
+  } catch (e) {
+    await lock?.release()
+    throw e
+  }
   const writer: SegmentWriter = {
     root,
     writerId: newWriterId(),
@@ -194,6 +203,7 @@ export async function parquetLog(options: ParquetLogOptions): Promise<ParquetLog
       } finally {
         closed = true
         await writer.pool?.close()
+        await lock?.release()
       }
     },
   }

@@ -52,13 +52,18 @@ describe('faults', () => {
     expect((err as Error).message).toContain(victim)
     await log.close()
     const seen: string[] = []
-    const skipping = await parquetLog({ features: FEATURES, dir, onCorruptFile: (e) => seen.push(e.file) })
+    const skipping = await parquetLog({
+      features: FEATURES,
+      dir,
+      readOnly: true,
+      onCorruptFile: (e) => seen.push(e.file),
+    })
     const n = await count(skipping)
     expect(seen).toEqual([victim])
     expect(n).toBeGreaterThan(300)
     expect(skipping.stats.corruptFilesSkipped).toBe(1)
     // other features are unaffected even in throw mode
-    const strict = await parquetLog({ features: FEATURES, dir })
+    const strict = await parquetLog({ features: FEATURES, dir, readOnly: true })
     expect(await count(strict, ['spend', 'country'])).toBe(200)
   })
 

@@ -1,0 +1,54 @@
+import { spawnSync } from 'node:child_process'
+import { readFile, writeFile } from 'node:fs/promises'
+import { hostname } from 'node:os'
+import { join } from 'node:path'
+import { afterAll, describe, expect, it } from 'vitest'
+import { LOCK_FILE, LogLockedError, parquetLog } from '../src/index.js'
+import { FEATURES, mixedRecords } from './data.js'
+import { removeTempDirs, tempDir } from './helpers.js'
+
+afterAll(removeTempDirs)
+
+describe('one writer per directory', () => {
+  it('a second writer is refused with LogLockedError while readers still open; close releases the lock', async () => {
+    const dir = await tempDir()
+    const writer = await parquetLog({ features: FEATURES, dir })
+    await writer.append(mixedRecords(50))
+    const lock = JSON.parse(await readFile(join(dir, LOCK_FILE), 'utf8'))
+    expect(lock.pid).toBe(process.pid)
+
+    const second = await parquetLog({ features: FEATURES, dir }).catch((e) => e)
+    expect(second).toBeInstanceOf(LogLockedError)
+    expect((second as LogLockedError).code).toBe('log-locked')
+    expect((second as LogLockedError).message).toContain(`pid ${process.pid}`)
+
+    const reader = await parquetLog({ features: FEATURES, dir, readOnly: true })
+    let rows = 0
+    for await (const b of reader.scan({ features: Object.keys(FEATURES), includeStale: true }))
+      rows += b.numRows
+    expect(rows).toBe(50)
+    await reader.close()
+
+    await writer.close()
+    const again = await parquetLog({ features: FEATURES, dir })
+    await again.append(mixedRecords(10))
+    await again.close()
+  })
+
+  it('a lock left by a process that is gone is taken over (crash, then restart)', async () => {
+    const dir = await tempDir()
+    // A pid that certainly ran and exited: a child we waited for.
+    const dead = spawnSync(process.execPath, ['-e', '0']).pid as number
+    await writeFile(join(dir, LOCK_FILE), JSON.stringify({ pid: dead, host: hostname(), since: 'then' }))
+    const log = await parquetLog({ features: FEATURES, dir })
+    await log.append(mixedRecords(20))
+    expect(JSON.parse(await readFile(join(dir, LOCK_FILE), 'utf8')).pid).toBe(process.pid)
+    await log.close()
+  })
+
+  it('a lock held by another host is never taken over', async () => {
+    const dir = await tempDir()
+    await writeFile(join(dir, LOCK_FILE), JSON.stringify({ pid: 1, host: `not-${hostname()}`, since: 'now' }))
+    await expect(parquetLog({ features: FEATURES, dir })).rejects.toBeInstanceOf(LogLockedError)
+  })
+})
