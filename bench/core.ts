@@ -170,6 +170,24 @@ function runBaseline(batches: Ev[][]) {
     version[k * 2 + which] = v
     check.add(strHash(names[k] as string), which + 1, value, tau, v)
   }
+  /** Decay: at every timer up to the watermark, emit the keys whose value changed. */
+  const fireTimers = () => {
+    while (timerHeap.length > 0 && (timerHeap[0] as number) <= wm) {
+      const at = timerHeap.shift() as number
+      const keys = (timers.get(at) as number[]).sort((a, b) => a - b)
+      timers.delete(at)
+      let prev = -1
+      for (const k of keys) {
+        if (k === prev) continue
+        prev = k
+        for (let which = 0; which < 2; which++) {
+          if ((cursor[k * 2 + which] as number) >= at) continue
+          const value = valueAt(k, which, at)
+          if (value !== lastVal[k * 2 + which]) emit(k, which, value, at)
+        }
+      }
+    }
+  }
   const t0 = performance.now()
   let batchNo = 0
   for (const batch of batches) {
@@ -231,42 +249,13 @@ function runBaseline(batches: Ev[][]) {
     const newWm = maxT - OOO_MS
     if (newWm > wm) {
       wm = newWm
-      while (timerHeap.length > 0 && (timerHeap[0] as number) <= wm) {
-        const at = timerHeap.shift() as number
-        const keys = timers.get(at) as number[]
-        timers.delete(at)
-        keys.sort((a, b) => a - b)
-        let prev = -1
-        for (const k of keys) {
-          if (k === prev) continue
-          prev = k
-          for (let which = 0; which < 2; which++) {
-            if ((cursor[k * 2 + which] as number) >= at) continue
-            const value = valueAt(k, which, at)
-            if (value !== lastVal[k * 2 + which]) emit(k, which, value, at)
-          }
-        }
-      }
+      fireTimers()
     }
   }
   // drain to max event time, as the pipeline does at end of input
   if (maxT > wm) {
     wm = maxT
-    while (timerHeap.length > 0 && (timerHeap[0] as number) <= wm) {
-      const at = timerHeap.shift() as number
-      const keys = (timers.get(at) as number[]).sort((a, b) => a - b)
-      timers.delete(at)
-      let prev = -1
-      for (const k of keys) {
-        if (k === prev) continue
-        prev = k
-        for (let which = 0; which < 2; which++) {
-          if ((cursor[k * 2 + which] as number) >= at) continue
-          const value = valueAt(k, which, at)
-          if (value !== lastVal[k * 2 + which]) emit(k, which, value, at)
-        }
-      }
-    }
+    fireTimers()
   }
   names = names.slice()
   return { ms: performance.now() - t0, check }

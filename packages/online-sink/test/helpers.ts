@@ -8,15 +8,5 @@ export const FEATURES: OnlineFeatureConfig[] = [
   { name: 'clicks_5m', valueType: 'int64', strategy: 'additive', window: tumbling('5m') },
 ]
 
-export function up(
-  entity: string,
-  feature: string,
-  value: FeatureUpdate['value'],
-  eventTime: number,
-  version = 0,
-  tileStart?: number,
-): FeatureUpdate {
-  const u: FeatureUpdate = { entity, feature, value, eventTime, version }
-  if (tileStart !== undefined) u.tileStart = tileStart
-  return u
-}
+/** One `FeatureUpdate` (the conformance suite's builder). */
+export { upd as up } from '@skewless/adapter-tests'

@@ -21,6 +21,7 @@ export {
   type OnlineStoreFactory,
   type OnlineStoreSuiteOptions,
   SUITE_FEATURES,
+  upd,
 } from './suite-shared.js'
 
 /**
