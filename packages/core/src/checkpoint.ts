@@ -6,12 +6,12 @@
  */
 import { CheckpointMismatchError } from './errors.js'
 import { type FeatureState, SessionState, TiledState, UNSET, UnboundedState } from './feature-state.js'
-import { F_TILES, type GroupState, H_TIMER } from './group-state.js'
+import { type GroupState, H_TIMER } from './group-state.js'
 import type { WindowOperator } from './operator.js'
 import type { Aggregator, FeatureValue } from './types.js'
 
 /** Format tag of checkpoints written by this version. */
-export const CHECKPOINT_FORMAT = 'skewless.core.checkpoint/1'
+export const CHECKPOINT_FORMAT = 'skewless.core.checkpoint/2'
 
 /** Serialized object state of one (entity, feature) whose state is not in the numeric row. */
 export type FeatureStateData =
@@ -188,20 +188,19 @@ function restoreGroup<E>(g: GroupState<E>, d: GroupData, watermark: number): voi
 
 function rebuildTimers<E>(g: GroupState<E>, k: number, watermark: number): void {
   const b = k * g.stride
+  for (const ring of g.rings) {
+    if (!ring.timers) continue
+    for (let s = 0; s < ring.n; s++) {
+      const idx = g.slab[b + ring.off + s] as number
+      if (!Number.isNaN(idx) && idx * ring.hop + ring.size > watermark)
+        g.timers.add(idx * ring.hop + ring.size, k)
+    }
+  }
   for (let j = 0; j < g.features.length; j++) {
     const f = g.features[j] as { emit: string }
-    if (f.emit !== 'value') continue
-    const o = g.off[j] as number
+    if (f.emit !== 'value' || (g.gen[j] as number) < 0) continue
     const hop = g.hop[j] as number
     const size = g.size[j] as number
-    if (o >= 0) {
-      const n = g.nTiles[j] as number
-      for (let s = 0; s < n; s++) {
-        const idx = g.slab[b + o + F_TILES + s] as number
-        if (!Number.isNaN(idx) && idx * hop + size > watermark) g.timers.add(idx * hop + size, k)
-      }
-      continue
-    }
     const st = (g.generic[k] as FeatureState[])[g.gen[j] as number]
     if (st instanceof TiledState) {
       for (let s = 0; s < st.tileIdx.length; s++) {

@@ -5,7 +5,9 @@
  *
  * Why: with 100k entities, a per-entity object graph (entity → states array → state object →
  * typed arrays) costs ~5 cache misses per event per feature; one slab row costs ~1-2 per event.
- * Measured on the core benchmark: 0.33M → see docs/decisions/core-state-layout.md.
+ * Numeric features with the same window shape (hop and tile count) share one ring of tile indices,
+ * and the fields an event touches (header, rings, tile values) come first in the row, so an event
+ * touches as few cache lines as possible (docs/decisions/core-state-layout.md).
  * Other aggregators (mean, last, distinct count, user-defined) and session / unbounded windows keep
  * per-entity objects (`FeatureState`), referenced from `generic[k]`.
  */
@@ -28,14 +30,17 @@ export const H_TIMER = 2
 const HEADER = 3
 
 /**
- * Per numeric feature, at its offset `o` in the row: [o] cursor, [o+1] version, [o+2] last value,
- * [o+3] last state (0 unset, 1 null, 2 number), then n tile indices, n tile values, n touched marks.
+ * Row layout: header, then one ring of `n` tile indices per window shape, then `n` tile values
+ * per numeric feature, then per numeric feature its meta fields at offset `off[j]`: [o] cursor,
+ * [o+1] version, [o+2] last value, [o+3] last state (0 unset, 1 null, 2 number); last, `n` touched
+ * marks (batch number) per additive (`emit: 'tiles'`) feature. A tile slot of a value holds the
+ * identity (0 for count/sum, NaN for min/max) until an event adds to it.
  */
 export const F_CURSOR = 0
 export const F_VERSION = 1
 export const F_LAST = 2
 export const F_LAST_STATE = 3
-export const F_TILES = 4
+const META = 4
 
 /** Numeric fast path of a feature, or `OP_NONE`. */
 export function numericOpOf<E>(f: ResolvedFeature<E>): number {
@@ -60,14 +65,26 @@ export class GroupState<E> {
   readonly group: FeatureGroup<E>
   readonly features: readonly ResolvedFeature<E>[]
   readonly names: readonly string[]
-  /** Per feature: numeric op (or OP_NONE), slab offset (or -1), tiles per window, hop, size, index in generic. */
+  /**
+   * Per feature: numeric op (or OP_NONE); offsets in the row of its meta fields, tile values, tile
+   * ring and touched marks (-1 when it has none); tiles per window, hop, size; ring number; index
+   * in `generic` (-1 for numeric features).
+   */
   readonly op: Int32Array
   readonly off: Int32Array
+  readonly vals: Int32Array
+  readonly ringOff: Int32Array
+  readonly touch: Int32Array
+  readonly ringOf: Int32Array
   readonly nTiles: Int32Array
   readonly hop: Float64Array
   readonly size: Float64Array
   readonly gen: Int32Array
   readonly genCount: number
+  /** Per ring (window shape shared by numeric features): row offset, tiles, hop, size, whether its tiles schedule decay timers. */
+  readonly rings: { off: number; n: number; hop: number; size: number; timers: boolean }[]
+  /** Scratch of the operator: per ring, the tile slot of the event being applied (-1: older than the ring). */
+  readonly ringSlot: Int32Array
   readonly stride: number
   /** Largest window extent (size or gap), `Infinity` with an unbounded feature: bounds eviction. */
   readonly extentMs: number
@@ -88,12 +105,16 @@ export class GroupState<E> {
     this.names = group.features.map((f) => f.name)
     const nf = this.features.length
     this.op = new Int32Array(nf)
-    this.off = new Int32Array(nf)
+    this.off = new Int32Array(nf).fill(-1)
+    this.vals = new Int32Array(nf).fill(-1)
+    this.ringOff = new Int32Array(nf).fill(-1)
+    this.touch = new Int32Array(nf).fill(-1)
+    this.ringOf = new Int32Array(nf).fill(-1)
     this.nTiles = new Int32Array(nf)
     this.hop = new Float64Array(nf)
     this.size = new Float64Array(nf)
-    this.gen = new Int32Array(nf)
-    let stride = HEADER
+    this.gen = new Int32Array(nf).fill(-1)
+    this.rings = []
     let genCount = 0
     let extentMs = 0
     this.features.forEach((f, j) => {
@@ -106,18 +127,46 @@ export class GroupState<E> {
         this.size[j] = w.sizeMs
       }
       if (op !== OP_NONE) {
-        this.off[j] = stride
-        this.gen[j] = -1
-        stride += F_TILES + 3 * (this.nTiles[j] as number)
+        const n = this.nTiles[j] as number
+        const hop = this.hop[j] as number
+        let r = this.rings.findIndex((x) => x.n === n && x.hop === hop)
+        if (r < 0) {
+          r = this.rings.length
+          this.rings.push({ off: -1, n, hop, size: this.size[j] as number, timers: false })
+        }
+        this.ringOf[j] = r
+        if (f.emit === 'value') (this.rings[r] as { timers: boolean }).timers = true
       } else {
-        this.off[j] = -1
         this.gen[j] = genCount++
       }
       const ext =
         w.kind === 'session' ? w.gapMs : w.kind === 'unbounded' ? Number.POSITIVE_INFINITY : w.sizeMs
       if (ext > extentMs) extentMs = ext
     })
+    // Hot fields first: what every event touches (header, rings, tile values), then what only
+    // emission reads (meta), then the touched marks of additive features.
+    let stride = HEADER
+    for (const ring of this.rings) {
+      ring.off = stride
+      stride += ring.n
+    }
+    const numeric = [...this.features.keys()].filter((j) => this.op[j] !== OP_NONE)
+    for (const j of numeric) {
+      this.ringOff[j] = (this.rings[this.ringOf[j] as number] as { off: number }).off
+      this.vals[j] = stride
+      stride += this.nTiles[j] as number
+    }
+    for (const j of numeric) {
+      this.off[j] = stride
+      stride += META
+    }
+    for (const j of numeric) {
+      if ((this.features[j] as ResolvedFeature<E>).emit !== 'tiles') continue
+      this.touch[j] = stride
+      stride += this.nTiles[j] as number
+    }
     this.stride = stride
+    this.ringSlot = new Int32Array(this.rings.length)
     this.genCount = genCount
     this.extentMs = extentMs
     this.slab = new Float64Array(0)
@@ -153,13 +202,17 @@ export class GroupState<E> {
     s[b + H_MAX_T] = Number.NEGATIVE_INFINITY
     s[b + H_DIRTY] = 0
     s[b + H_TIMER] = Number.NaN
+    for (const ring of this.rings) s.fill(Number.NaN, b + ring.off, b + ring.off + ring.n)
     for (let j = 0; j < this.features.length; j++) {
       const o = this.off[j] as number
       if (o < 0) continue
       const n = this.nTiles[j] as number
+      const op = this.op[j] as number
+      if (op === OP_MIN || op === OP_MAX)
+        s.fill(Number.NaN, b + (this.vals[j] as number), b + (this.vals[j] as number) + n)
       s[b + o + F_CURSOR] = Number.NEGATIVE_INFINITY
-      s.fill(Number.NaN, b + o + F_TILES, b + o + F_TILES + n)
-      s.fill(-1, b + o + F_TILES + 2 * n, b + o + F_TILES + 3 * n)
+      const t = this.touch[j] as number
+      if (t >= 0) s.fill(-1, b + t, b + t + n)
     }
   }
 

@@ -23,7 +23,6 @@ import {
   F_CURSOR,
   F_LAST,
   F_LAST_STATE,
-  F_TILES,
   F_VERSION,
   GroupState,
   H_DIRTY,
@@ -235,6 +234,12 @@ export class WindowOperator<E> {
         keys[i] = key
       }
       const slab = g.slab
+      const rings = g.rings
+      const nRings = rings.length
+      const ringSlot = g.ringSlot
+      const ringOf = g.ringOf
+      const vals = g.vals
+      const touch = g.touch
       let applied = 0
       for (let i = 0; i < nb; i++) {
         const k = rows[i] as number
@@ -250,6 +255,29 @@ export class WindowOperator<E> {
           dirtyEntities.push(keys[i] as string)
         }
         applied++
+        // Tile rings first (shared by the numeric features of one window shape): a new tile
+        // resets its slot in every feature of the ring to the identity and schedules its decay.
+        for (let r = 0; r < nRings; r++) {
+          const ring = rings[r] as GroupState<E>['rings'][number]
+          const n = ring.n
+          const tk = Math.floor(t / ring.hop)
+          const slot = n === 1 ? 0 : ((tk % n) + n) % n
+          const ro = b + ring.off + slot
+          const held = slab[ro] as number
+          if (held === tk) ringSlot[r] = slot
+          else if (held > tk)
+            ringSlot[r] = -1 // older than the ring: no window the feature will emit contains it
+          else {
+            slab[ro] = tk
+            ringSlot[r] = slot
+            for (let j = 0; j < nf; j++) {
+              if (ringOf[j] !== r) continue
+              const op = ops[j] as number
+              slab[b + (vals[j] as number) + slot] = op === OP_COUNT || op === OP_SUM ? 0 : Number.NaN
+            }
+            if (ring.timers) this.schedule(g, tk * ring.hop + ring.size, k)
+          }
+        }
         for (let j = 0; j < nf; j++) {
           const f = feats[j] as ResolvedFeature<E>
           const op = ops[j] as number
@@ -276,34 +304,26 @@ export class WindowOperator<E> {
             }
           }
           if (op !== OP_NONE) {
-            const o = b + (g.off[j] as number) + F_TILES
-            const n = g.nTiles[j] as number
-            const hop = g.hop[j] as number
-            const tk = Math.floor(t / hop)
-            const slot = n === 1 ? 0 : ((tk % n) + n) % n
-            const held = slab[o + slot] as number
-            if (held !== tk) {
-              if (held > tk) continue // older than the ring: no window the feature will emit contains it
-              slab[o + slot] = tk
-              slab[o + n + slot] = op === OP_COUNT ? 1 : (v as number)
-              if (f.emit === 'value') this.schedule(g, tk * hop + (g.size[j] as number), k)
-            } else {
-              const cur = slab[o + n + slot] as number
-              const x = v as number
-              slab[o + n + slot] =
-                op === OP_COUNT
-                  ? cur + 1
-                  : op === OP_SUM
-                    ? cur + x
-                    : op === OP_MIN
-                      ? x < cur
-                        ? x
-                        : cur
-                      : x > cur
-                        ? x
-                        : cur
-            }
-            if (f.emit === 'tiles') slab[o + 2 * n + slot] = batchNo
+            const slot = ringSlot[ringOf[j] as number] as number
+            if (slot < 0) continue
+            const p = b + (vals[j] as number) + slot
+            const cur = slab[p] as number
+            const x = v as number
+            // Min/max: `cur <= x` is false for an empty (NaN) slot, which then takes x.
+            slab[p] =
+              op === OP_COUNT
+                ? cur + 1
+                : op === OP_SUM
+                  ? cur + x
+                  : op === OP_MIN
+                    ? cur <= x
+                      ? cur
+                      : x
+                    : cur >= x
+                      ? cur
+                      : x
+            const tm = touch[j] as number
+            if (tm >= 0) slab[b + tm + slot] = batchNo
           } else {
             this.addGeneric(g, k, j, f, v, t, lateBound, batchNo)
           }
@@ -435,22 +455,25 @@ export class WindowOperator<E> {
         if (f.emit === 'tiles') {
           const n = g.nTiles[j] as number
           const hop = g.hop[j] as number
+          const tm = b + (g.touch[j] as number)
+          const tv = b + (g.vals[j] as number)
+          const ti = b + (g.ringOff[j] as number)
           for (let s = 0; s < n; s++) {
-            if (slab[o + F_TILES + 2 * n + s] !== batchNo) continue
+            if (slab[tm + s] !== batchNo) continue
             const version = (slab[o + F_VERSION] as number) + 1
             slab[o + F_VERSION] = version
             this.out.push({
               entity,
               feature: f.name,
-              value: slab[o + F_TILES + n + s] as number,
+              value: slab[tv + s] as number,
               eventTime: tau,
               version,
-              tileStart: (slab[o + F_TILES + s] as number) * hop,
+              tileStart: (slab[ti + s] as number) * hop,
             })
           }
           continue
         }
-        const value = this.numericValue(g, j, o, tau)
+        const value = this.numericValue(g, j, b, tau)
         const ls = slab[o + F_LAST_STATE] as number
         if (
           ls === 0 ||
@@ -492,14 +515,15 @@ export class WindowOperator<E> {
     }
   }
 
-  private numericValue(g: GroupState<E>, j: number, o: number, t: number): number | null {
+  /** Value at `t` of numeric feature `j` of the row at `b`: its tiles inside the window at `t`. */
+  private numericValue(g: GroupState<E>, j: number, b: number, t: number): number | null {
     const slab = g.slab
     const n = g.nTiles[j] as number
     const op = g.op[j] as number
     const k = Math.floor(t / (g.hop[j] as number))
     const lo = k - n
-    const ti = o + F_TILES
-    const tv = ti + n
+    const ti = b + (g.ringOff[j] as number)
+    const tv = b + (g.vals[j] as number)
     if (op === OP_COUNT || op === OP_SUM) {
       let s = 0
       for (let i = 0; i < n; i++) {
@@ -508,11 +532,13 @@ export class WindowOperator<E> {
       }
       return s
     }
+    // Min/max: a tile slot that only rejected values holds NaN (no value).
     let m = Number.NaN
     for (let i = 0; i < n; i++) {
       const x = slab[ti + i] as number
       if (x > lo && x <= k) {
         const v = slab[tv + i] as number
+        if (Number.isNaN(v)) continue
         if (Number.isNaN(m) || (op === OP_MIN ? v < m : v > m)) m = v
       }
     }
@@ -582,7 +608,7 @@ export class WindowOperator<E> {
       if (op !== OP_NONE) {
         const o = b + (g.off[j] as number)
         if ((slab[o + F_CURSOR] as number) >= at) continue
-        const value = this.numericValue(g, j, o, at)
+        const value = this.numericValue(g, j, b, at)
         if (!sameNumeric(value, slab[o + F_LAST_STATE] as number, slab[o + F_LAST] as number)) {
           this.emitNumeric(g, entity, f.name, o, value, at)
         }

@@ -27,6 +27,8 @@ interface Ev {
   k: string
   t: number
   v: number
+  /** `v`, or a value the numeric aggregators reject (dead letter for `total10` and `hi10` only). */
+  w: number | string
 }
 
 const OOO = 3_000
@@ -37,6 +39,9 @@ const windows = {
   avg: tumbling(4_000),
   peak: session(2_500),
   low: tumbling(5_000),
+  // Same shape as `cnt`: these share its tile ring, including events only `cnt` accepts.
+  total10: hopping(10_000, 2_000),
+  hi10: hopping(10_000, 2_000),
 } satisfies Record<string, WindowSpec>
 
 const group = defineFeatures<Ev>({
@@ -48,9 +53,19 @@ const group = defineFeatures<Ev>({
     avg: { window: windows.avg, aggregate: mean(), value: (e) => e.v },
     peak: { window: windows.peak, aggregate: max(), value: (e) => e.v },
     low: { window: windows.low, aggregate: min(), value: (e) => e.v },
+    total10: { window: windows.total10, aggregate: sum(), value: (e) => e.w },
+    hi10: { window: windows.hi10, aggregate: max(), value: (e) => e.w },
   },
 })
-const EMPTY: Record<string, FeatureValue> = { cnt: 0, total: 0, avg: null, peak: null, low: null }
+const EMPTY: Record<string, FeatureValue> = {
+  cnt: 0,
+  total: 0,
+  avg: null,
+  peak: null,
+  low: null,
+  total10: 0,
+  hi10: null,
+}
 
 /** The definition, evaluated directly: value of `feature` at `t` over `events` (all at or before t). */
 function reference(feature: keyof typeof windows, events: Ev[], t: number): FeatureValue {
@@ -66,6 +81,11 @@ function reference(feature: keyof typeof windows, events: Ev[], t: number): Feat
   const w = windowAt(t, windows[feature])
   const inW = events.filter((e) => e.t >= w.start && e.t < w.end && e.t <= t)
   if (feature === 'cnt') return inW.length
+  if (feature === 'total10' || feature === 'hi10') {
+    const ws = inW.flatMap((e) => (typeof e.w === 'number' ? [e.w] : []))
+    if (feature === 'total10') return ws.reduce((a, x) => a + x, 0)
+    return ws.length === 0 ? null : Math.max(...ws)
+  }
   if (feature === 'low') return inW.length === 0 ? null : Math.min(...inW.map((e) => e.v))
   const s = inW.reduce((a, e) => a + e.v, 0)
   if (feature === 'total') return s
@@ -80,6 +100,7 @@ const streamArb = fc
       disorder: fc.integer({ min: 0, max: OOO }),
       late: fc.boolean().map((b) => b && Math.random() < 0.1),
       v: fc.integer({ min: -5, max: 20 }),
+      bad: fc.integer({ min: 0, max: 4 }),
       cut: fc.integer({ min: 0, max: 4 }),
     }),
     { minLength: 1, maxLength: 120 },
@@ -90,7 +111,7 @@ const streamArb = fc
     for (const r of raw) {
       base += r.step
       const t = base - r.disorder - (r.late ? OOO + LATENESS + 5_000 : 0)
-      ;(batches[batches.length - 1] as Ev[]).push({ k: r.k, t, v: r.v })
+      ;(batches[batches.length - 1] as Ev[]).push({ k: r.k, t, v: r.v, w: r.bad === 0 ? 'oops' : r.v })
       if (r.cut === 0) batches.push([])
     }
     return batches.filter((b) => b.length > 0)
