@@ -1,4 +1,14 @@
-import { InvalidArgumentError, toMs, type ValueType } from '@skewless/core'
+import {
+  type HoppingWindow,
+  hopping,
+  InvalidArgumentError,
+  InvalidDefinitionError,
+  type TumblingWindow,
+  toMs,
+  tumbling,
+  type ValueType,
+  type WindowSpec,
+} from '@skewless/core'
 import type { AsOfJoinOptions } from './types.js'
 
 /** Value kinds, indexes of the value columns below. */
@@ -15,6 +25,26 @@ export interface ResolvedFeature {
   maxAgeMs: number
   includeEventTime: boolean
   includeAge: boolean
+  /** The tile window of an additive (tile) feature; undefined for a whole-value feature. */
+  window: TumblingWindow | HoppingWindow | undefined
+}
+
+/** Re-validate a requested tile window through core's constructors (hand-written specs included). */
+function tileWindow(name: string, w: WindowSpec | undefined): TumblingWindow | HoppingWindow | undefined {
+  if (w === undefined) return undefined
+  const kind = (w as { kind?: unknown } | null)?.kind
+  if (kind !== 'tumbling' && kind !== 'hopping') {
+    throw new InvalidArgumentError(
+      `asof-join: feature '${name}' has window kind '${String(kind)}': tile features have a tumbling or hopping window (the one in its OnlineFeatureConfig)`,
+    )
+  }
+  try {
+    const x = w as TumblingWindow | HoppingWindow
+    return kind === 'tumbling' ? tumbling(x.sizeMs) : hopping(x.sizeMs, x.hopMs)
+  } catch (cause) {
+    if (!(cause instanceof InvalidDefinitionError)) throw cause
+    throw new InvalidArgumentError(`asof-join: window of feature '${name}': ${cause.message}`, { cause })
+  }
 }
 
 export function valueKind(type: ValueType): number {
@@ -51,6 +81,7 @@ export function resolveFeatures(options: AsOfJoinOptions): ResolvedFeature[] {
       maxAgeMs,
       includeEventTime: req.includeEventTime ?? options.includeEventTime ?? false,
       includeAge: req.includeAge ?? options.includeAge ?? false,
+      window: tileWindow(req.name, req.window),
     }
   })
 }

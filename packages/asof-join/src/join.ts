@@ -10,6 +10,7 @@ import { LogReader } from './log-reader.js'
 import { buildTable, createOutput, type JoinOutput } from './output.js'
 import { entityPartition } from './partition.js'
 import { PartitionJoin } from './partition-join.js'
+import { TileJoin } from './tile-join.js'
 import type { AsOfJoinOptions, Labels, LogInput } from './types.js'
 
 const TYPES: readonly ValueType[] = ['double', 'int64', 'string', 'bool']
@@ -20,7 +21,29 @@ interface Plan {
   out: JoinOutput
   partitions: Uint8Array[] | undefined
   makeReader(): LogReader
-  makePartition(inPartition: Uint8Array | undefined, sortedInput?: boolean): PartitionJoin
+  makePartition(inPartition: Uint8Array | undefined, sortedInput?: boolean): PartitionJoins
+}
+
+/**
+ * The joins of one partition: the kernel for whole-value features and the tile join for additive
+ * tile features, each absent when no requested feature needs it.
+ */
+class PartitionJoins {
+  constructor(
+    readonly kernel: PartitionJoin | undefined,
+    readonly tiles: TileJoin | undefined,
+    private readonly kernelOut: JoinOutput,
+    private readonly tileOut: JoinOutput,
+  ) {}
+
+  finish(): void {
+    this.kernel?.finish(this.kernelOut)
+    this.tiles?.finish(this.tileOut.features)
+  }
+
+  dispose(): void {
+    this.kernel?.dispose()
+  }
 }
 
 function plan(labels: Labels, options: AsOfJoinOptions, typeOf: (f: ResolvedFeature) => ValueType): Plan {
@@ -43,6 +66,11 @@ function plan(labels: Labels, options: AsOfJoinOptions, typeOf: (f: ResolvedFeat
       f.type = typeOf(f)
       f.kind = valueKind(f.type)
     }
+    if (f.window !== undefined && f.type !== 'double' && f.type !== 'int64') {
+      throw new InvalidArgumentError(
+        `asof-join: feature '${f.name}' is requested with a window (a tile feature) but its type is ${f.type}: tiles are summed, so only double and int64 tile features exist`,
+      )
+    }
   }
   const numEntities = prepared.numEntities
   let partitions: Uint8Array[] | undefined
@@ -60,24 +88,36 @@ function plan(labels: Labels, options: AsOfJoinOptions, typeOf: (f: ResolvedFeat
   if (workers !== 0 && workers !== 1) {
     throw new InvalidArgumentError(`asof-join: options.workers must be 0 or 1, got ${String(workers)}`)
   }
+  const valueFeatures = features.filter((f) => f.window === undefined)
+  const tileFeatures = features.filter((f) => f.window !== undefined)
+  // Tile features are joined on the main thread; the worker only ever sees double whole values.
   const parallel =
-    workers === 1 && typeof SharedArrayBuffer === 'function' && features.every((f) => f.kind === 0)
+    workers === 1 &&
+    typeof SharedArrayBuffer === 'function' &&
+    valueFeatures.length > 0 &&
+    valueFeatures.every((f) => f.kind === 0)
   const matcher = new LogEntityMatcher(prepared, entityColumn)
+  const out = createOutput(prepared.length, features)
+  const kernelOut = { features: out.features.filter((_, i) => features[i]?.window === undefined) }
+  const tileOut = { features: out.features.filter((_, i) => features[i]?.window !== undefined) }
   return {
     labels: prepared,
     features,
-    out: createOutput(prepared.length, features),
+    out,
     partitions,
     makeReader: () => new LogReader(features, matcher, by),
-    makePartition: (inPartition, sortedInput) =>
-      new PartitionJoin(
-        buildLabelIndex(prepared.codes, prepared.times, numEntities, inPartition),
-        features,
-        inclusive,
-        by === 'available',
-        sortedInput,
-        parallel,
-      ),
+    makePartition: (inPartition, sortedInput) => {
+      const index = buildLabelIndex(prepared.codes, prepared.times, numEntities, inPartition)
+      const byAvailable = by === 'available'
+      return new PartitionJoins(
+        valueFeatures.length > 0
+          ? new PartitionJoin(index, valueFeatures, inclusive, byAvailable, sortedInput, parallel)
+          : undefined,
+        tileFeatures.length > 0 ? new TileJoin(index, tileFeatures, inclusive, byAvailable) : undefined,
+        kernelOut,
+        tileOut,
+      )
+    },
   }
 }
 
@@ -112,8 +152,8 @@ export function asOfJoinTable(labels: Labels, log: Table, options: AsOfJoinOptio
     const join = p.makePartition(part)
     try {
       const reader = p.makeReader()
-      for (const batch of log.batches) reader.read(batch, join)
-      join.finish(p.out)
+      for (const batch of log.batches) reader.read(batch, join.kernel, join.tiles)
+      join.finish()
     } finally {
       join.dispose()
     }
@@ -161,8 +201,8 @@ export async function asOfJoin(labels: Labels, log: LogInput, options: AsOfJoinO
       const reader = p.makeReader()
       // Records with eventTime > the last label time can never be chosen: let the log skip them.
       const batches = log.scan({ features: names, by: 'event', to: Math.floor(maxT) + 1 })
-      for await (const batch of batches) reader.read(batch as RecordBatch, join)
-      join.finish(p.out)
+      for await (const batch of batches) reader.read(batch as RecordBatch, join.kernel, join.tiles)
+      join.finish()
     } finally {
       join.dispose()
     }

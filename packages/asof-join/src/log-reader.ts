@@ -3,16 +3,18 @@
  * arrays for the kernel: entity code, requested-feature index (-1 for other features and for stale
  * records), and — unless the column is 64-bit ms without nulls, which the kernel reads directly —
  * eventTime, version, availableTime. Blocks are small enough to stay in cache, so a 10M-row batch
- * never needs 10M-row temporaries.
+ * never needs 10M-row temporaries. Records of tile features (`tile_start` set) go to the TileJoin;
+ * the kernel sees only whole-value features, under its own feature indexes.
  */
 import type { TimeBasis } from '@skewless/offline-log'
 import { type Data, makeVector, type RecordBatch } from 'apache-arrow'
-import { int64View, is64, isNull, readNumbers, timeFactor } from './arrow-read.js'
+import { int64View, is64, readNumbers, timeFactor } from './arrow-read.js'
 import { ColumnTypeError, MissingColumnError, UnsupportedRecordError } from './errors.js'
 import { type ResolvedFeature, VALUE_COLUMNS } from './features.js'
 import type { LogEntityMatcher } from './log-entities.js'
 import type { Block, PartitionJoin } from './partition-join.js'
 import { StringTable } from './string-table.js'
+import type { TileJoin } from './tile-join.js'
 
 const BLOCK = 8192
 
@@ -24,7 +26,13 @@ export class LogReader {
   private readonly featureMatcher: StringTable
   private readonly staleMatcher = StringTable.of(['stale'])
   private readonly scratch = new Int32Array(BLOCK)
+  private readonly tileStarts = new Float64Array(BLOCK)
   private readonly blk: Block
+  /** Requested feature → index among the kernel's (whole-value) features, or -1. */
+  private readonly kernelIdx: Int32Array
+  /** Requested feature → index among the tile features, or -1. */
+  private readonly tileIdx: Int32Array
+  private readonly anyTiles: boolean
 
   constructor(
     private readonly features: readonly ResolvedFeature[],
@@ -32,6 +40,16 @@ export class LogReader {
     private readonly by: TimeBasis,
   ) {
     this.featureMatcher = StringTable.of(features.map((f) => f.name))
+    this.kernelIdx = new Int32Array(features.length)
+    this.tileIdx = new Int32Array(features.length)
+    let kernel = 0
+    let tiles = 0
+    for (let f = 0; f < features.length; f++) {
+      const isTile = (features[f] as ResolvedFeature).window !== undefined
+      this.kernelIdx[f] = isTile ? -1 : kernel++
+      this.tileIdx[f] = isTile ? tiles++ : -1
+    }
+    this.anyTiles = tiles > 0
     this.blk = {
       n: 0,
       rowBase: 0,
@@ -54,8 +72,8 @@ export class LogReader {
     }
   }
 
-  /** Feed one batch of log records to the kernel. */
-  read(batch: RecordBatch, join: PartitionJoin): void {
+  /** Feed one batch of log records to the kernel (whole-value features) and the tile join. */
+  read(batch: RecordBatch, join: PartitionJoin | undefined, tiles: TileJoin | undefined): void {
     const entity = child(batch, 'entity')
     if (!entity) throw new MissingColumnError('entity', 'log')
     const feature = child(batch, 'feature')
@@ -109,6 +127,7 @@ export class LogReader {
     b.verOff = ver ? ver.offset : 0
     const total = batch.numRows
     const checkTiles = tile !== undefined && tile.nullCount < tile.length
+    const tileFactor = tile ? timeFactor(tile.type, 'tile_start') : 1
     for (let start = 0; start < total; start += BLOCK) {
       const n = Math.min(BLOCK, total - start)
       b.n = n
@@ -130,16 +149,6 @@ export class LogReader {
         // Stale writes were rejected by compare-and-set: nobody was ever served them.
         for (let i = 0; i < n; i++) if (this.scratch[i] === 0) b.fid[i] = -1
       }
-      if (checkTiles) {
-        for (let i = 0; i < n; i++) {
-          if ((b.fid[i] as number) >= 0 && (b.ent[i] as number) >= 0 && !isNull(tile, start + i)) {
-            throw new UnsupportedRecordError(
-              'tile_start',
-              `feature '${this.features[b.fid[i] as number]?.name}' has additive tile records (column 'tile_start' is set): the as-of join reads whole values only; join the reader's tile sums instead`,
-            )
-          }
-        }
-      }
       if (!b.et64) readNumbers(et, start, n, b.et, etFactor, 'event_time', 0)
       if (!b.at64) {
         if (at) readNumbers(at, start, n, b.at, atFactor, 'available_time', 0)
@@ -149,9 +158,74 @@ export class LogReader {
         if (ver) readNumbers(ver, start, n, b.ver, 1, 'version', 0, 0)
         else b.ver.fill(0, 0, n)
       }
-      join.block(b)
+      if (checkTiles || this.anyTiles) this.route(b, tile, tileFactor, tiles)
+      if (join) join.block(b)
     }
     // Staged records of non-double features refer to this batch's rows: apply them before it goes.
-    if (join.pendingRows) join.flush()
+    if (join?.pendingRows) join.flush()
   }
+
+  /**
+   * Send the block's tile records to the tile join and renumber the rest for the kernel. A tile
+   * record of a feature requested without a window, or a whole-value record of one requested with
+   * a window, means the request does not describe the log: both throw.
+   */
+  private route(b: Block, tile: Data | undefined, tileFactor: number, tiles: TileJoin | undefined): void {
+    const n = b.n
+    const ts = this.tileStarts
+    if (tile) readNumbers(tile, b.rowBase, n, ts, tileFactor, 'tile_start', 0, Number.NaN)
+    else ts.fill(Number.NaN, 0, n)
+    const { ent, fid } = b
+    for (let i = 0; i < n; i++) {
+      const f = fid[i] as number
+      if (f < 0) continue
+      const k = this.tileIdx[f] as number
+      const s = ts[i] as number
+      if (k < 0) {
+        if (!Number.isNaN(s) && (ent[i] as number) >= 0) {
+          throw new UnsupportedRecordError(
+            'tile_start',
+            `feature '${this.features[f]?.name}' has additive tile records (column 'tile_start' is set): request it with its window, e.g. { name, window: hopping('1h', '5m') } (the window of its OnlineFeatureConfig)`,
+          )
+        }
+        fid[i] = this.kernelIdx[f] as number
+        continue
+      }
+      fid[i] = -1
+      const c = ent[i] as number
+      if (c < 0) continue
+      if (Number.isNaN(s)) {
+        throw new UnsupportedRecordError(
+          'tile_start',
+          `feature '${this.features[f]?.name}' is requested with a window (a tile feature) but row ${b.rowBase + i} of the batch has no tile_start: drop its window to join it as whole values`,
+        )
+      }
+      const row = b.rowBase + i
+      const x = (b.getters[(this.features[f] as ResolvedFeature).kind] as (row: number) => unknown)(row)
+      const valid = x === null || x === undefined ? 0 : 1
+      tiles?.add(
+        c,
+        k,
+        s,
+        num(b.et64, b.et, b.etOff + row, i),
+        num(b.ver64, b.ver, b.verOff + row, i, b.ver32),
+        num(b.at64, b.at, b.atOff + row, i),
+        valid === 1 ? Number(x) : 0,
+        valid,
+      )
+    }
+  }
+}
+
+/** Row `i` of a block's time/version column: from its raw 64-bit (or 32-bit) view, else decoded. */
+function num(
+  v64: Int32Array | undefined,
+  decoded: Float64Array,
+  k: number,
+  i: number,
+  v32?: Int32Array,
+): number {
+  if (v32 !== undefined) return v32[k] as number
+  if (v64 === undefined) return decoded[i] as number
+  return (v64[2 * k + 1] as number) * 4294967296 + ((v64[2 * k] as number) >>> 0)
 }

@@ -14,8 +14,17 @@
  * Records with outcome `'stale'` are never eligible (the online store rejected them, so nobody was
  * served them). When the chosen value is older than the feature's `maxAge` at `t`
  * (`t - eventTime > maxAge`) the output is null. Label rows are never dropped nor reordered.
+ *
+ * Additive (tile) features — emitted with `emit: 'tiles'`, requested with `FeatureRequest.window` —
+ * get the value the online reader computes at `t` from the tiles the store held at `t`: per
+ * `tileStart`, the greatest eligible record (same eligibility and order as above); then the sum, in
+ * ascending `tileStart` order, of the values of the tiles in `windowAt(t, window)`, with the greatest
+ * eventTime among those tiles. When the entity has eligible tiles but none in the window the value
+ * has decayed to `0`, with eventTime = the instant the newest older tile left the window (or `t` when
+ * every eligible tile lies after the window). Null only when no tile record is eligible. `maxAge`
+ * applies to that eventTime, like the reader's `ttlMs`.
  */
-import type { Duration, ValueType } from '@skewless/core'
+import type { Duration, ValueType, WindowSpec } from '@skewless/core'
 import type { OfflineLog, TimeBasis } from '@skewless/offline-log'
 import type { Table } from 'apache-arrow'
 
@@ -71,6 +80,17 @@ export interface FeatureRequest {
   includeEventTime?: boolean
   /** Add a `<name>__age_ms` column (Int64) with `t - eventTime` of the chosen record. @default options.includeAge */
   includeAge?: boolean
+  /**
+   * Set for an additive (tile) feature — one emitted with `emit: 'tiles'`, whose log records carry
+   * `tile_start`: the tumbling or hopping window its tiles were emitted for (its
+   * `FeatureInfo.window`, the `window` of its `OnlineFeatureConfig`). The join then sums the tiles of
+   * the window at each label time, exactly as the online reader does (see the header of this file);
+   * `maxAge` plays the reader's `ttlMs`. The feature must be double or int64. A tile record of a
+   * feature requested without `window`, or a whole-value record of one requested with it, throws
+   * `UnsupportedRecordError`.
+   * @default undefined (a whole-value feature)
+   */
+  window?: WindowSpec
 }
 
 /** Options of `asOfJoin` / `asOfJoinTable`. */

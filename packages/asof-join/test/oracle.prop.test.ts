@@ -1,15 +1,27 @@
-import type { FeatureWrite, ValueType } from '@skewless/core'
+import { type FeatureWrite, hopping, tileStart, tumbling, type ValueType } from '@skewless/core'
 import { memoryLog } from '@skewless/offline-log'
 import { tableFromArrays } from 'apache-arrow'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { asOfJoin, type FeatureRequest } from '../src/index.js'
-import { fakeLog, logTable, oracle, type Rec } from './helpers/fake-log.js'
+import { fakeLog, logTable, oracle, type Rec, tileOracle } from './helpers/fake-log.js'
 
-const TYPES: Record<string, ValueType> = { f: 'double', g: 'string', h: 'int64', k: 'bool' }
+// t and u are additive tile features (records carry tile_start), the others whole values.
+const TYPES: Record<string, ValueType> = {
+  f: 'double',
+  g: 'string',
+  h: 'int64',
+  k: 'bool',
+  t: 'double',
+  u: 'int64',
+}
+const ALL = ['f', 'g', 'h', 'k', 't', 'u']
+const TILED = new Set(['t', 'u'])
 
 function valueFor(feature: string, n: number): Rec['value'] {
   if (n === 0) return null
+  // Tenths are not exact in binary: a sum in another order than the reader's would differ.
+  if (feature === 't') return n / 10
   switch (TYPES[feature]) {
     case 'double':
       return n + 0.5
@@ -25,13 +37,16 @@ function valueFor(feature: string, n: number): Rec['value'] {
 const recArb = fc
   .record({
     e: fc.integer({ min: 0, max: 4 }),
-    feature: fc.constantFrom('f', 'g', 'h', 'k'),
+    feature: fc.constantFrom(...ALL),
     v: fc.integer({ min: 0, max: 50 }),
     eventTime: fc.integer({ min: 0, max: 40 }),
     // availability lag: mostly small, sometimes a late correction far behind its event time
     lag: fc.oneof(fc.constant(0), fc.integer({ min: 0, max: 5 }), fc.integer({ min: 10, max: 60 })),
     version: fc.integer({ min: 0, max: 3 }),
     stale: fc.boolean().map((b) => b && Math.random() < 0.3),
+    // tile features: the update's tile is this many hops before its eventTime's (-1: a tile after
+    // it, which core never emits but the reader still handles)
+    tileBack: fc.oneof(fc.integer({ min: 0, max: 3 }), fc.constant(-1)),
   })
   .map((x) => ({ ...x, stale: x.stale }))
 
@@ -47,11 +62,12 @@ const scenario = fc.record({
   inclusive: fc.boolean(),
   intKeys: fc.boolean(),
   intLog: fc.boolean(),
-  features: fc.subarray(['f', 'g', 'h', 'k'], { minLength: 1 }),
+  features: fc.subarray(ALL, { minLength: 1 }),
   maxAge: fc.array(fc.oneof(fc.constant(undefined), fc.integer({ min: 0, max: 20 })), {
-    minLength: 4,
-    maxLength: 4,
+    minLength: ALL.length,
+    maxLength: ALL.length,
   }),
+  window: fc.constantFrom(tumbling(10), hopping(20, 5), hopping(9, 3), hopping(4, 4)),
   extra: fc.boolean(),
   partitions: fc.integer({ min: 1, max: 3 }),
   labelShape: fc.constantFrom('columns', 'rows', 'arrow'),
@@ -62,8 +78,13 @@ const scenario = fc.record({
 
 describe('asOfJoin vs brute-force oracle', () => {
   it('matches on random logs with ties, lags, late corrections, stale writes and unknown entities', async () => {
-    // The second pass keeps only the double feature, so the apply worker is always used.
-    const workerOnly = scenario.map((s) => ({ ...s, features: ['f'], workers: 1 as const }))
+    // The second pass keeps only the double whole-value feature (and sometimes a tile feature, joined
+    // on the main thread beside it), so the apply worker is always used.
+    const workerOnly = scenario.map((s) => ({
+      ...s,
+      features: s.features.includes('t') ? ['f', 't'] : ['f'],
+      workers: 1 as const,
+    }))
     for (const [arb, numRuns] of [
       [scenario, 300],
       [workerOnly, 60],
@@ -79,12 +100,16 @@ describe('asOfJoin vs brute-force oracle', () => {
             availableTime: r.eventTime + r.lag,
             version: r.version,
             outcome: r.stale ? 'stale' : 'applied',
+            tileStart: TILED.has(r.feature)
+              ? tileStart(r.eventTime, s.window.hopMs) - r.tileBack * s.window.hopMs
+              : null,
           }))
           const labels = s.labels.map((l) => ({ entity: l.e < 0 ? null : key(l.e), time: l.time }))
           const ids = labels.map((_, i) => i)
           const reqs: FeatureRequest[] = s.features.map((name) => ({
             name,
-            maxAge: s.maxAge[['f', 'g', 'h', 'k'].indexOf(name)],
+            maxAge: s.maxAge[ALL.indexOf(name)],
+            window: TILED.has(name) ? s.window : undefined,
           }))
           const options = {
             features: reqs,
@@ -109,6 +134,7 @@ describe('asOfJoin vs brute-force oracle', () => {
               availableTime: r.availableTime,
               version: r.version,
               outcome: r.outcome,
+              ...(r.tileStart === null ? {} : { tileStart: r.tileStart }),
             }))
             await mem.append(writes)
             log = mem
@@ -135,6 +161,24 @@ describe('asOfJoin vs brute-force oracle', () => {
           expect(out.numRows).toBe(labels.length)
           expect([...(out.getChild('id') ?? [])].map(Number)).toEqual(ids)
           s.features.forEach((f, fi) => {
+            if (TILED.has(f)) {
+              const exp = tileOracle(labels, recs, f, s.window, {
+                by: s.by,
+                inclusive: s.inclusive,
+                maxAge: maxAge[f],
+              })
+              const got = [...(out.getChild(f) ?? [])].map((x) => (x === null ? null : Number(x)))
+              expect(got).toEqual(exp.map((w) => w?.value ?? null))
+              if (s.extra) {
+                expect([...(out.getChild(`${f}__event_time`) ?? [])]).toEqual(
+                  exp.map((w) => w?.eventTime ?? null),
+                )
+                expect(
+                  [...(out.getChild(`${f}__age_ms`) ?? [])].map((x) => (x === null ? null : Number(x))),
+                ).toEqual(exp.map((w) => w?.age ?? null))
+              }
+              return
+            }
             const got = [...(out.getChild(f) ?? [])]
             const exp = want.map((w) => (w[fi]?.rec ? w[fi].rec.value : null))
             expect(got).toEqual(exp)

@@ -170,3 +170,57 @@ export function oracle(
     }),
   )
 }
+
+/**
+ * Brute force for an additive tile feature, straight from the online reader's definition: the
+ * records eligible at `t` (as in `oracle`), the greatest per tileStart, then the tiles of
+ * `windowAt(t)` summed in ascending tileStart order (null values add nothing), eventTime their
+ * greatest; no tile in the window: 0 at the instant the newest older tile left it (or `t`); no
+ * eligible record: null. `maxAge` filters on that eventTime.
+ */
+export function tileOracle(
+  labels: readonly { entity: string | number | null; time: number }[],
+  records: readonly Rec[],
+  feature: string,
+  window: { sizeMs: number; hopMs: number },
+  o: { by: 'available' | 'event'; inclusive: boolean; maxAge?: number },
+): ({ value: number; eventTime: number; age: number } | null)[] {
+  return labels.map((l) => {
+    const best = new Map<number, Rec>()
+    for (const r of records) {
+      if (l.entity === null || String(r.entity) !== String(l.entity) || r.feature !== feature) continue
+      if (r.outcome === 'stale') continue
+      const le = (x: number) => (o.inclusive ? x <= l.time : x < l.time)
+      if (!le(r.eventTime) || (o.by === 'available' && !le(r.availableTime))) continue
+      const s = r.tileStart as number
+      const b = best.get(s)
+      // Scan order: on a full tie the later record wins.
+      if (
+        b === undefined ||
+        (r.eventTime - b.eventTime || r.version - b.version || r.availableTime - b.availableTime) >= 0
+      ) {
+        best.set(s, r)
+      }
+    }
+    if (best.size === 0) return null
+    const end = Math.floor(l.time / window.hopMs) * window.hopMs + window.hopMs
+    const start = end - window.sizeMs
+    const starts = [...best.keys()].sort((a, b) => a - b)
+    let sum = 0
+    let eventTime = Number.NEGATIVE_INFINITY
+    let inWindow = 0
+    let decayedAt = Number.NEGATIVE_INFINITY
+    for (const s of starts) {
+      const r = best.get(s) as Rec
+      if (s >= start && s < end) {
+        inWindow++
+        if (r.value !== null) sum += Number(r.value)
+        eventTime = Math.max(eventTime, r.eventTime)
+      } else if (s < start) decayedAt = Math.max(decayedAt, s + window.sizeMs)
+    }
+    if (inWindow === 0) eventTime = decayedAt === Number.NEGATIVE_INFINITY ? l.time : decayedAt
+    const age = l.time - eventTime
+    if (age > (o.maxAge ?? Number.POSITIVE_INFINITY)) return null
+    return { value: inWindow === 0 ? 0 : sum, eventTime, age }
+  })
+}
