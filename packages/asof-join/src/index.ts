@@ -10,6 +10,7 @@ export { asOfJoin, asOfJoinTable } from './join.js'
 export { type WriteParquetOptions, writeParquet } from './parquet.js'
 export { entityPartition } from './partition.js'
 export {
+  type AuditFeatureConfig,
   type ServedValueRecord,
   type SkewAuditOptions,
   type SkewMismatch,

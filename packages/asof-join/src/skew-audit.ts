@@ -3,7 +3,7 @@
  * served is joined, as of its read time and by availability, against the offline log; any
  * difference is training-serving skew. The target is zero.
  */
-import { type Duration, type FeatureValue, InvalidArgumentError } from '@skewless/core'
+import { type Duration, type FeatureValue, InvalidArgumentError, type WindowSpec } from '@skewless/core'
 import type { Table } from 'apache-arrow'
 import { asOfJoin } from './join.js'
 import type { FeatureRequest, LogInput } from './types.js'
@@ -22,11 +22,34 @@ export interface ServedValueRecord {
   readTime: number
 }
 
+/**
+ * How the reader served one feature: structurally the part of `OnlineFeatureConfig`
+ * (@skewless/online-sink) the audit needs, so the reader's own config list can be passed as is.
+ */
+export interface AuditFeatureConfig {
+  /** Feature name. */
+  name: string
+  /** Write strategy; `'additive'` marks a tile feature, summed over `window`. @default 'cas' */
+  strategy?: string
+  /** The reader's TTL: the log side gets it as `maxAge`. @default none */
+  ttlMs?: number
+  /** The window of an `'additive'` feature, whose tiles the reader summed. */
+  window?: WindowSpec
+}
+
 /** Options of `skewAudit`. */
 export interface SkewAuditOptions {
   /**
+   * The reader's feature configs (`OnlineFeatureConfig[]`): each one's `ttlMs` becomes the log side's
+   * `maxAge`, and an `'additive'` feature is recomputed from its tiles over its `window`. Required
+   * for tile features (without it their tile records throw `UnsupportedRecordError`).
+   * @default none
+   */
+  features?: readonly AuditFeatureConfig[]
+  /**
    * Per feature, the TTL the reader applied (`OnlineFeatureConfig.ttlMs`): the log side gets the same
-   * `maxAge`, so a value hidden by the TTL online is null on both sides. @default none
+   * `maxAge`, so a value hidden by the TTL online is null on both sides. Overrides `features[].ttlMs`.
+   * @default none
    */
   maxAge?: Readonly<Record<string, Duration>>
   /** Also compare the served value's eventTime with the logged one. @default true */
@@ -62,8 +85,9 @@ export interface SkewReport {
  * Compare served values with the offline log as of each read time (`by: 'available'`, inclusive).
  * Values compare exactly (NaN equals NaN; int64 bigints compare as numbers).
  *
- * Additive (tile) features are not audited here: the log holds their tiles, and the join rejects
- * them with `UnsupportedRecordError`.
+ * Additive (tile) features are audited like the others once `options.features` gives their window:
+ * the log side sums the tiles the store held at the read time exactly as the reader does (same
+ * tiles, same order, same decay and TTL rules), so the served sum and its eventTime must match.
  */
 export async function skewAudit(
   served: readonly ServedValueRecord[],
@@ -88,11 +112,22 @@ export async function skewAudit(
   }
   const report: SkewReport = { checked: n, matched: 0, mismatches: [], byFeature: {} }
   if (n === 0) return report
-  const requests: FeatureRequest[] = [...names].map((name) => ({
-    name,
-    maxAge: options.maxAge?.[name],
-    includeEventTime: true,
-  }))
+  const configs = new Map<string, AuditFeatureConfig>()
+  for (const c of options.features ?? []) {
+    if (typeof c?.name !== 'string') {
+      throw new InvalidArgumentError('skewAudit: every entry of options.features needs a string name')
+    }
+    configs.set(c.name, c)
+  }
+  const requests: FeatureRequest[] = [...names].map((name) => {
+    const c = configs.get(name)
+    return {
+      name,
+      maxAge: options.maxAge?.[name] ?? c?.ttlMs,
+      includeEventTime: true,
+      window: c?.strategy === 'additive' ? c.window : undefined,
+    }
+  })
   const joined: Table = await asOfJoin({ entity, time }, log, { features: requests, by: 'available' })
   const values = new Map<string, ReturnType<Table['getChild']>>()
   const times = new Map<string, ReturnType<Table['getChild']>>()
