@@ -40,7 +40,8 @@ const MAGIC = [0x50, 0x41, 0x52, 0x31]
 function decode(job) {
   let bytes
   try {
-    bytes = fs.readFileSync(job.path)
+    // An fd when the scan pinned the file (it may be unlinked by a compaction meanwhile).
+    bytes = fs.readFileSync(job.fd !== undefined ? job.fd : job.path)
   } catch (e) {
     return parentPort.postMessage({ id: job.id, error: String((e && e.message) || e) })
   }
@@ -202,10 +203,11 @@ export class EncodePool {
 
   /**
    * Read and decode one file to an Arrow IPC stream. Resolves `{ ipc }`, or `{ corrupt }` with the
-   * reason when the file is not a readable Parquet file; rejects on I/O errors.
+   * reason when the file is not a readable Parquet file; rejects on I/O errors. With `fd` (an open
+   * descriptor of `path`, owned by the caller) the worker reads through it instead of the path.
    */
-  async decode(path: string): Promise<{ ipc?: Uint8Array; corrupt?: string }> {
-    const r = await this.send({ kind: 'decode', path }, [])
+  async decode(path: string, fd?: number): Promise<{ ipc?: Uint8Array; corrupt?: string }> {
+    const r = await this.send({ kind: 'decode', path, ...(fd === undefined ? {} : { fd }) }, [])
     if (r.error !== undefined) throw new Error(`offline-parquet: cannot read ${path}: ${r.error}`)
     return r.corrupt !== undefined ? { corrupt: r.corrupt } : { ipc: r.ipc as Uint8Array }
   }

@@ -46,3 +46,33 @@ export class LogLockedError extends SkewlessError {
     this.dir = dir
   }
 }
+
+/**
+ * A partition directory kept changing under a reader: every attempt to list it found a compaction
+ * swapping its files. Code `'unstable-listing'`. Retry later; it means compactions of that partition
+ * are running back to back faster than it can be listed.
+ */
+export class UnstableListingError extends SkewlessError {
+  /** The partition directory. */
+  readonly dir: string
+
+  constructor(dir: string, attempts: number, options?: SkewlessErrorOptions) {
+    super(
+      'unstable-listing',
+      `offline-parquet: ${dir} changed during each of ${attempts} listings (compaction swapping files); retry the read`,
+      options,
+    )
+    this.dir = dir
+  }
+}
+
+/** The log was opened with `readOnly: true` and cannot write (append, write, compact). Code `'read-only'`. */
+export class ReadOnlyLogError extends SkewlessError {
+  constructor(what: string, options?: SkewlessErrorOptions) {
+    super(
+      'read-only',
+      `offline-parquet: ${what} needs a writable log, but this one was opened with readOnly: true. Call it on the log of the process that writes (it holds the writer lock).`,
+      options,
+    )
+  }
+}

@@ -1,4 +1,10 @@
-export { CommitFailedError, CorruptFileError, LogLockedError } from './errors.js'
+export {
+  CommitFailedError,
+  CorruptFileError,
+  LogLockedError,
+  ReadOnlyLogError,
+  UnstableListingError,
+} from './errors.js'
 export { parquetLog } from './parquet-log.js'
 export type { RecoveryReport } from './recovery.js'
 export type * from './types.js'

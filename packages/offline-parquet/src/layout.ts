@@ -42,23 +42,85 @@ export interface SegmentBounds {
   maxAvailableTime: number
 }
 
-/** Name of a committed segment: sortable by writer and sequence, with its time bounds. */
-export function segmentName(writerId: string, seq: number, b: SegmentBounds): string {
-  const s = String(seq).padStart(8, '0')
-  return `part-${writerId}-${s}_e${b.minEventTime}_${b.maxEventTime}_a${b.minAvailableTime}_${b.maxAvailableTime}.parquet`
+/** Identity of a committed file: the writer that named it and that writer's file sequence number. */
+export interface SegmentId {
+  writer: string
+  seq: number
 }
 
-const SEGMENT_RE = /^part-[A-Za-z0-9]+-\d+_e(-?\d+)_(-?\d+)_a(-?\d+)_(-?\d+)\.parquet$/
+/**
+ * Total order of file ids: writer ids by (length, string) — they are base-36 times, so that is time
+ * order, and `nextWriterId` makes every new writer sort after all writers of the directory — then
+ * sequence. Compaction records the id range it replaces in its outputs' names (see coverage.ts).
+ */
+export function compareIds(a: SegmentId, b: SegmentId): number {
+  if (a.writer !== b.writer) {
+    if (a.writer.length !== b.writer.length) return a.writer.length - b.writer.length
+    return a.writer < b.writer ? -1 : 1
+  }
+  return a.seq - b.seq
+}
 
-/** Parse the bounds out of a committed segment name; `undefined` for any other name. */
-export function parseSegmentName(name: string): SegmentBounds | undefined {
-  const m = SEGMENT_RE.exec(name)
+/** The id range `[lo, hi]` a compaction output replaces, and which part of its output set it is. */
+export interface Cover {
+  lo: SegmentId
+  hi: SegmentId
+  /** 1-based part number of this output. */
+  part: number
+  /** Number of outputs of the compaction. */
+  parts: number
+}
+
+/** A file name of this library, parsed. */
+export interface ParsedName {
+  id: SegmentId
+  bounds: SegmentBounds
+  /** Set on compaction outputs. */
+  cover: Cover | undefined
+}
+
+const pad = (seq: number) => String(seq).padStart(8, '0')
+
+/** Name of a committed segment: sortable by writer and sequence, with its time bounds. */
+export function segmentName(writerId: string, seq: number, b: SegmentBounds): string {
+  return `part-${writerId}-${pad(seq)}_e${b.minEventTime}_${b.maxEventTime}_a${b.minAvailableTime}_${b.maxAvailableTime}.parquet`
+}
+
+/**
+ * Name of a compaction output: a segment name plus `_r<loWriter>-<loSeq>-<hiWriter>-<hiSeq>` (the
+ * id range of the files it replaces) and `_p<part>of<parts>`, so that any reader that lists the
+ * directory can tell, from names alone, whether the compaction is complete (see coverage.ts).
+ */
+export function compactedName(writerId: string, seq: number, b: SegmentBounds, c: Cover): string {
+  const base = segmentName(writerId, seq, b).slice(0, -'.parquet'.length)
+  return `${base}_r${c.lo.writer}-${pad(c.lo.seq)}-${c.hi.writer}-${pad(c.hi.seq)}_p${c.part}of${c.parts}.parquet`
+}
+
+const NAME_RE =
+  /^part-([A-Za-z0-9]+)-(\d+)_e(-?\d+)_(-?\d+)_a(-?\d+)_(-?\d+)(?:_r([A-Za-z0-9]+)-(\d+)-([A-Za-z0-9]+)-(\d+)_p(\d+)of(\d+))?\.parquet$/
+
+/** Parse a committed file name of this library; `undefined` for any other name. */
+export function parseName(name: string): ParsedName | undefined {
+  const m = NAME_RE.exec(name)
   if (!m) return undefined
+  const cover =
+    m[7] === undefined
+      ? undefined
+      : {
+          lo: { writer: m[7], seq: Number(m[8]) },
+          hi: { writer: m[9] as string, seq: Number(m[10]) },
+          part: Number(m[11]),
+          parts: Number(m[12]),
+        }
   return {
-    minEventTime: Number(m[1]),
-    maxEventTime: Number(m[2]),
-    minAvailableTime: Number(m[3]),
-    maxAvailableTime: Number(m[4]),
+    id: { writer: m[1] as string, seq: Number(m[2]) },
+    bounds: {
+      minEventTime: Number(m[3]),
+      maxEventTime: Number(m[4]),
+      minAvailableTime: Number(m[5]),
+      maxAvailableTime: Number(m[6]),
+    },
+    cover,
   }
 }
 
@@ -68,7 +130,20 @@ export const TEMP_SUFFIX = '.tmp'
 /** Directory holding commit journals (redo records of multi-file commits). */
 export const JOURNAL_DIR = '_journal'
 
-/** A writer id: unique per open log, short, sortable by time. */
-export function newWriterId(): string {
-  return Date.now().toString(36) + Math.random().toString(36).slice(2, 6)
+/**
+ * A writer id: unique per open log, short, sortable by time (base-36 milliseconds + 4 random
+ * characters). `after` is the greatest writer id already in the directory: the new id sorts after it
+ * even if the clock went back, because compaction relies on later writers having greater ids.
+ */
+export function newWriterId(after?: string): string {
+  let t = Date.now()
+  if (after !== undefined && after.length > 4) {
+    const prev = Number.parseInt(after.slice(0, -4), 36)
+    if (Number.isFinite(prev) && prev >= t) t = prev + 1
+  }
+  const id = t.toString(36) + Math.random().toString(36).slice(2, 6).padEnd(4, '0')
+  if (after !== undefined && compareIds({ writer: id, seq: 0 }, { writer: after, seq: 0 }) <= 0) {
+    return after + id // a foreign-looking id: longer sorts later
+  }
+  return id
 }

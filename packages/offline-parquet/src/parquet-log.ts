@@ -13,14 +13,16 @@ import {
   stateAtFromBatches,
 } from '@skewless/offline-log'
 import { CommitQueue } from './commit-queue.js'
+import { compactLog } from './compaction.js'
 import { EncodePool } from './encode-pool.js'
+import { ReadOnlyLogError } from './errors.js'
 import { checkFeatureName, newWriterId } from './layout.js'
 import { recover } from './recovery.js'
 import { Scratch } from './scratch.js'
 import { scanSegments } from './segment-scan.js'
 import type { SegmentWriter } from './segment-writer.js'
-import { listSegments } from './segments.js'
-import type { ParquetLog, ParquetLogOptions, ParquetLogStats } from './types.js'
+import { listPartition, listPartitionsOf } from './segments.js'
+import type { CompactionReport, ParquetLog, ParquetLogOptions, ParquetLogStats } from './types.js'
 import { acquireWriterLock } from './writer-lock.js'
 
 function positive(name: string, v: number | undefined, def: number, min = 1): number {
@@ -67,16 +69,17 @@ export async function parquetLog(options: ParquetLogOptions): Promise<ParquetLog
   if (!readOnly) await mkdir(root, { recursive: true })
   // Recovery deletes temp files and replays journals: only safe when no other writer is live.
   const lock = readOnly ? undefined : await acquireWriterLock(root)
-  let recovery: Awaited<ReturnType<typeof recover>>
+  let recovered: Awaited<ReturnType<typeof recover>>
   try {
-    recovery = await recover(root, readOnly)
+    recovered = await recover(root, readOnly)
   } catch (e) {
     await lock?.release()
     throw e
   }
+  const recovery = recovered.report
   const writer: SegmentWriter = {
     root,
-    writerId: newWriterId(),
+    writerId: newWriterId(recovered.lastWriterId),
     seq: 0,
     encoder,
     compression,
@@ -85,13 +88,24 @@ export async function parquetLog(options: ParquetLogOptions): Promise<ParquetLog
     knownDirs: new Set(),
     scratch: new Scratch(),
     pool: workers > 0 ? new EncodePool(workers) : undefined,
+    unsettled: new Set(),
   }
-  const stats: ParquetLogStats = { commits: 0, files: 0, rows: 0, bytes: 0, corruptFilesSkipped: 0 }
+  const stats: ParquetLogStats = {
+    commits: 0,
+    files: 0,
+    rows: 0,
+    bytes: 0,
+    corruptFilesSkipped: 0,
+    compactions: 0,
+  }
 
   const commits = new CommitQueue(writer, stats, { rollRows, rollAgeMs, maxCommitRows })
   const scanCtx = { root, featureTypes, pool: writer.pool, workers, onCorrupt, stats }
   let failure: unknown
   let closed = false
+  let closing = false
+  /** The running (or last) compaction: compactions run one at a time, `close()` waits for it. */
+  let compacting: Promise<unknown> = Promise.resolve()
 
   function check(r: FeatureWrite): RejectedWrite | undefined {
     const bad = checkRecord(r, featureTypes)
@@ -134,7 +148,7 @@ export async function parquetLog(options: ParquetLogOptions): Promise<ParquetLog
 
   async function append(batch: readonly FeatureWrite[]): Promise<void> {
     if (closed) throw new ClosedError('parquetLog')
-    if (readOnly) throw new InvalidArgumentError('offline-parquet: this log was opened with readOnly: true')
+    if (readOnly) throw new ReadOnlyLogError('append')
     const { good, dead } = accept(batch)
     if (dead) await dead
     if (good.length === 0) return
@@ -144,7 +158,7 @@ export async function parquetLog(options: ParquetLogOptions): Promise<ParquetLog
   function write(batch: readonly FeatureWrite[]): void | Promise<void> {
     if (closed) throw new ClosedError('parquetLog')
     if (failure) throw failure
-    if (readOnly) throw new InvalidArgumentError('offline-parquet: this log was opened with readOnly: true')
+    if (readOnly) throw new ReadOnlyLogError('write')
     const { good, dead } = accept(batch)
     const go = () => {
       if (good.length === 0) return
@@ -193,12 +207,27 @@ export async function parquetLog(options: ParquetLogOptions): Promise<ParquetLog
     async listFiles(features = Object.keys(featureTypes)) {
       const out: string[] = []
       const all = { by: 'event' as const, from: Number.NEGATIVE_INFINITY, to: Number.POSITIVE_INFINITY }
-      for (const f of features) for (const s of await listSegments(root, f, all)) out.push(s.path)
+      for (const f of features) {
+        for (const p of await listPartitionsOf(root, f, all))
+          for (const s of await listPartition(p, all, false)) out.push(s.path)
+      }
       return out
+    },
+    compact(options) {
+      if (closed || closing) return Promise.reject(new ClosedError('parquetLog'))
+      if (readOnly) return Promise.reject(new ReadOnlyLogError('compact'))
+      const run = compacting.then(() => compactLog({ writer, featureTypes }, options))
+      compacting = run.catch(() => undefined)
+      return run.then((r: CompactionReport) => {
+        stats.compactions += r.partitions
+        return r
+      })
     },
     async close() {
       if (closed) return
+      closing = true
       try {
+        await compacting
         await flush()
       } finally {
         closed = true

@@ -1,7 +1,8 @@
 import { readdir, readFile } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
+import { resolvePartition } from './coverage.js'
 import { fsyncDir, removeQuietly, rename } from './file-io.js'
-import { JOURNAL_DIR, TEMP_PREFIX, TEMP_SUFFIX } from './layout.js'
+import { compareIds, JOURNAL_DIR, parseName, TEMP_PREFIX, TEMP_SUFFIX } from './layout.js'
 import { listPartitionDirs } from './segments.js'
 
 /** What opening the log found and did about a previous crash. */
@@ -10,7 +11,17 @@ export interface RecoveryReport {
   replayedCommits: number
   /** Temporary files of commits that never completed (never acknowledged): deleted, or only listed when read-only. */
   tempFiles: string[]
-  /** Whether `tempFiles` were deleted (false when the log was opened read-only). */
+  /**
+   * Files replaced by a committed compaction that a crash left behind (roll forward): deleted, or only
+   * counted when read-only. Readers ignore them either way.
+   */
+  replacedFiles: number
+  /**
+   * Outputs of a compaction that crashed before all its outputs were renamed (roll back): deleted, or
+   * only counted when read-only. Readers ignore them either way; the compaction's inputs stay.
+   */
+  abortedCompactionFiles: number
+  /** Whether the files above were deleted (false when the log was opened read-only). */
   removed: boolean
 }
 
@@ -22,11 +33,24 @@ export interface Journal {
 /**
  * Finish or undo what a crash interrupted. A complete journal means every temp file of its commit
  * was written and fsynced, so its renames are redone; any other temp file belongs to a commit that
- * never reached its journal (or needed none) and was never acknowledged, so it is deleted.
- * Read-only opens only report.
+ * never reached its journal (or needed none) and was never acknowledged, so it is deleted. A
+ * compaction that crashed is finished (its inputs deleted) when it was committed, else undone (its
+ * renamed outputs deleted) — decided from file names alone (`resolvePartition`).
+ * Read-only opens only report. Also returns the greatest writer id found, so that the new writer's
+ * id sorts after it.
  */
-export async function recover(root: string, readOnly: boolean): Promise<RecoveryReport> {
-  const report: RecoveryReport = { replayedCommits: 0, tempFiles: [], removed: !readOnly }
+export async function recover(
+  root: string,
+  readOnly: boolean,
+): Promise<{ report: RecoveryReport; lastWriterId: string | undefined }> {
+  const report: RecoveryReport = {
+    replayedCommits: 0,
+    tempFiles: [],
+    replacedFiles: 0,
+    abortedCompactionFiles: 0,
+    removed: !readOnly,
+  }
+  let lastWriterId: string | undefined
   const jdir = join(root, JOURNAL_DIR)
   let journals: string[] = []
   try {
@@ -60,12 +84,28 @@ export async function recover(root: string, readOnly: boolean): Promise<Recovery
     report.replayedCommits++
   }
   for (const d of await listPartitionDirs(root)) {
-    for (const f of await readdir(d)) {
+    const names = await readdir(d)
+    for (const f of names) {
       if (f.startsWith(TEMP_PREFIX) && f.endsWith(TEMP_SUFFIX)) {
         report.tempFiles.push(join(d, f))
         if (!readOnly) await removeQuietly(join(d, f))
+        continue
       }
+      const w = parseName(f)?.id.writer
+      if (
+        w !== undefined &&
+        (lastWriterId === undefined ||
+          compareIds({ writer: w, seq: 0 }, { writer: lastWriterId, seq: 0 }) > 0)
+      )
+        lastWriterId = w
+    }
+    const { covered, aborted } = resolvePartition(names)
+    report.replacedFiles += covered.length
+    report.abortedCompactionFiles += aborted.length
+    if (!readOnly && covered.length + aborted.length > 0) {
+      for (const f of [...aborted, ...covered]) await removeQuietly(join(d, f))
+      await fsyncDir(d)
     }
   }
-  return report
+  return { report, lastWriterId }
 }

@@ -4,7 +4,13 @@ import type { RecordBatch } from 'apache-arrow'
 import type { EncodePool } from './encode-pool.js'
 import { CorruptFileError } from './errors.js'
 import { decodeSegment, ipcToSegmentBatches } from './read-segment.js'
-import { listSegments, type SegmentFile } from './segments.js'
+import {
+  closeSegments,
+  listPartition,
+  listPartitionsOf,
+  type PartitionDir,
+  type SegmentFile,
+} from './segments.js'
 import type { ParquetLogOptions, ParquetLogStats } from './types.js'
 
 /** What a scan of a Parquet log needs. */
@@ -19,24 +25,32 @@ export interface ScanContext {
 
 type Loaded = RecordBatch[] | CorruptFileError
 
+/** Read and decode one file (through its pinned handle when it has one, which is then closed). */
 async function load(ctx: ScanContext, seg: SegmentFile): Promise<Loaded> {
   try {
     if (ctx.pool) {
-      const r = await ctx.pool.decode(seg.path)
+      const r = await ctx.pool.decode(seg.path, seg.handle?.fd)
       if (r.corrupt !== undefined) return new CorruptFileError(seg.path, r.corrupt)
       return ipcToSegmentBatches(seg.path, r.ipc as Uint8Array, seg.feature)
     }
-    return decodeSegment(seg.path, await readFile(seg.path), seg.feature)
+    const bytes = seg.handle ? await seg.handle.readFile() : await readFile(seg.path)
+    return decodeSegment(seg.path, bytes, seg.feature)
   } catch (e) {
     if (e instanceof CorruptFileError) return e
     throw e
+  } finally {
+    await seg.handle?.close()
+    seg.handle = undefined
   }
 }
 
 /**
- * Scan the committed files: list and prune them, read and decode them ahead (with workers, up to
- * `workers + 1` files in parallel off this thread; without, file i+1 is read while file i decodes),
- * and filter each file's batches. Batches come out one or more per file, in file order, each sorted.
+ * Scan the committed files partition by partition: list each partition as one consistent view with
+ * its files pinned open (`listPartition`, safe while a compaction swaps files), prune, read and
+ * decode ahead (with workers, up to `workers + 1` files in parallel off this thread, across partition
+ * boundaries; without, file i+1 is read while file i decodes), and filter each file's batches.
+ * Batches come out one or more per file, in file order, each sorted. A partition is listed only when
+ * the read-ahead reaches it, so open handles stay bounded by about one partition's files.
  */
 export async function* scanSegments(
   ctx: ScanContext,
@@ -44,38 +58,53 @@ export async function* scanSegments(
   what: string,
 ): AsyncGenerator<RecordBatch> {
   const s = resolveScan(o, ctx.featureTypes, what)
-  const segs: SegmentFile[] = []
-  for (const feature of s.features) segs.push(...(await listSegments(ctx.root, feature, s)))
+  const parts: PartitionDir[] = []
+  for (const feature of s.features) parts.push(...(await listPartitionsOf(ctx.root, feature, s)))
   const ahead = ctx.pool ? ctx.workers + 1 : 1
-  const queue: Promise<Loaded>[] = []
-  let next = 0
-  const fill = () => {
-    while (queue.length < ahead && next < segs.length) {
-      const p = load(ctx, segs[next++] as SegmentFile)
-      p.catch(() => undefined) // surfaced when awaited below
-      queue.push(p)
+  const queue: { seg: SegmentFile; loaded: Promise<Loaded> }[] = []
+  let pinned: SegmentFile[] = []
+  let pi = 0
+  let ci = 0
+  const fill = async () => {
+    while (queue.length < ahead) {
+      if (ci < pinned.length) {
+        const seg = pinned[ci++] as SegmentFile
+        const loaded = load(ctx, seg)
+        loaded.catch(() => undefined) // surfaced when awaited below
+        queue.push({ seg, loaded })
+        continue
+      }
+      if (pi >= parts.length) return
+      pinned = await listPartition(parts[pi++] as PartitionDir, s, true)
+      ci = 0
     }
   }
-  for (let i = 0; i < segs.length; i++) {
-    const seg = segs[i] as SegmentFile
-    fill()
-    const loaded = await (queue.shift() as Promise<Loaded>)
-    fill()
-    if (loaded instanceof CorruptFileError) {
-      if (ctx.onCorrupt === 'throw') throw loaded
-      ctx.stats.corruptFilesSkipped++
-      if (typeof ctx.onCorrupt === 'function') ctx.onCorrupt(loaded)
-      continue
+  try {
+    await fill()
+    while (queue.length > 0) {
+      const { seg, loaded: p } = queue.shift() as (typeof queue)[number]
+      const loaded = await p
+      await fill()
+      if (loaded instanceof CorruptFileError) {
+        if (ctx.onCorrupt === 'throw') throw loaded
+        ctx.stats.corruptFilesSkipped++
+        if (typeof ctx.onCorrupt === 'function') ctx.onCorrupt(loaded)
+        continue
+      }
+      // A file whose name bounds lie inside [from, to) needs no per-row time test.
+      const b = seg.bounds
+      const lo = b ? (s.by === 'event' ? b.minEventTime : b.minAvailableTime) : Number.NEGATIVE_INFINITY
+      const hi = b ? (s.by === 'event' ? b.maxEventTime : b.maxAvailableTime) : Number.POSITIVE_INFINITY
+      const fs =
+        lo >= s.from && hi < s.to ? { ...s, from: Number.NEGATIVE_INFINITY, to: Number.POSITIVE_INFINITY } : s
+      for (const batch of loaded) {
+        const kept = filterBatch(batch, fs, false)
+        if (kept) yield kept
+      }
     }
-    // A file whose name bounds lie inside [from, to) needs no per-row time test.
-    const b = seg.bounds
-    const lo = b ? (s.by === 'event' ? b.minEventTime : b.minAvailableTime) : Number.NEGATIVE_INFINITY
-    const hi = b ? (s.by === 'event' ? b.maxEventTime : b.maxAvailableTime) : Number.POSITIVE_INFINITY
-    const fs =
-      lo >= s.from && hi < s.to ? { ...s, from: Number.NEGATIVE_INFINITY, to: Number.POSITIVE_INFINITY } : s
-    for (const batch of loaded) {
-      const kept = filterBatch(batch, fs, false)
-      if (kept) yield kept
-    }
+  } finally {
+    // Stopped early or failed: let in-flight reads finish (they close their handles), close the rest.
+    await Promise.allSettled(queue.map((q) => q.loaded))
+    await closeSegments(pinned.slice(ci))
   }
 }

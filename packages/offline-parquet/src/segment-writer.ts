@@ -5,12 +5,21 @@ import type { FeatureTypes } from '@skewless/offline-log'
 import { Table, tableToIPC } from 'apache-arrow'
 import { chunkBatch, type SortedColumns, scatterCommit } from './chunk-batch.js'
 import { extractColumns } from './commit-columns.js'
+import { crashPoint } from './crash-points.js'
 import { writeParquetjs } from './encode-parquetjs.js'
 import type { EncodePool } from './encode-pool.js'
 import { encodeParquetWasm, type ParquetCompression } from './encode-wasm.js'
 import { CommitFailedError } from './errors.js'
 import { ensureDir, fsyncDir, fsyncFile, removeQuietly, rename, writeFileDurable } from './file-io.js'
-import { JOURNAL_DIR, partitionDir, segmentName, TEMP_PREFIX, TEMP_SUFFIX } from './layout.js'
+import {
+  type Cover,
+  compactedName,
+  JOURNAL_DIR,
+  partitionDir,
+  segmentName,
+  TEMP_PREFIX,
+  TEMP_SUFFIX,
+} from './layout.js'
 import { partitionColumns } from './partition.js'
 import type { Journal } from './recovery.js'
 import type { Scratch } from './scratch.js'
@@ -29,6 +38,27 @@ export interface SegmentWriter {
   scratch: Scratch
   /** Encoder workers; `undefined` encodes on the calling thread. */
   pool: EncodePool | undefined
+  /**
+   * First sequence number of every commit whose files may still appear: running, or failed after its
+   * journal was written (the next open rolls it forward). Compaction only replaces files below the
+   * smallest of these (`settledBefore`), so no file ever appears inside a range it replaced.
+   */
+  unsettled: Set<number>
+}
+
+/** Every file of this writer with a smaller sequence number is final: renamed, or never to appear. */
+export function settledBefore(w: SegmentWriter): number {
+  let min = w.seq
+  for (const s of w.unsettled) if (s < min) min = s
+  return min
+}
+
+/** Commit records as the outputs of a compaction (one partition) instead of as a commit. */
+export interface CompactionNaming {
+  /** Id range of the files the outputs replace. */
+  cover: Pick<Cover, 'lo' | 'hi'>
+  /** Number of outputs (`ceil(rows / rollRows)`); the caller reserved that many sequence numbers. */
+  parts: number
 }
 
 /** Result of one commit. */
@@ -57,8 +87,11 @@ export async function commitRecords(
   w: SegmentWriter,
   records: readonly FeatureWrite[],
   onPosted?: () => void,
+  compaction?: CompactionNaming,
 ): Promise<CommitResult> {
   const firstSeq = w.seq
+  if (!compaction) w.unsettled.add(firstSeq)
+  let journaled = false
   const cols = extractColumns(records, w.featureTypes, w.scratch)
   const { order, chunks } = partitionColumns(cols, w.rollRows, w.scratch)
   const sorted = w.encoder === 'parquet-wasm' ? scatterCommit(cols, order, w.scratch) : undefined
@@ -75,7 +108,9 @@ export async function commitRecords(
       }
       const seq = w.seq++
       const tmp = `${rel}/${TEMP_PREFIX}${w.writerId}-${seq}${TEMP_SUFFIX}`
-      const final = `${rel}/${segmentName(w.writerId, seq, c.bounds)}`
+      const final = compaction
+        ? `${rel}/${compactedName(w.writerId, seq, c.bounds, { ...compaction.cover, part: done.length + 1, parts: compaction.parts })}`
+        : `${rel}/${segmentName(w.writerId, seq, c.bounds)}`
       const meta = new Map([
         ['skewless.format', '1'],
         ['skewless.feature', c.feature],
@@ -124,22 +159,35 @@ export async function commitRecords(
     }
     onPosted?.()
     await Promise.all(io)
+    if (compaction && done.length !== compaction.parts) {
+      throw new Error(`compaction wrote ${done.length} files, expected ${compaction.parts}`)
+    }
     let journal: string | undefined
-    if (done.length > 1) {
+    // A compaction needs no journal: its output names say whether it is complete (coverage.ts).
+    if (done.length > 1 && !compaction) {
       journal = join(w.root, JOURNAL_DIR, `commit-${w.writerId}-${firstSeq}.json`)
       const body: Journal = { files: done.map((d) => [d.tmp, d.final]) }
       await ensureDir(w.root, join(w.root, JOURNAL_DIR))
       await writeFileDurable(`${journal}.tmp`, Buffer.from(JSON.stringify(body)))
       await rename(`${journal}.tmp`, journal)
+      journaled = true
       await fsyncDir(join(w.root, JOURNAL_DIR))
     }
-    for (const d of done) await rename(join(w.root, d.tmp), join(w.root, d.final))
+    if (compaction) crashPoint('compact-before-rename')
+    for (const d of done) {
+      await rename(join(w.root, d.tmp), join(w.root, d.final))
+      if (compaction) crashPoint('compact-renamed')
+    }
     await Promise.all([...new Set(done.map((d) => d.dir))].map((d) => fsyncDir(d)))
     if (journal) await removeQuietly(journal)
+    w.unsettled.delete(firstSeq)
     return { files: done.length, bytes }
   } catch (e) {
+    if (!journaled) w.unsettled.delete(firstSeq)
     await Promise.allSettled(io)
     await Promise.allSettled(done.map((d) => removeQuietly(join(w.root, d.tmp))))
+    // An incomplete compaction is ignored by readers; remove what it renamed (else the next open does).
+    if (compaction) await Promise.allSettled(done.map((d) => removeQuietly(join(w.root, d.final))))
     throw new CommitFailedError(
       `commit of ${records.length} records failed: ${String((e as Error)?.message ?? e)}`,
       {

@@ -1,6 +1,8 @@
-import { readdir } from 'node:fs/promises'
+import { type FileHandle, open, readdir } from 'node:fs/promises'
 import { join } from 'node:path'
-import { DAY_MS, parseDay, parseSegmentName, type SegmentBounds } from './layout.js'
+import { newCompactionOutput, resolvePartition } from './coverage.js'
+import { UnstableListingError } from './errors.js'
+import { DAY_MS, parseDay, type SegmentBounds } from './layout.js'
 
 /** A committed file of the log, as found on disk. */
 export interface SegmentFile {
@@ -11,9 +13,12 @@ export interface SegmentFile {
   day: number
   /** Bounds from its name; `undefined` for a `.parquet` file not named by this library. */
   bounds: SegmentBounds | undefined
+  /** An open handle when the listing pinned its files (see `listPartition`); whoever reads the file closes it. */
+  handle?: FileHandle
 }
 
-async function dirEntries(path: string): Promise<string[]> {
+/** Entries of a directory; [] when it does not exist. */
+export async function dirEntries(path: string): Promise<string[]> {
   try {
     return await readdir(path)
   } catch (e) {
@@ -29,38 +34,105 @@ export interface TimeWindow {
   to: number
 }
 
-/**
- * The committed files of `feature` that can hold rows in `window`, in commit order. Pruning uses the
- * `date=` directory (event basis only) and the min/max times in each file name. Hidden and `_`
- * files (temporaries, journals) and non-`.parquet` files are never listed.
- */
-export async function listSegments(
+/** A `feature=/date=` directory. */
+export interface PartitionDir {
+  dir: string
+  feature: string
+  day: number
+}
+
+/** The `date=` directories of `feature` that can hold rows in `window` (event basis prunes by day), sorted. */
+export async function listPartitionsOf(
   root: string,
   feature: string,
   window: TimeWindow,
-): Promise<SegmentFile[]> {
+): Promise<PartitionDir[]> {
   const fdir = join(root, `feature=${feature}`)
-  const out: SegmentFile[] = []
   const minDay = window.by === 'event' ? Math.floor(window.from / DAY_MS) : Number.NEGATIVE_INFINITY
   const maxDay = window.by === 'event' ? Math.floor((window.to - 1) / DAY_MS) : Number.POSITIVE_INFINITY
+  const out: PartitionDir[] = []
   for (const d of (await dirEntries(fdir)).sort()) {
     if (!d.startsWith('date=')) continue
     const day = parseDay(d.slice(5))
     if (!Number.isNaN(day) && (day < minDay || day > maxDay)) continue
-    const ddir = join(fdir, d)
-    for (const f of (await dirEntries(ddir)).sort()) {
-      if (f.startsWith('_') || f.startsWith('.') || !f.endsWith('.parquet')) continue
-      const bounds = parseSegmentName(f)
-      if (bounds) {
-        const lo = window.by === 'event' ? bounds.minEventTime : bounds.minAvailableTime
-        const hi = window.by === 'event' ? bounds.maxEventTime : bounds.maxAvailableTime
-        if (hi < window.from || lo >= window.to) continue
-      }
-      out.push({ path: join(ddir, f), feature, day, bounds })
-    }
+    out.push({ dir: join(fdir, d), feature, day })
   }
   return out
 }
+
+/** The live files of one listing of a partition that can hold rows in `window`, in name order. */
+function select(p: PartitionDir, names: readonly string[], window: TimeWindow): SegmentFile[] {
+  const out: SegmentFile[] = []
+  for (const f of resolvePartition(names).live) {
+    const bounds = f.parsed?.bounds
+    if (bounds) {
+      const lo = window.by === 'event' ? bounds.minEventTime : bounds.minAvailableTime
+      const hi = window.by === 'event' ? bounds.maxEventTime : bounds.maxAvailableTime
+      if (hi < window.from || lo >= window.to) continue
+    }
+    out.push({ path: join(p.dir, f.name), feature: p.feature, day: p.day, bounds })
+  }
+  return out
+}
+
+async function closeAll(segs: readonly SegmentFile[]): Promise<void> {
+  await Promise.all(segs.map((s) => s.handle?.close().catch(() => undefined)))
+}
+
+const MAX_ATTEMPTS = 50
+
+/**
+ * The committed files of one partition that can hold rows in `window`, as one consistent view even
+ * while a compaction (in this or another process) swaps files:
+ * 1. list and resolve the names (`resolvePartition`): inputs of a committed compaction are dropped,
+ *    outputs of an uncommitted one too;
+ * 2. with `pin`, open every selected file: an open file stays readable after a compaction deletes it,
+ *    so the view cannot lose a file between listing and reading; ENOENT (deleted after step 1) → retry;
+ * 3. list again: a compaction output that was not in the first listing means a swap overlapped it, and
+ *    a listing read in several system calls may then have missed both outputs and inputs → retry.
+ * Caveat of step 3: it catches every overlapping swap unless a second compaction of the same
+ * partition replaces those new outputs again before the second listing ends.
+ */
+export async function listPartition(
+  p: PartitionDir,
+  window: TimeWindow,
+  pin: boolean,
+): Promise<SegmentFile[]> {
+  for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+    if (attempt > 2) await new Promise((r) => setTimeout(r, Math.min(50, attempt * 2)))
+    const names = await dirEntries(p.dir)
+    const segs = select(p, names, window)
+    if (pin) {
+      let gone = false
+      await Promise.all(
+        segs.map(async (s) => {
+          try {
+            s.handle = await open(s.path, 'r')
+          } catch (e) {
+            if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e
+            gone = true
+          }
+        }),
+      ).catch(async (e) => {
+        await closeAll(segs)
+        throw e
+      })
+      if (gone) {
+        await closeAll(segs)
+        continue
+      }
+    }
+    if (newCompactionOutput(new Set(names), await dirEntries(p.dir))) {
+      await closeAll(segs)
+      continue
+    }
+    return segs
+  }
+  throw new UnstableListingError(p.dir, MAX_ATTEMPTS)
+}
+
+/** Close the handles of pinned segments that were not read (a scan stopped early). */
+export { closeAll as closeSegments }
 
 /** Every partition directory under `root` (for recovery). */
 export async function listPartitionDirs(root: string): Promise<string[]> {

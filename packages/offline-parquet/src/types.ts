@@ -63,6 +63,46 @@ export interface ParquetLogStats {
   bytes: number
   /** Unreadable files skipped by scans (with `onCorruptFile` other than 'throw'). */
   corruptFilesSkipped: number
+  /** Partitions compacted (summed over `compact` calls). */
+  compactions: number
+}
+
+/** Options of `ParquetLog.compact`. */
+export interface CompactOptions {
+  /** Only these features' partitions. @default every declared feature */
+  features?: readonly string[]
+  /**
+   * Only partitions whose UTC day ends at or before this instant (ms), e.g. `Date.now() - 86_400_000`
+   * to leave the days still being written alone. @default Infinity (every day)
+   */
+  before?: number
+  /**
+   * Leave a partition alone unless it has at least this many files to merge (full outputs of earlier
+   * compactions do not count: they are kept as they are). At least 2. @default 4
+   */
+  minFiles?: number
+  /** Stops the compaction between two partitions (already compacted ones stay compacted); rejects with `AbortedError`. */
+  signal?: AbortSignal
+}
+
+/** What `ParquetLog.compact` did. */
+export interface CompactionReport {
+  /** Partitions (`feature=/date=` directories) in which files were merged. */
+  partitions: number
+  /** Files replaced (deleted after their replacement was committed). */
+  filesIn: number
+  /** Files written. */
+  filesOut: number
+  /** Rows rewritten (the same rows, every column preserved). */
+  rows: number
+  /** Bytes of the replaced files. */
+  bytesIn: number
+  /** Bytes of the written files. */
+  bytesOut: number
+  /** Leftovers of an earlier failed compaction found and removed (already ignored by readers). */
+  leftoversRemoved: number
+  /** Wall-clock duration in milliseconds. */
+  durationMs: number
 }
 
 /** A Parquet-backed `OfflineLog`. */
@@ -73,6 +113,28 @@ export interface ParquetLog extends OfflineLog {
   readonly recovery: RecoveryReport
   /** Counters. */
   readonly stats: Readonly<ParquetLogStats>
-  /** Paths of the committed files of `features` (all declared features by default), in commit order per feature. */
+  /**
+   * Paths of the committed files of `features` (all declared features by default) that make up the
+   * log now, in name order per partition: files a compaction is replacing are left out, so
+   * `read_parquet([...paths])` in DuckDB reads each row once (it fails if a later compaction deleted
+   * a listed file before DuckDB opened it: list again and retry).
+   */
   listFiles(features?: readonly string[]): Promise<string[]>
+  /**
+   * Merge the small files of each `feature=/date=` partition into fewer, larger files sorted by
+   * (entity, event_time, version, available_time), at most `rollRows` rows each. Every row is kept
+   * exactly (all columns). Crash-safe and safe for concurrent readers of this library, in this or
+   * other processes: outputs are committed (renamed, directory fsynced) before the inputs are
+   * deleted, and their names record which files they replace, so readers (and the next open, after a
+   * crash) count either the inputs or the outputs, never both. DuckDB globbing the directory can see
+   * both during the short window between the renames and the deletes (see docs/decisions/compaction.md).
+   *
+   * Appends keep committing while it runs (their files are never replaced by a compaction that began
+   * before them); calls to `compact` run one at a time; `close()` waits for a running one. Memory: the
+   * rows of one run (about `rollRows` rows) are held as records. Writes with the log's encoder.
+   * @throws ReadOnlyLogError when opened with `readOnly: true`; `ClosedError` after `close()`;
+   *   `InvalidArgumentError` for bad options; `CorruptFileError` if an input file is unreadable
+   *   (that partition is left as it was); `AbortedError` when `signal` aborts.
+   */
+  compact(options?: CompactOptions): Promise<CompactionReport>
 }

@@ -1,0 +1,184 @@
+import { readFile, stat } from 'node:fs/promises'
+import { join } from 'node:path'
+import { AbortedError, type FeatureWrite, InvalidArgumentError } from '@skewless/core'
+import { recordBatchToWrites } from '@skewless/offline-log'
+import { type NamedFile, resolvePartition } from './coverage.js'
+import { crashPoint } from './crash-points.js'
+import type { EncodePool } from './encode-pool.js'
+import { CorruptFileError } from './errors.js'
+import { fsyncDir, removeQuietly } from './file-io.js'
+import { compareIds, DAY_MS, type ParsedName, type SegmentId } from './layout.js'
+import { decodeSegment, ipcToSegmentBatches } from './read-segment.js'
+import { Scratch } from './scratch.js'
+import { commitRecords, type SegmentWriter, settledBefore } from './segment-writer.js'
+import { dirEntries, listPartitionsOf } from './segments.js'
+import type { CompactionReport, CompactOptions } from './types.js'
+
+type Parsed = NamedFile & { parsed: ParsedName }
+
+/** Read one input file as records (we hold the writer lock: nobody else deletes it meanwhile). */
+async function readRecords(
+  pool: EncodePool | undefined,
+  path: string,
+  feature: string,
+): Promise<FeatureWrite[]> {
+  let batches: ReturnType<typeof decodeSegment>
+  if (pool) {
+    const r = await pool.decode(path)
+    if (r.corrupt !== undefined) throw new CorruptFileError(path, r.corrupt)
+    batches = ipcToSegmentBatches(path, r.ipc as Uint8Array, feature)
+  } else batches = decodeSegment(path, await readFile(path), feature)
+  const out: FeatureWrite[] = []
+  for (const b of batches) for (const r of recordBatchToWrites(b)) out.push(r)
+  return out
+}
+
+/**
+ * The runs of one partition: consecutive files (in id order) that merge into one output set. Full
+ * outputs of earlier compactions (every part but the last has `rollRows` rows) are not rewritten, so
+ * a partition is not recompacted from scratch each time: they split the files into stretches, and
+ * only stretches of two or more files are merged.
+ */
+function stretches(files: Parsed[]): Parsed[][] {
+  const out: Parsed[][] = []
+  let cur: Parsed[] = []
+  for (const f of files) {
+    const c = f.parsed.cover
+    if (c && c.part < c.parts) {
+      if (cur.length > 1) out.push(cur)
+      cur = []
+    } else cur.push(f)
+  }
+  if (cur.length > 1) out.push(cur)
+  return out
+}
+
+/** What a compaction needs from the open log. */
+export interface CompactContext {
+  writer: SegmentWriter
+  featureTypes: Readonly<Record<string, string>>
+}
+
+/** Validate options (typed errors for bad input). */
+export function resolveCompactOptions(o: CompactOptions | undefined, declared: readonly string[]) {
+  if (o !== undefined && (typeof o !== 'object' || o === null)) {
+    throw new InvalidArgumentError('offline-parquet compact: options must be an object')
+  }
+  const features = o?.features ?? declared
+  if (!Array.isArray(features))
+    throw new InvalidArgumentError('offline-parquet compact: features must be an array')
+  for (const f of features) {
+    if (!declared.includes(f))
+      throw new InvalidArgumentError(`offline-parquet compact: unknown feature "${f}"`)
+  }
+  const minFiles = o?.minFiles ?? 4
+  if (!Number.isInteger(minFiles) || minFiles < 2) {
+    throw new InvalidArgumentError(
+      `offline-parquet compact: minFiles must be an integer >= 2, got ${String(minFiles)}`,
+    )
+  }
+  const before = o?.before ?? Number.POSITIVE_INFINITY
+  if (typeof before !== 'number' || Number.isNaN(before)) {
+    throw new InvalidArgumentError(
+      `offline-parquet compact: before must be a time in ms, got ${String(before)}`,
+    )
+  }
+  return { features, minFiles, before, signal: o?.signal }
+}
+
+/**
+ * Compact partitions (see `ParquetLog.compact`). Per partition:
+ * 1. list and resolve the names; remove leftovers of an earlier failed compaction;
+ * 2. take the files below this writer's settled sequence (older writers' files are all final);
+ * 3. per run of consecutive files (about `rollRows` rows): read them, sort and write the outputs through
+ *    the commit path (temp file + fsync, rename, directory fsync) under names that record the id range
+ *    they replace — the outputs are then committed;
+ * 4. delete the inputs, fsync the directory.
+ * Appends keep committing meanwhile: their files get greater ids than any range chosen in step 2.
+ */
+export async function compactLog(
+  ctx: CompactContext,
+  options: CompactOptions | undefined,
+): Promise<CompactionReport> {
+  const started = performance.now()
+  const o = resolveCompactOptions(options, Object.keys(ctx.featureTypes))
+  const w = ctx.writer
+  const report: CompactionReport = {
+    partitions: 0,
+    filesIn: 0,
+    filesOut: 0,
+    rows: 0,
+    bytesIn: 0,
+    bytesOut: 0,
+    leftoversRemoved: 0,
+    durationMs: 0,
+  }
+  const scratch = new Scratch()
+  const all = { by: 'event' as const, from: Number.NEGATIVE_INFINITY, to: Number.POSITIVE_INFINITY }
+  for (const feature of o.features) {
+    for (const p of await listPartitionsOf(w.root, feature, all)) {
+      if (o.signal?.aborted)
+        throw new AbortedError('offline-parquet compact: aborted', { cause: o.signal.reason })
+      if (Number.isNaN(p.day) || (p.day + 1) * DAY_MS > o.before) continue
+      const res = resolvePartition(await dirEntries(p.dir))
+      if (res.covered.length + res.aborted.length > 0) {
+        for (const f of [...res.aborted, ...res.covered]) await removeQuietly(join(p.dir, f))
+        await fsyncDir(p.dir)
+        report.leftoversRemoved += res.covered.length + res.aborted.length
+      }
+      const bound: SegmentId = { writer: w.writerId, seq: settledBefore(w) }
+      const eligible = res.live.filter(
+        (f): f is Parsed => f.parsed !== undefined && compareIds(f.parsed.id, bound) < 0,
+      )
+      eligible.sort((a, b) => compareIds(a.parsed.id, b.parsed.id))
+      const runs = stretches(eligible)
+      if (runs.reduce((n, r) => n + r.length, 0) < o.minFiles) continue
+      let compacted = false
+      for (const stretch of runs) {
+        let i = 0
+        while (i < stretch.length) {
+          const inputs: Parsed[] = []
+          const records: FeatureWrite[] = []
+          while (i < stretch.length && records.length < w.rollRows) {
+            const f = stretch[i++] as Parsed
+            inputs.push(f)
+            for (const r of await readRecords(w.pool, join(p.dir, f.name), feature)) records.push(r)
+          }
+          const parts = Math.ceil(records.length / w.rollRows)
+          if (parts >= inputs.length) continue // would not make fewer files (e.g. one file of rollRows rows)
+          const bytesIn = await sizes(p.dir, inputs)
+          // Reserve the outputs' sequence numbers now: appends committing meanwhile take the next ones.
+          const out = { ...w, seq: w.seq, scratch }
+          w.seq += parts
+          const cover = {
+            lo: (inputs[0] as Parsed).parsed.id,
+            hi: (inputs[inputs.length - 1] as Parsed).parsed.id,
+          }
+          const res2 = await commitRecords(out, records, undefined, { cover, parts })
+          crashPoint('compact-before-unlink')
+          for (const f of inputs) {
+            await removeQuietly(join(p.dir, f.name))
+            crashPoint('compact-unlinked')
+          }
+          await fsyncDir(p.dir)
+          report.filesIn += inputs.length
+          report.filesOut += res2.files
+          report.rows += records.length
+          report.bytesIn += bytesIn
+          report.bytesOut += res2.bytes
+          compacted = true
+        }
+      }
+      if (compacted) report.partitions++
+    }
+  }
+  scratch.clear()
+  report.durationMs = performance.now() - started
+  return report
+}
+
+async function sizes(dir: string, files: readonly NamedFile[]): Promise<number> {
+  let n = 0
+  for (const f of files) n += (await stat(join(dir, f.name))).size
+  return n
+}
