@@ -201,7 +201,14 @@ export class LogReader {
         )
       }
       const row = b.rowBase + i
-      const x = (b.getters[(this.features[f] as ResolvedFeature).kind] as (row: number) => unknown)(row)
+      const kind = (this.features[f] as ResolvedFeature).kind
+      let x: unknown
+      if (kind === 0 && b.dbl !== undefined) {
+        // value_double read straight from its buffer, as the kernel does (no Arrow getter per row).
+        const q = b.dblOffset + row
+        const bm = b.dblBitmap
+        x = bm === undefined || ((bm[q >> 3] as number) & (1 << (q & 7))) !== 0 ? b.dbl[q] : null
+      } else x = (b.getters[kind] as (row: number) => unknown)(row)
       const valid = x === null || x === undefined ? 0 : 1
       tiles?.add(
         c,
