@@ -1,6 +1,8 @@
 /**
  * The write path: a batch becomes one call of the apply script per hash slot (one call in all on a
  * standalone server), writes grouped by feature as the script expects; outcomes come back per write.
+ * On a Cluster, the calls of the slots one node serves go out as one pipeline: one round trip and
+ * one socket write per node instead of one per slot.
  */
 import type { FeatureUpdate } from '@skewless/core'
 import type { ApplyResult, OnlineFeatureConfig, PermanentWriteFailure } from '@skewless/online-sink'
@@ -10,7 +12,7 @@ import { isRedirection, toStoreError } from './errors.js'
 import { tileKeyOf, valueKeyOf } from './keys.js'
 import { type PreparedFeature, type PreparedFeatures, prepareFeatures } from './prepared.js'
 import { APPLY_SCRIPT, APPLY_SCRIPT_SHA } from './script.js'
-import { keySlot } from './slot.js'
+import { groupByNode, keySlot } from './slot.js'
 import type { RedisLike } from './types.js'
 
 /** What the write and read paths of one store share. */
@@ -54,16 +56,49 @@ export function createApply(ctx: StoreContext) {
 
   /** Send one script call and write its outcomes at `call.sent[k]`. */
   async function applyCall(call: ScriptCall, outcomes: ApplyResult['outcomes']): Promise<void> {
-    const { keys, sent } = call
     let reply: unknown
     try {
-      reply = await evalApply(client, keys, call.header, call.args)
+      reply = await evalApply(client, call.keys, call.header, call.args)
     } catch (err) {
-      // ioredis follows MOVED itself, except in some pipelines (auto-pipelining, ioredis #2075):
-      // then its slot map is stale, so reload it before the sink retries.
-      if (isRedirection(err)) client.refreshSlotsCache?.()
-      throw toStoreError(err, `apply of ${keys.length} writes`)
+      throw callFailure(err, call)
     }
+    readReply(call, reply, outcomes)
+  }
+
+  /** Send several script calls (slots of one Cluster node) as one pipeline. */
+  async function applyPipelined(calls: ScriptCall[], outcomes: ApplyResult['outcomes']): Promise<void> {
+    const pipe = client.pipeline()
+    for (const c of calls) pipe.evalsha(APPLY_SCRIPT_SHA, c.keys.length, c.keys, c.header, c.args)
+    let res: [Error | null, unknown][] | null
+    try {
+      res = await pipe.exec()
+    } catch (err) {
+      throw callFailure(err, calls[0] as ScriptCall)
+    }
+    const retries: Promise<void>[] = []
+    for (let c = 0; c < calls.length; c++) {
+      const call = calls[c] as ScriptCall
+      const [err, reply] = res?.[c] ?? [new Error('missing pipeline reply'), null]
+      if (err === null) readReply(call, reply, outcomes)
+      else if (err.message?.startsWith('NOSCRIPT')) retries.push(applyCall(call, outcomes))
+      else throw callFailure(err, call)
+    }
+    await Promise.all(retries)
+  }
+
+  /**
+   * The error the sink sees when a call failed. ioredis follows MOVED itself, except in some
+   * pipelines (auto-pipelining, ioredis #2075; write pipelines, which it never retries): then its
+   * slot map is stale, so reload it before the sink retries.
+   */
+  function callFailure(err: unknown, call: ScriptCall): Error {
+    if (isRedirection(err)) client.refreshSlotsCache?.()
+    return toStoreError(err, `apply of ${call.keys.length} writes`)
+  }
+
+  /** Write the outcomes of one script reply at `call.sent[k]`. */
+  function readReply(call: ScriptCall, reply: unknown, outcomes: ApplyResult['outcomes']): void {
+    const { keys, sent } = call
     const r = reply as string[]
     const codes = r[0] as string
     let m = 1
@@ -118,7 +153,8 @@ export function createApply(ctx: StoreContext) {
       await applyCall(buildCall(valid, now), outcomes)
       return { outcomes }
     }
-    // Cluster: a script may only touch keys of one slot, so one call per slot (in parallel).
+    // Cluster: a script may only touch keys of one slot, so one call per slot; the calls of the
+    // slots one node serves share a pipeline, and the nodes are written in parallel.
     const groups = new Map<number, number[]>()
     for (const i of valid) {
       const slot = keySlot(keyOf[i] as string)
@@ -126,9 +162,13 @@ export function createApply(ctx: StoreContext) {
       if (g === undefined) groups.set(slot, [i])
       else g.push(i)
     }
-    const calls: Promise<void>[] = []
-    for (const g of groups.values()) calls.push(applyCall(buildCall(g, now), outcomes))
-    await Promise.all(calls)
+    const calls = new Map<number, ScriptCall[]>()
+    for (const [slot, g] of groups) calls.set(slot, [buildCall(g, now)])
+    await Promise.all(
+      groupByNode(client.slots, calls).map((cs) =>
+        cs.length === 1 ? applyCall(cs[0] as ScriptCall, outcomes) : applyPipelined(cs, outcomes),
+      ),
+    )
     return { outcomes }
 
     /** One script call for writes `idx`, grouped by spec (the script's argument layout). */

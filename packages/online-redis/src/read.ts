@@ -1,5 +1,5 @@
 /**
- * The read path: one pipeline per hash slot (one in all on a standalone server), HMGET of the value
+ * The read path: one pipeline per Cluster node (one in all on a standalone server), HMGET of the value
  * hash per entity and HGETALL per additive tile hash, decoded to raw `StoredEntry`s.
  */
 import type { OnlineFeatureConfig, StoredEntry, StoredTile } from '@skewless/online-sink'
@@ -7,7 +7,7 @@ import type { StoreContext } from './apply.js'
 import { decodeStored } from './encoding.js'
 import { isRedirection, toStoreError } from './errors.js'
 import { tileKeyOf, valueKeyOf } from './keys.js'
-import { keySlot } from './slot.js'
+import { groupByNode, keySlot } from './slot.js'
 
 /** The `read` of a store. */
 export function createRead(ctx: StoreContext) {
@@ -58,7 +58,7 @@ export function createRead(ctx: StoreContext) {
         if (g === undefined) bySlot.set(slot, [c])
         else g.push(c)
       }
-      for (const g of bySlot.values()) groups.push(g)
+      for (const g of groupByNode(client.slots, bySlot)) groups.push(g)
     }
     const replies = await Promise.all(
       groups.map(async (g) => {

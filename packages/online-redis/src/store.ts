@@ -1,7 +1,8 @@
 /**
  * `redisStore`: the Redis (ioredis) online store, standalone or Cluster. A batch of writes is one
- * EVALSHA of the apply script per hash slot group (one call in total on a standalone server); a
- * read is one pipeline per slot group (HMGET per entity, HGETALL per additive tile hash).
+ * EVALSHA of the apply script per hash slot (one call in total on a standalone server), the calls
+ * of one Cluster node sharing a pipeline; a read is one pipeline per node (HMGET per entity,
+ * HGETALL per additive tile hash).
  */
 import type { OnlineStoreCapabilities } from '@skewless/online-sink'
 import { createApply, type StoreContext } from './apply.js'

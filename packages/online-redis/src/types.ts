@@ -14,8 +14,8 @@ export interface RedisPipelineLike {
   hmget(key: string, ...fields: string[]): unknown
   /** Queue `HGETALL key`. */
   hgetall(key: string): unknown
-  /** Queue `EVALSHA sha numKeys ...keysAndArgs`. */
-  evalsha(sha: string, numKeys: number, ...keysAndArgs: RedisArg[]): unknown
+  /** Queue `EVALSHA sha numKeys ...keysAndArgs` (arrays in the arguments are flattened). */
+  evalsha(sha: string, numKeys: number, ...keysAndArgs: (RedisArg | RedisArg[])[]): unknown
   /** Send the queued commands; one `[error, result]` pair per command. */
   exec(): Promise<[Error | null, unknown][] | null>
 }
@@ -35,7 +35,12 @@ export interface RedisLike {
   eval(script: string, numKeys: number, ...keysAndArgs: (RedisArg | RedisArg[])[]): Promise<unknown>
   /** ioredis `Cluster` only: reload the slot map (called when a MOVED / ASK reply reaches the store). */
   refreshSlotsCache?(): void
-  /** Start a pipeline (on a Cluster: all its keys must be in one slot). */
+  /**
+   * ioredis `Cluster` only: the slot map (slot → node keys, master first). With it, the calls of
+   * all slots one node serves share one pipeline; without it, each slot gets its own.
+   */
+  readonly slots?: readonly (readonly string[] | undefined)[]
+  /** Start a pipeline (on a Cluster: all its keys must be in slots one node serves). */
   pipeline(): RedisPipelineLike
   /** Close gracefully (used only for clients the store created). */
   quit(): Promise<unknown>
