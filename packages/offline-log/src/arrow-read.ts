@@ -53,7 +53,8 @@ export function readTimeColumn(data: Data): Float64Array {
   return fromInt64Array(data.values as BigInt64Array, new Float64Array(data.length))
 }
 
-function valid(data: Data, i: number): boolean {
+/** Whether row `i` of a column is non-null. */
+export function valid(data: Data, i: number): boolean {
   return data.nullCount === 0 || data.getValid(i)
 }
 

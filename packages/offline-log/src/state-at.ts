@@ -1,6 +1,14 @@
 import type { FeatureWrite } from '@skewless/core'
 import type { Data, RecordBatch } from 'apache-arrow'
-import { columnData, readStringColumn, readTimeColumn, recordBatchToWrites, stringAt } from './arrow-read.js'
+import {
+  columnData,
+  hasColumn,
+  readStringColumn,
+  readTimeColumn,
+  recordBatchToWrites,
+  stringAt,
+  valid,
+} from './arrow-read.js'
 import { takeRows } from './arrow-take.js'
 import { compareState } from './order.js'
 import type { TimeBasis } from './types.js'
@@ -14,7 +22,9 @@ interface Best {
 }
 
 /**
- * Time travel over scanned log batches: for every (feature, entity) the record that held at `t`.
+ * Time travel over scanned log batches: for every (feature, entity) the record that held at `t`;
+ * for an additive feature's tile records, for every (feature, entity, tileStart), since the store
+ * holds each tile separately (sum those of the window at `t` for the value, or use the as-of join).
  *
  * - `by: 'available'`: among records with availableTime <= t, the greatest eventTime, ties broken
  *   by version, then by availableTime — what the online store would have served at `t`.
@@ -24,7 +34,7 @@ interface Best {
  * Records with outcome `stale` never count: compare-and-set rejected them, so the online store
  * never held them. Callers pass batches already filtered to the requested features and entities;
  * stale rows and rows after `t` are skipped here as well, so any scan is a valid input.
- * The result is sorted by (feature, entity).
+ * The result is sorted by (feature, entity, tileStart), records without a tile first.
  */
 export async function stateAtFromBatches(
   batches: AsyncIterable<RecordBatch> | Iterable<RecordBatch>,
@@ -44,10 +54,13 @@ export async function stateAtFromBatches(
     const ev = readTimeColumn(columnData(batch, 'event_time'))
     const av = readTimeColumn(columnData(batch, 'available_time'))
     const ver = readTimeColumn(columnData(batch, 'version') as Data)
+    const tile = hasColumn(batch, 'tile_start') ? columnData(batch, 'tile_start') : undefined
+    const tileStart = tile === undefined || tile.nullCount === n ? undefined : readTimeColumn(tile)
     const basis = by === 'event' ? ev : av
     for (let i = 0; i < n; i++) {
       if ((basis[i] as number) > t || stringAt(outcome, i) === 'stale') continue
-      const key = `${stringAt(feature, i)}\u0000${stringAt(entity, i)}`
+      let key = `${stringAt(feature, i)}\u0000${stringAt(entity, i)}`
+      if (tileStart !== undefined && valid(tile as Data, i)) key += `\u0000${tileStart[i]}`
       const e = ev[i] as number
       const v = ver[i] as number
       const a = av[i] as number
@@ -70,16 +83,19 @@ export async function stateAtFromBatches(
     if (rows.length === 0) continue
     for (const w of recordBatchToWrites(takeRows(kept[b] as RecordBatch, rows))) out.push(w)
   }
-  out.sort((x, y) =>
-    x.feature !== y.feature
-      ? x.feature < y.feature
-        ? -1
-        : 1
-      : x.entity < y.entity
-        ? -1
-        : x.entity > y.entity
-          ? 1
-          : 0,
+  out.sort(
+    (x, y) =>
+      (x.feature < y.feature ? -1 : x.feature > y.feature ? 1 : 0) ||
+      (x.entity < y.entity ? -1 : x.entity > y.entity ? 1 : 0) ||
+      tileOrder(x.tileStart, y.tileStart),
   )
   return out
+}
+
+/** Records without a tile first, then by tileStart. */
+function tileOrder(a: number | undefined, b: number | undefined): number {
+  if (a === b) return 0
+  if (a === undefined) return -1
+  if (b === undefined) return 1
+  return a < b ? -1 : 1
 }

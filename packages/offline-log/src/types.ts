@@ -91,8 +91,11 @@ export interface OfflineLog extends Sink<FeatureWrite> {
   scanRows(options: ScanOptions): AsyncIterable<FeatureWrite[]>
   /**
    * Time travel: the record each (entity, feature) held at instant `t`. One record per pair that had a
-   * value, sorted by (feature, entity). Records with outcome `stale` never count: compare-and-set
-   * rejected them, so the online store never held them. Ordering and basis: see `StateAtOptions.by`.
+   * value, sorted by (feature, entity). Additive features hold one record per tile, as the online
+   * store does: one per (entity, feature, tileStart), sorted by tileStart after the pair (summing
+   * the tiles of a window at `t` is the as-of join's job, which knows the window). Records with
+   * outcome `stale` never count: compare-and-set rejected them, so the online store never held
+   * them. Ordering and basis: see `StateAtOptions.by`.
    */
   stateAt(t: number, options: StateAtOptions): Promise<FeatureWrite[]>
 }

@@ -60,7 +60,8 @@ export function referenceStateAt(
     if (!features.includes(r.feature)) continue
     if (entities && !entities.includes(r.entity)) continue
     if ((by === 'event' ? r.eventTime : r.availableTime) > t) continue
-    const k = `${r.feature}\u0000${r.entity}`
+    // An additive feature's tiles are held separately: one state per tile.
+    const k = `${r.feature}\u0000${r.entity}\u0000${r.tileStart ?? ''}`
     const cur = best.get(k)
     if (
       !cur ||
@@ -71,5 +72,9 @@ export function referenceStateAt(
       best.set(k, r)
     }
   }
-  return [...best.values()].sort(byKey)
+  const pair = (r: FeatureWrite) => `${r.feature}\u0000${r.entity}`
+  const tile = (r: FeatureWrite) => r.tileStart ?? Number.NEGATIVE_INFINITY
+  return [...best.values()].sort((a, b) =>
+    pair(a) !== pair(b) ? (pair(a) < pair(b) ? -1 : 1) : tile(a) === tile(b) ? 0 : tile(a) < tile(b) ? -1 : 1,
+  )
 }

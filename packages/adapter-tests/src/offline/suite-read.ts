@@ -184,6 +184,41 @@ export function readTests({ test, open, suite }: SuiteContext): void {
     await log.close()
   })
 
+  test('stateAt of an additive feature holds one record per tile, as the online store does', async () => {
+    const log = await open()
+    const e = uid()
+    const tile = (tileStart: number, value: number, eventTime: number, extra: Partial<FeatureWrite> = {}) =>
+      fw({
+        entity: e,
+        feature: 'clicks',
+        value,
+        eventTime,
+        availableTime: eventTime + 5,
+        tileStart,
+        ...extra,
+      })
+    await log.append([
+      tile(0, 1, 10),
+      tile(0, 2, 20, { version: 1 }),
+      tile(60_000, 1, 60_010),
+      tile(0, 3, 30, { version: 2, outcome: 'stale' }),
+    ])
+    await log.append([tile(120_000, 4, 120_050), tile(60_000, 5, 60_020, { version: 1 })])
+    const at = async (t: number) =>
+      (await log.stateAt(t, { features: ['clicks'] })).map((r) => [r.tileStart, r.value])
+    assert.deepEqual(await at(24), [[0, 1]])
+    assert.deepEqual(await at(60_016), [
+      [0, 2],
+      [60_000, 1],
+    ])
+    assert.deepEqual(await at(200_000), [
+      [0, 2],
+      [60_000, 5],
+      [120_000, 4],
+    ])
+    await log.close()
+  })
+
   test('stateAt picks the greatest eventTime, ties broken by version then availableTime', async () => {
     const log = await open()
     const e = uid()
@@ -229,21 +264,22 @@ export function readTests({ test, open, suite }: SuiteContext): void {
     for (let i = 0; i < 1500; i++) {
       const et = T0 + Math.floor(rnd() * 1000)
       const f = ALL[Math.floor(rnd() * 2)] as string // clicks, spend
-      recs.push(
-        fw({
-          entity: `${e}-${Math.floor(rnd() * 30)}`,
-          feature: f,
-          value: f === 'clicks' ? Math.floor(rnd() * 100) : rnd(),
-          eventTime: et,
-          version: Math.floor(rnd() * 3),
-          availableTime: et + Math.floor(rnd() * 300),
-          outcome: rnd() < 0.1 ? 'stale' : 'applied',
-        }),
-      )
+      const w = fw({
+        entity: `${e}-${Math.floor(rnd() * 30)}`,
+        feature: f,
+        value: f === 'clicks' ? Math.floor(rnd() * 100) : rnd(),
+        eventTime: et,
+        version: Math.floor(rnd() * 3),
+        availableTime: et + Math.floor(rnd() * 300),
+        outcome: rnd() < 0.1 ? 'stale' : 'applied',
+      })
+      // Some entities hold additive tiles of `clicks` instead: one state per tile.
+      if (f === 'clicks' && w.entity.endsWith('7')) w.tileStart = T0 + 100 * Math.floor(rnd() * 4)
+      recs.push(w)
     }
     for (let i = 0; i < recs.length; i += 300) await log.append(recs.slice(i, i + 300))
     const features = ['clicks', 'spend']
-    const entities = [`${e}-3`, `${e}-4`, 'nobody']
+    const entities = [`${e}-3`, `${e}-4`, `${e}-17`, 'nobody']
     for (const t of [T0 - 1, T0 + 100, T0 + 500, T0 + 999, T0 + 1300]) {
       for (const by of ['event', 'available'] as const) {
         assert.deepEqual(
