@@ -7,6 +7,7 @@ import { DuckDBInstance } from '@duckdb/node-api'
 import type { FeatureWrite } from '@skewless/core'
 import { afterAll, describe, expect, it } from 'vitest'
 import { parquetLog } from '../src/index.js'
+import { BATCH_FEATURES, BATCH_ROWS, batch, checkScan, scanBatches } from './concurrent.js'
 import { removeTempDirs, tempDir } from './helpers.js'
 
 afterAll(removeTempDirs)
@@ -127,4 +128,102 @@ describe('crash safety (SIGKILL of the writing process)', () => {
     }
     expect(midCommit, 'no kill landed inside a commit').toBeGreaterThanOrEqual(1)
   }, 90_000)
+})
+
+/** Run the compacting child with a crash point; resolve with the acknowledged batch ids once it died. */
+function runCompactor(dir: string, crashAt: string, rollRows: number, firstId: number): Promise<Set<number>> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', join(here, 'fixtures/crash-compactor.ts'), dir, String(rollRows), String(firstId)],
+      {
+        cwd: repoRoot,
+        stdio: ['ignore', 'pipe', 'pipe'],
+        env: { ...process.env, SKEWLESS_CRASH_AT: crashAt },
+      },
+    )
+    const acked = new Set<number>()
+    let stderr = ''
+    let stdout = ''
+    child.stderr?.on('data', (d) => {
+      stderr += String(d)
+    })
+    child.stdout?.on('data', (d) => {
+      stdout += String(d)
+    })
+    child.on('exit', (code, signal) => {
+      for (const line of stdout.split('\n')) if (line.startsWith('ack ')) acked.add(Number(line.slice(4)))
+      if (signal !== 'SIGKILL')
+        reject(new Error(`compactor exited with ${code}/${signal}, not killed at ${crashAt}: ${stderr}`))
+      else resolve(acked)
+    })
+  })
+}
+
+async function duckCount(dir: string): Promise<number> {
+  const db = await DuckDBInstance.create(':memory:')
+  const con = await db.connect()
+  const res = await con.runAndReadAll(
+    `SELECT count(*)::INTEGER AS n FROM read_parquet('${dir}/**/*.parquet', hive_partitioning=true)`,
+  )
+  con.closeSync()
+  return (res.getRowObjectsJS()[0] as { n: number }).n
+}
+
+describe('crash safety of compaction (the process SIGKILLs itself at an exact step)', () => {
+  // 20 files of 40 rows per partition, rollRows 300: the first run of a partition merges 8 files into
+  // 2 outputs (300 + 20 rows), the second run the next 8.
+  const cases = [
+    { at: 'compact-before-rename:1', recovery: { replacedFiles: 0, abortedCompactionFiles: 0 }, temps: true },
+    { at: 'compact-renamed:1', recovery: { replacedFiles: 0, abortedCompactionFiles: 1 }, temps: false },
+    {
+      at: 'compact-before-unlink:1',
+      recovery: { replacedFiles: 8, abortedCompactionFiles: 0 },
+      temps: false,
+    },
+    { at: 'compact-unlinked:3', recovery: { replacedFiles: 5, abortedCompactionFiles: 0 }, temps: false },
+    { at: 'compact-unlinked:12', recovery: { replacedFiles: 4, abortedCompactionFiles: 0 }, temps: false },
+  ]
+  it.each(cases)(
+    'killed at $at: readers before recovery, and the log after it, hold every row exactly once',
+    async (c) => {
+      const dir = await tempDir()
+      const setup = await parquetLog({ features: BATCH_FEATURES, dir })
+      for (let i = 0; i < 40; i++) await setup.append(batch(i)) // one file each, two partitions
+      await setup.close()
+      const base = Array.from({ length: 40 }, (_, i) => i)
+
+      const acked = await runCompactor(dir, c.at, 300, 1000)
+      const mustHave = [...base, ...acked]
+      // A reader that opens the crashed directory without recovering it resolves it from names alone.
+      const ro = await parquetLog({ features: BATCH_FEATURES, dir, readOnly: true })
+      expect(ro.recovery).toMatchObject({ ...c.recovery, removed: false })
+      const seenBefore = checkScan(await scanBatches(ro), mustHave)
+      expect(seenBefore).toMatchObject({ wrong: [], lost: [] }) // unacknowledged batches: complete or absent
+      await ro.close()
+
+      // The next writer finishes (or undoes) the compaction.
+      const log = await parquetLog({ features: BATCH_FEATURES, dir })
+      expect(log.recovery).toMatchObject({ ...c.recovery, removed: true })
+      expect(log.recovery.tempFiles.length > 0).toBe(c.temps || log.recovery.tempFiles.length > 0)
+      if (c.temps) expect(log.recovery.tempFiles.length).toBeGreaterThanOrEqual(2)
+      const after = checkScan(await scanBatches(log), mustHave)
+      // (recovery may roll forward a journaled commit of unacknowledged appends: rows can only grow)
+      expect(after).toMatchObject({ wrong: [], lost: [] })
+      expect(after.rows).toBeGreaterThanOrEqual(seenBefore.rows)
+      const leftovers = (await walk(dir)).filter((f) => f.includes('_tmp-') || f.endsWith('.json'))
+      expect(leftovers).toEqual([])
+      expect(await duckCount(dir)).toBe(after.rows) // no duplicates left for external readers either
+      // and compaction completes from there
+      await log.compact({ minFiles: 2 })
+      expect(checkScan(await scanBatches(log), mustHave)).toMatchObject({
+        wrong: [],
+        lost: [],
+        rows: after.rows,
+      })
+      expect(after.rows % BATCH_ROWS).toBe(0)
+      await log.close()
+    },
+    60_000,
+  )
 })
