@@ -169,18 +169,30 @@ console.table({
 })
 
 // ── Offline log on disk ───────────────────────────────────────────────────────────────────────
-const files: string[] = []
-async function walk(d: string): Promise<void> {
+async function parquetFiles(d: string, out: string[] = []): Promise<string[]> {
   for (const e of await readdir(d, { withFileTypes: true })) {
-    if (e.isDirectory()) await walk(join(d, e.name))
-    else files.push(join(d, e.name))
+    if (e.isDirectory()) await parquetFiles(join(d, e.name), out)
+    else if (e.name.endsWith('.parquet')) out.push(join(d, e.name))
   }
+  return out
 }
-await walk(join(dir, 'feature-log'))
+const logDir = join(dir, 'feature-log')
+const files = await parquetFiles(logDir)
 let bytes = 0
 for (const f of files) bytes += (await stat(f)).size
 console.log(`== Offline log: ${files.length} Parquet files, ${bytes} bytes under ${dir}`)
 for (const f of files.slice(0, 3)) console.log(`   ${relative(dir, f)}`)
+
+// Every group commit wrote one small file per partition; compaction merges each feature=/date=
+// partition into a few large sorted files (the pipeline closed the log, so reopen it to write).
+const writable = await parquetLog({ dir: logDir, features: features.describe() })
+const compaction = await writable.compact()
+await writable.close()
+console.log(
+  `== Compaction: ${compaction.filesIn} files → ${compaction.filesOut} in ${compaction.partitions} partitions ` +
+    `(${compaction.rows} rows, ${compaction.bytesIn} → ${compaction.bytesOut} bytes, ${Math.round(compaction.durationMs)} ms); ` +
+    `now ${(await parquetFiles(logDir)).length} files`,
+)
 
 // ── Time travel ───────────────────────────────────────────────────────────────────────────────
 const probe = START + 30 * 60_000
