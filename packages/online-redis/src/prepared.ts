@@ -43,13 +43,11 @@ export function prepareFeatures(
     if (strategy === 'additive') {
       const w = f.window
       const windowed = w !== undefined && (w.kind === 'tumbling' || w.kind === 'hopping')
-      // Tiles are useless once the window has slid past them: expire the tile hash two windows
-      // plus a hop after its newest tile (the memory store prunes at the same horizon).
-      const life = windowed
-        ? 2 * w.sizeMs + w.hopMs + slackMs
-        : f.ttlMs !== undefined
-          ? f.ttlMs + slackMs
-          : -1
+      // The hash must outlive what a reader can still see: after the newest tile leaves the window
+      // the value reads 0 (decayed) until the TTL hides it, `size + ttl` after that tile's
+      // start at the latest; without a TTL a decayed 0 stays readable, like a value feature's.
+      // (Tiles that slid out of every window are pruned inside the hash by the script.)
+      const life = f.ttlMs === undefined ? -1 : (windowed ? w.sizeMs : 0) + f.ttlMs + slackMs
       const mode = windowed ? `t${w.sizeMs}:${Math.floor((2 * w.sizeMs) / w.hopMs) + 1}` : 'c'
       p = { config: f, index, tile: true, spec: [mode, '', String(life), ''] }
     } else {

@@ -319,8 +319,16 @@ describe('standalone server faults', () => {
     ]
     expect(entry.kind).toBe('tiles')
     expect(entry.tiles?.at(-1)?.tileStart).toBe(T + 19 * 60_000)
-    // The tile hash expires after two windows and a hop (plus slack), never before.
-    const pttl = await redis.pttl(key)
-    expect(pttl).toBeGreaterThan(2 * 300_000 + 60_000)
+    // Without a TTL the decayed 0 stays readable, as a value feature's last value does: no expiry.
+    expect(await redis.pttl(key)).toBe(-1)
+    // With one, the hash lives until the reader's TTL hides the decayed 0: size + ttl after the
+    // newest tile's write (eventTime T + 19 min + 1 ms, in the past here, so counted from now).
+    const ttlClicks: OnlineFeatureConfig = { ...clicks, name: 'clicks_ttl', ttlMs: 120_000 }
+    const before = Date.now()
+    const w = { ...tile(19), feature: ttlClicks.name }
+    expect((await store.apply([w], fm(ttlClicks))).outcomes).toEqual(['applied'])
+    const pttl = await redis.pttl(store.tileKey('u', ttlClicks.name))
+    expect(pttl).toBeGreaterThan(300_000 + 120_000 + 60_000 - (Date.now() - before) - 1)
+    expect(pttl).toBeLessThanOrEqual(300_000 + 120_000 + 60_000) // + the default expirySlackMs
   })
 })

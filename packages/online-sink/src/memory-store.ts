@@ -19,7 +19,8 @@ import { checkValue } from './value-check.js'
 export interface MemoryStoreOptions {
   /**
    * Processing-time clock for physical expiry: a value written at `now` with a feature `ttlMs` is
-   * dropped at `now + ttlMs` (never earlier than the reader's TTL filter hides it). @default systemClock
+   * dropped at `now + ttlMs`, an additive feature's tiles no earlier than `eventTime + size + ttlMs`
+   * (never earlier than the reader's TTL filter hides them; never without a TTL). @default systemClock
    */
   clock?: Clock
   /** Delay every `apply` and `read` by this many ms (a slow store, for backpressure tests). @default 0 */
@@ -108,10 +109,16 @@ export function memoryStore(options: MemoryStoreOptions = {}): MemoryStore {
         outcomes[i] = { code: 'serialization', reason: `memory store: ${bad}` }
         continue
       }
-      const expiresAt = f.ttlMs === undefined ? Number.POSITIVE_INFINITY : now + f.ttlMs
+      let expiresAt = f.ttlMs === undefined ? Number.POSITIVE_INFINITY : now + f.ttlMs
       const strategy = f.strategy ?? 'cas'
       const e = live(key, now)
       if (strategy === 'additive') {
+        // Tiles must outlive what a reader can still see: the decayed 0 after the newest tile left
+        // the window, until the TTL hides it (`size + ttl` after the tile, whose start is <= the
+        // write's eventTime). Redis keeps tile hashes the same way.
+        const win = f.window
+        if (win !== undefined && (win.kind === 'tumbling' || win.kind === 'hopping'))
+          expiresAt = Math.max(expiresAt, w.eventTime + win.sizeMs + (f.ttlMs ?? Number.POSITIVE_INFINITY))
         const ts = w.tileStart as number
         let te = e?.kind === 'tiles' ? e : undefined
         if (te === undefined) {
@@ -127,7 +134,7 @@ export function memoryStore(options: MemoryStoreOptions = {}): MemoryStore {
           continue
         }
         te.tiles.set(ts, { value: w.value, eventTime: w.eventTime, version: w.version, tileStart: ts })
-        te.expiresAt = expiresAt
+        te.expiresAt = Math.max(te.expiresAt, expiresAt)
         if (ts > te.newest) te.newest = ts
         prune(te, f)
         outcomes[i] = 'applied'

@@ -188,6 +188,45 @@ export function registerCapabilityTests(
     })
   }
 
+  if (registered(options, 'ttl') && registered(options, 'additive')) {
+    const ttlMs = options.physicalTtlMs ?? 150
+    t(
+      'ttl: additive tiles stay stored while a reader still sees the decayed 0, then expire',
+      async (store) => {
+        if (!store.capabilities.ttl || !store.capabilities.additive) return
+        // The newest tile leaves the window at tileStart + size; the reader then serves 0 until the
+        // TTL hides it at tileStart + size + ttl. Physical expiry must not come sooner (the reader
+        // would serve null where the offline log says 0: skew), and must come.
+        const sizeMs = Math.round(ttlMs / 2)
+        const hopMs = Math.round(ttlMs / 4)
+        const f: OnlineFeatureConfig = {
+          name: 'sk_tiles_ttl',
+          valueType: 'int64',
+          strategy: 'additive',
+          window: { kind: 'hopping', sizeMs, hopMs },
+          ttlMs,
+        }
+        const fm = featureMap([f])
+        const [e] = randomEntities(1) as [string]
+        const now = Date.now()
+        const tileStart = Math.floor(now / hopMs) * hopMs
+        assert.deepEqual((await store.apply([upd(e, f.name, 4, now, 1, tileStart)], fm)).outcomes, [
+          'applied',
+        ])
+        const readable = tileStart + sizeMs + ttlMs
+        const deadline = readable + ttlMs * 20
+        while ((await store.read([e], [f]))[0]?.[0]?.kind !== 'missing') {
+          assert.ok(Date.now() < deadline, `tiles still stored ${ttlMs * 20} ms after the reader hides them`)
+          await sleepMs(ttlMs / 4)
+        }
+        assert.ok(
+          Date.now() >= readable,
+          `tiles expired ${readable - Date.now()} ms before the reader's TTL hides their decayed 0`,
+        )
+      },
+    )
+  }
+
   if (registered(options, 'cluster')) {
     t('cluster: one batch and one read over many shards stay aligned', async (store) => {
       if (!store.capabilities.cluster) {
