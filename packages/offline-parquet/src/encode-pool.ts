@@ -40,7 +40,8 @@ const MAGIC = [0x50, 0x41, 0x52, 0x31]
 function decode(job) {
   let bytes
   try {
-    // An fd when the scan pinned the file (it may be unlinked by a compaction meanwhile).
+    // An fd when the scan pinned the file (it may be unlinked by a compaction meanwhile). The main
+    // thread opened it and closes it (Node warns when a thread closes an fd another thread opened).
     bytes = fs.readFileSync(job.fd !== undefined ? job.fd : job.path)
   } catch (e) {
     return parentPort.postMessage({ id: job.id, error: String((e && e.message) || e) })
@@ -204,7 +205,7 @@ export class EncodePool {
   /**
    * Read and decode one file to an Arrow IPC stream. Resolves `{ ipc }`, or `{ corrupt }` with the
    * reason when the file is not a readable Parquet file; rejects on I/O errors. With `fd` (an open
-   * descriptor of `path`, owned by the caller) the worker reads through it instead of the path.
+   * descriptor of `path`, owned by the caller, who closes it after this settles) the worker reads through it.
    */
   async decode(path: string, fd?: number): Promise<{ ipc?: Uint8Array; corrupt?: string }> {
     const r = await this.send({ kind: 'decode', path, ...(fd === undefined ? {} : { fd }) }, [])

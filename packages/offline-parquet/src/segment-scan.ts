@@ -1,10 +1,12 @@
-import { readFile } from 'node:fs/promises'
+import { readFile } from 'node:fs'
+import { readFile as readPath } from 'node:fs/promises'
 import { type FeatureTypes, filterBatch, resolveScan, type ScanOptions } from '@skewless/offline-log'
 import type { RecordBatch } from 'apache-arrow'
 import type { EncodePool } from './encode-pool.js'
 import { CorruptFileError } from './errors.js'
 import { decodeSegment, ipcToSegmentBatches } from './read-segment.js'
 import {
+  closeFd,
   closeSegments,
   listPartition,
   listPartitionsOf,
@@ -25,22 +27,27 @@ export interface ScanContext {
 
 type Loaded = RecordBatch[] | CorruptFileError
 
-/** Read and decode one file (through its pinned handle when it has one, which is then closed). */
+function readFd(fd: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => readFile(fd, (e, b) => (e ? reject(e) : resolve(b))))
+}
+
+/** Read and decode one file (through its pinned descriptor when it has one, which is then closed). */
 async function load(ctx: ScanContext, seg: SegmentFile): Promise<Loaded> {
+  const fd = seg.fd
+  seg.fd = undefined // from here on, this load owns (and closes) it
   try {
     if (ctx.pool) {
-      const r = await ctx.pool.decode(seg.path, seg.handle?.fd)
+      const r = await ctx.pool.decode(seg.path, fd)
       if (r.corrupt !== undefined) return new CorruptFileError(seg.path, r.corrupt)
       return ipcToSegmentBatches(seg.path, r.ipc as Uint8Array, seg.feature)
     }
-    const bytes = seg.handle ? await seg.handle.readFile() : await readFile(seg.path)
+    const bytes = fd !== undefined ? await readFd(fd) : await readPath(seg.path)
     return decodeSegment(seg.path, bytes, seg.feature)
   } catch (e) {
     if (e instanceof CorruptFileError) return e
     throw e
   } finally {
-    await seg.handle?.close()
-    seg.handle = undefined
+    if (fd !== undefined) await closeFd(fd)
   }
 }
 
