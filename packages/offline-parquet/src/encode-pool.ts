@@ -44,7 +44,7 @@ function decode(job) {
     // thread opened it and closes it (Node warns when a thread closes an fd another thread opened).
     bytes = fs.readFileSync(job.fd !== undefined ? job.fd : job.path)
   } catch (e) {
-    return parentPort.postMessage({ id: job.id, error: String((e && e.message) || e) })
+    return parentPort.postMessage({ id: job.id, error: String((e && e.message) || e), code: e && e.code })
   }
   let ok = bytes.length >= 12
   for (let i = 0; ok && i < 4; i++) ok = bytes[i] === MAGIC[i] && bytes[bytes.length - 4 + i] === MAGIC[i]
@@ -128,6 +128,8 @@ interface WorkerReply {
   bytes?: number
   ipc?: Uint8Array
   error?: string
+  /** errno code of a failed read, e.g. 'ENOENT'. */
+  code?: string
   corrupt?: string
 }
 
@@ -209,7 +211,9 @@ export class EncodePool {
    */
   async decode(path: string, fd?: number): Promise<{ ipc?: Uint8Array; corrupt?: string }> {
     const r = await this.send({ kind: 'decode', path, ...(fd === undefined ? {} : { fd }) }, [])
-    if (r.error !== undefined) throw new Error(`offline-parquet: cannot read ${path}: ${r.error}`)
+    if (r.error !== undefined) {
+      throw Object.assign(new Error(`offline-parquet: cannot read ${path}: ${r.error}`), { code: r.code })
+    }
     return r.corrupt !== undefined ? { corrupt: r.corrupt } : { ipc: r.ipc as Uint8Array }
   }
 

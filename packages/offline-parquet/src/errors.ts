@@ -48,18 +48,19 @@ export class LogLockedError extends SkewlessError {
 }
 
 /**
- * A partition directory kept changing under a reader: every attempt to list it found a compaction
- * swapping its files. Code `'unstable-listing'`. Retry later; it means compactions of that partition
- * are running back to back faster than it can be listed.
+ * A partition directory changed under a reader in a way it cannot read around: every attempt to list
+ * it found a compaction swapping its files, or (in a partition of more than `MAX_PINNED` files, which
+ * are not all pinned) a compaction deleted a listed file before the scan reached it. Code
+ * `'unstable-listing'`. Nothing wrong was returned; retry the read (after compacting, partitions are small).
  */
 export class UnstableListingError extends SkewlessError {
   /** The partition directory. */
   readonly dir: string
 
-  constructor(dir: string, attempts: number, options?: SkewlessErrorOptions) {
+  constructor(dir: string, detail: string, options?: SkewlessErrorOptions) {
     super(
       'unstable-listing',
-      `offline-parquet: ${dir} changed during each of ${attempts} listings (compaction swapping files); retry the read`,
+      `offline-parquet: ${dir} changed while being read: ${detail}; retry the read`,
       options,
     )
     this.dir = dir

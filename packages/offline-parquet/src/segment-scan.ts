@@ -1,15 +1,17 @@
 import { readFile } from 'node:fs'
 import { readFile as readPath } from 'node:fs/promises'
+import { dirname } from 'node:path'
 import { type FeatureTypes, filterBatch, resolveScan, type ScanOptions } from '@skewless/offline-log'
 import type { RecordBatch } from 'apache-arrow'
 import type { EncodePool } from './encode-pool.js'
-import { CorruptFileError } from './errors.js'
+import { CorruptFileError, UnstableListingError } from './errors.js'
 import { decodeSegment, ipcToSegmentBatches } from './read-segment.js'
 import {
   closeFd,
   closeSegments,
   listPartition,
   listPartitionsOf,
+  MAX_PINNED,
   type PartitionDir,
   type SegmentFile,
 } from './segments.js'
@@ -45,6 +47,13 @@ async function load(ctx: ScanContext, seg: SegmentFile): Promise<Loaded> {
     return decodeSegment(seg.path, bytes, seg.feature)
   } catch (e) {
     if (e instanceof CorruptFileError) return e
+    if (seg.unpinned && (e as NodeJS.ErrnoException).code === 'ENOENT') {
+      throw new UnstableListingError(
+        dirname(seg.path),
+        `${seg.path} was listed, not yet pinned (more than ${MAX_PINNED} files), and deleted by a compaction before it was read`,
+        { cause: e },
+      )
+    }
     throw e
   } finally {
     if (fd !== undefined) await closeFd(fd)

@@ -14,8 +14,10 @@ export interface SegmentFile {
   day: number
   /** Bounds from its name; `undefined` for a `.parquet` file not named by this library. */
   bounds: SegmentBounds | undefined
-  /** An open descriptor when the listing pinned its files (see `listPartition`); whoever reads the file closes it. */
+  /** An open descriptor when the listing pinned the file (see `listPartition`); whoever reads the file closes it. */
   fd?: number
+  /** Listed by a pinning listing but not pinned (see `MAX_PINNED`): a missing file means the partition changed. */
+  unpinned?: boolean
 }
 
 /** Close a descriptor, ignoring errors (it is only read). */
@@ -118,6 +120,13 @@ async function closeAll(segs: readonly SegmentFile[]): Promise<void> {
 }
 
 const MAX_ATTEMPTS = 50
+/**
+ * Files of one partition pinned at listing time. Beyond that (a partition of thousands of small files
+ * that was never compacted) the rest are opened when read, so a scan cannot run out of descriptors;
+ * if a compaction deleted one of them meanwhile, the read fails with `UnstableListingError` instead
+ * of miscounting (file names are never reused, so an open that succeeds reads what was listed).
+ */
+export const MAX_PINNED = 512
 
 /**
  * The committed files of one partition that can hold rows in `window`, as one consistent view even
@@ -141,8 +150,10 @@ export async function listPartition(
     const names = await dirEntries(p.dir)
     const segs = select(p, names, window)
     if (pin && segs.length > 0) {
-      const fds = await openAll(segs.map((x) => x.path))
-      for (let i = 0; i < segs.length; i++) (segs[i] as SegmentFile).fd = fds[i] as number
+      // fds[i] for the first MAX_PINNED files; the others stay unpinned (see MAX_PINNED)
+      const fds = await openAll(segs.slice(0, MAX_PINNED).map((x) => x.path))
+      for (let i = 0; i < fds.length; i++) (segs[i] as SegmentFile).fd = fds[i] as number
+      for (let i = fds.length; i < segs.length; i++) (segs[i] as SegmentFile).unpinned = true
       if (fds.includes(-1)) {
         await closeAll(segs)
         continue
@@ -154,7 +165,7 @@ export async function listPartition(
     }
     return segs
   }
-  throw new UnstableListingError(p.dir, MAX_ATTEMPTS)
+  throw new UnstableListingError(p.dir, `a compaction swapped files during each of ${MAX_ATTEMPTS} listings`)
 }
 
 /** Close the handles of pinned segments that were not read (a scan stopped early). */

@@ -133,8 +133,9 @@ export interface ParquetLog extends OfflineLog {
    * before them); calls to `compact` run one at a time; `close()` waits for a running one. Memory: the
    * rows of one run (about `rollRows` rows) are held as records. Writes with the log's encoder.
    * @throws ReadOnlyLogError when opened with `readOnly: true`; `ClosedError` after `close()`;
-   *   `InvalidArgumentError` for bad options; `CorruptFileError` if an input file is unreadable
-   *   (that partition is left as it was); `AbortedError` when `signal` aborts.
+   *   `InvalidArgumentError` for bad options; `CorruptFileError` if an input file is unreadable (that
+   *   partition is left as it was, partitions compacted before stay compacted, later ones are not
+   *   tried: move the file away first); `AbortedError` when `signal` aborts.
    */
   compact(options?: CompactOptions): Promise<CompactionReport>
 }

@@ -2,7 +2,8 @@ import { type ChildProcess, spawn } from 'node:child_process'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { afterAll, describe, expect, it } from 'vitest'
-import { parquetLog } from '../src/index.js'
+import { parquetLog, UnstableListingError } from '../src/index.js'
+import { MAX_PINNED } from '../src/segments.js'
 import type { ParquetLog } from '../src/types.js'
 import { BATCH_FEATURES, batch, checkScan, type ScanCheck, scanBatches } from './concurrent.js'
 import { removeTempDirs, tempDir } from './helpers.js'
@@ -118,6 +119,33 @@ describe('readers while compaction swaps files', () => {
     expect(checks.length).toBeGreaterThan(10)
     for (const c of checks) expect(c).toMatchObject({ wrong: [], lost: [] })
     expect(checks.at(-1)?.batches).toBe(181)
+    await log.close()
+  }, 120_000)
+})
+
+describe('a partition of more files than a scan pins', () => {
+  it('is read whole when nothing changes, and fails loudly (never miscounts) if a compaction deletes an unpinned file', async () => {
+    const dir = await tempDir()
+    const log = await parquetLog({ features: BATCH_FEATURES, dir })
+    const n = MAX_PINNED + 8
+    for (let i = 0; i < n; i++) await log.append(batch(2 * i).slice(0, 1)) // one file each, one partition
+    expect((await log.listFiles()).length).toBe(n)
+    let rows = 0
+    for await (const b of log.scan({ features: ['clicks'], includeStale: true })) rows += b.numRows
+    expect(rows).toBe(n)
+
+    const scan = log.scan({ features: ['clicks'], includeStale: true })[Symbol.asyncIterator]()
+    rows = (await scan.next()).value?.numRows ?? 0 // the partition is listed and pinned now
+    await log.compact({ minFiles: 2 })
+    const err = await (async () => {
+      for (let r = await scan.next(); !r.done; r = await scan.next()) rows += r.value.numRows
+    })().catch((e: unknown) => e)
+    expect(err).toBeInstanceOf(UnstableListingError)
+    expect(rows).toBeLessThan(n)
+    // a new scan reads the compacted partition, every row once
+    rows = 0
+    for await (const b of log.scan({ features: ['clicks'], includeStale: true })) rows += b.numRows
+    expect(rows).toBe(n)
     await log.close()
   }, 120_000)
 })
