@@ -120,13 +120,16 @@ export async function compactLog(
       if (o.signal?.aborted)
         throw new AbortedError('offline-parquet compact: aborted', { cause: o.signal.reason })
       if (Number.isNaN(p.day) || (p.day + 1) * DAY_MS > o.before) continue
+      // The bound is taken before listing: a commit still running now may rename its file after a
+      // later commit's (commits overlap), so a bound taken after the listing could put a file this
+      // listing did not see inside a replaced range.
+      const bound: SegmentId = { writer: w.writerId, seq: settledBefore(w) }
       const res = resolvePartition(await dirEntries(p.dir))
       if (res.covered.length + res.aborted.length > 0) {
         for (const f of [...res.aborted, ...res.covered]) await removeQuietly(join(p.dir, f))
         await fsyncDir(p.dir)
         report.leftoversRemoved += res.covered.length + res.aborted.length
       }
-      const bound: SegmentId = { writer: w.writerId, seq: settledBefore(w) }
       const eligible = res.live.filter(
         (f): f is Parsed => f.parsed !== undefined && compareIds(f.parsed.id, bound) < 0,
       )
