@@ -23,15 +23,18 @@ function runAndKill(
   afterAcks: number,
   delayMs: number,
   firstId: number,
-): Promise<{ acked: Set<number>; recovered: number }> {
+  compact = false,
+): Promise<{ acked: Set<number>; recovered: number; compactions: number }> {
   return new Promise((resolve, reject) => {
+    const args = [join(here, 'fixtures/crash-writer.ts'), dir, String(ROWS), String(firstId)]
     const child: ChildProcess = spawn(
       process.execPath,
-      ['--import', 'tsx', join(here, 'fixtures/crash-writer.ts'), dir, String(ROWS), String(firstId)],
+      ['--import', 'tsx', ...args, ...(compact ? ['compact'] : [])],
       { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] },
     )
     const acked = new Set<number>()
     let recovered = -1
+    let compactions = 0
     let buf = ''
     let stderr = ''
     let killing = false
@@ -46,9 +49,10 @@ function runAndKill(
         buf = buf.slice(nl + 1)
         nl = buf.indexOf('\n')
         if (line.startsWith('ready ')) recovered = Number(line.slice(6))
+        if (line.startsWith('compacted ')) compactions++
         // An ack line printed before the kill is an acknowledgement, even if read after it.
         if (line.startsWith('ack ')) acked.add(Number(line.slice(4)))
-        if (!killing && acked.size >= afterAcks) {
+        if (!killing && acked.size >= afterAcks && (!compact || compactions > 0)) {
           killing = true
           setTimeout(() => killWhenCommitting(child, dir), delayMs)
         }
@@ -57,7 +61,7 @@ function runAndKill(
     child.on('exit', (code, signal) => {
       if (signal !== 'SIGKILL')
         reject(new Error(`writer exited with ${code}/${signal} before the kill: ${stderr}`))
-      else resolve({ acked, recovered })
+      else resolve({ acked, recovered, compactions })
     })
   })
 }
@@ -84,50 +88,59 @@ async function walk(dir: string): Promise<string[]> {
 }
 
 describe('crash safety (SIGKILL of the writing process)', () => {
-  it('every acknowledged record survives, nothing partial is visible, DuckDB still reads the directory', async () => {
-    const dir = await tempDir()
-    // Two crashes in a row: the second writer starts by recovering from the first.
-    // Kill repeatedly (each writer first recovers from the previous crash) until a kill has landed
-    // in the middle of a commit at least twice (the reopen then finds its temp files).
-    let midCommit = 0
-    const allAcked: number[] = []
-    for (let cycle = 0; cycle < 10 && (midCommit < 2 || cycle < 3); cycle++) {
-      const { acked } = await runAndKill(dir, 2 + (cycle % 3), (cycle * 13) % 40, cycle * 100_000)
-      expect(acked.size).toBeGreaterThanOrEqual(2)
-      const log = await parquetLog({ features: FEATURES, dir })
-      if (log.recovery.tempFiles.length > 0 || log.recovery.replayedCommits > 0) midCommit++
-      const byBatch = new Map<number, FeatureWrite[]>()
-      for await (const rows of log.scanRows({ features: Object.keys(FEATURES) })) {
-        for (const r of rows) {
-          const id = r.version
-          let list = byBatch.get(id)
-          if (!list) {
-            list = []
-            byBatch.set(id, list)
+  it.each([
+    { compact: false, what: 'appending' },
+    { compact: true, what: 'appending and compacting in a loop' },
+  ])(
+    '$what: every acknowledged record survives exactly once, nothing partial is visible, DuckDB still reads the directory',
+    async ({ compact }) => {
+      const dir = await tempDir()
+      // Two crashes in a row: the second writer starts by recovering from the first.
+      // Kill repeatedly (each writer first recovers from the previous crash) until a kill has landed
+      // in the middle of a commit at least twice (the reopen then finds its temp files).
+      let midCommit = 0
+      const allAcked: number[] = []
+      for (let cycle = 0; cycle < 10 && (midCommit < 2 || cycle < 3); cycle++) {
+        const { acked } = await runAndKill(dir, 2 + (cycle % 3), (cycle * 13) % 40, cycle * 100_000, compact)
+        expect(acked.size).toBeGreaterThanOrEqual(2)
+        const log = await parquetLog({ features: FEATURES, dir })
+        const r = log.recovery
+        if (r.tempFiles.length + r.replayedCommits + r.replacedFiles + r.abortedCompactionFiles > 0)
+          midCommit++
+        const byBatch = new Map<number, FeatureWrite[]>()
+        for await (const rows of log.scanRows({ features: Object.keys(FEATURES) })) {
+          for (const r of rows) {
+            const id = r.version
+            let list = byBatch.get(id)
+            if (!list) {
+              list = []
+              byBatch.set(id, list)
+            }
+            list.push(r)
           }
-          list.push(r)
         }
+        // every acknowledged batch (of this and earlier runs) is there, complete
+        allAcked.push(...acked)
+        for (const id of allAcked) expect(byBatch.get(id)?.length ?? 0, `acked batch ${id}`).toBe(ROWS)
+        // nothing partial: an unacknowledged batch is complete or absent (a commit is all files or none)
+        for (const [id, list] of byBatch) expect(list.length, `batch ${id} is partial`).toBe(ROWS)
+        // no temp files or journals are left behind after the reopen
+        const leftovers = (await walk(dir)).filter((f) => f.includes('_tmp-') || f.endsWith('.json'))
+        expect(leftovers).toEqual([])
+        const total = [...byBatch.values()].reduce((s, l) => s + l.length, 0)
+        await log.close()
+        const db = await DuckDBInstance.create(':memory:')
+        const con = await db.connect()
+        const res = await con.runAndReadAll(
+          `SELECT count(*)::INTEGER AS n FROM read_parquet('${dir}/**/*.parquet', hive_partitioning=true)`,
+        )
+        con.closeSync()
+        expect((res.getRowObjectsJS()[0] as { n: number }).n).toBe(total)
       }
-      // every acknowledged batch (of this and earlier runs) is there, complete
-      allAcked.push(...acked)
-      for (const id of allAcked) expect(byBatch.get(id)?.length ?? 0, `acked batch ${id}`).toBe(ROWS)
-      // nothing partial: an unacknowledged batch is complete or absent (a commit is all files or none)
-      for (const [id, list] of byBatch) expect(list.length, `batch ${id} is partial`).toBe(ROWS)
-      // no temp files or journals are left behind after the reopen
-      const leftovers = (await walk(dir)).filter((f) => f.includes('_tmp-') || f.endsWith('.json'))
-      expect(leftovers).toEqual([])
-      const total = [...byBatch.values()].reduce((s, l) => s + l.length, 0)
-      await log.close()
-      const db = await DuckDBInstance.create(':memory:')
-      const con = await db.connect()
-      const res = await con.runAndReadAll(
-        `SELECT count(*)::INTEGER AS n FROM read_parquet('${dir}/**/*.parquet', hive_partitioning=true)`,
-      )
-      con.closeSync()
-      expect((res.getRowObjectsJS()[0] as { n: number }).n).toBe(total)
-    }
-    expect(midCommit, 'no kill landed inside a commit').toBeGreaterThanOrEqual(1)
-  }, 90_000)
+      expect(midCommit, 'no kill landed inside a commit').toBeGreaterThanOrEqual(1)
+    },
+    90_000,
+  )
 })
 
 /** Run the compacting child with a crash point; resolve with the acknowledged batch ids once it died. */
