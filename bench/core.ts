@@ -238,7 +238,7 @@ function runBaseline(batches: Ev[][]) {
       const k = dirty[d] as number
       for (let which = 0; which < 2; which++) {
         const c = cursor[k * 2 + which] as number
-        const tau = c > (keyMax[k] as number) ? c : (keyMax[k] as number)
+        const tau = Math.max(c, keyMax[k] as number)
         const value = valueAt(k, which, tau)
         const advanced = tau > c
         cursor[k * 2 + which] = tau

@@ -309,19 +309,19 @@ export class WindowOperator<E> {
             const p = b + (vals[j] as number) + slot
             const cur = slab[p] as number
             const x = v as number
-            // Min/max: `cur <= x` is false for an empty (NaN) slot, which then takes x.
+            // Min/max: an empty slot holds NaN (Math.min/max would keep it), so it takes x.
             slab[p] =
               op === OP_COUNT
                 ? cur + 1
                 : op === OP_SUM
                   ? cur + x
                   : op === OP_MIN
-                    ? cur <= x
-                      ? cur
-                      : x
-                    : cur >= x
-                      ? cur
-                      : x
+                    ? x < cur || Number.isNaN(cur)
+                      ? x
+                      : cur
+                    : x > cur || Number.isNaN(cur)
+                      ? x
+                      : cur
             const tm = touch[j] as number
             if (tm >= 0) slab[b + tm + slot] = batchNo
           } else {
@@ -450,7 +450,7 @@ export class WindowOperator<E> {
       if (op !== OP_NONE) {
         const o = b + (g.off[j] as number)
         const cursor = slab[o + F_CURSOR] as number
-        const tau = cursor > keyMax ? cursor : keyMax
+        const tau = Math.max(cursor, keyMax)
         slab[o + F_CURSOR] = tau
         if (f.emit === 'tiles') {
           const n = g.nTiles[j] as number
@@ -485,7 +485,7 @@ export class WindowOperator<E> {
         continue
       }
       const st = (g.generic[k] as FeatureState[])[g.gen[j] as number] as FeatureState
-      const tau = st.cursor > keyMax ? st.cursor : keyMax
+      const tau = Math.max(st.cursor, keyMax)
       if (st instanceof TiledState && f.emit === 'tiles') {
         // User-defined additive aggregators (count and sum take the numeric path above).
         if (st.touchedBatch === batchNo && st.touched !== undefined) {

@@ -1,4 +1,3 @@
-import type { FeatureUpdate } from '@skewless/core'
 import { tumbling } from '@skewless/core'
 import type { OnlineFeatureConfig } from '../src/index.js'
 

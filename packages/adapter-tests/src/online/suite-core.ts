@@ -1,12 +1,7 @@
 /** Conformance tests every online store passes, whatever its capabilities. */
 import assert from 'node:assert/strict'
 import { type FeatureValue, manualClock } from '@skewless/core'
-import {
-  type OnlineFeatureConfig,
-  type OnlineStore,
-  onlineReader,
-  type StoredEntry,
-} from '@skewless/online-sink'
+import { type OnlineFeatureConfig, onlineReader, type StoredEntry } from '@skewless/online-sink'
 import type { TestFn } from '../types.js'
 import {
   SUITE_FEATURES as F,
