@@ -17,6 +17,7 @@ export {
   OUTCOME_TYPE,
 } from './arrow-schema.js'
 export { takeRows } from './arrow-take.js'
+export { backfill } from './backfill.js'
 export { filterBatch, type ResolvedScan, resolveScan } from './batch-filter.js'
 export { InvalidRecordError } from './errors.js'
 export { normalizeFeatureTypes } from './feature-types.js'

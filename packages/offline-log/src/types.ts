@@ -19,7 +19,16 @@
  * | tile_start      | Timestamp(ms), nullable                  | `FeatureWrite.tileStart` (additive tiles) |
  * A `null` feature value is null in its typed column (and in all the others).
  */
-import type { FeatureInfo, FeatureWrite, Sink, ValueType } from '@skewless/core'
+import type {
+  CheckpointData,
+  Duration,
+  FeatureInfo,
+  FeatureWrite,
+  PipelineOptions,
+  PipelineResult,
+  Sink,
+  ValueType,
+} from '@skewless/core'
 import type { RecordBatch } from 'apache-arrow'
 
 /** Which time a read is ordered and filtered by. */
@@ -119,4 +128,34 @@ export interface OfflineLogOptions {
    * `InvalidRecordError` naming the first bad record, and writes nothing of it.
    */
   deadLetters?: Sink<RejectedWrite>
+}
+
+/**
+ * Options of `backfill`: a pipeline's options (source, features, watermark, checkpoint, ...)
+ * without its sink, plus the log to fill.
+ */
+export interface BackfillOptions<E> extends Omit<PipelineOptions<E>, 'sink'> {
+  /** Where the computed values go, as applied `FeatureWrite`s. It is flushed, never closed. */
+  log: OfflineLog
+  /**
+   * Added to each simulated `availableTime` (the event-time frontier at emission): the write and
+   * processing latency the live pipeline would have had, so training rows do not see a value
+   * sooner than serving would have. @default 0
+   */
+  availabilityDelay?: Duration
+  /**
+   * Where the watermark goes when the source ends (see `PipelineOptions.drainTo`). Defaults to
+   * `'none'` here: a live stream would not have emitted the decays after its last watermark yet,
+   * and a pipeline resumed from the result's `checkpoint` emits them when its events arrive.
+   * @default 'none'
+   */
+  drainTo?: PipelineOptions<E>['drainTo']
+}
+
+/** What `backfill` did. */
+export interface BackfillResult extends PipelineResult {
+  /** Records appended to the log. */
+  records: number
+  /** The operator state at the end: resume a live pipeline from it (`createPipeline({ checkpoint })`). */
+  checkpoint: CheckpointData
 }

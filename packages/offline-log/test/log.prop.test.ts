@@ -39,7 +39,8 @@ function reference(records: FeatureWrite[], t: number, by: 'event' | 'available'
   const best = new Map<string, FeatureWrite>()
   for (const r of records) {
     if (r.outcome === 'stale' || (by === 'event' ? r.eventTime : r.availableTime) > t) continue
-    const k = `${r.feature}\u0000${r.entity}`
+    // An additive feature's tiles are held separately: one state per tile.
+    const k = `${r.feature}\u0000${r.entity}\u0000${r.tileStart ?? ''}`
     const c = best.get(k)
     const later = c
       ? r.eventTime - c.eventTime || r.version - c.version || r.availableTime - c.availableTime
@@ -50,7 +51,7 @@ function reference(records: FeatureWrite[], t: number, by: 'event' | 'available'
 }
 
 const key = (w: FeatureWrite) =>
-  `${w.feature}\u0000${w.entity}\u0000${w.eventTime}\u0000${w.version}\u0000${w.availableTime}`
+  `${w.feature}\u0000${w.entity}\u0000${w.tileStart ?? ''}\u0000${w.eventTime}\u0000${w.version}\u0000${w.availableTime}`
 
 describe('properties', () => {
   it('Arrow conversion round-trips any valid records, also through IPC', () => {
