@@ -23,6 +23,7 @@ import type {
   CheckpointData,
   Duration,
   FeatureInfo,
+  FeatureUpdate,
   FeatureWrite,
   PipelineOptions,
   PipelineResult,
@@ -158,4 +159,26 @@ export interface BackfillResult extends PipelineResult {
   records: number
   /** The operator state at the end: resume a live pipeline from it (`createPipeline({ checkpoint })`). */
   checkpoint: CheckpointData
+}
+
+/** Options of `materialize`. */
+export interface MaterializeOptions {
+  /** Where the state comes from. */
+  log: OfflineLog
+  /** Where it goes: an online sink on the store to load (without a downstream log). Flushed, never closed. */
+  sink: Sink<FeatureUpdate>
+  /** The instant whose state is loaded (`stateAt(at, { by: 'available' })`), e.g. the end of a backfill. */
+  at: number
+  /** Features to load. */
+  features: readonly string[]
+  /** Only these entities. @default all */
+  entities?: readonly string[]
+  /** Updates per `sink.write`. @default 1000 */
+  batchSize?: number
+}
+
+/** What `materialize` wrote. */
+export interface MaterializeResult {
+  /** Updates written to the sink (one per (entity, feature), one per tile for additive features). */
+  records: number
 }
