@@ -8,8 +8,11 @@
  *                                                             │
  *                                             as-of join ─► leak-free training set (Parquet)
  *
- * Time is simulated: the stream is replayed "live", so processing time follows event time plus a
- * small processing lag, and every `availableTime` the online sink stamps is meaningful.
+ * The first 6,000 events happened before the pipeline went live: they are backfilled into the log
+ * with the same operators, the online store is materialized from the log, and the live pipeline
+ * resumes from the backfill's checkpoint. Time is simulated: the rest of the stream is replayed
+ * "live", so processing time follows event time plus a small processing lag, and every
+ * `availableTime` the online sink stamps is meaningful.
  */
 import { mkdtemp, readdir, rm, stat } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
@@ -26,6 +29,7 @@ import {
   last,
   sum,
 } from '@skewless/core'
+import { backfill, materialize } from '@skewless/offline-log'
 import { parquetLog } from '@skewless/offline-parquet'
 import {
   memoryStore,
@@ -47,6 +51,8 @@ interface ShopEvent {
 const START = Date.UTC(2026, 10, 2, 9, 0, 0)
 const USERS = 40
 const EVENTS = 20_000
+/** Events before the pipeline went live: backfilled, not replayed. */
+const HISTORY = 6_000
 /** Processing lag: the pipeline sees an event this long after it happened. */
 const LAG_MS = 1_500
 
@@ -120,14 +126,37 @@ const reader = onlineReader({ store, features: online, clock, servedLog: served 
 const late = collectingSink<LateEvent<ShopEvent>>()
 const dead = collectingSink<DeadLetter<ShopEvent>>()
 
-// The source replays the stream live: the clock follows the newest event plus the processing lag,
+// ── History: backfill the log, materialize the online store ─────────────────────────────────
+const WATERMARK = { outOfOrderness: '10s', allowedLateness: '5s' }
+const history = events.slice(0, HISTORY)
+async function* historyChunks(): AsyncGenerator<ShopEvent[]> {
+  for (let i = 0; i < history.length; i += 200) yield history.slice(i, i + 200)
+}
+const backfilled = await backfill({
+  source: historyChunks(),
+  features,
+  watermark: WATERMARK,
+  log,
+  availabilityDelay: LAG_MS, // as if served with the live pipeline's lag
+  lateEvents: late,
+  deadLetters: dead,
+})
+let historyEnd = START
+for (const e of history) if (e.ts > historyEnd) historyEnd = e.ts
+clock.advanceTo(historyEnd + LAG_MS)
+// Load the store with what the log says it held at go-live (no downstream: the log has these).
+const loader = onlineSink({ store, features: online, clock })
+const loaded = await materialize({ log, sink: loader, at: clock.now(), features: featureNames })
+await loader.close()
+
+// The source replays the rest of the stream live: the clock follows the newest event plus the processing lag,
 // and an "inference service" reads feature vectors after every chunk of 200 events. Simulated time runs thousands
 // of times faster than the real milliseconds a store write takes, so the replay lets each chunk's
 // writes land before time moves on; otherwise `availableTime` would charge real write latency at
 // the simulated rate.
 async function* replay(): AsyncGenerator<ShopEvent[]> {
   let maxTs = START
-  for (let i = 0; i < events.length; i += 200) {
+  for (let i = HISTORY; i < events.length; i += 200) {
     const chunk = events.slice(i, i + 200)
     for (const e of chunk) if (e.ts > maxTs) maxTs = e.ts
     clock.advanceTo(maxTs + LAG_MS)
@@ -144,15 +173,22 @@ const pipeline = createPipeline({
   sink,
   lateEvents: late,
   deadLetters: dead,
-  watermark: { outOfOrderness: '10s', allowedLateness: '5s' },
+  watermark: WATERMARK,
   clock,
+  checkpoint: backfilled.checkpoint, // continue exactly where the backfill stopped
 })
 const result = await pipeline.run()
 await pipeline.close() // flushes the sink, which flushes and closes the log
 
 const m = result.metrics
 const sm = sink.metrics()
-console.log('\n== Pipeline')
+console.log('\n== History')
+console.table({
+  'events backfilled': history.length,
+  'records appended to the log': backfilled.records,
+  'values materialized into the online store': loaded.records,
+})
+console.log('== Pipeline (counters include the backfill, restored from its checkpoint)')
 console.table({
   'events in': m.eventsIn,
   'feature updates': m.updatesOut,
