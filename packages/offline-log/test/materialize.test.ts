@@ -67,7 +67,10 @@ describe('materialize', () => {
     const writes: number[] = []
     const counting = {
       ...sink,
-      write: (b: readonly FeatureUpdate[]) => (writes.push(b.length), sink.write(b)),
+      write: (b: readonly FeatureUpdate[]) => {
+        writes.push(b.length)
+        return sink.write(b)
+      },
     }
     const r = await materialize({ log, sink: counting, at: end, features: names, batchSize: 4 })
     const state = await log.stateAt(end, { features: names })
