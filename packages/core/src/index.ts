@@ -18,6 +18,7 @@ export {
   WindowOperator,
 } from './operator.js'
 export { createPipeline, type Pipeline, type PipelineOptions, type PipelineResult } from './pipeline.js'
+export { toFeatureWrite } from './records.js'
 export * from './sinks.js'
 export { type BatchingOptions, type Source, toBatches } from './sources.js'
 export type * from './types.js'

@@ -17,6 +17,7 @@ import {
   InvalidDefinitionError,
   type Pipeline,
   type Sink,
+  toFeatureWrite,
   toMs,
 } from '@skewless/core'
 import type { BackfillOptions, BackfillResult } from './types.js'
@@ -43,16 +44,7 @@ export async function backfill<E>(options: BackfillOptions<E>): Promise<Backfill
       const writes: FeatureWrite[] = new Array(updates.length)
       for (let i = 0; i < updates.length; i++) {
         const u = updates[i] as FeatureUpdate
-        const w: FeatureWrite = {
-          entity: u.entity,
-          feature: u.feature,
-          value: u.value,
-          eventTime: u.eventTime,
-          version: u.version,
-          availableTime: Math.max(u.eventTime, frontier) + delayMs,
-          outcome: 'applied',
-        }
-        if (u.tileStart !== undefined) w.tileStart = u.tileStart
+        const w = toFeatureWrite(u, Math.max(u.eventTime, frontier) + delayMs, 'applied')
         writes[i] = w
       }
       records += writes.length

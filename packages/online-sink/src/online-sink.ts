@@ -13,6 +13,7 @@ import {
   type FeatureWrite,
   InvalidDefinitionError,
   type Sink,
+  toFeatureWrite,
 } from '@skewless/core'
 import pLimit from 'p-limit'
 import { isTransientError, messageOf, permanentCodeOf } from './errors.js'
@@ -336,10 +337,10 @@ class AsyncOnlineSink implements OnlineSink {
         if (o === 'applied') {
           this.nApplied++
           this.freshness.record(availableTime - u.eventTime)
-          if (emit) writes.push(toWrite(u, availableTime, 'applied'))
+          if (emit) writes.push(toFeatureWrite(u, availableTime, 'applied'))
         } else if (o === 'stale') {
           this.nStale++
-          if (emitStale) writes.push(toWrite(u, availableTime, 'stale'))
+          if (emitStale) writes.push(toFeatureWrite(u, availableTime, 'stale'))
         } else {
           const f = o as PermanentWriteFailure
           dead ??= []
@@ -412,17 +413,3 @@ class AsyncOnlineSink implements OnlineSink {
 }
 
 function noop(): void {}
-
-function toWrite(u: FeatureUpdate, availableTime: number, outcome: 'applied' | 'stale'): FeatureWrite {
-  const w: FeatureWrite = {
-    entity: u.entity,
-    feature: u.feature,
-    value: u.value,
-    eventTime: u.eventTime,
-    version: u.version,
-    availableTime,
-    outcome,
-  }
-  if (u.tileStart !== undefined) w.tileStart = u.tileStart
-  return w
-}
