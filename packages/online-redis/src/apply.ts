@@ -75,15 +75,20 @@ export function createApply(ctx: StoreContext) {
     } catch (err) {
       throw callFailure(err, calls[0] as ScriptCall)
     }
+    // NOSCRIPT (script cache flushed): that call again with EVAL. Every retry is awaited before
+    // a failure is thrown, so none is left running unobserved.
     const retries: Promise<void>[] = []
+    let failure: Error | undefined
     for (let c = 0; c < calls.length; c++) {
       const call = calls[c] as ScriptCall
       const [err, reply] = res?.[c] ?? [new Error('missing pipeline reply'), null]
       if (err === null) readReply(call, reply, outcomes)
       else if (err.message?.startsWith('NOSCRIPT')) retries.push(applyCall(call, outcomes))
-      else throw callFailure(err, call)
+      else failure ??= callFailure(err, call)
     }
-    await Promise.all(retries)
+    const settled = await Promise.allSettled(retries)
+    if (failure !== undefined) throw failure
+    for (const r of settled) if (r.status === 'rejected') throw r.reason
   }
 
   /**

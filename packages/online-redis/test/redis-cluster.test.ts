@@ -46,3 +46,39 @@ it('redis cluster: keySlot matches the server, and an entity keeps all its keys 
     client.disconnect()
   }
 })
+
+it('redis cluster: per-node write pipelines survive SCRIPT FLUSH (NOSCRIPT → EVAL per call) and stay aligned', async () => {
+  const client = new Cluster(cluster.nodes as { host: string; port: number }[], {
+    enableAutoPipelining: false,
+  })
+  try {
+    const store = redisStore({ client, prefix: 'xflush:' })
+    const f = { name: 'score', valueType: 'double' as const, strategy: 'cas' as const }
+    const fm = new Map([[f.name, f]])
+    const T = Date.UTC(2026, 10, 1)
+    const batch = (v: number) =>
+      Array.from({ length: 300 }, (_, i) => ({
+        entity: `e${i}`,
+        feature: f.name,
+        value: v + i,
+        eventTime: T + v,
+        version: 0,
+      }))
+    // Load the slot map, so writes are grouped per node (many slots per pipeline).
+    expect((await store.apply(batch(0), fm)).outcomes.every((o) => o === 'applied')).toBe(true)
+    expect(client.slots.length).toBeGreaterThan(0)
+    await Promise.all(client.nodes('master').map((n) => n.script('FLUSH')))
+    const r = await store.apply(batch(1000), fm)
+    expect(r.outcomes).toEqual(batch(1000).map(() => 'applied'))
+    const rows = await store.read(
+      batch(0).map((u) => u.entity),
+      [f],
+    )
+    rows.forEach((row, i) => {
+      expect(row[0]).toEqual({ kind: 'value', stored: { value: 1000 + i, eventTime: T + 1000, version: 0 } })
+    })
+    await store.close()
+  } finally {
+    client.disconnect()
+  }
+})
