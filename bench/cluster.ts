@@ -17,6 +17,7 @@ import { type RedisLike, type RedisStore, redisStore } from '@skewless/online-re
 import { onlineSink } from '@skewless/online-sink'
 import { Cluster } from 'ioredis'
 import { startRedisCluster } from '../packages/adapter-tests/src/online/redis-cluster.js'
+import { checkFinalState, writeAll } from './lib/online-run.ts'
 import { xorshift } from './lib/rng.ts'
 
 const UPDATES = Number(process.env.BENCH_UPDATES ?? 200_000)
@@ -66,36 +67,14 @@ async function run(nodes: readonly { host: string; port: number }[], grouped: bo
   const store: RedisStore = redisStore({ client: grouped ? client : withoutSlotMap(client) })
   const sink = onlineSink({ store, features, maxBatchSize: CHUNK, maxInFlightBatches: IN_FLIGHT })
   const t = performance.now()
-  for (let i = 0; i < updates.length; i += CHUNK) {
-    const r = sink.write(updates.slice(i, i + CHUNK))
-    if (r) await r
-  }
-  await sink.flush()
+  await writeAll(sink, updates, CHUNK)
   const seconds = (performance.now() - t) / 1000
   const m = sink.metrics()
   await sink.close()
-  await checkFinalState(store)
+  await checkFinalState(store, features, updates)
   await store.close()
   client.disconnect()
   return { perSec: m.writes / seconds, writes: m.writes, coalesced: m.coalesced }
-}
-
-/** Every entity must hold its latest update: nothing was lost or reordered. */
-async function checkFinalState(store: RedisStore): Promise<void> {
-  const latest = new Map<string, FeatureUpdate>()
-  for (const u of updates) latest.set(u.entity, u)
-  const entities = [...latest.keys()]
-  for (let i = 0; i < entities.length; i += 10_000) {
-    const part = entities.slice(i, i + 10_000)
-    const rows = await store.read(part, features)
-    for (let k = 0; k < part.length; k++) {
-      const e = rows[k]?.[0]
-      const want = latest.get(part[k] as string) as FeatureUpdate
-      if (e?.kind !== 'value' || e.stored.eventTime !== want.eventTime) {
-        throw new Error(`final state of ${part[k]} is ${JSON.stringify(e)}, expected ${JSON.stringify(want)}`)
-      }
-    }
-  }
 }
 
 const median = (xs: number[]) => {

@@ -20,11 +20,12 @@
  * BENCH_ROUNDS (default 5).
  */
 import type { FeatureUpdate } from '@skewless/core'
-import { type RedisStore, redisStore } from '@skewless/online-redis'
+import { redisStore } from '@skewless/online-redis'
 import { onlineSink } from '@skewless/online-sink'
 import { Redis } from 'ioredis'
 import { startRedis } from '../packages/adapter-tests/src/online/redis-server.js'
 import { APPLY_SCRIPT, APPLY_SCRIPT_SHA } from '../packages/online-redis/src/script.js'
+import { checkFinalState, writeAll } from './lib/online-run.ts'
 import { xorshift } from './lib/rng.ts'
 
 const UPDATES = Number(process.env.BENCH_UPDATES ?? 1_000_000)
@@ -150,39 +151,13 @@ async function library(url: string, updates: FeatureUpdate[]) {
   const store = redisStore({ url })
   const sink = onlineSink({ store, features, maxBatchSize: CHUNK, maxInFlightBatches: IN_FLIGHT })
   const t = performance.now()
-  for (let i = 0; i < updates.length; i += CHUNK) {
-    const r = sink.write(updates.slice(i, i + CHUNK))
-    if (r) await r
-  }
-  await sink.flush()
+  await writeAll(sink, updates, CHUNK)
   const s = secondsSince(t)
   const m = sink.metrics()
   await sink.close()
-  await checkFinalState(store, updates)
+  await checkFinalState(store, features, updates)
   await store.close()
   return { perSec: updates.length / s, seconds: s, m }
-}
-
-/** Every key must hold its update with the greatest (eventTime, version): coalescing lost nothing. */
-async function checkFinalState(store: RedisStore, updates: FeatureUpdate[]): Promise<void> {
-  const latest = new Map<string, FeatureUpdate>()
-  for (const u of updates) {
-    const p = latest.get(u.entity)
-    if (!p || u.eventTime > p.eventTime || (u.eventTime === p.eventTime && u.version > p.version))
-      latest.set(u.entity, u)
-  }
-  const entities = [...latest.keys()]
-  for (let i = 0; i < entities.length; i += 10_000) {
-    const part = entities.slice(i, i + 10_000)
-    const rows = await store.read(part, features)
-    for (let k = 0; k < part.length; k++) {
-      const e = rows[k]?.[0]
-      const want = latest.get(part[k] as string) as FeatureUpdate
-      if (e?.kind !== 'value' || e.stored.eventTime !== want.eventTime || e.stored.value !== want.value) {
-        throw new Error(`final state of ${part[k]} is ${JSON.stringify(e)}, expected ${JSON.stringify(want)}`)
-      }
-    }
-  }
 }
 
 async function freshness(url: string, names: string[], seconds: number) {
