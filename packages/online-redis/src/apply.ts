@@ -167,8 +167,8 @@ export function createApply(ctx: StoreContext) {
       if (g === undefined) groups.set(slot, [i])
       else g.push(i)
     }
-    const calls = new Map<number, ScriptCall[]>()
-    for (const [slot, g] of groups) calls.set(slot, [buildCall(g, now)])
+    const calls = new Map<number, ScriptCall>()
+    for (const [slot, g] of groups) calls.set(slot, buildCall(g, now))
     await Promise.all(
       groupByNode(client.slots, calls).map((cs) =>
         cs.length === 1 ? applyCall(cs[0] as ScriptCall, outcomes) : applyPipelined(cs, outcomes),

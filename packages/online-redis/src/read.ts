@@ -58,7 +58,7 @@ export function createRead(ctx: StoreContext) {
         if (g === undefined) bySlot.set(slot, [c])
         else g.push(c)
       }
-      for (const g of groupByNode(client.slots, bySlot)) groups.push(g)
+      for (const g of groupByNode(client.slots, bySlot)) groups.push(g.flat())
     }
     const replies = await Promise.all(
       groups.map(async (g) => {

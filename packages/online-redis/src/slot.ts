@@ -51,24 +51,24 @@ export function keySlot(key: string): number {
 }
 
 /**
- * Group items by the Cluster node that serves their slot, so each group can go out as one pipeline
- * (ioredis accepts a pipeline whose slots one set of nodes serves). The node comes from the
+ * Group the items of `bySlot` (one per slot) by the Cluster node that serves their slot, so each
+ * group can go out as one pipeline (ioredis accepts a pipeline whose slots one set of nodes serves). The node comes from the
  * client's slot map (ioredis `Cluster.slots`: slot → node keys, master first); without one (not
  * connected yet, or a client that has none), every slot is its own group. A map that changes
  * before the pipeline is sent makes ioredis refuse it, which the sink retries.
  */
 export function groupByNode<T>(
   slotMap: readonly (readonly string[] | undefined)[] | undefined,
-  bySlot: ReadonlyMap<number, T[]>,
+  bySlot: ReadonlyMap<number, T>,
 ): T[][] {
-  if (slotMap === undefined || slotMap.length === 0) return [...bySlot.values()]
+  if (slotMap === undefined || slotMap.length === 0) return [...bySlot.values()].map((x) => [x])
   const byNode = new Map<string | number, T[]>()
-  for (const [slot, items] of bySlot) {
+  for (const [slot, item] of bySlot) {
     const nodes = slotMap[slot]
     const node = nodes === undefined || nodes.length === 0 ? slot : nodes.join(';')
     const g = byNode.get(node)
-    if (g === undefined) byNode.set(node, items.slice())
-    else for (const x of items) g.push(x)
+    if (g === undefined) byNode.set(node, [item])
+    else g.push(item)
   }
   return [...byNode.values()]
 }
