@@ -141,6 +141,10 @@ export function createPipeline<Ev>(options: PipelineOptions<Ev>): Pipeline {
     }
   }
 
+  function emitOutput(out: { updates: FeatureUpdate[]; late: LateEvent<Ev>[]; deadLetters: DeadLetter<Ev>[] }) {
+    return emit(out.updates, out.late, out.deadLetters)
+  }
+
   async function runInner(): Promise<PipelineResult> {
     const signals = [stop.signal, ...(options.signal ? [options.signal] : [])]
     const aborted = () => signals.some((s) => s.aborted)
@@ -193,8 +197,7 @@ export function createPipeline<Ev>(options: PipelineOptions<Ev>): Pipeline {
         }
         lastActive[got.i] = clock.now()
         batches++
-        const out = op.process(got.r.value, got.i)
-        await emit(out.updates, out.late, out.deadLetters)
+        await emitOutput(op.process(got.r.value, got.i))
         if (idleMs !== undefined) await checkIdle(lastActive, done)
       }
       if (ended === 'completed') {
