@@ -45,7 +45,7 @@ export interface PipelineOptions<E> {
   failFast?: boolean
   /** Largest micro-batch. @default 4096 */
   batchSize?: number
-  /** For async sources yielding single events: how long a partial batch may wait (real ms). @default 20 */
+  /** For async sources yielding single events: how long a partial batch may wait from its first event (real ms). @default 20 */
   lingerMs?: number
   /** Restore operator state from this checkpoint before reading (resume the sources after the events it covers). */
   checkpoint?: CheckpointData
@@ -141,7 +141,11 @@ export function createPipeline<Ev>(options: PipelineOptions<Ev>): Pipeline {
     }
   }
 
-  function emitOutput(out: { updates: FeatureUpdate[]; late: LateEvent<Ev>[]; deadLetters: DeadLetter<Ev>[] }) {
+  function emitOutput(out: {
+    updates: FeatureUpdate[]
+    late: LateEvent<Ev>[]
+    deadLetters: DeadLetter<Ev>[]
+  }) {
     return emit(out.updates, out.late, out.deadLetters)
   }
 

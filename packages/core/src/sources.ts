@@ -12,8 +12,8 @@ export interface BatchingOptions {
   /** Largest micro-batch. @default 4096 */
   batchSize?: number
   /**
-   * For async sources that yield single events: how long (real ms) a partial batch may wait for
-   * more events before it is processed. @default 20
+   * For async sources that yield single events: how long (real ms) a partial batch may wait, from
+   * its first event, before it is processed, however steadily more events arrive. @default 20
    */
   lingerMs?: number
 }
@@ -45,15 +45,30 @@ export async function* toBatches<E>(source: Source<E>, options: BatchingOptions 
   const it = (source as AsyncIterable<E | readonly E[]>)[Symbol.asyncIterator]()
   let batch: E[] = []
   let pending: Promise<IteratorResult<E | readonly E[]>> | undefined
+  // One deadline per partial batch, from its first event: a steady trickle of events must not
+  // keep postponing it (a batch would then wait for `batchSize` events however long that takes).
+  let linger: Promise<'linger'> | undefined
+  let lingerTimer: ReturnType<typeof setTimeout> | undefined
+  const take = (): E[] => {
+    if (lingerTimer !== undefined) clearTimeout(lingerTimer)
+    linger = undefined
+    lingerTimer = undefined
+    const b = batch
+    batch = []
+    return b
+  }
   try {
     for (;;) {
       pending ??= it.next()
       let r: IteratorResult<E | readonly E[]> | 'linger'
       if (batch.length > 0) {
-        r = await Promise.race([pending, delay(lingerMs)])
+        linger ??= new Promise((resolve) => {
+          lingerTimer = setTimeout(() => resolve('linger'), lingerMs)
+          lingerTimer.unref?.()
+        })
+        r = await Promise.race([pending, linger])
         if (r === 'linger') {
-          yield batch
-          batch = []
+          yield take()
           continue
         }
       } else r = await pending
@@ -61,34 +76,22 @@ export async function* toBatches<E>(source: Source<E>, options: BatchingOptions 
       if (r.done) break
       const v = r.value
       if (Array.isArray(v)) {
-        if (batch.length > 0) {
-          yield batch
-          batch = []
-        }
+        if (batch.length > 0) yield take()
         if (v.length === 0) continue
         if (v.length <= size) yield v as E[]
         else for (let i = 0; i < v.length; i += size) yield v.slice(i, i + size) as E[]
       } else {
         batch.push(v as E)
-        if (batch.length >= size) {
-          yield batch
-          batch = []
-        }
+        if (batch.length >= size) yield take()
       }
     }
-    if (batch.length > 0) yield batch
+    if (batch.length > 0) yield take()
   } finally {
+    if (lingerTimer !== undefined) clearTimeout(lingerTimer)
     await it.return?.()
   }
 }
 
 function isSyncIterable<E>(s: unknown): s is Iterable<E> {
   return s !== null && typeof s === 'object' && typeof (s as Iterable<E>)[Symbol.iterator] === 'function'
-}
-
-function delay(ms: number): Promise<'linger'> {
-  return new Promise((resolve) => {
-    const t = setTimeout(() => resolve('linger'), ms)
-    t.unref?.()
-  })
 }

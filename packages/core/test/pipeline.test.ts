@@ -149,6 +149,20 @@ describe('sources and backpressure', () => {
     expect(sizes).toEqual([4, 4, 2])
   })
 
+  it('processes a partial batch lingerMs after its first event, even while events keep trickling in', async () => {
+    async function* trickle() {
+      for (let i = 0; i < 20; i++) {
+        await new Promise((r) => setTimeout(r, 5))
+        yield { k: 'a', t: i, v: 1 }
+      }
+    }
+    const sizes: number[] = []
+    for await (const b of toBatches(trickle(), { batchSize: 4096, lingerMs: 30 })) sizes.push(b.length)
+    // 20 events over >= 100 ms: a 30 ms deadline from each batch's first event splits them.
+    expect(sizes.length).toBeGreaterThan(1)
+    expect(sizes.reduce((a, b) => a + b, 0)).toBe(20)
+  })
+
   it('waits for a slow sink before reading more input', async () => {
     let read = 0
     let inFlight = 0
@@ -178,7 +192,7 @@ describe('sources and backpressure', () => {
     // old-space garbage, mark-compacts, 2.5x the memory and half the throughput (pnpm bench core).
     setFlagsFromString('--expose-gc')
     const gc = runInNewContext('gc') as () => void
-    let firstBatch: WeakRef<FeatureUpdate[]> | undefined
+    let firstBatch: WeakRef<readonly FeatureUpdate[]> | undefined
     let aliveDuringNext: boolean | undefined
     const sink = callbackSink<FeatureUpdate>((us) => {
       firstBatch ??= new WeakRef(us)
