@@ -14,9 +14,9 @@ export {
   createOperator,
   type OperatorOptions,
   type OperatorOutput,
-  parseTime,
   WindowOperator,
 } from './operator.js'
+export { parseTime } from './parse-time.js'
 export { createPipeline, type Pipeline, type PipelineOptions, type PipelineResult } from './pipeline.js'
 export { toFeatureWrite } from './records.js'
 export * from './sinks.js'

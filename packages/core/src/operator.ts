@@ -16,33 +16,14 @@
 import { describe } from './aggregators.js'
 import { type CheckpointData, restoreOperator, snapshotOperator } from './checkpoint.js'
 import { toMs } from './duration.js'
+import { emitDecay, emitDirty } from './emission.js'
 import { InvalidDefinitionError, InvalidEventError } from './errors.js'
-import { type FeatureState, SessionState, TiledState, UNSET } from './feature-state.js'
+import { evictIdleKeys } from './eviction.js'
+import { type FeatureState, SessionState, TiledState } from './feature-state.js'
 import type { FeatureGroup, ResolvedFeature } from './features.js'
-import {
-  F_CURSOR,
-  F_LAST,
-  F_LAST_STATE,
-  F_VERSION,
-  GroupState,
-  H_DIRTY,
-  H_MAX_T,
-  H_TIMER,
-  OP_COUNT,
-  OP_MIN,
-  OP_NONE,
-  OP_SUM,
-} from './group-state.js'
-import type {
-  DeadLetter,
-  DeadLetterCode,
-  FeatureUpdate,
-  FeatureValue,
-  HoppingWindow,
-  LateEvent,
-  TumblingWindow,
-  WatermarkOptions,
-} from './types.js'
+import { GroupState, H_DIRTY, H_MAX_T, H_TIMER, OP_COUNT, OP_MIN, OP_NONE, OP_SUM } from './group-state.js'
+import { parseTime } from './parse-time.js'
+import type { DeadLetter, DeadLetterCode, FeatureUpdate, LateEvent, WatermarkOptions } from './types.js'
 
 /** Options of an operator. */
 export interface OperatorOptions {
@@ -337,7 +318,7 @@ export class WindowOperator<E> {
       const dirty = dirtyPerGroup[gi] as number[]
       const names = dirtyEntitiesPerGroup[gi] as string[]
       for (let d = 0; d < dirty.length; d++)
-        this.emitDirty(g, dirty[d] as number, names[d] as string, batchNo)
+        emitDirty(this.out, g, dirty[d] as number, names[d] as string, batchNo)
     }
     this.advanceTo(this.computeWatermark())
     const updates = this.out
@@ -439,140 +420,6 @@ export class WindowOperator<E> {
     return min - this.outOfOrdernessMs
   }
 
-  private emitDirty(g: GroupState<E>, k: number, entity: string, batchNo: number): void {
-    const feats = g.features
-    const slab = g.slab
-    const b = k * g.stride
-    const keyMax = slab[b + H_MAX_T] as number
-    for (let j = 0; j < feats.length; j++) {
-      const f = feats[j] as ResolvedFeature<E>
-      const op = g.op[j] as number
-      if (op !== OP_NONE) {
-        const o = b + (g.off[j] as number)
-        const cursor = slab[o + F_CURSOR] as number
-        const tau = Math.max(cursor, keyMax)
-        slab[o + F_CURSOR] = tau
-        if (f.emit === 'tiles') {
-          const n = g.nTiles[j] as number
-          const hop = g.hop[j] as number
-          const tm = b + (g.touch[j] as number)
-          const tv = b + (g.vals[j] as number)
-          const ti = b + (g.ringOff[j] as number)
-          for (let s = 0; s < n; s++) {
-            if (slab[tm + s] !== batchNo) continue
-            const version = (slab[o + F_VERSION] as number) + 1
-            slab[o + F_VERSION] = version
-            this.out.push({
-              entity,
-              feature: f.name,
-              value: slab[tv + s] as number,
-              eventTime: tau,
-              version,
-              tileStart: (slab[ti + s] as number) * hop,
-            })
-          }
-          continue
-        }
-        const value = this.numericValue(g, j, b, tau)
-        const ls = slab[o + F_LAST_STATE] as number
-        if (
-          ls === 0 ||
-          !sameNumeric(value, ls, slab[o + F_LAST] as number) ||
-          (tau > cursor && !f.suppressUnchanged)
-        ) {
-          this.emitNumeric(g, entity, f.name, o, value, tau)
-        }
-        continue
-      }
-      const st = (g.generic[k] as FeatureState[])[g.gen[j] as number] as FeatureState
-      const tau = Math.max(st.cursor, keyMax)
-      if (st instanceof TiledState && f.emit === 'tiles') {
-        // User-defined additive aggregators (count and sum take the numeric path above).
-        if (st.touchedBatch === batchNo && st.touched !== undefined) {
-          const hop = g.hop[j] as number
-          for (const slot of st.touched) {
-            this.out.push({
-              entity,
-              feature: f.name,
-              value: f.aggregator.result(st.tiles[slot]),
-              eventTime: tau,
-              version: ++st.version,
-              tileStart: (st.tileIdx[slot] as number) * hop,
-            })
-          }
-          st.touched.length = 0
-        }
-        st.cursor = tau
-        continue
-      }
-      const value = this.genericValue(g, j, st, tau)
-      const advanced = tau > st.cursor
-      st.cursor = tau
-      if (st.last === UNSET || value !== st.last || (advanced && !f.suppressUnchanged)) {
-        st.last = value
-        this.out.push({ entity, feature: f.name, value, eventTime: tau, version: ++st.version })
-      }
-    }
-  }
-
-  /** Value at `t` of numeric feature `j` of the row at `b`: its tiles inside the window at `t`. */
-  private numericValue(g: GroupState<E>, j: number, b: number, t: number): number | null {
-    const slab = g.slab
-    const n = g.nTiles[j] as number
-    const op = g.op[j] as number
-    const k = Math.floor(t / (g.hop[j] as number))
-    const lo = k - n
-    const ti = b + (g.ringOff[j] as number)
-    const tv = b + (g.vals[j] as number)
-    if (op === OP_COUNT || op === OP_SUM) {
-      let s = 0
-      for (let i = 0; i < n; i++) {
-        const x = slab[ti + i] as number
-        if (x > lo && x <= k) s += slab[tv + i] as number
-      }
-      return s
-    }
-    // Min/max: a tile slot that only rejected values holds NaN (no value).
-    let m = Number.NaN
-    for (let i = 0; i < n; i++) {
-      const x = slab[ti + i] as number
-      if (x > lo && x <= k) {
-        const v = slab[tv + i] as number
-        if (Number.isNaN(v)) continue
-        if (Number.isNaN(m) || (op === OP_MIN ? v < m : v > m)) m = v
-      }
-    }
-    return Number.isNaN(m) ? null : m
-  }
-
-  private emitNumeric(
-    g: GroupState<E>,
-    entity: string,
-    feature: string,
-    o: number,
-    value: number | null,
-    tau: number,
-  ) {
-    const slab = g.slab
-    const version = (slab[o + F_VERSION] as number) + 1
-    slab[o + F_VERSION] = version
-    slab[o + F_CURSOR] = tau
-    if (value === null) slab[o + F_LAST_STATE] = 1
-    else {
-      slab[o + F_LAST_STATE] = 2
-      slab[o + F_LAST] = value
-    }
-    this.out.push({ entity, feature, value, eventTime: tau, version })
-  }
-
-  private genericValue(g: GroupState<E>, j: number, st: FeatureState, t: number): FeatureValue {
-    const f = g.features[j] as ResolvedFeature<E>
-    if (st instanceof TiledState)
-      return st.valueAt(f.aggregator, f.window as TumblingWindow | HoppingWindow, t)
-    if (st instanceof SessionState) return st.valueAt(f.aggregator, (f.window as { gapMs: number }).gapMs, t)
-    return st.valueAt(f.aggregator)
-  }
-
   private advanceTo(t: number): void {
     if (!(t > this.wm)) return
     this.wm = t
@@ -586,104 +433,17 @@ export class WindowOperator<E> {
           const k = keys[i] as number
           if (k === prev) continue
           prev = k
-          if (g.entities[k] !== undefined) this.fire(g, k, at)
+          if (g.entities[k] !== undefined) emitDecay(this.out, g, k, at)
         }
       }
     }
     if (t - this.lastSweepWm >= this.sweepEveryMs) {
       this.lastSweepWm = t
-      this.evictIdleKeys()
+      evictIdleKeys(this.groups, t - this.allowedLatenessMs)
     }
   }
-
-  private fire(g: GroupState<E>, k: number, at: number): void {
-    const feats = g.features
-    const slab = g.slab
-    const b = k * g.stride
-    const entity = g.entities[k] as string
-    for (let j = 0; j < feats.length; j++) {
-      const f = feats[j] as ResolvedFeature<E>
-      if (f.emit === 'tiles') continue
-      const op = g.op[j] as number
-      if (op !== OP_NONE) {
-        const o = b + (g.off[j] as number)
-        if ((slab[o + F_CURSOR] as number) >= at) continue
-        const value = this.numericValue(g, j, b, at)
-        if (!sameNumeric(value, slab[o + F_LAST_STATE] as number, slab[o + F_LAST] as number)) {
-          this.emitNumeric(g, entity, f.name, o, value, at)
-        }
-        continue
-      }
-      const st = (g.generic[k] as FeatureState[])[g.gen[j] as number] as FeatureState
-      if (st instanceof SessionState) {
-        if (st.timerAt !== at) continue
-        const gap = (f.window as { gapMs: number }).gapMs
-        const closes = st.closesAt(gap)
-        if (closes > at) {
-          st.timerAt = closes
-          g.timers.add(closes, k)
-          continue
-        }
-        st.timerAt = Number.NaN
-      } else if (!(st instanceof TiledState)) continue
-      if (st.cursor >= at) continue
-      const value = this.genericValue(g, j, st, at)
-      if (value !== st.last) {
-        st.last = value
-        st.cursor = at
-        this.out.push({ entity, feature: f.name, value, eventTime: at, version: ++st.version })
-      }
-    }
-  }
-
-  /**
-   * Forget entities that no accepted event can change any more: every window they had is past,
-   * and the next accepted event will be later than anything they emitted (so `(eventTime,
-   * version)` still grows per pair when the entity comes back).
-   */
-  private evictIdleKeys(): void {
-    const horizon = this.wm - this.allowedLatenessMs
-    for (const g of this.groups) {
-      if (!Number.isFinite(g.extentMs)) continue
-      const slab = g.slab
-      for (let k = 0; k < g.used; k++) {
-        if (g.entities[k] === undefined) continue
-        const b = k * g.stride
-        if ((slab[b + H_MAX_T] as number) + g.extentMs >= horizon) continue
-        let keep = false
-        for (let j = 0; j < g.features.length && !keep; j++) {
-          const o = g.off[j] as number
-          if (o >= 0) keep = (slab[b + o + F_CURSOR] as number) >= horizon
-        }
-        const gen = g.generic[k]
-        if (gen !== undefined) {
-          for (const st of gen) {
-            if (st.cursor >= horizon || (st instanceof SessionState && !Number.isNaN(st.timerAt))) keep = true
-          }
-        }
-        if (!keep) g.evict(k)
-      }
-    }
-  }
-}
-
-function sameNumeric(value: number | null, lastState: number, last: number): boolean {
-  return value === null ? lastState === 1 : lastState === 2 && value === last
 }
 
 function ascending(a: number, b: number): number {
   return a - b
-}
-
-/** Event time from a `Date`, an ISO-8601 string or a numeric string; `NaN` when unparsable. */
-export function parseTime(raw: unknown): number {
-  if (raw instanceof Date) return raw.getTime()
-  if (typeof raw === 'string') {
-    if (raw.length === 0) return Number.NaN
-    const n = Number(raw)
-    if (Number.isFinite(n)) return n
-    return Date.parse(raw)
-  }
-  if (typeof raw === 'bigint') return Number(raw)
-  return Number.NaN
 }

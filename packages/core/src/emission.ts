@@ -1,0 +1,213 @@
+/**
+ * Emission: the feature updates of one entity row, after a micro-batch touched it (`emitDirty`)
+ * or when a timer fires as the watermark passes (`emitDecay`). Numeric features read their tiles
+ * from the row in the group's slab; other aggregators from their `FeatureState`.
+ */
+import { type FeatureState, SessionState, TiledState, UNSET } from './feature-state.js'
+import type { ResolvedFeature } from './features.js'
+import {
+  F_CURSOR,
+  F_LAST,
+  F_LAST_STATE,
+  F_VERSION,
+  type GroupState,
+  H_MAX_T,
+  OP_COUNT,
+  OP_MIN,
+  OP_NONE,
+  OP_SUM,
+} from './group-state.js'
+import type { FeatureUpdate, FeatureValue, HoppingWindow, TumblingWindow } from './types.js'
+
+/**
+ * After a micro-batch: push the updates of row `k` (entity `entity`), touched in batch `batchNo`,
+ * at τ = max(cursor, the entity's greatest event time) — every changed value, or every touched
+ * tile of an additive feature.
+ */
+export function emitDirty<E>(
+  out: FeatureUpdate[],
+  g: GroupState<E>,
+  k: number,
+  entity: string,
+  batchNo: number,
+): void {
+  const feats = g.features
+  const slab = g.slab
+  const b = k * g.stride
+  const keyMax = slab[b + H_MAX_T] as number
+  for (let j = 0; j < feats.length; j++) {
+    const f = feats[j] as ResolvedFeature<E>
+    const op = g.op[j] as number
+    if (op !== OP_NONE) {
+      const o = b + (g.off[j] as number)
+      const cursor = slab[o + F_CURSOR] as number
+      const tau = Math.max(cursor, keyMax)
+      slab[o + F_CURSOR] = tau
+      if (f.emit === 'tiles') {
+        const n = g.nTiles[j] as number
+        const hop = g.hop[j] as number
+        const tm = b + (g.touch[j] as number)
+        const tv = b + (g.vals[j] as number)
+        const ti = b + (g.ringOff[j] as number)
+        for (let s = 0; s < n; s++) {
+          if (slab[tm + s] !== batchNo) continue
+          const version = (slab[o + F_VERSION] as number) + 1
+          slab[o + F_VERSION] = version
+          out.push({
+            entity,
+            feature: f.name,
+            value: slab[tv + s] as number,
+            eventTime: tau,
+            version,
+            tileStart: (slab[ti + s] as number) * hop,
+          })
+        }
+        continue
+      }
+      const value = numericValue(g, j, b, tau)
+      const ls = slab[o + F_LAST_STATE] as number
+      if (
+        ls === 0 ||
+        !sameNumeric(value, ls, slab[o + F_LAST] as number) ||
+        (tau > cursor && !f.suppressUnchanged)
+      ) {
+        emitNumeric(out, g, entity, f.name, o, value, tau)
+      }
+      continue
+    }
+    const st = (g.generic[k] as FeatureState[])[g.gen[j] as number] as FeatureState
+    const tau = Math.max(st.cursor, keyMax)
+    if (st instanceof TiledState && f.emit === 'tiles') {
+      // User-defined additive aggregators (count and sum take the numeric path above).
+      if (st.touchedBatch === batchNo && st.touched !== undefined) {
+        const hop = g.hop[j] as number
+        for (const slot of st.touched) {
+          out.push({
+            entity,
+            feature: f.name,
+            value: f.aggregator.result(st.tiles[slot]),
+            eventTime: tau,
+            version: ++st.version,
+            tileStart: (st.tileIdx[slot] as number) * hop,
+          })
+        }
+        st.touched.length = 0
+      }
+      st.cursor = tau
+      continue
+    }
+    const value = genericValue(g, j, st, tau)
+    const advanced = tau > st.cursor
+    st.cursor = tau
+    if (st.last === UNSET || value !== st.last || (advanced && !f.suppressUnchanged)) {
+      st.last = value
+      out.push({ entity, feature: f.name, value, eventTime: tau, version: ++st.version })
+    }
+  }
+}
+
+/** Value at `t` of numeric feature `j` of the row at `b`: its tiles inside the window at `t`. */
+function numericValue<E>(g: GroupState<E>, j: number, b: number, t: number): number | null {
+  const slab = g.slab
+  const n = g.nTiles[j] as number
+  const op = g.op[j] as number
+  const k = Math.floor(t / (g.hop[j] as number))
+  const lo = k - n
+  const ti = b + (g.ringOff[j] as number)
+  const tv = b + (g.vals[j] as number)
+  if (op === OP_COUNT || op === OP_SUM) {
+    let s = 0
+    for (let i = 0; i < n; i++) {
+      const x = slab[ti + i] as number
+      if (x > lo && x <= k) s += slab[tv + i] as number
+    }
+    return s
+  }
+  // Min/max: a tile slot that only rejected values holds NaN (no value).
+  let m = Number.NaN
+  for (let i = 0; i < n; i++) {
+    const x = slab[ti + i] as number
+    if (x > lo && x <= k) {
+      const v = slab[tv + i] as number
+      if (Number.isNaN(v)) continue
+      if (Number.isNaN(m) || (op === OP_MIN ? v < m : v > m)) m = v
+    }
+  }
+  return Number.isNaN(m) ? null : m
+}
+
+function emitNumeric<E>(
+  out: FeatureUpdate[],
+  g: GroupState<E>,
+  entity: string,
+  feature: string,
+  o: number,
+  value: number | null,
+  tau: number,
+) {
+  const slab = g.slab
+  const version = (slab[o + F_VERSION] as number) + 1
+  slab[o + F_VERSION] = version
+  slab[o + F_CURSOR] = tau
+  if (value === null) slab[o + F_LAST_STATE] = 1
+  else {
+    slab[o + F_LAST_STATE] = 2
+    slab[o + F_LAST] = value
+  }
+  out.push({ entity, feature, value, eventTime: tau, version })
+}
+
+function genericValue<E>(g: GroupState<E>, j: number, st: FeatureState, t: number): FeatureValue {
+  const f = g.features[j] as ResolvedFeature<E>
+  if (st instanceof TiledState) return st.valueAt(f.aggregator, f.window as TumblingWindow | HoppingWindow, t)
+  if (st instanceof SessionState) return st.valueAt(f.aggregator, (f.window as { gapMs: number }).gapMs, t)
+  return st.valueAt(f.aggregator)
+}
+
+/**
+ * A timer of row `k` fired at `at` (a tile left a window, a session closed): push every value
+ * that changed by then, at eventTime `at`.
+ */
+export function emitDecay<E>(out: FeatureUpdate[], g: GroupState<E>, k: number, at: number): void {
+  const feats = g.features
+  const slab = g.slab
+  const b = k * g.stride
+  const entity = g.entities[k] as string
+  for (let j = 0; j < feats.length; j++) {
+    const f = feats[j] as ResolvedFeature<E>
+    if (f.emit === 'tiles') continue
+    const op = g.op[j] as number
+    if (op !== OP_NONE) {
+      const o = b + (g.off[j] as number)
+      if ((slab[o + F_CURSOR] as number) >= at) continue
+      const value = numericValue(g, j, b, at)
+      if (!sameNumeric(value, slab[o + F_LAST_STATE] as number, slab[o + F_LAST] as number)) {
+        emitNumeric(out, g, entity, f.name, o, value, at)
+      }
+      continue
+    }
+    const st = (g.generic[k] as FeatureState[])[g.gen[j] as number] as FeatureState
+    if (st instanceof SessionState) {
+      if (st.timerAt !== at) continue
+      const gap = (f.window as { gapMs: number }).gapMs
+      const closes = st.closesAt(gap)
+      if (closes > at) {
+        st.timerAt = closes
+        g.timers.add(closes, k)
+        continue
+      }
+      st.timerAt = Number.NaN
+    } else if (!(st instanceof TiledState)) continue
+    if (st.cursor >= at) continue
+    const value = genericValue(g, j, st, at)
+    if (value !== st.last) {
+      st.last = value
+      st.cursor = at
+      out.push({ entity, feature: f.name, value, eventTime: at, version: ++st.version })
+    }
+  }
+}
+
+function sameNumeric(value: number | null, lastState: number, last: number): boolean {
+  return value === null ? lastState === 1 : lastState === 2 && value === last
+}
