@@ -35,19 +35,31 @@ interface Best {
  * never held them. Callers pass batches already filtered to the requested features and entities;
  * stale rows and rows after `t` are skipped here as well, so any scan is a valid input.
  * The result is sorted by (feature, entity, tileStart), records without a tile first.
+ *
+ * Memory stays proportional to the result, not to the log: scanned batches are kept only for
+ * their winning rows, and when the kept rows outgrow twice the result (plus some slack), the
+ * winners are copied out into compact batches and the scanned ones released.
  */
 export async function stateAtFromBatches(
   batches: AsyncIterable<RecordBatch> | Iterable<RecordBatch>,
   t: number,
   by: TimeBasis,
+  /** @internal Rows kept beyond twice the result before a compaction (tests lower it). */
+  compactSlack = COMPACT_SLACK_ROWS,
 ): Promise<FeatureWrite[]> {
-  const kept: RecordBatch[] = []
+  let kept: RecordBatch[] = []
+  let keptRows = 0
   const best = new Map<string, Best>()
   for await (const batch of batches) {
     const n = batch.numRows
     if (n === 0) continue
+    if (keptRows > 2 * best.size + compactSlack) {
+      kept = compact(kept, best)
+      keptRows = best.size
+    }
     const b = kept.length
     kept.push(batch)
+    keptRows += n
     const entity = readStringColumn(columnData(batch, 'entity'))
     const feature = readStringColumn(columnData(batch, 'feature'))
     const outcome = readStringColumn(columnData(batch, 'outcome'))
@@ -90,6 +102,37 @@ export async function stateAtFromBatches(
       tileOrder(x.tileStart, y.tileStart),
   )
   return out
+}
+
+/** Kept rows beyond twice the current result that trigger a compaction: amortized O(1) per row. */
+const COMPACT_SLACK_ROWS = 1 << 16
+
+/**
+ * Copy the rows that are some key's current best into one new batch per kept batch, point the
+ * bests at them, and drop everything else. Scan order among the kept batches is preserved, so
+ * later ties still lose to earlier records.
+ */
+function compact(kept: readonly RecordBatch[], best: Map<string, Best>): RecordBatch[] {
+  const byBatch: Best[][] = kept.map(() => [])
+  for (const v of best.values()) (byBatch[v.batch] as Best[]).push(v)
+  const next: RecordBatch[] = []
+  for (let b = 0; b < kept.length; b++) {
+    const winners = byBatch[b] as Best[]
+    if (winners.length === 0) continue
+    const nb = next.length
+    next.push(
+      takeRows(
+        kept[b] as RecordBatch,
+        winners.map((w) => w.row),
+      ),
+    )
+    for (let i = 0; i < winners.length; i++) {
+      const w = winners[i] as Best
+      w.batch = nb
+      w.row = i
+    }
+  }
+  return next
 }
 
 /** Records without a tile first, then by tileStart. */

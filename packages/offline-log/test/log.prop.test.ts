@@ -2,7 +2,7 @@ import type { FeatureWrite } from '@skewless/core'
 import { tableFromIPC, tableToIPC } from 'apache-arrow'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { memoryLog, recordBatchToWrites, writesToRecordBatch } from '../src/index.js'
+import { memoryLog, recordBatchToWrites, stateAtFromBatches, writesToRecordBatch } from '../src/index.js'
 
 const types = { d: 'double', i: 'int64', s: 'string', b: 'bool' } as const
 const time = fc.integer({ min: -1e12, max: 4e12 })
@@ -97,6 +97,34 @@ describe('properties', () => {
         },
       ),
       { numRuns: 150 },
+    )
+  })
+
+  it('stateAt compacting its kept rows at every batch equals the reference, values included', async () => {
+    // Few entities, many records each: most rows are beaten, so compaction runs and drops them.
+    const crowded = fc
+      .tuple(write, fc.constantFrom('a', 'b', 'c'))
+      .map(([w, entity]) => ({ ...w, entity }))
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(crowded, { maxLength: 80 }),
+        fc.array(fc.integer({ min: 1, max: 7 }), { minLength: 1, maxLength: 20 }),
+        time,
+        fc.constantFrom('event', 'available'),
+        async (records, cuts, t, by) => {
+          const batches = []
+          for (let i = 0, c = 0; i < records.length; c++) {
+            const n = cuts[c % cuts.length] as number
+            batches.push(writesToRecordBatch(records.slice(i, i + n), types))
+            i += n
+          }
+          const got = await stateAtFromBatches(batches, t, by as 'event' | 'available', 0)
+          const want = reference(records, t, by as 'event' | 'available')
+          const sorted = (ws: FeatureWrite[]) => [...ws].sort((x, y) => (key(x) < key(y) ? -1 : 1))
+          expect(sorted(got)).toEqual(sorted(want))
+        },
+      ),
+      { numRuns: 200 },
     )
   })
 })
