@@ -102,9 +102,7 @@ describe('properties', () => {
 
   it('stateAt compacting its kept rows at every batch equals the reference, values included', async () => {
     // Few entities, many records each: most rows are beaten, so compaction runs and drops them.
-    const crowded = fc
-      .tuple(write, fc.constantFrom('a', 'b', 'c'))
-      .map(([w, entity]) => ({ ...w, entity }))
+    const crowded = fc.tuple(write, fc.constantFrom('a', 'b', 'c')).map(([w, entity]) => ({ ...w, entity }))
     await fc.assert(
       fc.asyncProperty(
         fc.array(crowded, { maxLength: 80 }),
