@@ -3,7 +3,7 @@
  * served is joined, as of its read time and by availability, against the offline log; any
  * difference is training-serving skew. The target is zero.
  */
-import { type Duration, type FeatureValue, InvalidArgumentError, type WindowSpec } from '@skewless/core'
+import { type Duration, type FeatureValue, InvalidArgumentError, toMs, type WindowSpec } from '@skewless/core'
 import type { Table } from 'apache-arrow'
 import { asOfJoin } from './join.js'
 import type { FeatureRequest, LogInput } from './types.js'
@@ -54,6 +54,17 @@ export interface SkewAuditOptions {
   maxAge?: Readonly<Record<string, Duration>>
   /** Also compare the served value's eventTime with the logged one. @default true */
   compareEventTime?: boolean
+  /**
+   * The online sink stamps `availableTime` when the store's acknowledgement arrives: an upper bound,
+   * since the store applied the write a little earlier. A read in between is served the new value
+   * while the log says it was not available yet. With `inFlightMs` (e.g. the sink's p99 write
+   * latency), a served value that differs from the log at its read time but equals, eventTime
+   * included, what the log has `inFlightMs` later is reported in `inFlight` instead of
+   * `mismatches`: a write in flight at the read, not skew. Conservative: with a second write of
+   * the pair inside the slack, or a TTL or window decay crossed in it, the read stays a mismatch.
+   * @default 0 (every disagreement is a mismatch)
+   */
+  inFlightMs?: Duration
 }
 
 /** One served value that the log disagrees with. */
@@ -75,10 +86,15 @@ export interface SkewReport {
   checked: number
   /** Served values equal to the log's. */
   matched: number
-  /** Every disagreement, in input order. */
+  /** Every disagreement, in input order (without those in `inFlight`). */
   mismatches: SkewMismatch[]
+  /**
+   * Disagreements explained by a write in flight at the read (see `SkewAuditOptions.inFlightMs`),
+   * in input order; `logged` is the log's value at the read time. Empty without `inFlightMs`.
+   */
+  inFlight: SkewMismatch[]
   /** Counts per feature. */
-  byFeature: Record<string, { checked: number; mismatches: number }>
+  byFeature: Record<string, { checked: number; mismatches: number; inFlight: number }>
 }
 
 /**
@@ -95,6 +111,8 @@ export async function skewAudit(
   options: SkewAuditOptions = {},
 ): Promise<SkewReport> {
   const compareEventTime = options.compareEventTime ?? true
+  const inFlightMs = options.inFlightMs === undefined ? 0 : toMs(options.inFlightMs, 'skewAudit: inFlightMs')
+  if (inFlightMs < 0) throw new InvalidArgumentError(`skewAudit: inFlightMs must be >= 0, got ${inFlightMs}`)
   const n = served.length
   const entity: string[] = new Array(n)
   const time = new Float64Array(n)
@@ -110,7 +128,7 @@ export async function skewAudit(
     time[i] = s.readTime
     names.add(s.feature)
   }
-  const report: SkewReport = { checked: n, matched: 0, mismatches: [], byFeature: {} }
+  const report: SkewReport = { checked: n, matched: 0, mismatches: [], inFlight: [], byFeature: {} }
   if (n === 0) return report
   const configs = new Map<string, AuditFeatureConfig>()
   for (const c of options.features ?? []) {
@@ -128,40 +146,93 @@ export async function skewAudit(
       window: c?.strategy === 'additive' ? c.window : undefined,
     }
   })
-  const joined: Table = await asOfJoin({ entity, time }, log, { features: requests, by: 'available' })
-  const values = new Map<string, ReturnType<Table['getChild']>>()
-  const times = new Map<string, ReturnType<Table['getChild']>>()
-  for (const name of names) {
-    values.set(name, joined.getChild(name))
-    times.set(name, joined.getChild(`${name}__event_time`))
+  const atRead = await compareAt(served, entity, time, log, requests, compareEventTime)
+  // The disagreements, compared again `inFlightMs` after their read.
+  const again: number[] = []
+  for (let i = 0; i < n; i++) if (atRead.verdicts[i] !== SAME) again.push(i)
+  let later: Verdicts | undefined
+  if (inFlightMs > 0 && again.length > 0) {
+    const sub = again.map((i) => served[i] as ServedValueRecord)
+    const t = Float64Array.from(again, (i) => (time[i] as number) + inFlightMs)
+    later = await compareAt(
+      sub,
+      sub.map((x) => x.entity),
+      t,
+      log,
+      requests,
+      compareEventTime,
+    )
   }
+  let a = 0
   for (let i = 0; i < n; i++) {
     const s = served[i] as ServedValueRecord
-    const stats = report.byFeature[s.feature] ?? { checked: 0, mismatches: 0 }
+    const stats = report.byFeature[s.feature] ?? { checked: 0, mismatches: 0, inFlight: 0 }
     report.byFeature[s.feature] = stats
     stats.checked++
-    const logged = normalize(values.get(s.feature)?.get(i))
-    const loggedTime = normalizeTime(times.get(s.feature)?.get(i))
-    const servedTime = s.eventTime ?? null
-    const same =
-      sameValue(normalize(s.value), logged) &&
-      (!compareEventTime || s.eventTime === undefined || servedTime === loggedTime)
-    if (same) {
+    if (atRead.verdicts[i] === SAME) {
       report.matched++
       continue
     }
-    stats.mismatches++
-    report.mismatches.push({
+    const x: SkewMismatch = {
       entity: s.entity,
       feature: s.feature,
       readTime: s.readTime,
       served: s.value,
-      logged,
-      servedEventTime: servedTime,
-      loggedEventTime: loggedTime,
-    })
+      logged: atRead.logged[i] ?? null,
+      servedEventTime: s.eventTime ?? null,
+      loggedEventTime: atRead.loggedTime[i] ?? null,
+    }
+    if (later !== undefined && later.verdicts[a] === SAME) {
+      stats.inFlight++
+      report.inFlight.push(x)
+    } else {
+      stats.mismatches++
+      report.mismatches.push(x)
+    }
+    a++
   }
   return report
+}
+
+const SAME = 1
+
+interface Verdicts {
+  /** Per served record: `SAME` or 0. */
+  verdicts: Uint8Array
+  logged: FeatureValue[]
+  loggedTime: (number | null)[]
+}
+
+/** Join `served` as of `time` (by availability) and compare each served value with the log's. */
+async function compareAt(
+  served: readonly ServedValueRecord[],
+  entity: string[],
+  time: Float64Array,
+  log: LogInput,
+  requests: FeatureRequest[],
+  compareEventTime: boolean,
+): Promise<Verdicts> {
+  const joined: Table = await asOfJoin({ entity, time }, log, { features: requests, by: 'available' })
+  const n = served.length
+  const values = new Map<string, ReturnType<Table['getChild']>>()
+  const times = new Map<string, ReturnType<Table['getChild']>>()
+  for (const r of requests) {
+    values.set(r.name, joined.getChild(r.name))
+    times.set(r.name, joined.getChild(`${r.name}__event_time`))
+  }
+  const out: Verdicts = { verdicts: new Uint8Array(n), logged: new Array(n), loggedTime: new Array(n) }
+  for (let i = 0; i < n; i++) {
+    const s = served[i] as ServedValueRecord
+    const logged = normalize(values.get(s.feature)?.get(i))
+    const loggedTime = normalizeTime(times.get(s.feature)?.get(i))
+    out.logged[i] = logged
+    out.loggedTime[i] = loggedTime
+    const same =
+      sameValue(normalize(s.value), logged) &&
+      (!compareEventTime || s.eventTime === undefined || (s.eventTime ?? null) === loggedTime)
+    if (same) out.verdicts[i] = SAME
+  }
+  return out
 }
 
 function normalize(v: unknown): FeatureValue {

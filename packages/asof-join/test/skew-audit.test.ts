@@ -46,6 +46,56 @@ describe('skewAudit', () => {
     ])
     const noTtl = await skewAudit(served, log)
     expect(noTtl.mismatches.map((m) => m.readTime)).toEqual([25, 1000])
-    expect(noTtl.byFeature.n).toEqual({ checked: 2, mismatches: 1 })
+    expect(noTtl.byFeature.n).toEqual({ checked: 2, mismatches: 1, inFlight: 0 })
+    expect(noTtl.inFlight).toEqual([])
+  })
+
+  it('with inFlightMs, a value the store served before its acknowledgement is in flight, not skew', async () => {
+    const log = memoryLog({ features: { f: 'double' } })
+    const w = { feature: 'f', entity: 'a', version: 0, outcome: 'applied' as const }
+    await log.append([
+      { ...w, value: 1, eventTime: 10, availableTime: 12 },
+      { ...w, value: 2, eventTime: 20, availableTime: 30 }, // applied by the store before 30, acked at 30
+      { ...w, value: 3, eventTime: 40, availableTime: 45 },
+      { ...w, value: 4, eventTime: 44, availableTime: 47 }, // a second write inside the slack
+    ])
+    const read = (value: number, eventTime: number, readTime: number) => ({
+      entity: 'a',
+      feature: 'f',
+      value,
+      eventTime,
+      readTime,
+    })
+    const served = [
+      read(2, 20, 27), // 3 ms before the ack: in flight
+      read(2, 20, 20), // 10 ms before the ack: beyond the slack, skew
+      read(9, 20, 27), // a value the log never had: skew, slack or not
+      read(3, 40, 43), // the log has 4 by 43 + 5: stays a mismatch (conservative)
+      read(1, 10, 27), // what the log says: matched
+    ]
+    const res = await skewAudit(served, log, { inFlightMs: 5 })
+    expect(res.checked).toBe(5)
+    expect(res.matched).toBe(1)
+    expect(res.inFlight).toEqual([
+      {
+        entity: 'a',
+        feature: 'f',
+        readTime: 27,
+        served: 2,
+        logged: 1,
+        servedEventTime: 20,
+        loggedEventTime: 10,
+      },
+    ])
+    expect(res.mismatches.map((m) => [m.readTime, m.served])).toEqual([
+      [20, 2],
+      [27, 9],
+      [43, 3],
+    ])
+    expect(res.byFeature.f).toEqual({ checked: 5, mismatches: 3, inFlight: 1 })
+    const strict = await skewAudit(served, log)
+    expect(strict.mismatches).toHaveLength(4)
+    expect(strict.inFlight).toEqual([])
+    await expect(skewAudit(served, log, { inFlightMs: -1 })).rejects.toThrow(/inFlightMs/)
   })
 })
