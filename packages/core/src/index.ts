@@ -17,7 +17,13 @@ export {
   WindowOperator,
 } from './operator.js'
 export { parseTime } from './parse-time.js'
-export { createPipeline, type Pipeline, type PipelineOptions, type PipelineResult } from './pipeline.js'
+export {
+  createPipeline,
+  type Pipeline,
+  type PipelineCheckpoint,
+  type PipelineOptions,
+  type PipelineResult,
+} from './pipeline.js'
 export { toFeatureWrite } from './records.js'
 export * from './sinks.js'
 export { type BatchingOptions, type Source, toBatches } from './sources.js'

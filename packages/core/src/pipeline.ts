@@ -67,6 +67,17 @@ export interface PipelineResult {
   metrics: PipelineMetrics
 }
 
+/** A consistent checkpoint of a pipeline: see `Pipeline.checkpoint()`. */
+export interface PipelineCheckpoint {
+  /** The operator state; pass it as `checkpoint` to a pipeline defined the same way. */
+  checkpoint: CheckpointData
+  /**
+   * Per source (in `sources` order), how many events this pipeline has processed from it: resume
+   * source `i` right after them (plus wherever this pipeline's source started).
+   */
+  eventsPerSource: number[]
+}
+
 /** A runnable pipeline. */
 export interface Pipeline {
   /** Read every source to its end (or until aborted), flushing the sinks before resolving. */
@@ -75,7 +86,18 @@ export interface Pipeline {
   flush(): Promise<void>
   /** Abort a running `run()`, wait for it, then close every sink. */
   close(): Promise<void>
-  /** A checkpoint of the operator state; take it between batches (any time `run` is awaiting). */
+  /**
+   * A consistent checkpoint, safe to take while `run()` is going: at the next batch boundary (at
+   * once when the sources are waiting for input) the run pauses, flushes every sink, so whatever
+   * the checkpoint covers has reached them, and snapshots the operator with the number of events
+   * it processed per source. Resuming from it re-emits nothing and loses nothing.
+   * @throws ClosedError after `close()`; rejects with the sink's error when a flush fails.
+   */
+  checkpoint(): Promise<PipelineCheckpoint>
+  /**
+   * The operator state alone, without flushing the sinks: updates it covers may still be buffered
+   * in a sink (an online sink's batches in flight). Prefer `checkpoint()` in a running pipeline.
+   */
   snapshot(): CheckpointData
   /** Counters so far. */
   readonly metrics: PipelineMetrics
@@ -120,6 +142,28 @@ export function createPipeline<Ev>(options: PipelineOptions<Ev>): Pipeline {
   if (options.lateEvents) sinks.push(options.lateEvents as Sink<unknown>)
   if (options.deadLetters) sinks.push(options.deadLetters as Sink<unknown>)
 
+  const eventsPerSource = sources.map(() => 0)
+  // checkpoint() requests waiting for a batch boundary, and the wake-up of a run waiting for input.
+  let checkpointRequests: { resolve: (c: PipelineCheckpoint) => void; reject: (e: unknown) => void }[] = []
+  let wakeRun: (() => void) | undefined
+
+  async function takeCheckpoint(): Promise<PipelineCheckpoint> {
+    for (const s of sinks) await s.flush()
+    return { checkpoint: op.snapshot(), eventsPerSource: eventsPerSource.slice() }
+  }
+
+  /** Serve the pending checkpoint() calls; a failed flush rejects them, not the run. */
+  async function serveCheckpoints(): Promise<void> {
+    const waiting = checkpointRequests
+    checkpointRequests = []
+    try {
+      const c = await takeCheckpoint()
+      for (const r of waiting) r.resolve(c)
+    } catch (err) {
+      for (const r of waiting) r.reject(err)
+    }
+  }
+
   const metrics = (): PipelineMetrics => ({
     ...op.metrics,
     batches,
@@ -163,6 +207,7 @@ export function createPipeline<Ev>(options: PipelineOptions<Ev>): Pipeline {
     let ended: PipelineResult['ended'] = 'completed'
     try {
       while (!done.every(Boolean)) {
+        if (checkpointRequests.length > 0) await serveCheckpoints()
         if (aborted()) {
           ended = 'aborted'
           break
@@ -172,7 +217,12 @@ export function createPipeline<Ev>(options: PipelineOptions<Ev>): Pipeline {
             pending[i] = (its[i] as AsyncGenerator<Ev[]>).next().then((r) => ({ i, r }))
           }
         }
-        const racers: Promise<unknown>[] = [abortPromise]
+        const racers: Promise<unknown>[] = [
+          abortPromise,
+          new Promise((resolve) => {
+            wakeRun = () => resolve('wake')
+          }),
+        ]
         for (const p of pending) if (p !== undefined) racers.push(p)
         let tick: NodeJS.Timeout | undefined
         if (tickMs !== undefined) {
@@ -182,12 +232,18 @@ export function createPipeline<Ev>(options: PipelineOptions<Ev>): Pipeline {
             }),
           )
         }
-        const got = (await Promise.race(racers)) as 'abort' | 'tick' | { i: number; r: IteratorResult<Ev[]> }
+        const got = (await Promise.race(racers)) as
+          | 'abort'
+          | 'tick'
+          | 'wake'
+          | { i: number; r: IteratorResult<Ev[]> }
+        wakeRun = undefined
         if (tick !== undefined) clearTimeout(tick)
         if (got === 'abort') {
           ended = 'aborted'
           break
         }
+        if (got === 'wake') continue
         if (got === 'tick') {
           await checkIdle(lastActive, done)
           continue
@@ -201,6 +257,7 @@ export function createPipeline<Ev>(options: PipelineOptions<Ev>): Pipeline {
         }
         lastActive[got.i] = clock.now()
         batches++
+        eventsPerSource[got.i] = (eventsPerSource[got.i] as number) + got.r.value.length
         await emitOutput(op.process(got.r.value, got.i))
         if (idleMs !== undefined) await checkIdle(lastActive, done)
       }
@@ -214,6 +271,7 @@ export function createPipeline<Ev>(options: PipelineOptions<Ev>): Pipeline {
       for (const it of its) it.return(undefined).catch(() => undefined)
     }
     for (const s of sinks) await s.flush()
+    if (checkpointRequests.length > 0) await serveCheckpoints()
     return { ended, metrics: metrics() }
   }
 
@@ -234,10 +292,26 @@ export function createPipeline<Ev>(options: PipelineOptions<Ev>): Pipeline {
     run() {
       if (closed) return Promise.reject(new ClosedError('pipeline'))
       if (running) return Promise.reject(new InvalidDefinitionError('pipeline.run() is already running'))
-      running = runInner().finally(() => {
-        running = undefined
-      })
+      running = runInner()
+        .catch((err: unknown) => {
+          // The run failed: nothing will reach a batch boundary any more.
+          const waiting = checkpointRequests
+          checkpointRequests = []
+          for (const r of waiting) r.reject(err)
+          throw err
+        })
+        .finally(() => {
+          running = undefined
+        })
       return running
+    },
+    checkpoint() {
+      if (closed) return Promise.reject(new ClosedError('pipeline'))
+      if (!running) return takeCheckpoint()
+      return new Promise<PipelineCheckpoint>((resolve, reject) => {
+        checkpointRequests.push({ resolve, reject })
+        wakeRun?.()
+      })
     },
     async flush() {
       for (const s of sinks) await s.flush()
