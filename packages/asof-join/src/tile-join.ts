@@ -12,16 +12,44 @@
  * - a record whose tile already lies before the window at that slot's time is before the window at
  *   every later label too (label times only grow along the sweep): all it can still contribute is
  *   the decay instant `tileStart + sizeMs`, kept as one max per slot.
- * The sweep keeps, per entity, the live tiles sorted by tileStart; tiles that fall before the
- * window are folded into the decay instant, then the window's tiles are summed in ascending
- * tileStart order — the reader's order, so double sums are bit-identical.
+ * The sweep (tile-sweep.ts) then sums each label's window in the reader's order.
+ *
+ * Locality, as in the kernel (partition-join.ts): placing a record reads the label times, decay
+ * and chain head of a random slot (tens of MB at 1M labels), several cache misses per record, most
+ * of the join's time. Records are therefore first staged into buckets by the slot range of their
+ * entity, and a bucket is placed when its buffer fills, so the slots it touches stay in L2. All
+ * records of a slot pass through one bucket in arrival order, so every slot's outcome (scan-order
+ * tie rule included) is unchanged; and a bucket's entries are allocated together, which keeps the
+ * sweep's chain walks local too.
  */
 import { tileStart as tileStartOf } from '@skewless/core'
 import type { ResolvedFeature } from './features.js'
 import type { LabelIndex } from './label-index.js'
 import type { FeatureColumn } from './output.js'
+import { NONE, newer, TileEntries } from './tile-entries.js'
+import { sweepTiles } from './tile-sweep.js'
 
-const NONE = -1
+/** Bucket geometry; tests make it tiny so that records cross buckets and buffers fill. */
+export interface TileBuckets {
+  /** A bucket holds the entities whose first label slot has the same `slot >>> shift`. */
+  shift: number
+  /** Records staged per bucket before the bucket is placed. */
+  cap: number
+}
+
+/** Doubles per staged record: [tileStart, eventTime, version, availableTime, value, (int32 pair:
+ * first slot, end slot), (int32 pair: feature, valid)]. */
+const STRIDE = 7
+
+/**
+ * Buckets of at least 2^12 slots (their times, decay, heads and flags: 21 B a slot) and at most 128
+ * of them, 4096 records each: staging is at most 128 × 4096 × 56 B = 29 MB.
+ */
+function defaultBuckets(n: number): TileBuckets {
+  let shift = 12
+  while (n >> shift > 128) shift++
+  return { shift, cap: 4096 }
+}
 
 export class TileJoin {
   private readonly n: number
@@ -31,16 +59,13 @@ export class TileJoin {
   private readonly decay: Float64Array
   /** Per (feature, slot): some record became eligible here (the entity has tiles from now on). */
   private readonly any: Uint8Array
-  /** Staged entries (struct of arrays, grown by doubling). */
-  private cap = 1024
-  private count = 0
-  private eTile = new Float64Array(this.cap)
-  private eEt = new Float64Array(this.cap)
-  private eVer = new Float64Array(this.cap)
-  private eAt = new Float64Array(this.cap)
-  private eVal = new Float64Array(this.cap)
-  private eValid = new Uint8Array(this.cap)
-  private eNext = new Int32Array(this.cap)
+  private readonly entries = new TileEntries()
+  private readonly shift: number
+  private readonly cap: number
+  /** Staged records, bucket b at records [b × cap, b × cap + fill[b]). */
+  private readonly stageF: Float64Array
+  private readonly stageI: Int32Array
+  private readonly fill: Int32Array
 
   constructor(
     private readonly index: LabelIndex,
@@ -48,17 +73,27 @@ export class TileJoin {
     private readonly features: readonly ResolvedFeature[],
     private readonly inclusive: boolean,
     private readonly byAvailable: boolean,
+    buckets: TileBuckets = defaultBuckets(index.length),
   ) {
     this.n = index.length
     const size = this.n * features.length
     this.head = new Int32Array(size).fill(NONE)
     this.decay = new Float64Array(size).fill(Number.NEGATIVE_INFINITY)
     this.any = new Uint8Array(size)
+    this.shift = buckets.shift
+    this.cap = buckets.cap
+    const count = (this.n >> this.shift) + 1
+    this.fill = new Int32Array(count)
+    this.stageF = new Float64Array(count * this.cap * STRIDE)
+    this.stageI = new Int32Array(this.stageF.buffer)
   }
+
+  /** Keeps the warm-up loads observable so they are not optimised away. */
+  sink = 0
 
   /** Number of staged (slot, tile) entries: the path's working set. */
   get staged(): number {
-    return this.count
+    return this.entries.count
   }
 
   /**
@@ -75,168 +110,96 @@ export class TileJoin {
     value: number,
     valid: number,
   ): void {
-    const { entStart, times: T } = this.index
-    let lo = entStart[c] as number
-    let hi = entStart[c + 1] as number
-    const key = this.byAvailable && at > et ? at : et
-    const end = hi
-    if (this.inclusive) {
-      while (lo < hi) {
-        const mid = (lo + hi) >>> 1
-        if ((T[mid] as number) < key) lo = mid + 1
-        else hi = mid
-      }
-    } else {
-      while (lo < hi) {
-        const mid = (lo + hi) >>> 1
-        if ((T[mid] as number) <= key) lo = mid + 1
-        else hi = mid
-      }
-    }
+    const { entStart } = this.index
+    const lo = entStart[c] as number
+    const end = entStart[c + 1] as number
     if (lo === end) return
-    const s = f * this.n + lo
-    this.any[s] = 1
-    const w = (this.features[f] as ResolvedFeature).window as { sizeMs: number; hopMs: number }
-    const windowStart = tileStartOf(T[lo] as number, w.hopMs) + w.hopMs - w.sizeMs
-    if (tile < windowStart) {
-      if (tile + w.sizeMs > (this.decay[s] as number)) this.decay[s] = tile + w.sizeMs
-      return
-    }
-    for (let k = this.head[s] as number; k !== NONE; k = this.eNext[k] as number) {
-      if (this.eTile[k] !== tile) continue
-      // Records arrive in scan order: on a full tie the later one wins.
-      if (newer(et, ver, at, this.eEt[k] as number, this.eVer[k] as number, this.eAt[k] as number) >= 0) {
-        this.set(k, tile, et, ver, at, value, valid)
-      }
-      return
-    }
-    if (this.count === this.cap) this.grow()
-    const k = this.count++
-    this.set(k, tile, et, ver, at, value, valid)
-    this.eNext[k] = this.head[s] as number
-    this.head[s] = k
+    const bucket = lo >>> this.shift
+    const p = this.fill[bucket] as number
+    const o = (bucket * this.cap + p) * STRIDE
+    const F = this.stageF
+    F[o] = tile
+    F[o + 1] = et
+    F[o + 2] = ver
+    F[o + 3] = at
+    F[o + 4] = value
+    const w = (o + 5) << 1
+    this.stageI[w] = lo
+    this.stageI[w + 1] = end
+    this.stageI[w + 2] = f
+    this.stageI[w + 3] = valid
+    this.fill[bucket] = p + 1
+    if (p + 1 === this.cap) this.place(bucket)
   }
 
-  private set(k: number, tile: number, et: number, ver: number, at: number, value: number, valid: number) {
-    this.eTile[k] = tile
-    this.eEt[k] = et
-    this.eVer[k] = ver
-    this.eAt[k] = at
-    this.eVal[k] = value
-    this.eValid[k] = valid
-  }
-
-  private grow(): void {
-    this.cap *= 2
-    const g = <A extends Float64Array | Uint8Array | Int32Array>(a: A, make: new (n: number) => A): A => {
-      const b = new make(this.cap)
-      b.set(a)
-      return b
-    }
-    this.eTile = g(this.eTile, Float64Array)
-    this.eEt = g(this.eEt, Float64Array)
-    this.eVer = g(this.eVer, Float64Array)
-    this.eAt = g(this.eAt, Float64Array)
-    this.eVal = g(this.eVal, Float64Array)
-    this.eValid = g(this.eValid, Uint8Array)
-    this.eNext = g(this.eNext, Int32Array)
-  }
-
-  /** Sweep each entity's labels in time order and write every tile feature's value into `out`. */
-  finish(out: readonly FeatureColumn[]): void {
-    const { entStart, perm, times: T } = this.index
-    const numEntities = entStart.length - 1
-    // The live tiles of the current entity, sorted by tileStart: each an index of a staged entry.
-    const live: number[] = []
+  /** Place every staged record of `bucket` at the first label slot where it is eligible. */
+  private place(bucket: number): void {
+    const T = this.index.times
+    const { stageF: F, stageI: I, head, decay, any, entries, n, inclusive, byAvailable } = this
+    const from = bucket * this.cap * STRIDE
+    const to = from + (this.fill[bucket] as number) * STRIDE
+    this.fill[bucket] = 0
+    // Read the bucket's slots once in order, one load per cache line, before the random accesses (see
+    // apply-kernel.ts): the prefetcher streams them where demand misses would each pay full latency.
+    const first = bucket << this.shift
+    const last = Math.min(n, first + (1 << this.shift))
+    let acc = 0
+    for (let j = first; j < last; j += 8) acc += T[j] as number
     for (let f = 0; f < this.features.length; f++) {
-      const feat = this.features[f] as ResolvedFeature
-      const { sizeMs, hopMs } = feat.window as { sizeMs: number; hopMs: number }
-      const col = out[f] as FeatureColumn
-      const base = f * this.n
-      for (let c = 0; c < numEntities; c++) {
-        live.length = 0
-        let first = 0
-        let any = false
-        let decayedAt = Number.NEGATIVE_INFINITY
-        for (let j = entStart[c] as number, end = entStart[c + 1] as number; j < end; j++) {
-          const s = base + j
-          if (this.any[s] === 1) any = true
-          if ((this.decay[s] as number) > decayedAt) decayedAt = this.decay[s] as number
-          for (let k = this.head[s] as number; k !== NONE; k = this.eNext[k] as number) {
-            this.merge(live, first, k)
-          }
-          if (!any) continue
-          const t = T[j] as number
-          const windowEnd = tileStartOf(t, hopMs) + hopMs
-          const windowStart = windowEnd - sizeMs
-          // Tiles before the window stay before it at every later label: fold them into the decay.
-          while (first < live.length && (this.eTile[live[first] as number] as number) < windowStart) {
-            const x = (this.eTile[live[first] as number] as number) + sizeMs
-            if (x > decayedAt) decayedAt = x
-            first++
-          }
-          let sum = 0
-          let inWindow = 0
-          let eventTime = Number.NEGATIVE_INFINITY
-          for (let q = first; q < live.length; q++) {
-            const k = live[q] as number
-            if ((this.eTile[k] as number) >= windowEnd) break
-            inWindow++
-            if (this.eValid[k] === 1) sum += this.eVal[k] as number
-            if ((this.eEt[k] as number) > eventTime) eventTime = this.eEt[k] as number
-          }
-          if (inWindow === 0) {
-            // Decayed; or only tiles after the window (eventTimes before their tile): nothing yet.
-            eventTime = decayedAt === Number.NEGATIVE_INFINITY ? t : decayedAt
-            sum = 0
-          }
-          const age = t - eventTime
-          if (age > feat.maxAgeMs) continue
-          const row = perm[j] as number
-          col.found[row] = 1
-          col.valid[row] = 1
-          col.eventTime[row] = eventTime
-          col.age[row] = age
-          if (col.num) col.num[row] = sum
-          else (col.obj as unknown[])[row] = sum
+      for (let s = f * n + first, e = f * n + last; s < e; s += 8)
+        acc += (decay[s] as number) + (head[s] as number)
+    }
+    this.sink += acc
+    for (let o = from; o < to; o += STRIDE) {
+      const w = (o + 5) << 1
+      let lo = I[w] as number
+      const end = I[w + 1] as number
+      const et = F[o + 1] as number
+      const at = F[o + 3] as number
+      const key = byAvailable && at > et ? at : et
+      let hi = end
+      if (inclusive) {
+        while (lo < hi) {
+          const mid = (lo + hi) >>> 1
+          if ((T[mid] as number) < key) lo = mid + 1
+          else hi = mid
+        }
+      } else {
+        while (lo < hi) {
+          const mid = (lo + hi) >>> 1
+          if ((T[mid] as number) <= key) lo = mid + 1
+          else hi = mid
         }
       }
-    }
-  }
-
-  /** Put staged entry `k` into the sorted live list (from `first`), replacing a beaten one of its tile. */
-  private merge(live: number[], first: number, k: number): void {
-    const tile = this.eTile[k] as number
-    let lo = first
-    let hi = live.length
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1
-      if ((this.eTile[live[mid] as number] as number) < tile) lo = mid + 1
-      else hi = mid
-    }
-    if (lo < live.length && this.eTile[live[lo] as number] === tile) {
-      const o = live[lo] as number
-      // A full tie (same times and version) has the same eligibleFrom, so it was decided in one slot
-      // by scan order; entries of different slots always differ.
-      if (
-        newer(
-          this.eEt[k] as number,
-          this.eVer[k] as number,
-          this.eAt[k] as number,
-          this.eEt[o] as number,
-          this.eVer[o] as number,
-          this.eAt[o] as number,
-        ) > 0
-      ) {
-        live[lo] = k
+      if (lo === end) continue
+      const f = I[w + 2] as number
+      const s = f * n + lo
+      any[s] = 1
+      const win = (this.features[f] as ResolvedFeature).window as { sizeMs: number; hopMs: number }
+      const tile = F[o] as number
+      const windowStart = tileStartOf(T[lo] as number, win.hopMs) + win.hopMs - win.sizeMs
+      if (tile < windowStart) {
+        if (tile + win.sizeMs > (decay[s] as number)) decay[s] = tile + win.sizeMs
+        continue
       }
-      return
+      const ver = F[o + 2] as number
+      const value = F[o + 4] as number
+      const valid = I[w + 3] as number
+      let k = head[s] as number
+      while (k !== NONE && entries.tile[k] !== tile) k = entries.next[k] as number
+      if (k === NONE) head[s] = entries.push(head[s] as number, tile, et, ver, at, value, valid)
+      else if (
+        newer(et, ver, at, entries.et[k] as number, entries.ver[k] as number, entries.at[k] as number) >= 0
+      ) {
+        // Records arrive in scan order: on a full tie the later one wins.
+        entries.set(k, tile, et, ver, at, value, valid)
+      }
     }
-    live.splice(lo, 0, k)
   }
-}
 
-/** The record order of the log: eventTime, then version, then availableTime. */
-function newer(aEt: number, aVer: number, aAt: number, bEt: number, bVer: number, bAt: number): number {
-  return aEt - bEt || aVer - bVer || aAt - bAt
+  /** Place what is still staged, then write every label's tile-feature values into `out`. */
+  finish(out: readonly FeatureColumn[]): void {
+    for (let b = 0; b < this.fill.length; b++) if ((this.fill[b] as number) > 0) this.place(b)
+    sweepTiles(this.index, this.features, this.head, this.decay, this.any, this.entries, out)
+  }
 }
