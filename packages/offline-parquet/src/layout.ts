@@ -18,6 +18,15 @@ export function checkFeatureName(name: string): void {
   }
 }
 
+/**
+ * The event times a `date=YYYY-MM-DD` partition can name: UTC years 0000 to 9999. Outside them
+ * `toISOString` writes `+010000-01-05…` / `-000001-…` (or throws past the range of a Date), which
+ * would file a day under a wrong directory name that scans prune away.
+ */
+export const MIN_EVENT_TIME = -62_167_219_200_000 // 0000-01-01T00:00:00Z
+/** Exclusive end of `MIN_EVENT_TIME`'s range: 10000-01-01T00:00:00Z. */
+export const END_EVENT_TIME = 253_402_300_800_000
+
 /** `YYYY-MM-DD` of a UTC day number. */
 export function dayString(day: number): string {
   return new Date(day * DAY_MS).toISOString().slice(0, 10)

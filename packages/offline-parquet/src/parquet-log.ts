@@ -16,7 +16,7 @@ import { CommitQueue } from './commit-queue.js'
 import { compactLog } from './compaction.js'
 import { EncodePool } from './encode-pool.js'
 import { ReadOnlyLogError } from './errors.js'
-import { checkFeatureName, newWriterId } from './layout.js'
+import { checkFeatureName, END_EVENT_TIME, MIN_EVENT_TIME, newWriterId } from './layout.js'
 import { recover } from './recovery.js'
 import { Scratch } from './scratch.js'
 import { scanSegments } from './segment-scan.js'
@@ -24,6 +24,9 @@ import type { SegmentWriter } from './segment-writer.js'
 import { listPartition, listPartitionsOf } from './segments.js'
 import type { CompactionReport, ParquetLog, ParquetLogOptions, ParquetLogStats } from './types.js'
 import { acquireWriterLock } from './writer-lock.js'
+
+/** `String.prototype.isWellFormed` (Node >= 20; not in the ES2023 lib typings). */
+const isWellFormed = (s: string): boolean => (s as unknown as { isWellFormed(): boolean }).isWellFormed()
 
 function positive(name: string, v: number | undefined, def: number, min = 1): number {
   if (v === undefined) return def
@@ -107,14 +110,41 @@ export async function parquetLog(options: ParquetLogOptions): Promise<ParquetLog
   /** The running (or last) compaction: compactions run one at a time, `close()` waits for it. */
   let compacting: Promise<unknown> = Promise.resolve()
 
+  /**
+   * `checkRecord`, plus what this layout cannot store: such a record would otherwise fail the whole
+   * group commit (and the other appends in it) or be changed silently.
+   */
   function check(r: FeatureWrite): RejectedWrite | undefined {
     const bad = checkRecord(r, featureTypes)
-    if (bad || encoder !== 'parquetjs-lite') return bad
+    if (bad) return bad
+    if (r.eventTime < MIN_EVENT_TIME || r.eventTime >= END_EVENT_TIME) {
+      return {
+        record: r,
+        code: 'invalid-time',
+        reason: `eventTime ${r.eventTime} is outside the UTC years 0000-9999 that a date=YYYY-MM-DD partition can name`,
+      }
+    }
+    // Parquet UTF8 is UTF-8: a lone surrogate would be stored as U+FFFD, a different string.
+    if (!isWellFormed(r.entity) || (typeof r.value === 'string' && !isWellFormed(r.value))) {
+      return {
+        record: r,
+        code: 'invalid-value',
+        reason: 'entity or string value contains a lone UTF-16 surrogate, which UTF-8 cannot store',
+      }
+    }
+    if (encoder !== 'parquetjs-lite') return undefined
     if (r.eventTime < 0 || r.availableTime < 0 || (r.tileStart !== undefined && r.tileStart < 0)) {
       return {
         record: r,
         code: 'invalid-time',
         reason: 'the parquetjs-lite encoder cannot store times before 1970',
+      }
+    }
+    if (Number.isNaN(r.value)) {
+      return {
+        record: r,
+        code: 'invalid-value',
+        reason: 'the parquetjs-lite encoder cannot store NaN doubles',
       }
     }
     return undefined
