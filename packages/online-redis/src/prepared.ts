@@ -47,11 +47,11 @@ export function prepareFeatures(
       // the value reads 0 (decayed) until the TTL hides it, `size + ttl` after that tile's
       // start at the latest; without a TTL a decayed 0 stays readable, like a value feature's.
       // (Tiles that slid out of every window are pruned inside the hash by the script.)
-      const life = f.ttlMs === undefined ? -1 : (windowed ? w.sizeMs : 0) + f.ttlMs + slackMs
+      const life = f.ttlMs === undefined ? -1 : lifeMs((windowed ? w.sizeMs : 0) + f.ttlMs + slackMs)
       const mode = windowed ? `t${w.sizeMs}:${Math.floor((2 * w.sizeMs) / w.hopMs) + 1}` : 'c'
       p = { config: f, index, tile: true, spec: [mode, '', String(life), ''] }
     } else {
-      const life = f.ttlMs !== undefined ? f.ttlMs + slackMs : -1
+      const life = f.ttlMs !== undefined ? lifeMs(f.ttlMs + slackMs) : -1
       const mode = strategy === 'upsert' ? 'u' : 'c'
       p = { config: f, index, tile: false, spec: [mode, name, String(life), anyTtl && life < 0 ? 'P' : ''] }
     }
@@ -61,4 +61,16 @@ export function prepareFeatures(
   const prepared = { byName, list }
   cache.set(features, prepared)
   return prepared
+}
+
+/** Above this a lifetime is no expiry: Lua would format it with an exponent, which PEXPIRE refuses. */
+const MAX_LIFE_MS = 1e15
+
+/**
+ * A physical lifetime as PEXPIRE takes it: whole ms, rounded up (never earlier than the reader's
+ * TTL), or -1 (none) for `ttlMs: Infinity` and absurdly long ones. PEXPIRE refuses a fraction
+ * with an error that fails the whole script call after its writes landed.
+ */
+function lifeMs(ms: number): number {
+  return ms < MAX_LIFE_MS ? Math.ceil(ms) : -1
 }

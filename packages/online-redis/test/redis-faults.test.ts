@@ -228,6 +228,41 @@ describe('standalone server faults', () => {
     expect(await redis.pttl(store.valueKey('e'))).toBe(-1)
   })
 
+  it('TTL: a fractional or infinite ttlMs (or slack) is applied, not refused by PEXPIRE after the writes landed', async () => {
+    const frac: OnlineFeatureConfig = { name: 'frac', valueType: 'double', strategy: 'cas', ttlMs: 1500.5 }
+    const inf: OnlineFeatureConfig = { name: 'inf', valueType: 'double', strategy: 'cas', ttlMs: Infinity }
+    const tiles: OnlineFeatureConfig = {
+      name: 'tiles',
+      valueType: 'int64',
+      strategy: 'additive',
+      window: { kind: 'tumbling', sizeMs: 60_000, hopMs: 60_000 },
+      ttlMs: 0.25,
+    }
+    const store = redisStore({ client: redis, prefix: 'fracttl:', expirySlackMs: 10.5 })
+    const now = Date.now()
+    const r = await store.apply(
+      [
+        { entity: 'a', feature: frac.name, value: 1, eventTime: now, version: 0 },
+        { entity: 'b', feature: inf.name, value: 2, eventTime: now, version: 0 },
+        {
+          entity: 'c',
+          feature: tiles.name,
+          value: 3,
+          eventTime: now,
+          version: 0,
+          tileStart: now - (now % 60_000),
+        },
+      ],
+      fm(frac, inf, tiles),
+    )
+    expect(r.outcomes).toEqual(['applied', 'applied', 'applied'])
+    const pttl = await redis.pttl(store.valueKey('a'))
+    expect(pttl).toBeGreaterThan(1000)
+    expect(pttl).toBeLessThanOrEqual(1512)
+    // No TTL at all is the only lifetime that never hides a value the reader serves forever.
+    expect(await redis.pttl(store.valueKey('b'))).toBe(-1)
+  })
+
   it('maps connection failures to a transient StoreUnavailableError and server errors by kind', async () => {
     const down = await startRedis({ useEnv: false })
     await down.stop()
