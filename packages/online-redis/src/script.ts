@@ -25,7 +25,8 @@
  *
  * Expiry: a key's TTL is only ever raised (PTTL compared first) to the largest lifetime its applied
  * writes need; a key without TTL that this call did not create holds a feature without TTL and
- * keeps none; 'P' persists it.
+ * keeps none; 'P' persists it, and so does a value field without TTL that a write creates (the
+ * hash may have a TTL from another sink's features).
  */
 import { createHash } from 'node:crypto'
 
@@ -118,7 +119,9 @@ for s = 1, nspec do
           redis.call('HSET', key, 'h', tostring(horizon))
         end
       end
-      if wantexp then
+      -- A feature without TTL that adds its field to a hash persists it even when 'noexp' is '':
+      -- another feature list (another sink) may have given the hash a TTL that would delete it.
+      if wantexp or (r == 1 and not tile) then
         if exp == nil then
           exp, newf = {}, {}
         end

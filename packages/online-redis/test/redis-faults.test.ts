@@ -263,6 +263,28 @@ describe('standalone server faults', () => {
     expect(await redis.pttl(store.valueKey('b'))).toBe(-1)
   })
 
+  it('TTL: a feature without TTL written by one sink survives the TTL another sink gave the same entity hash', async () => {
+    // Two pipelines (two feature lists) share the store and an entity: one with a TTL feature, one without.
+    const short: OnlineFeatureConfig = { name: 'short', valueType: 'double', strategy: 'cas', ttlMs: 30 }
+    const forever: OnlineFeatureConfig = { name: 'forever', valueType: 'string', strategy: 'upsert' }
+    const store = redisStore({ client: redis, prefix: 'shared:', expirySlackMs: 10 })
+    const now = Date.now()
+    const a = await store.apply(
+      [{ entity: 'e', feature: short.name, value: 1, eventTime: now, version: 0 }],
+      fm(short),
+    )
+    const b = await store.apply(
+      [{ entity: 'e', feature: forever.name, value: 'kept', eventTime: now, version: 0 }],
+      fm(forever),
+    )
+    expect([...a.outcomes, ...b.outcomes]).toEqual(['applied', 'applied'])
+    await tick(150)
+    const reader = onlineReader({ store, features: [short, forever] })
+    const [v] = await reader.get(['e'], [short.name, forever.name])
+    expect(v?.values.short).toBeNull()
+    expect(v?.values.forever?.value).toBe('kept')
+  })
+
   it('maps connection failures to a transient StoreUnavailableError and server errors by kind', async () => {
     const down = await startRedis({ useEnv: false })
     await down.stop()
