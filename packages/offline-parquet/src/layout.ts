@@ -8,12 +8,19 @@ export const DAY_MS = 86_400_000
  * parse back without decoding, so only characters that need no escaping are allowed.
  */
 const SAFE_NAME = /^[A-Za-z0-9_.-]+$/
+/** File systems limit a directory name to 255 bytes; `feature=` takes 8 of them. */
+const MAX_FEATURE_NAME = 255 - 'feature='.length
 
 /** Throw when a feature name cannot be a partition directory name. */
 export function checkFeatureName(name: string): void {
   if (!SAFE_NAME.test(name) || name === '.' || name === '..') {
     throw new InvalidDefinitionError(
       `offline-parquet: feature name "${name}" cannot be a partition directory; use only letters, digits, '_', '.', '-'`,
+    )
+  }
+  if (name.length > MAX_FEATURE_NAME) {
+    throw new InvalidDefinitionError(
+      `offline-parquet: feature name "${name.slice(0, 20)}…" has ${name.length} characters; a partition directory allows at most ${MAX_FEATURE_NAME}`,
     )
   }
 }

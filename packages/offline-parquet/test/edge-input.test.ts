@@ -96,4 +96,11 @@ describe('records the Parquet layout cannot store are dead-lettered, never poiso
     expect(got.find((r) => r.feature === 's')?.value).toBe('😀😀')
     await log.close()
   })
+
+  it('a feature name too long for a directory name is refused at open, not by every commit', async () => {
+    const dir = await tempDir()
+    await expect(parquetLog({ dir, features: { ['f'.repeat(250)]: 'double' } })).rejects.toMatchObject({
+      code: 'invalid-definition',
+    })
+  })
 })
