@@ -42,7 +42,13 @@ export async function applyWithRetries(
         )
       }
       // After a failed attempt the earlier one may have landed: its retry then reads as stale.
-      return attempt > 0 ? await resolveAmbiguousStale(store, features, updates, outcomes) : outcomes
+      // That read is a store call too: it gets the timeout (a hung read would hold the batch forever).
+      if (attempt === 0) return outcomes
+      return await withTimeout(
+        resolveAmbiguousStale(store, features, updates, outcomes),
+        ctx.timeoutMs,
+        store.name,
+      )
     } catch (e) {
       if (!isTransientError(e) || attempt >= ctx.policy.retries) return { error: e }
       ctx.onRetry()

@@ -125,6 +125,37 @@ describe('retries', () => {
   })
 })
 
+describe('review regressions', () => {
+  it('a store read that hangs while a retry checks its stale outcomes times out like an apply', async () => {
+    const inner = faultyStore(memoryStore())
+    let reads = 0
+    const store: OnlineStore = {
+      ...inner,
+      apply: (w, f) => inner.apply(w, f),
+      read: () => {
+        reads++
+        return new Promise(() => {})
+      },
+    }
+    const dead = collectingSink<OnlineDeadLetter>()
+    const sink = onlineSink({
+      store,
+      features: FEATURES,
+      deadLetters: dead,
+      lingerMs: 0,
+      timeoutMs: 10,
+      retry: { retries: 2, minDelayMs: 1, maxDelayMs: 2 },
+    })
+    inner.failAfterApplyNext(1, transient)
+    sink.write([up('a', 'score', 1, 10, 1)])
+    const done = sink.flush().then(() => 'flushed')
+    expect(await Promise.race([done, tick(500).then(() => 'hung')])).toBe('flushed')
+    expect(reads).toBeGreaterThan(0)
+    expect(dead.items.map((d) => d.code)).toEqual(['retries-exhausted'])
+    await sink.close()
+  })
+})
+
 describe('dead letters', () => {
   it('dead-letters unknown features and additive updates without tileStart; the rest lands', async () => {
     const { down, dead, sink } = setup()
