@@ -163,16 +163,16 @@ class AsyncOnlineSink implements OnlineSink {
       let table = lane.byEntity
       let tile = Number.NaN
       if (lane.additive) {
-        if (typeof u.tileStart !== 'number') {
+        if (!Number.isFinite(u.tileStart)) {
           dead ??= []
           dead.push({
             update: u,
             code: 'rejected',
-            reason: `additive feature '${u.feature}' got an update without tileStart; define it with emit: 'tiles'`,
+            reason: `additive feature '${u.feature}' needs updates with a finite tileStart, got tileStart ${u.tileStart}; define it with emit: 'tiles'`,
           })
           continue
         }
-        tile = u.tileStart
+        tile = u.tileStart as number
         table = lane.tileTable(tile)
       }
       const s = table.get(u.entity)

@@ -154,6 +154,20 @@ describe('review regressions', () => {
     expect(dead.items.map((d) => d.code)).toEqual(['retries-exhausted'])
     await sink.close()
   })
+
+  it('dead-letters additive updates whose tileStart is not finite instead of sending them', async () => {
+    const { store, dead, sink } = setup()
+    sink.write([
+      up('a', 'clicks_5m', 1, 10, 1, Number.NaN),
+      up('a', 'clicks_5m', 1, 10, 1, Number.POSITIVE_INFINITY),
+      up('a', 'clicks_5m', 1, 10, 1, 0),
+    ])
+    await sink.flush()
+    expect(dead.items.map((d) => d.code)).toEqual(['rejected', 'rejected'])
+    expect(dead.items[0]?.reason).toContain('tileStart NaN')
+    expect(store.calls.flat().map((u) => u.tileStart)).toEqual([0])
+    await sink.close()
+  })
 })
 
 describe('dead letters', () => {
