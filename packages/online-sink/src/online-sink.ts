@@ -363,18 +363,22 @@ class AsyncOnlineSink implements OnlineSink {
     // Release the keys first: the next write of a key may go out while this batch waits downstream,
     // because the ordered emitter still hands this batch's writes downstream before that one's.
     this.release(slots)
-    try {
-      const r1 = writes.length > 0 && this.downstream ? this.downstream.emit(writes) : undefined
-      const r2 = dead !== undefined ? this.deadLetter(dead) : undefined
-      if (r1) await r1
-      if (r2) await r2
-    } catch (e) {
-      this.fatal ??= e
-    }
+    // Both outputs get a handler at once: awaiting one while the other fails would leave that
+    // rejection unhandled, which crashes Node.
+    const r1 = writes.length > 0 && this.downstream ? this.downstream.emit(writes) : undefined
+    const r2 = dead !== undefined ? this.deadLetter(dead) : undefined
+    const p1 = r1 ? r1.catch(this.onOutputFailure) : undefined
+    const p2 = r2 ? r2.catch(this.onOutputFailure) : undefined
+    if (p1) await p1
+    if (p2) await p2
     this.inFlightUpdates -= n
     this.inFlight--
     this.settle()
     this.pump()
+  }
+
+  private readonly onOutputFailure = (e: unknown): void => {
+    this.fatal ??= e
   }
 
   private release(slots: Slot[]): void {

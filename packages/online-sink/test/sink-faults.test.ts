@@ -1,6 +1,7 @@
 import { collectingSink, type FeatureWrite } from '@skewless/core'
 import { describe, expect, it } from 'vitest'
 import {
+  DownstreamError,
   memoryStore,
   type OnlineDeadLetter,
   type OnlineStore,
@@ -167,6 +168,38 @@ describe('review regressions', () => {
     expect(dead.items[0]?.reason).toContain('tileStart NaN')
     expect(store.calls.flat().map((u) => u.tileStart)).toEqual([0])
     await sink.close()
+  })
+
+  it('a batch whose downstream and dead-letter output both fail leaves no unhandled rejection', async () => {
+    const unhandled: unknown[] = []
+    const onUnhandled = (e: unknown) => unhandled.push(e)
+    process.on('unhandledRejection', onUnhandled)
+    try {
+      const failing = () => ({
+        async write() {
+          await tick(1)
+          throw new Error('disk full')
+        },
+        async flush() {},
+        async close() {},
+      })
+      const store = memoryStore()
+      store.corrupt('bad', 'score')
+      const sink = onlineSink({
+        store,
+        features: FEATURES,
+        downstream: failing(),
+        deadLetters: failing(),
+        lingerMs: 0,
+      })
+      sink.write([up('ok', 'score', 1, 10, 1), up('bad', 'score', 1, 10, 1)])
+      await expect(sink.flush()).rejects.toThrow(DownstreamError)
+      await tick(20)
+      expect(unhandled).toEqual([])
+      await expect(sink.close()).rejects.toThrow(DownstreamError)
+    } finally {
+      process.off('unhandledRejection', onUnhandled)
+    }
   })
 })
 
