@@ -106,6 +106,7 @@ export async function parquetLog(options: ParquetLogOptions): Promise<ParquetLog
   const scanCtx = { root, featureTypes, pool: writer.pool, workers, onCorrupt, stats }
   let failure: unknown
   let closed = false
+  /** Set when `close()` starts: from then on appends are refused, so `close()` drains a queue that no longer grows. */
   let closing = false
   /** The running (or last) compaction: compactions run one at a time, `close()` waits for it. */
   let compacting: Promise<unknown> = Promise.resolve()
@@ -177,21 +178,23 @@ export async function parquetLog(options: ParquetLogOptions): Promise<ParquetLog
   }
 
   async function append(batch: readonly FeatureWrite[]): Promise<void> {
-    if (closed) throw new ClosedError('parquetLog')
+    if (closing) throw new ClosedError('parquetLog')
     if (readOnly) throw new ReadOnlyLogError('append')
     const { good, dead } = accept(batch)
     if (dead) await dead
     if (good.length === 0) return
+    if (closing) throw new ClosedError('parquetLog')
     return commits.enqueue(good)
   }
 
   function write(batch: readonly FeatureWrite[]): void | Promise<void> {
-    if (closed) throw new ClosedError('parquetLog')
+    if (closing) throw new ClosedError('parquetLog')
     if (failure) throw failure
     if (readOnly) throw new ReadOnlyLogError('write')
     const { good, dead } = accept(batch)
     const go = () => {
       if (good.length === 0) return
+      if (closing) throw new ClosedError('parquetLog')
       // The Sink contract lets us keep the caller's array only until write returns: copy it.
       commits.enqueue(good.slice()).catch((e) => {
         failure ??= e
