@@ -4,8 +4,9 @@
  */
 import { StoreUnavailableError, StoreWriteError } from '@skewless/online-sink'
 
-/** Server replies that mean "try again later" (loading, failover, cluster reconfiguration, busy script). */
-const TRANSIENT_REPLY = /^(LOADING|TRYAGAIN|CLUSTERDOWN|MASTERDOWN|BUSY|READONLY|OOM|NOREPLICAS|MOVED|ASK)\b/
+/** Server replies that mean "try again later" (loading, failover, cluster reconfiguration, busy script, full memory or disk). */
+const TRANSIENT_REPLY =
+  /^(LOADING|TRYAGAIN|CLUSTERDOWN|MASTERDOWN|BUSY|READONLY|OOM|MISCONF|NOREPLICAS|MOVED|ASK)\b/
 
 /** Whether a Redis error is worth retrying. Anything that is not a server reply (closed connection, refused, timeout) is. */
 export function isTransientRedisError(err: unknown): boolean {

@@ -16,7 +16,8 @@
  *     value write: enc                 tile write: tileStart, enc
  *   enc = '<eventTime>,<version>,<tag><value>' is stored as is (see encoding.ts).
  * Returns { codes, msg... }: one char per write ('a' applied, 's' stale, 'w' WRONGTYPE, 'e' other
- * error); each 'w'/'e' has its message, in order, after the codes.
+ * error); each 'w'/'e' has its message, in order, after the codes. A write refused for a reason
+ * that passes (OOM, READONLY, MISCONF...) fails the whole call with that reply instead.
  *
  * CAS: applied iff (eventTime, version) is strictly greater than the stored one. A tile hash keeps
  * its prune horizon in field 'h': once it holds more than maxTiles tiles, tiles older than the
@@ -35,6 +36,8 @@ local find, sub, tonumber, type, pcall = string.find, string.sub, tonumber, type
 local nspec, now = tonumber(ARGV[1]), tonumber(ARGV[2])
 local pos, i = 2 + nspec * 5, 0
 local codes, msgs, exp, newf = {}, {}, nil, nil
+local transient = { OOM = true, READONLY = true, MISCONF = true, NOREPLICAS = true, MASTERDOWN = true,
+  LOADING = true, BUSY = true, TRYAGAIN = true, CLUSTERDOWN = true }
 for s = 1, nspec do
   local b = 2 + (s - 1) * 5
   local mode, sfield, life, noexp = ARGV[b + 1], ARGV[b + 2], tonumber(ARGV[b + 3]), ARGV[b + 4]
@@ -99,6 +102,10 @@ for s = 1, nspec do
       if type(r) == 'table' then code = nil end
     end
     if code == nil then
+      -- The server refuses writes for now (maxmemory, demoted to replica, failed RDB save): the
+      -- whole call fails with that reply, which the sink retries; writes that already landed
+      -- come back stale on the retry and are resolved there. Per-write codes would be permanent.
+      if transient[string.match(r.err, '^%u+') or ''] then return redis.error_reply(r.err) end
       if sub(r.err, 1, 9) == 'WRONGTYPE' then code = 'w' else code = 'e' end
       msgs[#msgs + 1] = r.err
     elseif code == 'a' then

@@ -285,6 +285,55 @@ describe('standalone server faults', () => {
     expect(v?.values.forever?.value).toBe('kept')
   })
 
+  it('a server refusing writes for a while (OOM at maxmemory, demoted to replica) gets the batch retried, not dead-lettered', async () => {
+    const store = redisStore({ client: redis, prefix: 'oom:' })
+    const tiles: OnlineFeatureConfig = {
+      name: 'tiles',
+      valueType: 'int64',
+      strategy: 'additive',
+      window: { kind: 'tumbling', sizeMs: 60_000, hopMs: 60_000 },
+    }
+    const label: OnlineFeatureConfig = { name: 'label', valueType: 'string', strategy: 'upsert' }
+    const down = collectingSink<FeatureWrite>()
+    const dead = collectingSink<OnlineDeadLetter>()
+    const sink = onlineSink({
+      store,
+      features: [score, label, tiles],
+      downstream: down,
+      deadLetters: dead,
+      lingerMs: 0,
+      retry: { minDelayMs: 5, maxDelayMs: 20 },
+    })
+    await redis.config('SET', 'maxmemory', '1')
+    try {
+      sink.write([
+        { entity: 'a', feature: score.name, value: 1, eventTime: T, version: 0 },
+        { entity: 'b', feature: label.name, value: 'x', eventTime: T, version: 0 },
+        { entity: 'c', feature: tiles.name, value: 2, eventTime: T, version: 0, tileStart: T },
+      ])
+      await tick(100)
+    } finally {
+      await redis.config('SET', 'maxmemory', '0')
+    }
+    await sink.flush()
+    expect(dead.items.map((d) => d.reason)).toEqual([])
+    expect(down.items.map((w) => w.outcome)).toEqual(['applied', 'applied', 'applied'])
+    const retries = sink.metrics().retries
+    expect(retries).toBeGreaterThan(0)
+    // A demoted master (failover): a replica of a master it cannot reach yet refuses writes.
+    await redis.call('REPLICAOF', '127.0.0.1', '1')
+    try {
+      sink.write([{ entity: 'a', feature: score.name, value: 2, eventTime: T + 1, version: 0 }])
+      await tick(100)
+    } finally {
+      await redis.call('REPLICAOF', 'NO', 'ONE')
+    }
+    await sink.close()
+    expect(dead.items.map((d) => d.reason)).toEqual([])
+    expect(down.items.map((w) => w.outcome)).toEqual(['applied', 'applied', 'applied', 'applied'])
+    expect(sink.metrics().retries).toBeGreaterThan(retries)
+  })
+
   it('maps connection failures to a transient StoreUnavailableError and server errors by kind', async () => {
     const down = await startRedis({ useEnv: false })
     await down.stop()
