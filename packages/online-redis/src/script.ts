@@ -71,6 +71,10 @@ for s = 1, nspec do
       end
       if type(r) == 'table' and r.err then
         code = nil
+      elseif hz and not tonumber(hz) then
+        -- Not ours: this write fails alone (comparing with it would abort the whole call).
+        code = 'e'
+        msgs[#msgs + 1] = 'field h of ' .. key .. ' does not hold a skewless prune horizon'
       elseif hz and tonumber(field) < tonumber(hz) then
         code = 's'
       elseif cur then

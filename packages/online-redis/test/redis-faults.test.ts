@@ -392,6 +392,28 @@ describe('standalone server faults', () => {
     expect((await store.read(['odd'], [score]))[0]?.[0]).toEqual({ kind: 'missing' })
   })
 
+  it('a tile hash whose horizon field is not ours fails alone with script-error', async () => {
+    const clicks: OnlineFeatureConfig = {
+      name: 'clicks',
+      valueType: 'int64',
+      strategy: 'additive',
+      window: { kind: 'tumbling', sizeMs: 60_000, hopMs: 60_000 },
+    }
+    const store = redisStore({ client: redis, prefix: 'hz:' })
+    await redis.hset(store.tileKey('odd', clicks.name), 'h', 'written by someone else')
+    const r = await store.apply(
+      [
+        { entity: 'fine', feature: score.name, value: 1, eventTime: T, version: 0 },
+        { entity: 'odd', feature: clicks.name, value: 1, eventTime: T, version: 0, tileStart: T },
+        { entity: 'fine', feature: clicks.name, value: 2, eventTime: T, version: 0, tileStart: T },
+      ],
+      fm(score, clicks),
+    )
+    expect(r.outcomes[0]).toBe('applied')
+    expect(r.outcomes[1]).toMatchObject({ code: 'script-error' })
+    expect(r.outcomes[2]).toBe('applied')
+  })
+
   it('additive tiles: old tiles are pruned, a replay below the horizon is stale, the tile hash expires', async () => {
     const clicks: OnlineFeatureConfig = {
       name: 'clicks',
