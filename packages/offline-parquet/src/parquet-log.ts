@@ -88,7 +88,6 @@ export async function parquetLog(options: ParquetLogOptions): Promise<ParquetLog
     compression,
     rollRows,
     featureTypes,
-    knownDirs: new Set(),
     scratch: new Scratch(),
     pool: workers > 0 ? new EncodePool(workers) : undefined,
     unsettled: new Set(),

@@ -34,7 +34,6 @@ export interface SegmentWriter {
   compression: ParquetCompression
   rollRows: number
   featureTypes: Readonly<FeatureTypes>
-  knownDirs: Set<string>
   scratch: Scratch
   /** Encoder workers; `undefined` encodes on the calling thread. */
   pool: EncodePool | undefined
@@ -97,14 +96,22 @@ export async function commitRecords(
   const sorted = w.encoder === 'parquet-wasm' ? scatterCommit(cols, order, w.scratch) : undefined
   const done: { tmp: string; final: string; dir: string }[] = []
   const io: Promise<void>[] = []
+  const dirs = new Set<string>()
   let bytes = 0
+  /** A write that fails while later files are still being prepared must not be an unhandled rejection (it would kill the process); `Promise.all(io)` reports it. */
+  const track = (p: Promise<void>) => {
+    p.catch(() => undefined)
+    io.push(p)
+  }
   try {
     for (const c of chunks) {
       const rel = partitionDir(c.feature, c.day)
       const dir = join(w.root, rel)
-      if (!w.knownDirs.has(dir)) {
+      // Checked once per commit, not cached across commits: a partition directory deleted meanwhile
+      // (a retention job removing an old day) must be created again for a late record.
+      if (!dirs.has(dir)) {
         await ensureDir(w.root, dir)
-        w.knownDirs.add(dir)
+        dirs.add(dir)
       }
       const seq = w.seq++
       const tmp = `${rel}/${TEMP_PREFIX}${w.writerId}-${seq}${TEMP_SUFFIX}`
@@ -140,7 +147,7 @@ export async function commitRecords(
             metadata: [...meta],
             rows: batch.numRows,
           }
-          io.push(
+          track(
             w.pool.run(job).then((size) => {
               bytes += size
             }),
@@ -148,13 +155,13 @@ export async function commitRecords(
         } else {
           const buf = encodeParquetWasm(batch, meta, w.compression)
           bytes += buf.length
-          io.push(writeFileDurable(join(w.root, tmp), buf))
+          track(writeFileDurable(join(w.root, tmp), buf))
         }
         await yieldToLoop()
       } else {
         await writeParquetjs(join(w.root, tmp), records, c.order, w.featureTypes, meta)
         bytes += (await stat(join(w.root, tmp))).size
-        io.push(fsyncFile(join(w.root, tmp)))
+        track(fsyncFile(join(w.root, tmp)))
       }
     }
     onPosted?.()
