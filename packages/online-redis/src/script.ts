@@ -144,7 +144,13 @@ for s = 1, nspec do
           local et = tonumber(sub(enc, 1, find(enc, ',', 1, true) - 1))
           local ms = life
           if et > now then ms = ms + math.ceil(et - now) end
-          if want == nil or ms > want then exp[key] = ms end
+          -- Past 1e15 ms (an eventTime in ns, say) PEXPIRE would get an exponent and fail the
+          -- whole call after its writes landed; no expiry is never earlier than the logical TTL.
+          if ms >= 1e15 then
+            exp[key] = -1
+          elseif want == nil or ms > want then
+            exp[key] = ms
+          end
         end
       end
     end

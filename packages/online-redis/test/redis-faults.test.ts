@@ -263,6 +263,23 @@ describe('standalone server faults', () => {
     expect(await redis.pttl(store.valueKey('b'))).toBe(-1)
   })
 
+  it('TTL: a write with an eventTime far in the future (ns by mistake) is applied, its hash kept', async () => {
+    const f: OnlineFeatureConfig = { name: 'fresh', valueType: 'double', strategy: 'cas', ttlMs: 60_000 }
+    const store = redisStore({ client: redis, prefix: 'farttl:' })
+    const ns = Date.now() * 1e6
+    const r = await store.apply(
+      [
+        { entity: 'ns', feature: f.name, value: 1, eventTime: ns, version: 0 },
+        { entity: 'ok', feature: f.name, value: 2, eventTime: Date.now(), version: 0 },
+      ],
+      fm(f),
+    )
+    expect(r.outcomes).toEqual(['applied', 'applied'])
+    // Its logical TTL ends after any lifetime PEXPIRE takes: the hash never expires physically.
+    expect(await redis.pttl(store.valueKey('ns'))).toBe(-1)
+    expect(await redis.pttl(store.valueKey('ok'))).toBeGreaterThan(0)
+  })
+
   it('TTL: a feature without TTL written by one sink survives the TTL another sink gave the same entity hash', async () => {
     // Two pipelines (two feature lists) share the store and an entity: one with a TTL feature, one without.
     const short: OnlineFeatureConfig = { name: 'short', valueType: 'double', strategy: 'cas', ttlMs: 30 }
