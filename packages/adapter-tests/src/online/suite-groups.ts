@@ -188,6 +188,41 @@ export function registerCapabilityTests(
     })
   }
 
+  if (registered(options, 'ttl')) {
+    const ttlMs = options.physicalTtlMs ?? 150
+    t(
+      'ttl: a feature without TTL outlives the TTL features of its entity, whichever feature list wrote them',
+      async (store) => {
+        if (!store.capabilities.ttl) return
+        // Two sinks sharing the store, with different feature lists: one has a TTL feature, the
+        // other a feature without TTL, for the same entity.
+        const short: OnlineFeatureConfig = {
+          name: 'sk_short',
+          valueType: 'double',
+          strategy: 'upsert',
+          ttlMs,
+        }
+        const kept: OnlineFeatureConfig = { name: 'sk_kept', valueType: 'string', strategy: 'upsert' }
+        const [e] = randomEntities(1) as [string]
+        const now = Date.now()
+        assert.deepEqual((await store.apply([upd(e, short.name, 1, now)], featureMap([short]))).outcomes, [
+          'applied',
+        ])
+        assert.deepEqual((await store.apply([upd(e, kept.name, 'k', now)], featureMap([kept]))).outcomes, [
+          'applied',
+        ])
+        // Long enough for the TTL feature to expire physically (stores with a shared entity
+        // record, like Redis' hash, may keep it longer: physical expiry is never earlier).
+        await sleepMs(ttlMs * 4)
+        assert.deepEqual(plain((await store.read([e], [kept]))[0]?.[0]), {
+          value: 'k',
+          eventTime: now,
+          version: 0,
+        })
+      },
+    )
+  }
+
   if (registered(options, 'ttl') && registered(options, 'additive')) {
     const ttlMs = options.physicalTtlMs ?? 150
     t(
