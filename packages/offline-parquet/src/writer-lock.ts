@@ -9,10 +9,12 @@
  * `root/partition=3/`; DuckDB's `read_parquet('root/**\/*.parquet', hive_partitioning=true)` reads them all.
  */
 
-import { open, readFile, unlink } from 'node:fs/promises'
+import { randomBytes } from 'node:crypto'
+import { link, open, readFile, rename, unlink } from 'node:fs/promises'
 import { hostname } from 'node:os'
 import { join } from 'node:path'
 import { LogLockedError } from './errors.js'
+import { fsyncDir } from './file-io.js'
 
 /** Name of the lock file in the log directory (leading `_`: ignored by Hive-style readers). */
 export const LOCK_FILE = '_writer.lock'
@@ -21,6 +23,8 @@ interface LockInfo {
   pid: number
   host: string
   since: string
+  /** Random per lock: tells this lock from an earlier one of the same pid (pids are reused). */
+  token?: string
 }
 
 /** A held lock; `release()` removes it. */
@@ -31,51 +35,127 @@ export interface WriterLock {
   release(): Promise<void>
 }
 
-/** Take the directory's writer lock or throw `LogLockedError`. */
+/**
+ * Tokens of the locks this process holds or is taking, shared by every copy of this module loaded in
+ * it (ESM and CJS builds): a lock naming this pid whose token is not in here was left by an earlier
+ * process that had the same pid — usual when a container restarts, where the writer gets the same
+ * small pid each time.
+ */
+const HELD_KEY = Symbol.for('skewless.offline-parquet.held-lock-tokens')
+const registry = globalThis as Record<symbol, Set<string> | undefined>
+registry[HELD_KEY] ??= new Set()
+const heldTokens = registry[HELD_KEY]
+
+type ReadLock = LockInfo | undefined | 'missing'
+const sameLock = (a: ReadLock, b: ReadLock) =>
+  typeof a !== 'object' || typeof b !== 'object'
+    ? a === b
+    : a.pid === b.pid && a.host === b.host && a.since === b.since && a.token === b.token
+
+/**
+ * Take the directory's writer lock or throw `LogLockedError`.
+ *
+ * The lock's content is written and fsynced under a unique temporary name first and then linked to
+ * `_writer.lock` (`link` fails if the name exists), so another process never reads a lock that a
+ * live writer has created but not written yet (and mistakes it for one torn by a crash). A stale
+ * lock is taken over by renaming it aside and checking that what was moved is the stale lock that
+ * was read: a writer that took it over just before gets its lock back.
+ */
 export async function acquireWriterLock(root: string): Promise<WriterLock> {
   const path = join(root, LOCK_FILE)
-  const mine: LockInfo = { pid: process.pid, host: hostname(), since: new Date().toISOString() }
-  let tookOver: LockInfo | undefined
-  for (let attempt = 0; attempt < 2; attempt++) {
-    try {
-      const fh = await open(path, 'wx')
-      try {
-        await fh.writeFile(JSON.stringify(mine))
-        await fh.sync()
-      } finally {
-        await fh.close()
-      }
-      let released = false
-      return {
-        path,
-        ...(tookOver ? { tookOver } : {}),
-        async release() {
-          if (released) return
-          released = true
-          await unlink(path).catch(() => undefined)
-        },
-      }
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e
-    }
-    const held = await readLock(path)
-    if (held !== undefined && !isStale(held)) {
-      throw new LogLockedError(root, `${held.host} pid ${held.pid} since ${held.since}`)
-    }
-    // Stale (dead process on this host) or unreadable (torn by a crash while being written).
-    tookOver = held
-    await unlink(path).catch((err: NodeJS.ErrnoException) => {
-      if (err.code !== 'ENOENT') throw err
-    })
+  const mine: LockInfo = {
+    pid: process.pid,
+    host: hostname(),
+    since: new Date().toISOString(),
+    token: randomBytes(8).toString('hex'),
   }
-  throw new LogLockedError(root, 'another process took the lock while this one was taking over a stale lock')
+  const tmp = `${path}.${mine.token}.tmp`
+  const fh = await open(tmp, 'wx')
+  try {
+    await fh.writeFile(JSON.stringify(mine))
+    await fh.sync()
+  } finally {
+    await fh.close()
+  }
+  let tookOver: LockInfo | undefined
+  const token = mine.token as string
+  heldTokens.add(token) // before the link: another open of this process must see it held at once
+  let acquired = false
+  try {
+    for (let attempt = 0; attempt < 3; attempt++) {
+      try {
+        await link(tmp, path)
+        acquired = true
+        await fsyncDir(root)
+        let released = false
+        return {
+          path,
+          ...(tookOver ? { tookOver } : {}),
+          async release() {
+            if (released) return
+            released = true
+            heldTokens.delete(token)
+            // Never delete a lock that is no longer ours (taken over after being judged stale).
+            if (sameLock(await readLock(path), mine)) await unlink(path).catch(() => undefined)
+          },
+        }
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e
+      }
+      const current = await readLock(path)
+      if (current === 'missing') continue // released meanwhile: try again
+      if (current !== undefined && !isStale(current)) {
+        throw new LogLockedError(root, `${current.host} pid ${current.pid} since ${current.since}`)
+      }
+      // Stale (dead process on this host, or an earlier process with this pid) or unreadable (garbage).
+      const aside = `${path}.${mine.token}.stale`
+      try {
+        await rename(path, aside)
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code === 'ENOENT') continue // someone removed it: try again
+        throw err
+      }
+      const moved = await readLock(aside)
+      if (!sameLock(moved, current)) {
+        // Another process took the stale lock over between our read and our rename: give it back.
+        await link(aside, path).catch(() => undefined)
+        await unlink(aside).catch(() => undefined)
+        throw new LogLockedError(
+          root,
+          typeof moved === 'object' ? `${moved.host} pid ${moved.pid} since ${moved.since}` : 'unknown',
+        )
+      }
+      await unlink(aside).catch(() => undefined)
+      tookOver = current
+    }
+    throw new LogLockedError(
+      root,
+      'another process took the lock while this one was taking over a stale lock',
+    )
+  } finally {
+    if (!acquired) heldTokens.delete(token)
+    await unlink(tmp).catch(() => undefined)
+  }
 }
 
-async function readLock(path: string): Promise<LockInfo | undefined> {
+/** The lock at `path`; `undefined` when it is unreadable, `'missing'` when there is none. */
+async function readLock(path: string): Promise<LockInfo | undefined | 'missing'> {
+  let text: string
   try {
-    const v = JSON.parse(await readFile(path, 'utf8')) as Partial<LockInfo>
+    text = await readFile(path, 'utf8')
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return 'missing'
+    return undefined
+  }
+  try {
+    const v = JSON.parse(text) as Partial<LockInfo>
     if (typeof v.pid !== 'number' || typeof v.host !== 'string') return undefined
-    return { pid: v.pid, host: v.host, since: String(v.since) }
+    return {
+      pid: v.pid,
+      host: v.host,
+      since: String(v.since),
+      ...(typeof v.token === 'string' ? { token: v.token } : {}),
+    }
   } catch {
     return undefined
   }
@@ -83,7 +163,8 @@ async function readLock(path: string): Promise<LockInfo | undefined> {
 
 function isStale(lock: LockInfo): boolean {
   if (lock.host !== hostname()) return false
-  if (lock.pid === process.pid) return false // this process: another open log instance still holds it
+  // This pid: held by another open log of this process, or left by an earlier process with this pid.
+  if (lock.pid === process.pid) return lock.token === undefined || !heldTokens.has(lock.token)
   try {
     process.kill(lock.pid, 0)
     return false

@@ -1,7 +1,8 @@
-import { spawnSync } from 'node:child_process'
+import { spawn, spawnSync } from 'node:child_process'
 import { readFile, writeFile } from 'node:fs/promises'
 import { hostname } from 'node:os'
-import { join } from 'node:path'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import { afterAll, describe, expect, it } from 'vitest'
 import { LOCK_FILE, LogLockedError, parquetLog } from '../src/index.js'
 import { FEATURES, mixedRecords } from './data.js'
@@ -51,4 +52,41 @@ describe('one writer per directory', () => {
     await writeFile(join(dir, LOCK_FILE), JSON.stringify({ pid: 1, host: `not-${hostname()}`, since: 'now' }))
     await expect(parquetLog({ features: FEATURES, dir })).rejects.toBeInstanceOf(LogLockedError)
   })
+
+  it('a lock left by an earlier process with this same pid is taken over (a container restarts with the same pid)', async () => {
+    const dir = await tempDir()
+    const earlier = { pid: process.pid, host: hostname(), since: '2026-01-01T00:00:00.000Z' }
+    await writeFile(join(dir, LOCK_FILE), JSON.stringify(earlier))
+    const log = await parquetLog({ features: FEATURES, dir })
+    const second = await parquetLog({ features: FEATURES, dir }).catch((e) => e)
+    expect(second).toBeInstanceOf(LogLockedError)
+    await log.close()
+    // Two opens at once in one process: exactly one writer.
+    const both = await Promise.allSettled([1, 2].map(() => parquetLog({ features: FEATURES, dir })))
+    expect(both.map((r) => r.status).sort()).toEqual(['fulfilled', 'rejected'])
+    for (const r of both) if (r.status === 'fulfilled') await r.value.close()
+  })
+
+  it('processes racing for the lock never hold it at the same time', async () => {
+    const dir = await tempDir()
+    const here = dirname(fileURLToPath(import.meta.url))
+    const run = () =>
+      new Promise<{ held: number; overlaps: number }>((resolve, reject) => {
+        const child = spawn(
+          process.execPath,
+          ['--import', 'tsx', join(here, 'fixtures/lock-contender.ts'), dir, '3000'],
+          { cwd: join(here, '../../..') },
+        )
+        let out = ''
+        child.stdout.on('data', (d) => {
+          out += String(d)
+        })
+        child.on('exit', (code) =>
+          code === 0 ? resolve(JSON.parse(out)) : reject(new Error(`exit ${code}`)),
+        )
+      })
+    const results = await Promise.all([run(), run(), run()])
+    expect(results.reduce((n, r) => n + r.held, 0)).toBeGreaterThan(10)
+    expect(results.map((r) => r.overlaps)).toEqual([0, 0, 0])
+  }, 30_000)
 })
