@@ -6,7 +6,7 @@
  */
 import type { FeatureUpdate } from '@skewless/core'
 import type { ApplyResult, OnlineFeatureConfig, PermanentWriteFailure } from '@skewless/online-sink'
-import { checkValue } from '@skewless/online-sink'
+import { checkValue, isTransientError } from '@skewless/online-sink'
 import { encodeEntry } from './encoding.js'
 import { isRedirection, toStoreError } from './errors.js'
 import { tileKeyOf, valueKeyOf } from './keys.js'
@@ -76,19 +76,30 @@ export function createApply(ctx: StoreContext) {
       throw callFailure(err, calls[0] as ScriptCall)
     }
     // NOSCRIPT (script cache flushed): that call again with EVAL. Every retry is awaited before
-    // a failure is thrown, so none is left running unobserved.
+    // a failure is thrown, so none is left running unobserved. A call refused for good fails its
+    // own writes only: the other calls' writes landed.
     const retries: Promise<void>[] = []
-    let failure: Error | undefined
+    let failure: unknown
+    const onFailure = (call: ScriptCall, e: unknown) => {
+      if (isTransientError(e)) failure ??= e
+      else failWrites(call, e, outcomes)
+    }
     for (let c = 0; c < calls.length; c++) {
       const call = calls[c] as ScriptCall
       const [err, reply] = res?.[c] ?? [new Error('missing pipeline reply'), null]
       if (err === null) readReply(call, reply, outcomes)
-      else if (err.message?.startsWith('NOSCRIPT')) retries.push(applyCall(call, outcomes))
-      else failure ??= callFailure(err, call)
+      else if (err.message?.startsWith('NOSCRIPT'))
+        retries.push(applyCall(call, outcomes).catch((e: unknown) => onFailure(call, e)))
+      else onFailure(call, callFailure(err, call))
     }
-    const settled = await Promise.allSettled(retries)
+    await Promise.all(retries)
     if (failure !== undefined) throw failure
-    for (const r of settled) if (r.status === 'rejected') throw r.reason
+  }
+
+  /** Report every write of `call` as failed with `err` (permanent: the call was refused for good). */
+  function failWrites(call: ScriptCall, err: unknown, outcomes: ApplyResult['outcomes']): void {
+    const reason = err instanceof Error ? err.message : String(err)
+    for (const i of call.sent) outcomes[i] = { code: 'script-error', reason }
   }
 
   /**
@@ -169,11 +180,22 @@ export function createApply(ctx: StoreContext) {
     }
     const calls = new Map<number, ScriptCall>()
     for (const [slot, g] of groups) calls.set(slot, buildCall(g, now))
-    await Promise.all(
-      groupByNode(client.slots, calls).map((cs) =>
+    // Every node's call is awaited: a transient failure is thrown (the sink retries the batch) only
+    // once no call of this attempt is still running; a node refusing for good fails its own writes.
+    const byNode = groupByNode(client.slots, calls)
+    const settled = await Promise.allSettled(
+      byNode.map((cs) =>
         cs.length === 1 ? applyCall(cs[0] as ScriptCall, outcomes) : applyPipelined(cs, outcomes),
       ),
     )
+    let transient: unknown
+    for (let g = 0; g < byNode.length; g++) {
+      const r = settled[g] as PromiseSettledResult<void>
+      if (r.status === 'fulfilled') continue
+      if (isTransientError(r.reason)) transient ??= r.reason
+      else for (const c of byNode[g] as ScriptCall[]) failWrites(c, r.reason, outcomes)
+    }
+    if (transient !== undefined) throw transient
     return { outcomes }
 
     /** One script call for writes `idx`, grouped by spec (the script's argument layout). */

@@ -5,8 +5,10 @@ import {
   type RedisClusterHandle,
   startRedisCluster,
 } from '@skewless/adapter-tests'
+import { collectingSink, type FeatureWrite } from '@skewless/core'
 import { keySlot, type RedisStore, redisStore } from '@skewless/online-redis'
-import { Cluster } from 'ioredis'
+import { type OnlineDeadLetter, type OnlineFeatureConfig, onlineSink } from '@skewless/online-sink'
+import { Cluster, Redis } from 'ioredis'
 import { afterAll, beforeAll, expect, it } from 'vitest'
 
 let cluster: RedisClusterHandle
@@ -80,5 +82,45 @@ it('redis cluster: per-node write pipelines survive SCRIPT FLUSH (NOSCRIPT → E
     await store.close()
   } finally {
     client.disconnect()
+  }
+})
+
+it("redis cluster: a node refusing the script fails only its slots' writes; the other nodes' writes are reported applied", async () => {
+  const score: OnlineFeatureConfig = { name: 'score', valueType: 'double', strategy: 'cas' }
+  const first = cluster.nodes[0] as { host: string; port: number }
+  const node = new Redis(first.port, first.host)
+  // A permission missing on one node only (a partial ACL rollout): its script calls fail for good.
+  await node.call('ACL', 'SETUSER', 'default', '-evalsha', '-eval')
+  const store = redisStore({ cluster: cluster.nodes })
+  try {
+    const down = collectingSink<FeatureWrite>()
+    const dead = collectingSink<OnlineDeadLetter>()
+    const sink = onlineSink({ store, features: [score], downstream: down, deadLetters: dead, lingerMs: 0 })
+    const T = Date.UTC(2026, 10, 1)
+    sink.write(
+      Array.from({ length: 60 }, (_, i) => ({
+        entity: `acl-${i}`,
+        feature: score.name,
+        value: i,
+        eventTime: T,
+        version: 0,
+      })),
+    )
+    await sink.close()
+    expect(dead.items.length).toBeGreaterThan(0)
+    expect(down.items.length).toBeGreaterThan(0)
+    expect(dead.items.length + down.items.length).toBe(60)
+    expect(dead.items.every((d) => d.code === 'script-error' && /NOPERM|permission/i.test(d.reason))).toBe(
+      true,
+    )
+    // What the log got is exactly what Redis holds.
+    const entities = Array.from({ length: 60 }, (_, i) => `acl-${i}`)
+    const rows = await store.read(entities, [score])
+    const stored = entities.filter((_, i) => rows[i]?.[0]?.kind === 'value')
+    expect(down.items.map((w) => w.entity).sort()).toEqual(stored.sort())
+  } finally {
+    await node.call('ACL', 'SETUSER', 'default', '+@all')
+    node.disconnect()
+    await store.close()
   }
 })
