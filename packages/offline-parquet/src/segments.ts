@@ -159,7 +159,14 @@ export async function listPartition(
         continue
       }
     }
-    if (newCompactionOutput(new Set(names), await dirEntries(p.dir))) {
+    let again: string[]
+    try {
+      again = await dirEntries(p.dir)
+    } catch (e) {
+      await closeAll(segs) // e.g. EMFILE: do not make it worse by leaking what was pinned
+      throw e
+    }
+    if (newCompactionOutput(new Set(names), again)) {
       await closeAll(segs)
       continue
     }
