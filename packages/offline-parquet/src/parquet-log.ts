@@ -237,6 +237,8 @@ export async function parquetLog(options: ParquetLogOptions): Promise<ParquetLog
       )
     },
     async listFiles(features = Object.keys(featureTypes)) {
+      // An undeclared name (a typo) is an error, as in scan, not an empty list read as "no data".
+      resolveScan({ features }, featureTypes, 'listFiles')
       const out: string[] = []
       const all = { by: 'event' as const, from: Number.NEGATIVE_INFINITY, to: Number.POSITIVE_INFINITY }
       for (const f of features) {

@@ -118,6 +118,7 @@ export interface ParquetLog extends OfflineLog {
    * log now, in name order per partition: files a compaction is replacing are left out, so
    * `read_parquet([...paths])` in DuckDB reads each row once (it fails if a later compaction deleted
    * a listed file before DuckDB opened it: list again and retry).
+   * @throws InvalidArgumentError when `features` names a feature the log does not declare.
    */
   listFiles(features?: readonly string[]): Promise<string[]>
   /**

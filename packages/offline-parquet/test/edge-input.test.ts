@@ -103,4 +103,14 @@ describe('records the Parquet layout cannot store are dead-lettered, never poiso
       code: 'invalid-definition',
     })
   })
+
+  it('listFiles refuses an undeclared feature name instead of listing nothing', async () => {
+    const dir = await tempDir()
+    const log = await parquetLog({ dir, features: FEATURES })
+    await log.append([w({})])
+    expect(await log.listFiles(['x'])).toHaveLength(1)
+    await expect(log.listFiles(['X'])).rejects.toMatchObject({ code: 'invalid-argument' })
+    await expect(log.listFiles('x' as never)).rejects.toMatchObject({ code: 'invalid-argument' })
+    await log.close()
+  })
 })
