@@ -85,8 +85,13 @@ export async function acquireWriterLock(root: string): Promise<WriterLock> {
     for (let attempt = 0; attempt < 3; attempt++) {
       try {
         await link(tmp, path)
+        try {
+          await fsyncDir(root)
+        } catch (e) {
+          await unlink(path).catch(() => undefined) // not taken after all: leave no lock behind
+          throw e
+        }
         acquired = true
-        await fsyncDir(root)
         let released = false
         return {
           path,
