@@ -20,6 +20,31 @@ export class CorruptFileError extends SkewlessError {
   }
 }
 
+/**
+ * A commit journal (`_journal/commit-….json`) cannot be read. Code `'corrupt-journal'`. A journal is
+ * written in full and fsynced before it gets its `.json` name, so this is damage from outside the
+ * library, not a crash. It stands for a commit whose files are written but maybe not all renamed into
+ * place, so a writable open refuses rather than guess: rolling the commit back could leave part of it
+ * visible, and a wrong roll-forward could rename the wrong files. `readOnly` opens still work.
+ */
+export class CorruptJournalError extends SkewlessError {
+  /** Absolute path of the journal. */
+  readonly file: string
+
+  constructor(file: string, detail: string, options?: SkewlessErrorOptions) {
+    super(
+      'corrupt-journal',
+      `offline-parquet: cannot read the commit journal ${file}: ${detail}. It lists the renames of a commit ` +
+        'that stopped while renaming its files. Restore the file (e.g. from a backup) and open again to finish ' +
+        'that commit, or delete it to open the log without it: its files not yet renamed (_tmp-*.tmp) are then ' +
+        'removed and the ones already renamed stay, so that commit (never acknowledged to its appender) may ' +
+        'remain partly in the log.',
+      options,
+    )
+    this.file = file
+  }
+}
+
 /** Writing a segment failed (disk full, permissions, encoder error). The append that waited on it rejects. */
 export class CommitFailedError extends SkewlessError {
   constructor(message: string, options?: SkewlessErrorOptions) {

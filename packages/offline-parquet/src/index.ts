@@ -1,6 +1,7 @@
 export {
   CommitFailedError,
   CorruptFileError,
+  CorruptJournalError,
   LogLockedError,
   ReadOnlyLogError,
   UnstableListingError,

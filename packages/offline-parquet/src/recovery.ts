@@ -1,6 +1,7 @@
 import { readdir, readFile } from 'node:fs/promises'
-import { dirname, join } from 'node:path'
+import { dirname, join, posix } from 'node:path'
 import { resolvePartition } from './coverage.js'
+import { CorruptJournalError } from './errors.js'
 import { fsyncDir, removeQuietly, rename } from './file-io.js'
 import { compareIds, JOURNAL_DIR, parseName, TEMP_PREFIX, TEMP_SUFFIX } from './layout.js'
 import { listPartitionDirs } from './segments.js'
@@ -30,12 +31,55 @@ export interface Journal {
   files: [tmp: string, final: string][]
 }
 
+/** The directory of a rename in a journal: a partition, relative to the root (`partitionDir`). */
+const PARTITION_DIR = /^feature=[A-Za-z0-9_.-]+\/date=\d{4}-\d{2}-\d{2}$/
+
+/**
+ * Parse a journal and check that it holds what `commitRecords` writes: renames of a temp file to a
+ * segment name in the same partition directory. Anything else is damage, and replaying it could
+ * rename or lose files outside that commit, so it is an error naming the file (the journal was
+ * fsynced before it got its `.json` name: a crash cannot tear it).
+ */
+export function parseJournal(path: string, text: string): Journal {
+  let v: unknown
+  try {
+    v = JSON.parse(text)
+  } catch (e) {
+    throw new CorruptJournalError(path, `not valid JSON (${(e as Error).message})`, { cause: e })
+  }
+  const files = (v as Partial<Journal> | null)?.files
+  if (!Array.isArray(files) || files.length === 0) {
+    throw new CorruptJournalError(path, 'no "files" list of renames')
+  }
+  for (const pair of files as unknown[]) {
+    const [tmp, final] = Array.isArray(pair) ? (pair as unknown[]) : []
+    const ok =
+      Array.isArray(pair) &&
+      pair.length === 2 &&
+      typeof tmp === 'string' &&
+      typeof final === 'string' &&
+      PARTITION_DIR.test(posix.dirname(tmp)) &&
+      posix.dirname(tmp) === posix.dirname(final) &&
+      posix.basename(tmp).startsWith(TEMP_PREFIX) &&
+      posix.basename(tmp).endsWith(TEMP_SUFFIX) &&
+      parseName(posix.basename(final)) !== undefined
+    if (!ok) {
+      throw new CorruptJournalError(
+        path,
+        `${JSON.stringify(pair)?.slice(0, 200)} is not a rename of a temp file to a segment of one partition`,
+      )
+    }
+  }
+  return v as Journal
+}
+
 /**
  * Finish or undo what a crash interrupted. A complete journal means every temp file of its commit
  * was written and fsynced, so its renames are redone; any other temp file belongs to a commit that
  * never reached its journal (or needed none) and was never acknowledged, so it is deleted. A
  * compaction that crashed is finished (its inputs deleted) when it was committed, else undone (its
  * renamed outputs deleted) — decided from file names alone (`resolvePartition`).
+ * A `.json` journal that cannot be read throws `CorruptJournalError` before anything is deleted.
  * Read-only opens only report. Also returns the greatest writer id found, so that the new writer's
  * id sorts after it.
  */
@@ -58,18 +102,23 @@ export async function recover(
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e
   }
+  // Every journal is read before anything is renamed or deleted: a damaged one stops the open with
+  // the directory as the crash left it.
+  const parsed = new Map<string, Journal>()
+  if (!readOnly) {
+    for (const j of journals) {
+      const p = join(jdir, j)
+      if (j.endsWith('.json')) parsed.set(p, parseJournal(p, await readFile(p, 'utf8')))
+    }
+  }
   for (const j of journals) {
     const p = join(jdir, j)
-    if (!j.endsWith('.json')) {
+    const journal = parsed.get(p)
+    if (journal === undefined) {
       report.tempFiles.push(p)
-      if (!readOnly) await removeQuietly(p)
+      if (!readOnly && !j.endsWith('.json')) await removeQuietly(p)
       continue
     }
-    if (readOnly) {
-      report.tempFiles.push(p)
-      continue
-    }
-    const journal = JSON.parse(await readFile(p, 'utf8')) as Journal
     const dirs = new Set<string>()
     for (const [tmp, final] of journal.files) {
       try {
