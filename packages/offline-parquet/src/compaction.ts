@@ -151,7 +151,10 @@ export async function compactLog(
           if (parts >= inputs.length) continue // would not make fewer files (e.g. one file of rollRows rows)
           const bytesIn = await sizes(p.dir, inputs)
           // Reserve the outputs' sequence numbers now: appends committing meanwhile take the next ones.
-          const out = { ...w, seq: w.seq, scratch }
+          // Encoded with parquet-wasm whatever the log's encoder: the encoder is chosen per open, so the
+          // inputs may hold what a parquet-wasm writer of this directory stored and parquetjs-lite cannot
+          // (times before 1970, NaN), and a compaction must keep every row it replaces.
+          const out = { ...w, seq: w.seq, scratch, encoder: 'parquet-wasm' as const }
           w.seq += parts
           const cover = {
             lo: (inputs[0] as Parsed).parsed.id,

@@ -132,7 +132,9 @@ export interface ParquetLog extends OfflineLog {
    *
    * Appends keep committing while it runs (their files are never replaced by a compaction that began
    * before them); calls to `compact` run one at a time; `close()` waits for a running one. Memory: the
-   * rows of one run (about `rollRows` rows) are held as records. Writes with the log's encoder.
+   * rows of one run (about `rollRows` rows) are held as records. Always writes with parquet-wasm
+   * (with the log's `compression`), whatever `encoder` the log was opened with: the inputs may hold rows
+   * that parquetjs-lite cannot encode (times before 1970, NaN) from a parquet-wasm writer of the directory.
    * @throws ReadOnlyLogError when opened with `readOnly: true`; `ClosedError` after `close()`;
    *   `InvalidArgumentError` for bad options; `CorruptFileError` if an input file is unreadable (that
    *   partition is left as it was, partitions compacted before stay compacted, later ones are not

@@ -265,3 +265,53 @@ describe('compact()', () => {
     )
   }, 120_000)
 })
+
+describe('compact() rewrites whatever the directory holds, whichever encoder the log was opened with', () => {
+  // parquetjs-lite refuses these at append, but a parquet-wasm writer of the same directory stored
+  // them, and the encoder is a per-open option: a compaction must carry them over unchanged.
+  const T = Date.UTC(1969, 6, 20, 20, 17) // before 1970
+  const edge = (i: number): FeatureWrite[] => [
+    {
+      entity: `e${i}`,
+      feature: 'clicks',
+      value: -(2 ** 53 - 1),
+      eventTime: T + i,
+      version: i,
+      availableTime: -(2 ** 53 - 1) + i, // far outside the range of a Date
+      outcome: 'applied',
+      tileStart: -1 - i,
+    },
+    {
+      entity: `e${i}`,
+      feature: 'spend',
+      value: i % 2 === 0 ? Number.NaN : -0,
+      eventTime: T - i,
+      version: 0,
+      availableTime: -1,
+      outcome: i % 3 === 0 ? 'stale' : 'applied',
+    },
+  ]
+
+  it.each(['parquet-wasm', 'parquetjs-lite'] as const)(
+    'times before 1970 and NaN doubles written by a parquet-wasm writer survive a compaction by a %s log',
+    async (encoder) => {
+      const dir = await tempDir()
+      const recs: FeatureWrite[] = []
+      const wasm = await parquetLog({ features: FEATURES, dir, workers: 0 })
+      for (let i = 0; i < 4; i++) {
+        recs.push(...edge(i))
+        await wasm.append(edge(i))
+      }
+      await wasm.close()
+      const log = await parquetLog({ features: FEATURES, dir, workers: 0, encoder })
+      const later = mixedRecords(40)
+      await log.append(later)
+      recs.push(...later)
+      expect(await logRows(log)).toEqual(multiset(recs))
+      const report = await log.compact({ minFiles: 2 })
+      expect(report).toMatchObject({ partitions: 2, filesIn: 8, filesOut: 2 })
+      expect(await logRows(log)).toEqual(multiset(recs))
+      await log.close()
+    },
+  )
+})
