@@ -200,7 +200,9 @@ export function createPipeline<Ev>(options: PipelineOptions<Ev>): Pipeline {
       for (const s of signals) s.addEventListener('abort', () => resolve('abort'), { once: true })
       if (aborted()) resolve('abort')
     })
-    const its = sources.map((s) => toBatches(s, batchOpts))
+    // Aborted when the run ends for any reason, so every source is told to stop at once.
+    const sourceStop = new AbortController()
+    const its = sources.map((s) => toBatches(s, { ...batchOpts, signal: sourceStop.signal }))
     const lastActive = sources.map(() => clock.now())
     const pending: (Promise<{ i: number; r: IteratorResult<Ev[]> }> | undefined)[] = its.map(() => undefined)
     const done = sources.map(() => false)
@@ -267,7 +269,9 @@ export function createPipeline<Ev>(options: PipelineOptions<Ev>): Pipeline {
         else if (typeof drain === 'number') await emit(op.advanceWatermark(drain))
       }
     } finally {
-      // Do not await: a live source may be parked waiting for its next message.
+      // Do not await: a live source may be parked waiting for its next message. A read still in
+      // flight may fail once its source is returned; it was raced above, so that is not unhandled.
+      sourceStop.abort()
       for (const it of its) it.return(undefined).catch(() => undefined)
     }
     for (const s of sinks) await s.flush()

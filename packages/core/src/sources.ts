@@ -16,6 +16,13 @@ export interface BatchingOptions {
    * its first event, before it is processed, however steadily more events arrive. @default 20
    */
   lingerMs?: number
+  /**
+   * Ends the batches early: on abort the underlying async iterator's `return()` is called at once,
+   * even while a `next()` is pending, so an iterator parked waiting for its next message (a
+   * subscription, a socket) can end that wait and release what it holds. An `async function*`
+   * parked on an `await` still finishes that await first: that is how generators work.
+   */
+  signal?: AbortSignal
 }
 
 /**
@@ -43,6 +50,19 @@ export async function* toBatches<E>(source: Source<E>, options: BatchingOptions 
     return
   }
   const it = (source as AsyncIterable<E | readonly E[]>)[Symbol.asyncIterator]()
+  const signal = options.signal
+  // The iterator is returned once: on abort (without waiting for a pending next()) or at the end.
+  let returned = false
+  const end = () => {
+    if (returned) return undefined
+    returned = true
+    return it.return?.()
+  }
+  const onAbort = () => {
+    // Nobody awaits this: a failure of the source's own cleanup after an abort is not the run's.
+    Promise.resolve(end()).catch(() => undefined)
+  }
+  signal?.addEventListener('abort', onAbort, { once: true })
   let batch: E[] = []
   let pending: Promise<IteratorResult<E | readonly E[]>> | undefined
   // One deadline per partial batch, from its first event: a steady trickle of events must not
@@ -59,6 +79,7 @@ export async function* toBatches<E>(source: Source<E>, options: BatchingOptions 
   }
   try {
     for (;;) {
+      if (signal?.aborted) return
       pending ??= it.next()
       let r: IteratorResult<E | readonly E[]> | 'linger'
       if (batch.length > 0) {
@@ -73,7 +94,7 @@ export async function* toBatches<E>(source: Source<E>, options: BatchingOptions 
         }
       } else r = await pending
       pending = undefined
-      if (r.done) break
+      if (r.done || signal?.aborted) break
       const v = r.value
       if (Array.isArray(v)) {
         if (batch.length > 0) yield take()
@@ -87,8 +108,10 @@ export async function* toBatches<E>(source: Source<E>, options: BatchingOptions 
     }
     if (batch.length > 0) yield take()
   } finally {
+    signal?.removeEventListener('abort', onAbort)
     if (lingerTimer !== undefined) clearTimeout(lingerTimer)
-    await it.return?.()
+    // After an abort the batch being built is dropped with the rest of the unread input.
+    await end()
   }
 }
 

@@ -389,4 +389,79 @@ describe('sources and backpressure', () => {
     await p.close()
     expect(sink.closed).toBe(true)
   })
+
+  /** An iterator like a subscription: next() waits for a message until return() ends the wait. */
+  function parkedSource(first: Ev[], onReturn: () => void, failPendingOnReturn = false) {
+    let given = false
+    let wake: ((r: IteratorResult<Ev[]>) => void) | undefined
+    let fail: ((e: Error) => void) | undefined
+    const it: AsyncIterator<Ev[]> & AsyncIterable<Ev[]> = {
+      [Symbol.asyncIterator]: () => it,
+      next: () => {
+        if (!given) {
+          given = true
+          return Promise.resolve({ done: false, value: first })
+        }
+        return new Promise((resolve, reject) => {
+          wake = resolve
+          fail = reject
+        })
+      },
+      return: () => {
+        onReturn()
+        if (failPendingOnReturn) fail?.(new Error('subscription closed'))
+        else wake?.({ done: true, value: undefined })
+        return Promise.resolve({ done: true, value: undefined })
+      },
+    }
+    return it
+  }
+
+  it('on abort, tells a source parked in next() to stop, so it can release what it holds', async () => {
+    const ac = new AbortController()
+    let returns = 0
+    const sink = collectingSink<FeatureUpdate>()
+    const source = parkedSource([{ k: 'a', t: 0, v: 1 }], () => returns++)
+    const p = createPipeline({ source, features: counting(), sink, signal: ac.signal })
+    const run = p.run()
+    while (sink.items.length === 0) await new Promise((r) => setTimeout(r, 1))
+    ac.abort()
+    const r = await run
+    expect(r.ended).toBe('aborted')
+    expect(sink.items.map((u) => u.value)).toEqual([1])
+    await new Promise((r) => setTimeout(r, 5))
+    expect(returns).toBe(1)
+  })
+
+  it('a pending read that fails after the run was aborted is not an unhandled rejection', async () => {
+    const unhandled: unknown[] = []
+    const onUnhandled = (e: unknown) => unhandled.push(e)
+    process.on('unhandledRejection', onUnhandled)
+    try {
+      const ac = new AbortController()
+      const sink = collectingSink<FeatureUpdate>()
+      const source = parkedSource([{ k: 'a', t: 0, v: 1 }], () => {}, true)
+      const p = createPipeline({ source, features: counting(), sink, signal: ac.signal })
+      const run = p.run()
+      while (sink.items.length === 0) await new Promise((r) => setTimeout(r, 1))
+      ac.abort()
+      expect((await run).ended).toBe('aborted')
+      await new Promise((r) => setTimeout(r, 20))
+      expect(unhandled).toEqual([])
+    } finally {
+      process.off('unhandledRejection', onUnhandled)
+    }
+  })
+
+  it('toBatches stops at once when its signal is aborted and returns the iterator once', async () => {
+    let returns = 0
+    const ac = new AbortController()
+    const source = parkedSource([{ k: 'a', t: 0, v: 1 }], () => returns++)
+    const batches = toBatches(source, { signal: ac.signal })
+    expect((await batches.next()).value).toEqual([{ k: 'a', t: 0, v: 1 }])
+    const parked = batches.next()
+    ac.abort()
+    expect(await parked).toEqual({ done: true, value: undefined })
+    expect(returns).toBe(1)
+  })
 })
