@@ -91,9 +91,6 @@ export async function commitRecords(
   const firstSeq = w.seq
   if (!compaction) w.unsettled.add(firstSeq)
   let journaled = false
-  const cols = extractColumns(records, w.featureTypes, w.scratch)
-  const { order, chunks } = partitionColumns(cols, w.rollRows, w.scratch)
-  const sorted = w.encoder === 'parquet-wasm' ? scatterCommit(cols, order, w.scratch) : undefined
   const done: { tmp: string; final: string; dir: string }[] = []
   const io: Promise<void>[] = []
   const dirs = new Set<string>()
@@ -104,6 +101,11 @@ export async function commitRecords(
     io.push(p)
   }
   try {
+    // Inside the try: a failure while preparing (e.g. allocating the commit's buffers) must unregister
+    // the commit and reject as a CommitFailedError like any other.
+    const cols = extractColumns(records, w.featureTypes, w.scratch)
+    const { order, chunks } = partitionColumns(cols, w.rollRows, w.scratch)
+    const sorted = w.encoder === 'parquet-wasm' ? scatterCommit(cols, order, w.scratch) : undefined
     for (const c of chunks) {
       const rel = partitionDir(c.feature, c.day)
       const dir = join(w.root, rel)
