@@ -89,7 +89,13 @@ export async function commitRecords(
   compaction?: CompactionNaming,
 ): Promise<CommitResult> {
   const firstSeq = w.seq
-  if (!compaction) w.unsettled.add(firstSeq)
+  // Only a commit is registered in (and removed from) `unsettled`. A compaction's outputs need no
+  // entry (they are renamed before `compactLog` returns), and its first sequence number can equal
+  // that of a commit that has not taken one yet (it is waiting in its first await): removing that
+  // number would settle the commit early, and a later compaction could then replace an id range
+  // that the commit's file lands in afterwards, hiding acknowledged rows.
+  const registered = compaction === undefined
+  if (registered) w.unsettled.add(firstSeq)
   let journaled = false
   const done: { tmp: string; final: string; dir: string }[] = []
   const io: Promise<void>[] = []
@@ -189,10 +195,10 @@ export async function commitRecords(
     }
     await Promise.all([...new Set(done.map((d) => d.dir))].map((d) => fsyncDir(d)))
     if (journal) await removeQuietly(journal)
-    w.unsettled.delete(firstSeq)
+    if (registered) w.unsettled.delete(firstSeq)
     return { files: done.length, bytes }
   } catch (e) {
-    if (!journaled) w.unsettled.delete(firstSeq)
+    if (registered && !journaled) w.unsettled.delete(firstSeq)
     await Promise.allSettled(io)
     await Promise.allSettled(done.map((d) => removeQuietly(join(w.root, d.tmp))))
     // An incomplete compaction is ignored by readers; remove what it renamed (else the next open does).
