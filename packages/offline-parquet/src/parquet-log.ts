@@ -80,6 +80,7 @@ export async function parquetLog(options: ParquetLogOptions): Promise<ParquetLog
     throw e
   }
   const recovery = recovered.report
+  if (lock) recovery.tempFiles.push(...lock.leftoversRemoved)
   const writer: SegmentWriter = {
     root,
     writerId: newWriterId(recovered.lastWriterId),

@@ -10,7 +10,11 @@ import { listPartitionDirs } from './segments.js'
 export interface RecoveryReport {
   /** Multi-file commits whose journal was complete: their renames were redone (roll forward). */
   replayedCommits: number
-  /** Temporary files of commits that never completed (never acknowledged): deleted, or only listed when read-only. */
+  /**
+   * Temporary files of commits that never completed (never acknowledged): deleted, or only listed when
+   * read-only. A writable open also lists the temp and set-aside files of writer-lock acquisitions a
+   * crash interrupted, which taking the lock removed (only provably stale ones, see writer-lock.ts).
+   */
   tempFiles: string[]
   /**
    * Files replaced by a committed compaction that a crash left behind (roll forward): deleted, or only

@@ -10,7 +10,7 @@
  */
 
 import { randomBytes } from 'node:crypto'
-import { link, open, readFile, rename, unlink } from 'node:fs/promises'
+import { link, open, readdir, readFile, rename, stat, unlink } from 'node:fs/promises'
 import { hostname } from 'node:os'
 import { join } from 'node:path'
 import { LogLockedError } from './errors.js'
@@ -32,8 +32,19 @@ export interface WriterLock {
   readonly path: string
   /** The stale lock that was taken over, if any. */
   readonly tookOver?: LockInfo
+  /** Temp and set-aside files of earlier lock acquisitions that a crash interrupted, removed (see `removeStaleLeftovers`). */
+  readonly leftoversRemoved: string[]
   release(): Promise<void>
 }
+
+/** Files an acquisition makes next to the lock: its temp file and, when taking over, the stale lock set aside. */
+const LEFTOVER = /^_writer\.lock\.[0-9a-f]{16}\.(?:tmp|stale)$/
+/**
+ * An unreadable (empty, torn) leftover younger than this is left alone: it may be the temp file of a
+ * live acquisition that has created it and not written it yet (microseconds, unless that process is
+ * stopped). Older, it is the remains of a crash.
+ */
+const UNREADABLE_LEFTOVER_AGE_MS = 10 * 60_000
 
 /**
  * Tokens of the locks this process holds or is taking, shared by every copy of this module loaded in
@@ -70,23 +81,29 @@ export async function acquireWriterLock(root: string): Promise<WriterLock> {
     token: randomBytes(8).toString('hex'),
   }
   const tmp = `${path}.${mine.token}.tmp`
-  const fh = await open(tmp, 'wx')
-  try {
-    await fh.writeFile(JSON.stringify(mine))
-    await fh.sync()
-  } finally {
-    await fh.close()
-  }
   let tookOver: LockInfo | undefined
   const token = mine.token as string
-  heldTokens.add(token) // before the link: another open of this process must see it held at once
+  // Before the temp file exists: another open of this process must see its pid and token as held at
+  // once, both in the lock and in the temp file (which `removeStaleLeftovers` would otherwise remove).
+  heldTokens.add(token)
   let acquired = false
+  let created = false
   try {
+    const fh = await open(tmp, 'wx')
+    created = true
+    try {
+      await fh.writeFile(JSON.stringify(mine))
+      await fh.sync()
+    } finally {
+      await fh.close()
+    }
     for (let attempt = 0; attempt < 3; attempt++) {
       try {
         await link(tmp, path)
+        let leftoversRemoved: string[]
         try {
           await fsyncDir(root)
+          leftoversRemoved = await removeStaleLeftovers(root, tmp)
         } catch (e) {
           await unlink(path).catch(() => undefined) // not taken after all: leave no lock behind
           throw e
@@ -96,6 +113,7 @@ export async function acquireWriterLock(root: string): Promise<WriterLock> {
         return {
           path,
           ...(tookOver ? { tookOver } : {}),
+          leftoversRemoved,
           async release() {
             if (released) return
             released = true
@@ -139,8 +157,44 @@ export async function acquireWriterLock(root: string): Promise<WriterLock> {
     )
   } finally {
     if (!acquired) heldTokens.delete(token)
-    await unlink(tmp).catch(() => undefined)
+    if (created) await unlink(tmp).catch(() => undefined)
   }
+}
+
+/**
+ * Remove what crashed acquisitions left next to the lock (called by the holder, right after taking
+ * it): temp files (`_writer.lock.<token>.tmp`, a crash between creating one and unlinking it) and
+ * set-aside locks (`_writer.lock.<token>.stale`, a crash while taking a stale lock over). Only files
+ * that are provably stale by the lock's own rule go: the lock they hold names a process of this host
+ * that no longer runs, or an earlier process with this pid. A file naming a live process or another
+ * host stays (it may be a live acquisition, or a set-aside lock being given back), as does an
+ * unreadable one younger than `UNREADABLE_LEFTOVER_AGE_MS`. Returns the removed paths.
+ */
+async function removeStaleLeftovers(root: string, ownTmp: string): Promise<string[]> {
+  const removed: string[] = []
+  for (const name of await readdir(root)) {
+    const p = join(root, name)
+    if (!LEFTOVER.test(name) || p === ownTmp) continue
+    const info = await readLock(p)
+    if (info === 'missing') continue
+    if (info === undefined) {
+      let mtimeMs: number
+      try {
+        mtimeMs = (await stat(p)).mtimeMs
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code === 'ENOENT') continue
+        throw e
+      }
+      if (Date.now() - mtimeMs < UNREADABLE_LEFTOVER_AGE_MS) continue
+    } else if (!isStale(info)) continue
+    try {
+      await unlink(p)
+      removed.push(p)
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e
+    }
+  }
+  return removed
 }
 
 /** The lock at `path`; `undefined` when it is unreadable, `'missing'` when there is none. */

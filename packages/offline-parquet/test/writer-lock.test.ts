@@ -1,5 +1,5 @@
 import { spawn, spawnSync } from 'node:child_process'
-import { readFile, writeFile } from 'node:fs/promises'
+import { readdir, readFile, utimes, writeFile } from 'node:fs/promises'
 import { hostname } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -67,11 +67,44 @@ describe('one writer per directory', () => {
     for (const r of both) if (r.status === 'fulfilled') await r.value.close()
   })
 
+  it('taking the lock removes lock temp files and set-aside locks that crashed acquisitions left, and only provably stale ones', async () => {
+    const dir = await tempDir()
+    const dead = spawnSync(process.execPath, ['-e', '0']).pid as number
+    const lockOf = (pid: number, host = hostname()) =>
+      JSON.stringify({ pid, host, since: '2026-01-01T00:00:00.000Z', token: 'ab'.repeat(8) })
+    const name = (hex: string, kind: 'tmp' | 'stale') => `${LOCK_FILE}.${hex.repeat(16 / hex.length)}.${kind}`
+    const stale = {
+      [name('1', 'tmp')]: lockOf(dead), // crashed between creating its temp file and linking it
+      [name('2', 'stale')]: lockOf(dead), // crashed after setting a dead process's lock aside
+      [name('3', 'tmp')]: lockOf(process.pid), // an earlier process with this pid (token not held)
+      [name('4', 'tmp')]: '', // torn by a crash, long ago (mtime set below)
+    }
+    const live = {
+      [name('5', 'tmp')]: lockOf(process.ppid), // a live process of this host, maybe acquiring now
+      [name('6', 'stale')]: lockOf(1, `not-${hostname()}`), // another host: liveness unknown
+      [name('7', 'tmp')]: '', // unreadable but fresh: maybe created and not yet written
+      [`${LOCK_FILE}.notes`]: 'not ours',
+    }
+    for (const [f, body] of Object.entries({ ...stale, ...live })) await writeFile(join(dir, f), body)
+    const hourAgo = new Date(Date.now() - 3_600_000)
+    await utimes(join(dir, name('4', 'tmp')), hourAgo, hourAgo)
+
+    const log = await parquetLog({ features: FEATURES, dir })
+    const left = (await readdir(dir)).filter((f) => f.startsWith(`${LOCK_FILE}.`)).sort()
+    expect(left).toEqual(Object.keys(live).sort())
+    expect(log.recovery.tempFiles.sort()).toEqual(
+      Object.keys(stale)
+        .map((f) => join(dir, f))
+        .sort(),
+    )
+    await log.close()
+  })
+
   it('processes racing for the lock never hold it at the same time', async () => {
     const dir = await tempDir()
     const here = dirname(fileURLToPath(import.meta.url))
     const run = () =>
-      new Promise<{ held: number; overlaps: number }>((resolve, reject) => {
+      new Promise<{ held: number; overlaps: number; errors: number }>((resolve, reject) => {
         const child = spawn(
           process.execPath,
           ['--import', 'tsx', join(here, 'fixtures/lock-contender.ts'), dir, '3000'],
@@ -88,5 +121,6 @@ describe('one writer per directory', () => {
     const results = await Promise.all([run(), run(), run()])
     expect(results.reduce((n, r) => n + r.held, 0)).toBeGreaterThan(10)
     expect(results.map((r) => r.overlaps)).toEqual([0, 0, 0])
+    expect(results.map((r) => r.errors)).toEqual([0, 0, 0])
   }, 30_000)
 })
