@@ -114,3 +114,19 @@ describe('records the Parquet layout cannot store are dead-lettered, never poiso
     await log.close()
   })
 })
+
+describe('the sign of zero', () => {
+  it.each(['parquet-wasm', 'parquetjs-lite'] as const)(
+    'a double -0 comes back as -0; an int64 -0 as 0, the only integer zero INT64 has (README type table; %s)',
+    async (encoder) => {
+      const log = await parquetLog({ dir: await tempDir(), encoder, features: { d: 'double', n: 'int64' } })
+      await log.append([w({ feature: 'd', value: -0 }), w({ feature: 'n', value: -0 })])
+      const got = new Map<string, unknown>()
+      for await (const b of log.scanRows({ features: ['d', 'n'] }))
+        for (const r of b) got.set(r.feature, r.value)
+      expect(Object.is(got.get('d'), -0)).toBe(true)
+      expect(Object.is(got.get('n'), 0)).toBe(true)
+      await log.close()
+    },
+  )
+})
