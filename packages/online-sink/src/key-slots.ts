@@ -19,6 +19,11 @@ export interface Slot {
   tile: number
   /** The update waiting to be sent; a newer one replaces it (coalescing). */
   pending: FeatureUpdate | undefined
+  /**
+   * Flush epoch of the oldest update `pending` stands for (a coalesced update's flush waits for the
+   * update that replaced it). Meaningless while `pending` is undefined.
+   */
+  epoch: number
   /** A write of this key is at the store: the next one waits (per-key order). */
   busy: boolean
   /** Listed in the pool's idle list (it may have been reused since). */
@@ -61,22 +66,24 @@ export class SlotPool {
 
   constructor(private readonly maxIdle: number) {}
 
-  /** A slot for a new key holding `pending`, registered in `table`. */
+  /** A slot for a new key holding `pending` (written in flush epoch `epoch`), registered in `table`. */
   take(
     lane: FeatureLane,
     table: Map<string, Slot>,
     entity: string,
     tile: number,
     pending: FeatureUpdate,
+    epoch: number,
   ): Slot {
     let s = this.free.pop()
-    if (s === undefined) s = { entity, table, lane, tile, pending, busy: false, listed: false }
+    if (s === undefined) s = { entity, table, lane, tile, pending, epoch, busy: false, listed: false }
     else {
       s.entity = entity
       s.table = table
       s.lane = lane
       s.tile = tile
       s.pending = pending
+      s.epoch = epoch
       s.busy = false
     }
     table.set(entity, s)

@@ -5,6 +5,8 @@
  *
  * Hot path (`write`): one plain loop, one `Map` lookup per update keyed by a string; no promise or
  * closure per update. Promises and timers exist per batch (store call, linger, backoff) only.
+ *
+ * `flush()` is a barrier over flush epochs (see flush-epochs.ts).
  */
 import {
   type Clock,
@@ -18,6 +20,7 @@ import {
 import pLimit from 'p-limit'
 import { isTransientError, messageOf, permanentCodeOf } from './errors.js'
 import { isNewer, type ResolvedFeatureConfig, resolveFeatures } from './feature-config.js'
+import { FlushEpochs } from './flush-epochs.js'
 import { Histogram } from './histogram.js'
 import { FeatureLane, type Slot, SlotPool } from './key-slots.js'
 import { OrderedEmitter } from './ordered-emitter.js'
@@ -36,6 +39,14 @@ import type {
 interface Waiter {
   resolve: () => void
   reject: (e: unknown) => void
+}
+
+/** One store call of the sink, from dispatch until its outcomes were handed to the outputs. */
+interface Batch {
+  slots: Slot[]
+  updates: FeatureUpdate[]
+  /** Flush epochs of its writes, run-length encoded: `[epoch, count, epoch, count, ...]`. */
+  epochs: number[]
 }
 
 /**
@@ -81,7 +92,7 @@ class AsyncOnlineSink implements OnlineSink {
   private closing: Promise<void> | undefined
   private fatal: unknown
   private bpWaiters: Waiter[] = []
-  private idleWaiters: Waiter[] = []
+  private readonly epochs = new FlushEpochs()
 
   private nUpdates = 0
   private nWrites = 0
@@ -138,6 +149,7 @@ class AsyncOnlineSink implements OnlineSink {
     const lanes = this.lanes
     const queue = this.queue
     const wasEmpty = this.qHead === queue.length
+    const epoch = this.epochs.current
     let dead: OnlineDeadLetter[] | undefined
     for (let i = 0; i < batch.length; i++) {
       const u = batch[i] as FeatureUpdate
@@ -177,10 +189,11 @@ class AsyncOnlineSink implements OnlineSink {
       }
       const s = table.get(u.entity)
       if (s === undefined) {
-        queue.push(this.pool.take(lane, table, u.entity, tile, u))
+        queue.push(this.pool.take(lane, table, u.entity, tile, u, epoch))
         this.pendingCount++
       } else if (s.pending === undefined) {
         s.pending = u
+        s.epoch = epoch
         this.pendingCount++
         if (!s.busy) queue.push(s)
       } else {
@@ -203,12 +216,12 @@ class AsyncOnlineSink implements OnlineSink {
 
   async flush(): Promise<void> {
     if (this.fatal !== undefined) throw this.fatal
+    // A barrier: wait for the writes made before this call only, so a busy writer cannot starve it.
+    const epoch = this.epochs.close(this.pendingCount + this.inFlightUpdates)
     this.flushing++
     try {
       this.pump()
-      if (this.pendingCount + this.inFlightUpdates > 0 || this.inFlight > 0) {
-        await new Promise<void>((resolve, reject) => this.idleWaiters.push({ resolve, reject }))
-      }
+      await this.epochs.wait(epoch, undefined)
       if (this.fatal !== undefined) throw this.fatal
       if (this.downstream) {
         await this.downstream.idle()
@@ -296,11 +309,15 @@ class AsyncOnlineSink implements OnlineSink {
   private dispatch(n: number): void {
     const slots = new Array<Slot>(n)
     const updates = new Array<FeatureUpdate>(n)
+    const epochs: number[] = []
     const q = this.queue
     for (let k = 0; k < n; k++) {
       const s = q[this.qHead++] as Slot
       slots[k] = s
       updates[k] = s.pending as FeatureUpdate
+      const runs = epochs.length
+      if (runs > 0 && epochs[runs - 2] === s.epoch) epochs[runs - 1] = (epochs[runs - 1] as number) + 1
+      else epochs.push(s.epoch, 1)
       s.pending = undefined
       s.busy = true
     }
@@ -316,11 +333,12 @@ class AsyncOnlineSink implements OnlineSink {
     this.inFlightUpdates += n
     this.nWrites += n
     this.inFlight++
-    void this.limit(() => this.runBatch(slots, updates))
+    void this.limit(() => this.runBatch({ slots, updates, epochs }))
   }
 
   /** One store call with timeout and retries, then release the keys and emit downstream. Never rejects. */
-  private async runBatch(slots: Slot[], updates: FeatureUpdate[]): Promise<void> {
+  private async runBatch(b: Batch): Promise<void> {
+    const { slots, updates } = b
     const res = await applyWithRetries(this.call, updates)
     const outcomes = Array.isArray(res) ? res : undefined
     const error = Array.isArray(res) ? undefined : res.error
@@ -373,6 +391,7 @@ class AsyncOnlineSink implements OnlineSink {
     if (p2) await p2
     this.inFlightUpdates -= n
     this.inFlight--
+    this.epochs.finishRuns(b.epochs)
     this.settle()
     this.pump()
   }
@@ -399,7 +418,7 @@ class AsyncOnlineSink implements OnlineSink {
     return this.deadSink?.emit(dead)
   }
 
-  /** Wake `write` callers waiting for buffer space and `flush` callers waiting for idleness. */
+  /** Wake `write` callers waiting for buffer space and `flush` callers whose writes have their outcome. */
   private settle(): void {
     const fatal = this.fatal
     const buffered = this.pendingCount + this.inFlightUpdates
@@ -408,11 +427,8 @@ class AsyncOnlineSink implements OnlineSink {
       this.bpWaiters = []
       for (const x of w) fatal === undefined ? x.resolve() : x.reject(fatal)
     }
-    if (this.idleWaiters.length > 0 && ((buffered === 0 && this.inFlight === 0) || fatal !== undefined)) {
-      const w = this.idleWaiters
-      this.idleWaiters = []
-      for (const x of w) fatal === undefined ? x.resolve() : x.reject(fatal)
-    }
+    if (fatal === undefined) this.epochs.settle()
+    else this.epochs.fail(fatal)
   }
 }
 

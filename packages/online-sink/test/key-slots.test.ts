@@ -14,9 +14,9 @@ it('idle slots stay in their table until a sweep evicts the ones still idle; obj
   })
   const pool = new SlotPool(2)
   const t0 = lane.tileTable(0)
-  const a = pool.take(lane, t0, 'a', 0, up('a', 'c', 1, 1, 1, 0))
-  const b = pool.take(lane, t0, 'b', 0, up('b', 'c', 1, 1, 1, 0))
-  const c = pool.take(lane, lane.tileTable(10), 'c', 10, up('c', 'c', 1, 1, 1, 10))
+  const a = pool.take(lane, t0, 'a', 0, up('a', 'c', 1, 1, 1, 0), 0)
+  const b = pool.take(lane, t0, 'b', 0, up('b', 'c', 1, 1, 1, 0), 0)
+  const c = pool.take(lane, lane.tileTable(10), 'c', 10, up('c', 'c', 1, 1, 1, 10), 0)
   for (const s of [a, b, c]) s.pending = undefined
   pool.park(a)
   pool.park(b)
@@ -25,7 +25,7 @@ it('idle slots stay in their table until a sweep evicts the ones still idle; obj
   pool.park(c) // third idle slot: sweep
   expect([...t0.keys()]).toEqual(['b'])
   expect(lane.byTile.has(10)).toBe(false) // empty tile table dropped
-  const d = pool.take(lane, t0, 'd', 0, up('d', 'c', 1, 1, 1, 0))
+  const d = pool.take(lane, t0, 'd', 0, up('d', 'c', 1, 1, 1, 0), 0)
   expect([a, c]).toContain(d) // a freed object came back
   expect(d.listed).toBe(false)
 })
