@@ -111,6 +111,56 @@ describe('kill -9 and restart mid-stream', () => {
   }, 30_000)
 })
 
+describe('a bounded shutdown while Redis is dead', () => {
+  let server: RedisServerHandle
+  beforeAll(async () => {
+    server = await startRedis({ useEnv: false })
+  })
+  afterAll(async () => {
+    await server?.stop()
+  })
+
+  it('close({ signal }) returns by its deadline and dead-letters exactly what Redis did not acknowledge', async () => {
+    const store = redisStore({ url: server.url, clientOptions: { retryStrategy: () => 20 } })
+    const down = collectingSink<FeatureWrite>()
+    const dead = collectingSink<OnlineDeadLetter>()
+    // retries: Infinity (the default): without the signal this close() would never return.
+    const sink = onlineSink({
+      store,
+      features: [score],
+      downstream: down,
+      deadLetters: dead,
+      lingerMs: 0,
+      maxBatchSize: 10,
+      retry: { minDelayMs: 10, maxDelayMs: 100 },
+    })
+    const at = (i: number, version: number): FeatureUpdate => ({
+      entity: `k${i}`,
+      feature: score.name,
+      value: version * 1000 + i,
+      eventTime: T + version,
+      version,
+    })
+    sink.write(Array.from({ length: 30 }, (_, i) => at(i, 1)))
+    await sink.flush()
+    await server.kill()
+    const unacknowledged = Array.from({ length: 40 }, (_, i) => at(i, 2)) // k0..k29 newer, k30..k39 new
+    sink.write(unacknowledged)
+    await tick(50) // batches are at the dead server, retried
+    const started = performance.now()
+    await sink.close({ signal: AbortSignal.timeout(200) })
+    expect(performance.now() - started).toBeLessThan(1500)
+    expect(sink.metrics().retries).toBeGreaterThan(0)
+    const byValue = (a: { value: unknown }, b: { value: unknown }) =>
+      (a.value as number) - (b.value as number)
+    expect(dead.items.map((d) => d.update).sort(byValue)).toEqual(unacknowledged)
+    expect(dead.items.every((d) => d.code === 'aborted')).toBe(true)
+    expect(down.items.map((w) => w.value).sort()).toEqual(Array.from({ length: 30 }, (_, i) => 1000 + i))
+    expect(down.closed && dead.closed).toBe(true)
+    store.getInstance().disconnect()
+  })
+})
+
 describe('standalone server faults', () => {
   let server: RedisServerHandle
   let redis: Redis

@@ -3,7 +3,7 @@
  * can tell a transient failure (retry it) from a permanent one (dead-letter it) without knowing
  * the client library.
  */
-import { SkewlessError, type SkewlessErrorOptions } from '@skewless/core'
+import { AbortedError, SkewlessError, type SkewlessErrorOptions } from '@skewless/core'
 import type { PermanentErrorCode } from './types.js'
 
 /** Options of `StoreUnavailableError`. */
@@ -73,6 +73,22 @@ export class DownstreamError extends SkewlessError {
       `${what} failed, so acknowledged online writes may be missing from it; fix it and replay the stream from the last checkpoint`,
       options,
     )
+  }
+}
+
+/**
+ * `flush({ signal })` or `close({ signal })` was aborted while writes were not acknowledged by the
+ * store yet (code `aborted`, an `AbortedError`; the signal's reason is the `cause`). After an aborted
+ * `flush` those writes stay buffered and are still retried; after an aborted `close` they went to
+ * the dead-letter output, and this error means there was none to take them.
+ */
+export class SinkAbortedError extends AbortedError {
+  /** Writes (after coalescing) the store had not acknowledged when the signal aborted. */
+  readonly unacknowledged: number
+
+  constructor(message: string, unacknowledged: number, options?: SkewlessErrorOptions) {
+    super(message, options)
+    this.unacknowledged = unacknowledged
   }
 }
 

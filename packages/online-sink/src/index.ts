@@ -1,6 +1,7 @@
 export {
   DownstreamError,
   isTransientError,
+  SinkAbortedError,
   StoreTimeoutError,
   StoreUnavailableError,
   type StoreUnavailableErrorOptions,

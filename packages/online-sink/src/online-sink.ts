@@ -6,7 +6,8 @@
  * Hot path (`write`): one plain loop, one `Map` lookup per update keyed by a string; no promise or
  * closure per update. Promises and timers exist per batch (store call, linger, backoff) only.
  *
- * `flush()` is a barrier over flush epochs (see flush-epochs.ts).
+ * `flush()` is a barrier over flush epochs (see flush-epochs.ts); `close({ signal })` can give up on
+ * the store and dead-letter what it has not acknowledged, so a shutdown is bounded.
  */
 import {
   type Clock,
@@ -18,7 +19,7 @@ import {
   toFeatureWrite,
 } from '@skewless/core'
 import pLimit from 'p-limit'
-import { isTransientError, messageOf, permanentCodeOf } from './errors.js'
+import { isTransientError, messageOf, permanentCodeOf, SinkAbortedError } from './errors.js'
 import { isNewer, type ResolvedFeatureConfig, resolveFeatures } from './feature-config.js'
 import { FlushEpochs } from './flush-epochs.js'
 import { Histogram } from './histogram.js'
@@ -32,6 +33,7 @@ import type {
   OnlineSink,
   OnlineSinkMetrics,
   OnlineSinkOptions,
+  OnlineSinkWaitOptions,
   OnlineStore,
   PermanentWriteFailure,
 } from './types.js'
@@ -47,13 +49,18 @@ interface Batch {
   updates: FeatureUpdate[]
   /** Flush epochs of its writes, run-length encoded: `[epoch, count, epoch, count, ...]`. */
   epochs: number[]
+  /** The store answered: every write has its outcome (they may still wait for the outputs). */
+  answered: boolean
+  /** `close()` was aborted before the store answered: its writes were dead-lettered, the answer is ignored. */
+  abandoned: boolean
 }
 
 /**
  * Create the async online sink. Pass it to `createPipeline({ sink })`.
  *
  * `close()` flushes, then closes `downstream` and `deadLetters`, but never the store: the caller
- * created it and closes it (several sinks and readers may share one store).
+ * created it and closes it (several sinks and readers may share one store). `flush()` and `close()`
+ * take an optional `{ signal }` that bounds their wait for the store (see `OnlineSinkWaitOptions`).
  * @throws InvalidDefinitionError when a feature's strategy is not supported by the store, or an option is invalid.
  */
 export function onlineSink(options: OnlineSinkOptions): OnlineSink {
@@ -90,9 +97,19 @@ class AsyncOnlineSink implements OnlineSink {
   private flushing = 0
   private closed = false
   private closing: Promise<void> | undefined
+  /** `close()` waited for every write: its signal no longer matters. */
+  private drained = false
+  /** `close()` was aborted: nothing is sent or retried any more. */
+  private abandoned = false
+  /** Why an aborted `close()` must reject (writes dropped for want of a dead-letter output). */
+  private abandonFailure: unknown
   private fatal: unknown
   private bpWaiters: Waiter[] = []
   private readonly epochs = new FlushEpochs()
+  /** Store calls not finished (answered or not); an aborted `close()` dead-letters the unanswered ones. */
+  private readonly batches = new Set<Batch>()
+  /** Wake-ups of the backoff sleeps in progress, so an aborted `close()` stops retrying at once. */
+  private readonly sleepers = new Set<() => void>()
 
   private nUpdates = 0
   private nWrites = 0
@@ -132,6 +149,8 @@ class AsyncOnlineSink implements OnlineSink {
       onRetry: () => {
         this.nRetries++
       },
+      backoff: (ms) => this.backoff(ms),
+      stopped: () => this.abandoned,
     }
     this.rawDownstream = o.downstream
     this.rawDeadLetters = o.deadLetters
@@ -214,52 +233,189 @@ class AsyncOnlineSink implements OnlineSink {
     return r
   }
 
-  async flush(): Promise<void> {
+  async flush(options?: OnlineSinkWaitOptions): Promise<void> {
     if (this.fatal !== undefined) throw this.fatal
-    // A barrier: wait for the writes made before this call only, so a busy writer cannot starve it.
+    const signal = options?.signal
     const epoch = this.epochs.close(this.pendingCount + this.inFlightUpdates)
+    if (signal?.aborted) throw this.flushAborted(epoch, signal)
     this.flushing++
     try {
       this.pump()
-      await this.epochs.wait(epoch, undefined)
-      if (this.fatal !== undefined) throw this.fatal
-      if (this.downstream) {
-        await this.downstream.idle()
-        await this.rawDownstream?.flush()
-      }
-      if (this.deadSink) {
-        await this.deadSink.idle()
-        await this.rawDeadLetters?.flush()
-      }
+      if (!(await this.reached(epoch, signal))) throw this.flushAborted(epoch, signal as AbortSignal)
+      await this.flushOutputs(signal)
     } finally {
       this.flushing--
     }
   }
 
-  close(): Promise<void> {
-    if (this.closing) return this.closing
+  close(options?: OnlineSinkWaitOptions): Promise<void> {
+    const signal = options?.signal
     this.closed = true
-    this.closing = (async () => {
-      let failure: unknown
-      try {
-        await this.flush()
-      } catch (e) {
-        failure = e
-      }
-      if (this.timer !== undefined) clearTimeout(this.timer)
-      this.timer = undefined
-      // Close the outputs even after a failure, so their resources are released; the flush failure
-      // (what was lost) is the error reported.
-      for (const out of [this.rawDownstream, this.rawDeadLetters]) {
-        try {
-          await out?.close()
-        } catch (e) {
-          failure ??= e
-        }
-      }
-      if (failure !== undefined) throw failure
-    })()
+    // Abort first: an already aborted signal means "now", so nothing more is even sent.
+    if (signal?.aborted) this.abandon(signal.reason)
+    this.closing ??= this.shutdown()
+    if (signal !== undefined && !signal.aborted && !this.drained) {
+      const onAbort = (): void => this.abandon(signal.reason)
+      signal.addEventListener('abort', onAbort, { once: true })
+      const off = (): void => signal.removeEventListener('abort', onAbort)
+      this.closing.then(off, off)
+    }
     return this.closing
+  }
+
+  private async shutdown(): Promise<void> {
+    let failure: unknown
+    const epoch = this.epochs.close(this.pendingCount + this.inFlightUpdates)
+    this.flushing++
+    try {
+      this.pump()
+      // An aborted close signal ends this wait: abandon() finishes every unacknowledged write.
+      await this.reached(epoch, undefined)
+      this.drained = true
+      await this.flushOutputs(undefined)
+    } catch (e) {
+      failure = e
+    } finally {
+      this.drained = true
+      this.flushing--
+    }
+    failure ??= this.abandonFailure
+    if (this.timer !== undefined) clearTimeout(this.timer)
+    this.timer = undefined
+    // Close the outputs even after a failure, so their resources are released; the flush failure
+    // (what was lost) is the error reported.
+    for (const out of [this.rawDownstream, this.rawDeadLetters]) {
+      try {
+        await out?.close()
+      } catch (e) {
+        failure ??= e
+      }
+    }
+    if (failure !== undefined) throw failure
+  }
+
+  /** Resolves `true` once every write of `epoch` and before has its outcome, `false` on abort; rejects when the sink failed. */
+  private async reached(epoch: number, signal: AbortSignal | undefined): Promise<boolean> {
+    if (this.fatal !== undefined) throw this.fatal
+    const ok = await this.epochs.wait(epoch, signal)
+    if (this.fatal !== undefined) throw this.fatal
+    return ok
+  }
+
+  /** Wait until the outputs took every batch handed to them, then flush them. */
+  private async flushOutputs(signal: AbortSignal | undefined): Promise<void> {
+    if (this.downstream) {
+      await this.unlessAborted(this.downstream.idle(), signal)
+      if (this.rawDownstream) await this.unlessAborted(this.rawDownstream.flush(), signal)
+    }
+    if (this.deadSink) {
+      await this.unlessAborted(this.deadSink.idle(), signal)
+      if (this.rawDeadLetters) await this.unlessAborted(this.rawDeadLetters.flush(), signal)
+    }
+  }
+
+  /** `p`, or a `SinkAbortedError` when `signal` aborts first (the outputs keep going). */
+  private unlessAborted(p: Promise<void>, signal: AbortSignal | undefined): Promise<void> {
+    if (signal === undefined) return p
+    return new Promise<void>((resolve, reject) => {
+      const onAbort = (): void =>
+        reject(
+          new SinkAbortedError(
+            `onlineSink: flush() was aborted (${messageOf(signal.reason)}) while the downstream or dead-letter output was still taking or flushing writes; the store acknowledged all of them`,
+            0,
+            { cause: signal.reason },
+          ),
+        )
+      if (signal.aborted) return onAbort()
+      signal.addEventListener('abort', onAbort, { once: true })
+      p.then(
+        () => {
+          signal.removeEventListener('abort', onAbort)
+          resolve()
+        },
+        (e) => {
+          signal.removeEventListener('abort', onAbort)
+          reject(e)
+        },
+      )
+    })
+  }
+
+  private flushAborted(epoch: number, signal: AbortSignal): SinkAbortedError {
+    const n = this.epochs.outstanding(epoch)
+    return new SinkAbortedError(
+      `onlineSink: flush() was aborted (${messageOf(signal.reason)}) with ${n} writes made before it not acknowledged by store '${this.store.name}' yet (${this.nRetries} retries so far); they stay buffered and are still retried: call flush() again to wait for them, or close({ signal }) to dead-letter them`,
+      n,
+      { cause: signal.reason },
+    )
+  }
+
+  /**
+   * `close()` was aborted: stop sending and retrying, and dead-letter (code `aborted`) every write the
+   * store has not acknowledged (pending, or at the store with no answer yet), so nothing is lost
+   * silently. Writes the store answered are kept: they go to the outputs as usual.
+   */
+  private abandon(reason: unknown): void {
+    if (this.abandoned || this.drained || this.fatal !== undefined) return
+    this.abandoned = true
+    if (this.timer !== undefined) clearTimeout(this.timer)
+    this.timer = undefined
+    const why = messageOf(reason)
+    const store = this.store.name
+    const dead: OnlineDeadLetter[] = []
+    for (const b of this.batches) {
+      if (b.answered) continue
+      b.abandoned = true
+      this.batches.delete(b)
+      const atStore = `close() was aborted (${why}) while this write was at store '${store}' with no answer yet: it may or may not have landed`
+      for (const u of b.updates) dead.push({ update: u, code: 'aborted', reason: atStore })
+      this.inFlightUpdates -= b.updates.length
+      this.inFlight--
+      this.epochs.finishRuns(b.epochs)
+    }
+    const unsent = `close() was aborted (${why}) before it was sent to store '${store}'`
+    const collect = (table: Map<string, Slot>): void => {
+      for (const slot of table.values()) {
+        if (slot.pending === undefined) continue
+        dead.push({ update: slot.pending, code: 'aborted', reason: unsent })
+        slot.pending = undefined
+        this.pendingCount--
+        this.epochs.finish(slot.epoch, 1)
+      }
+    }
+    for (const lane of this.lanes.values()) {
+      collect(lane.byEntity)
+      for (const table of lane.byTile.values()) collect(table)
+    }
+    this.queue = []
+    this.qHead = 0
+    this.queuedSince = Number.NaN
+    for (const wake of this.sleepers) wake()
+    if (dead.length > 0) {
+      const r = this.deadLetter(dead)
+      if (r) r.catch(this.onOutputFailure)
+      if (this.deadSink === undefined) {
+        this.abandonFailure = new SinkAbortedError(
+          `onlineSink: close() was aborted (${why}) with ${dead.length} writes not acknowledged by store '${store}'; they are dropped (counted in metrics().deadLetters) because the sink has no deadLetters output: give it one to receive them`,
+          dead.length,
+          { cause: reason },
+        )
+      }
+    }
+    this.settle()
+  }
+
+  /** Sleep `ms` before a retry; an aborted `close()` wakes it early. */
+  private backoff(ms: number): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const wake = (): void => {
+        clearTimeout(timer)
+        this.sleepers.delete(wake)
+        resolve()
+      }
+      const timer = setTimeout(wake, ms)
+      this.sleepers.add(wake)
+    })
   }
 
   metrics(): OnlineSinkMetrics {
@@ -280,8 +436,9 @@ class AsyncOnlineSink implements OnlineSink {
 
   /** Send batches while a store call slot is free and a batch is full or has lingered long enough. */
   private pump(): void {
-    // After a downstream failure nothing more is written: the log could not record it.
-    if (this.fatal !== undefined) return
+    // After a downstream failure nothing more is written: the log could not record it. After an
+    // aborted close() nothing is sent either: what was pending is dead-lettered.
+    if (this.fatal !== undefined || this.abandoned) return
     while (this.inFlight < this.maxInFlight) {
       const queued = this.queue.length - this.qHead
       if (queued === 0) return
@@ -333,13 +490,19 @@ class AsyncOnlineSink implements OnlineSink {
     this.inFlightUpdates += n
     this.nWrites += n
     this.inFlight++
-    void this.limit(() => this.runBatch({ slots, updates, epochs }))
+    const b: Batch = { slots, updates, epochs, answered: false, abandoned: false }
+    this.batches.add(b)
+    void this.limit(() => this.runBatch(b))
   }
 
   /** One store call with timeout and retries, then release the keys and emit downstream. Never rejects. */
   private async runBatch(b: Batch): Promise<void> {
     const { slots, updates } = b
     const res = await applyWithRetries(this.call, updates)
+    // close() was aborted first: these writes are dead-lettered already, and the outputs may be
+    // closed. (Answered writes are not retracted: a late 'applied' here is not in the log.)
+    if (b.abandoned) return
+    b.answered = true
     const outcomes = Array.isArray(res) ? res : undefined
     const error = Array.isArray(res) ? undefined : res.error
     const availableTime = this.clock.now()
@@ -391,6 +554,7 @@ class AsyncOnlineSink implements OnlineSink {
     if (p2) await p2
     this.inFlightUpdates -= n
     this.inFlight--
+    this.batches.delete(b)
     this.epochs.finishRuns(b.epochs)
     this.settle()
     this.pump()

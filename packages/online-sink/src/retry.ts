@@ -18,11 +18,6 @@ export function backoffDelay(p: RetryPolicy, attempt: number, random: () => numb
   return random() * cap
 }
 
-/** Resolve after `ms`. */
-export function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms))
-}
-
 /**
  * `promise`, or a `StoreTimeoutError` after `timeoutMs` (no timeout when it is not a finite number > 0).
  * The store call itself cannot be cancelled: a late answer is ignored, and the retry must be

@@ -4,7 +4,7 @@ import { resolveAmbiguousStale } from './ambiguous.js'
 import { isTransientError, StoreWriteError } from './errors.js'
 import type { ResolvedFeatureConfig } from './feature-config.js'
 import type { Histogram } from './histogram.js'
-import { backoffDelay, type RetryPolicy, sleep, withTimeout } from './retry.js'
+import { backoffDelay, type RetryPolicy, withTimeout } from './retry.js'
 import type { ApplyResult, OnlineStore } from './types.js'
 
 /** What a store call needs from the sink. */
@@ -17,12 +17,16 @@ export interface StoreCallContext {
   latency: Histogram
   /** Called once per retry. */
   onRetry(): void
+  /** Wait `ms` before a retry; cut short when the sink gives up (an aborted `close`). */
+  backoff(ms: number): Promise<void>
+  /** Whether the sink gave up on its unacknowledged writes: retry no more. */
+  stopped(): boolean
 }
 
 /**
  * Apply a batch, retrying transient failures (`transient: true`, timeouts included) with backoff.
  * Resolves with the outcomes, or with `{ error }` for a permanent failure or when retries ran out
- * (the last transient error). Never rejects.
+ * (the last transient error), or when the sink stopped retrying. Never rejects.
  */
 export async function applyWithRetries(
   ctx: StoreCallContext,
@@ -50,9 +54,10 @@ export async function applyWithRetries(
         store.name,
       )
     } catch (e) {
-      if (!isTransientError(e) || attempt >= ctx.policy.retries) return { error: e }
+      if (!isTransientError(e) || attempt >= ctx.policy.retries || ctx.stopped()) return { error: e }
       ctx.onRetry()
-      await sleep(backoffDelay(ctx.policy, attempt))
+      await ctx.backoff(backoffDelay(ctx.policy, attempt))
+      if (ctx.stopped()) return { error: e }
     }
   }
 }

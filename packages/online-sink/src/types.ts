@@ -150,8 +150,12 @@ export interface RetryOptions {
 export interface OnlineDeadLetter {
   /** The update as received. */
   update: FeatureUpdate
-  /** Machine-readable reason: a permanent store failure, or `'retries-exhausted'`. */
-  code: PermanentErrorCode | 'retries-exhausted'
+  /**
+   * Machine-readable reason: a permanent store failure, `'retries-exhausted'`, or `'aborted'` when
+   * `close({ signal })` was aborted before the store acknowledged the write (it may or may not have
+   * landed when it was at the store then; the reason says which).
+   */
+  code: PermanentErrorCode | 'retries-exhausted' | 'aborted'
   /** Human-readable reason. */
   reason: string
 }
@@ -230,11 +234,42 @@ export interface OnlineSinkMetrics {
   freshnessMs: HistogramSnapshot
 }
 
+/** Options of `OnlineSink.flush()` and `OnlineSink.close()`. */
+export interface OnlineSinkWaitOptions {
+  /**
+   * Bounds the wait for the store (with `retries: Infinity`, a store that stays down would make it
+   * endless). `flush`: rejects with `SinkAbortedError` (code `aborted`) when it aborts first; the
+   * writes stay buffered and are still retried. `close`: when it aborts, the sink stops retrying and
+   * dead-letters (code `aborted`) every write the store has not acknowledged, then closes the
+   * outputs. The outputs' own writes, flush and close are still awaited: they are yours to bound.
+   * @default none: wait as long as it takes
+   */
+  signal?: AbortSignal
+}
+
 /**
  * The async online sink: a `Sink<FeatureUpdate>` for `createPipeline`. `close()` flushes and closes
  * `downstream` and `deadLetters` but never the store (the caller owns it; sinks and readers share it).
  */
 export interface OnlineSink extends Sink<FeatureUpdate> {
+  /**
+   * A barrier: resolves once every update passed to `write()` before this call has its outcome
+   * (applied, stale or dead-lettered; an update replaced by a newer one of its key, once that one has
+   * its outcome), and then `downstream` and `deadLetters` took them and were flushed. Updates written
+   * after the call never delay it; pending updates go out at once (no `lingerMs`).
+   * @throws SinkAbortedError when `options.signal` aborts first, or already has (the writes stay
+   * buffered and are still retried).
+   * @throws DownstreamError when `downstream` or `deadLetters` failed.
+   */
+  flush(options?: OnlineSinkWaitOptions): Promise<void>
+  /**
+   * Reject later writes, flush, then close `downstream` and `deadLetters` (never the store). Calling it
+   * again returns the same promise; a `signal` given to a later call bounds the close too.
+   * @throws SinkAbortedError when `options.signal` aborted with writes not acknowledged and there is no
+   * `deadLetters` output to take them (they are counted in `metrics().deadLetters`).
+   * @throws DownstreamError when `downstream` or `deadLetters` failed.
+   */
+  close(options?: OnlineSinkWaitOptions): Promise<void>
   /** Current metrics. */
   metrics(): OnlineSinkMetrics
 }
