@@ -60,6 +60,20 @@ export function resolveFeatures(
           `${at} uses strategy 'additive' and needs a tumbling or hopping \`window\` (the one its tiles were emitted for)`,
         )
       }
+      // Hand-built windows skip the checks of core's tumbling() / hopping(): the reader's sum and
+      // the store's pruning divide by them.
+      const { sizeMs, hopMs } = w
+      if (
+        !Number.isInteger(sizeMs) ||
+        sizeMs <= 0 ||
+        !Number.isInteger(hopMs) ||
+        hopMs <= 0 ||
+        sizeMs % hopMs !== 0
+      ) {
+        throw new InvalidDefinitionError(
+          `${at} has a ${w.kind} window with sizeMs ${sizeMs} and hopMs ${hopMs}; use whole ms > 0 with a size that is a multiple of the hop, e.g. tumbling('5m') or hopping('5m', '1m') from @skewless/core`,
+        )
+      }
       if (f.valueType !== 'double' && f.valueType !== 'int64') {
         throw new InvalidDefinitionError(`${at} is additive, so its valueType must be double or int64`)
       }

@@ -3,6 +3,7 @@
  * examples and single-process use. It is the reference the conformance suite tests itself against.
  */
 import { type Clock, type FeatureUpdate, systemClock } from '@skewless/core'
+import { checkNumber, MAX_TIMER_MS } from './check-number.js'
 import { isNewer } from './feature-config.js'
 import type {
   ApplyResult,
@@ -23,7 +24,7 @@ export interface MemoryStoreOptions {
    * (never earlier than the reader's TTL filter hides them; never without a TTL). @default systemClock
    */
   clock?: Clock
-  /** Delay every `apply` and `read` by this many ms (a slow store, for backpressure tests). @default 0 */
+  /** Delay every `apply` and `read` by this many ms, 0 to 2^31 − 1 (a slow store, for backpressure tests). @default 0 */
   latencyMs?: number
 }
 
@@ -57,10 +58,16 @@ interface TilesEntry {
 
 type Entry = ValueEntry | TilesEntry
 
-/** Create an in-memory online store. Capabilities: cas, additive, ttl; not clustered, not durable. */
+/**
+ * Create an in-memory online store. Capabilities: cas, additive, ttl; not clustered, not durable.
+ * @throws InvalidDefinitionError when `latencyMs` is not a number of ms in [0, 2^31 − 1].
+ */
 export function memoryStore(options: MemoryStoreOptions = {}): MemoryStore {
   const clock = options.clock ?? systemClock
-  const latencyMs = options.latencyMs ?? 0
+  const latencyMs =
+    options.latencyMs === undefined
+      ? 0
+      : checkNumber('memoryStore', 'latencyMs', options.latencyMs, { min: 0, max: MAX_TIMER_MS, ms: true })
   const data = new Map<string, Entry>()
   const corrupted = new Set<string>()
   let applyCalls = 0

@@ -1,5 +1,6 @@
 /** Validation and defaults of `OnlineSinkOptions` (everything but the store and features). */
-import { type Clock, InvalidDefinitionError, systemClock } from '@skewless/core'
+import { type Clock, systemClock } from '@skewless/core'
+import { checkNumber, MAX_TIMER_MS, type NumberRule } from './check-number.js'
 import type { RetryPolicy } from './retry.js'
 import type { OnlineSinkOptions } from './types.js'
 
@@ -15,41 +16,45 @@ export interface SinkSettings {
   policy: RetryPolicy
 }
 
-function num(name: string, v: number | undefined, dflt: number, min: number, integer: boolean): number {
-  if (v === undefined) return dflt
-  if (
-    typeof v !== 'number' ||
-    Number.isNaN(v) ||
-    v < min ||
-    (integer && !Number.isInteger(v) && v !== Infinity)
-  ) {
-    throw new InvalidDefinitionError(
-      `onlineSink: ${name} must be ${integer ? 'a whole number' : 'a number'} >= ${min}, got ${v}`,
-    )
-  }
-  return v
+function num(name: string, v: number | undefined, dflt: number, rule: NumberRule): number {
+  return v === undefined ? dflt : checkNumber('onlineSink', name, v, rule)
 }
 
+const COUNT: NumberRule = { min: 1, integer: true }
+const DELAY: NumberRule = { min: 0, max: MAX_TIMER_MS, ms: true }
+
 /**
- * Check the options and fill in the defaults.
+ * Check the options and fill in the defaults. `Infinity` is allowed only for `retry.retries` (retry
+ * forever); everything else must be finite (a buffer or a concurrency without bound is a memory leak,
+ * and a timer longer than 2^31 − 1 ms fires at once).
  * @throws InvalidDefinitionError naming the option and its allowed range.
  */
 export function sinkSettings(o: OnlineSinkOptions): SinkSettings {
   const r = o.retry
-  const minDelayMs = num('retry.minDelayMs', r?.minDelayMs, 20, 0, false)
+  const minDelayMs = num('retry.minDelayMs', r?.minDelayMs, 20, DELAY)
   return {
     clock: o.clock ?? systemClock,
     forwardStale: o.forwardStale ?? true,
-    maxBatchSize: num('maxBatchSize', o.maxBatchSize, 1000, 1, true),
-    lingerMs: num('lingerMs', o.lingerMs, 1, 0, false),
-    maxInFlight: num('maxInFlightBatches', o.maxInFlightBatches, 8, 1, true),
-    maxBuffered: num('maxBufferedUpdates', o.maxBufferedUpdates, 100_000, 1, true),
-    timeoutMs: num('timeoutMs', o.timeoutMs, 5000, 0, false),
+    maxBatchSize: num('maxBatchSize', o.maxBatchSize, 1000, COUNT),
+    lingerMs: num('lingerMs', o.lingerMs, 1, { ...DELAY, hint: 'use 0 to send every batch at once' }),
+    maxInFlight: num('maxInFlightBatches', o.maxInFlightBatches, 8, COUNT),
+    maxBuffered: num('maxBufferedUpdates', o.maxBufferedUpdates, 100_000, {
+      ...COUNT,
+      hint: 'memory grows with it (buffered updates and remembered idle keys): use a large whole number instead',
+    }),
+    timeoutMs: num('timeoutMs', o.timeoutMs, 5000, { ...DELAY, hint: 'use 0 for no timeout' }),
     policy: {
-      retries: num('retry.retries', r?.retries, Number.POSITIVE_INFINITY, 0, true),
+      retries: num('retry.retries', r?.retries, Number.POSITIVE_INFINITY, {
+        min: 0,
+        integer: true,
+        infinity: true,
+      }),
       minDelayMs,
-      maxDelayMs: num('retry.maxDelayMs', r?.maxDelayMs, Math.max(2000, minDelayMs), minDelayMs, false),
-      factor: num('retry.factor', r?.factor, 2, 1, false),
+      maxDelayMs: num('retry.maxDelayMs', r?.maxDelayMs, Math.max(2000, minDelayMs), {
+        ...DELAY,
+        min: minDelayMs,
+      }),
+      factor: num('retry.factor', r?.factor, 2, { min: 1 }),
     },
   }
 }

@@ -39,10 +39,14 @@ export interface OnlineFeatureConfig {
    * A served value whose age (`readTime − eventTime`) exceeds this reads as missing, even when the
    * store still holds it. Stores with the `ttl` capability also expire the data physically (later,
    * never earlier): at least `ttlMs` after the write, measured on the store's clock, which is never
-   * before `eventTime + ttlMs` when event times are not in the future. @default no TTL
+   * before `eventTime + ttlMs` when event times are not in the future. A number of ms > 0;
+   * `Infinity` filters nothing and never expires. @default no TTL
    */
   ttlMs?: number
-  /** Required for `additive`: the window whose tiles the reader sums (tumbling or hopping). */
+  /**
+   * Required for `additive`: the window whose tiles the reader sums (tumbling or hopping, from core's
+   * `tumbling()` / `hopping()`: whole ms > 0, the size a multiple of the hop).
+   */
   window?: WindowSpec
 }
 
@@ -136,13 +140,16 @@ export interface OnlineStore {
 
 /** Retry policy for transient errors: exponential backoff with full jitter. */
 export interface RetryOptions {
-  /** Attempts after the first one before the batch is dead-lettered; `Infinity` retries forever. @default Infinity */
+  /**
+   * Attempts after the first one before the batch is dead-lettered: a whole number >= 0, or
+   * `Infinity` to retry forever (bound a shutdown with `close({ signal })`). @default Infinity
+   */
   retries?: number
-  /** First backoff delay. @default 20 */
+  /** First backoff delay, 0 to 2^31 − 1 ms. @default 20 */
   minDelayMs?: number
-  /** Backoff cap. @default 2000 */
+  /** Backoff cap, `minDelayMs` to 2^31 − 1 ms. @default max(2000, minDelayMs) */
   maxDelayMs?: number
-  /** Backoff multiplier per attempt. @default 2 */
+  /** Backoff multiplier per attempt, a finite number >= 1. @default 2 */
   factor?: number
 }
 
@@ -177,20 +184,24 @@ export interface OnlineSinkOptions {
   deadLetters?: Sink<OnlineDeadLetter>
   /** Stamps `availableTime`. @default systemClock */
   clock?: Clock
-  /** Max writes per store call (one Redis pipeline / script call). @default 1000 */
+  /** Max writes per store call (one Redis pipeline / script call); a whole number >= 1. @default 1000 */
   maxBatchSize?: number
-  /** Max time an update waits for a batch to fill before it is sent. @default 1 */
+  /** Max time an update waits for a batch to fill before it is sent, 0 to 2^31 − 1 ms. @default 1 */
   lingerMs?: number
-  /** Max store calls in flight (p-limit). @default 8 */
+  /** Max store calls in flight (p-limit); a whole number >= 1. @default 8 */
   maxInFlightBatches?: number
   /**
    * Max updates buffered (pending + in flight, including writes waiting for `downstream`); at or beyond
    * it `write` returns a promise that waits. `write` always takes its whole batch, so memory is bounded
    * by this plus one input batch, plus up to this many remembered idle keys (about 100 bytes each,
-   * so a key that comes back soon is not indexed again). @default 100_000
+   * so a key that comes back soon is not indexed again). A whole number >= 1 (finite: memory grows
+   * with it). @default 100_000
    */
   maxBufferedUpdates?: number
-  /** A store call slower than this counts as a transient failure and is retried. @default 5000 */
+  /**
+   * A store call slower than this counts as a transient failure and is retried; 0 to 2^31 − 1 ms,
+   * `0` for no timeout. @default 5000
+   */
   timeoutMs?: number
   /** Retry policy for transient failures. */
   retry?: RetryOptions
