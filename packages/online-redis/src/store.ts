@@ -4,6 +4,7 @@
  * of one Cluster node sharing a pipeline; a read is one pipeline per node (HMGET per entity,
  * HGETALL per additive tile hash).
  */
+import { InvalidDefinitionError } from '@skewless/core'
 import type { OnlineStoreCapabilities } from '@skewless/online-sink'
 import { createApply, type StoreContext } from './apply.js'
 import { createClient } from './client.js'
@@ -11,9 +12,14 @@ import { checkPrefix, DEFAULT_PREFIX, tileKeyOf, valueKeyOf } from './keys.js'
 import { createRead } from './read.js'
 import type { RedisStore, RedisStoreOptions } from './types.js'
 
-/** Create a Redis online store. Connects lazily, on the first call. */
+/**
+ * Create a Redis online store. Connects lazily, on the first call.
+ * @throws InvalidDefinitionError when `expirySlackMs` is not a finite number of ms >= 0.
+ * @throws InvalidArgumentError when `prefix` contains a brace.
+ */
 export function redisStore(options: RedisStoreOptions = {}): RedisStore {
   const prefix = checkPrefix(options.prefix ?? DEFAULT_PREFIX)
+  const slackMs = checkSlack(options.expirySlackMs)
   const owned = options.client === undefined
   let connectionErrors = 0
   const client =
@@ -25,7 +31,7 @@ export function redisStore(options: RedisStoreOptions = {}): RedisStore {
     client,
     prefix,
     isCluster: client.isCluster === true,
-    slackMs: options.expirySlackMs ?? 60_000,
+    slackMs,
   }
   const capabilities: OnlineStoreCapabilities = {
     cas: true,
@@ -54,4 +60,17 @@ export function redisStore(options: RedisStoreOptions = {}): RedisStore {
     valueKey: (entity) => valueKeyOf(prefix, entity),
     tileKey: (entity, feature) => tileKeyOf(prefix, entity, feature),
   }
+}
+
+/**
+ * The slack is added to every physical lifetime: a negative one would let Redis delete a value the
+ * reader still serves (or PEXPIRE a key at once), and a non-finite one silently disables expiry.
+ */
+function checkSlack(v: number | undefined): number {
+  if (v === undefined) return 60_000
+  if (typeof v === 'number' && Number.isFinite(v) && v >= 0) return v
+  const got = typeof v === 'number' ? String(v) : `${typeof v} ${JSON.stringify(v)}`
+  throw new InvalidDefinitionError(
+    `online-redis: expirySlackMs must be a finite number of ms >= 0, got ${got}; it is added to each TTL feature's physical lifetime so Redis never deletes a value the reader could still serve (leave it unset for 60_000, or use ttlMs: Infinity for no expiry)`,
+  )
 }

@@ -73,7 +73,8 @@ export interface RedisStoreOptions {
   prefix?: string
   /**
    * Extra physical lifetime added to a TTL feature's key beyond its logical TTL, so Redis never
-   * expires a value the reader could still serve (clock skew between writer and server).
+   * expires a value the reader could still serve (clock skew between writer and server). A finite
+   * number of ms >= 0; anything else throws `InvalidDefinitionError`.
    * @default 60_000
    */
   expirySlackMs?: number
