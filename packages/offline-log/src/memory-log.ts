@@ -73,7 +73,8 @@ export function memoryLog(options: OfflineLogOptions): OfflineLog {
         new InvalidArgumentError('offline-log append: batch must be an array of FeatureWrite'),
       )
     }
-    const p = doAppend(batch)
+    // The records are read after an await; the caller may reuse its array once append returns.
+    const p = doAppend(batch.slice())
     pending.add(p)
     const done = () => pending.delete(p)
     p.then(done, done)

@@ -92,7 +92,8 @@ export interface OfflineLog extends Sink<FeatureWrite> {
   /**
    * Append records. Durable once the promise resolves. Records of an unknown feature, with a value
    * that does not match the feature's type, or a non-finite time are rejected with a typed error
-   * (or routed to the dead-letter output when one is configured), never written.
+   * (or routed to the dead-letter output when one is configured), never written. The log does not
+   * keep `batch`: the caller may reuse the array as soon as `append` returns.
    */
   append(batch: readonly FeatureWrite[]): Promise<void>
   /** Read matching records as Arrow record batches (layout in this file's header). */

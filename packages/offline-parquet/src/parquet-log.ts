@@ -181,10 +181,12 @@ export async function parquetLog(options: ParquetLogOptions): Promise<ParquetLog
     if (closing) throw new ClosedError('parquetLog')
     if (readOnly) throw new ReadOnlyLogError('append')
     const { good, dead } = accept(batch)
+    // The commit reads the records later; a caller may reuse its array as soon as append returns.
+    const mine = good === batch ? good.slice() : good
     if (dead) await dead
-    if (good.length === 0) return
+    if (mine.length === 0) return
     if (closing) throw new ClosedError('parquetLog')
-    return commits.enqueue(good)
+    return commits.enqueue(mine)
   }
 
   function write(batch: readonly FeatureWrite[]): void | Promise<void> {

@@ -35,6 +35,31 @@ export function writeTests({ test, open, suite }: SuiteContext): void {
     await log.close()
   })
 
+  test('the caller may reuse its array as soon as append or write returns', async () => {
+    for (const withDead of [false, true]) {
+      const log = await open(withDead ? { deadLetters: collect<RejectedWrite>() } : {})
+      const e = uid()
+      const buf = [
+        fw({ entity: e, feature: 'clicks', value: 1 }),
+        fw({ entity: e, feature: 'clicks', value: 2 }),
+      ]
+      if (withDead) buf.push(fw({ entity: e, feature: 'nope', value: 1 }))
+      const appended = log.append(buf)
+      buf.length = 0
+      buf.push(fw({ entity: e, feature: 'clicks', value: 3 }))
+      const written = log.write(buf)
+      buf.length = 0
+      await Promise.all([appended, written])
+      await log.flush()
+      assert.deepEqual(
+        (await rows(log, { features: ALL })).map((r) => r.value).sort(),
+        [1, 2, 3],
+        `with deadLetters: ${withDead}`,
+      )
+      await log.close()
+    }
+  })
+
   test('with deadLetters, bad records are routed aside with a reason and good ones are written', async () => {
     const dead = collect<RejectedWrite>()
     const log = await open({ deadLetters: dead })
