@@ -39,3 +39,19 @@ export function withTimeout<T>(promise: Promise<T>, timeoutMs: number, store: st
     )
   })
 }
+
+/**
+ * Sleep `ms` (a backoff before a retry). While it sleeps its wake-up is in `sleepers`: calling it
+ * resolves the sleep at once, so a sink that gives up can cut every backoff short.
+ */
+export function interruptibleSleep(ms: number, sleepers: Set<() => void>): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const wake = (): void => {
+      clearTimeout(timer)
+      sleepers.delete(wake)
+      resolve()
+    }
+    const timer = setTimeout(wake, ms)
+    sleepers.add(wake)
+  })
+}

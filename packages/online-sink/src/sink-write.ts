@@ -1,0 +1,87 @@
+/**
+ * The write front of the sink: check each update, put it in its key's slot (coalescing with a
+ * pending one), queue the key, then send what is due and hold the caller back when the buffer is full.
+ *
+ * Hot path: one plain loop, one `Map` lookup per update keyed by a string; no promise or closure per
+ * update. Promises exist per call only (dead letters, backpressure).
+ */
+import { ClosedError, type FeatureUpdate } from '@skewless/core'
+import { waitForRoom } from './backpressure.js'
+import { isNewer } from './feature-config.js'
+import { pump } from './sink-dispatch.js'
+import { deadLetter, type SinkState } from './sink-state.js'
+import type { OnlineDeadLetter } from './types.js'
+
+/** `OnlineSink.write`: buffer `batch` per key; resolves once there is buffer space. */
+export function writeUpdates(sink: SinkState, batch: readonly FeatureUpdate[]): void | Promise<void> {
+  if (sink.closed) return Promise.reject(new ClosedError('onlineSink'))
+  if (sink.fatal !== undefined) return Promise.reject(sink.fatal)
+  const lanes = sink.lanes
+  const queue = sink.queue
+  const wasEmpty = sink.qHead === queue.length
+  const epoch = sink.epochs.current
+  let dead: OnlineDeadLetter[] | undefined
+  for (let i = 0; i < batch.length; i++) {
+    const u = batch[i] as FeatureUpdate
+    const lane = lanes.get(u.feature)
+    if (lane === undefined) {
+      dead ??= []
+      dead.push({
+        update: u,
+        code: 'unknown-feature',
+        reason: `feature '${u.feature}' is not in the sink's features; add an OnlineFeatureConfig for it`,
+      })
+      continue
+    }
+    if (typeof u.entity !== 'string' || !Number.isFinite(u.eventTime) || !Number.isFinite(u.version)) {
+      dead ??= []
+      dead.push({
+        update: u,
+        code: 'rejected',
+        reason: `update of '${u.feature}' needs a string entity and finite eventTime and version, got entity ${String(u.entity)}, eventTime ${u.eventTime}, version ${u.version}`,
+      })
+      continue
+    }
+    let table = lane.byEntity
+    let tile = Number.NaN
+    if (lane.additive) {
+      if (!Number.isFinite(u.tileStart)) {
+        dead ??= []
+        dead.push({
+          update: u,
+          code: 'rejected',
+          reason: `additive feature '${u.feature}' needs updates with a finite tileStart, got tileStart ${u.tileStart}; define it with emit: 'tiles'`,
+        })
+        continue
+      }
+      tile = u.tileStart as number
+      table = lane.tileTable(tile)
+    }
+    const s = table.get(u.entity)
+    if (s === undefined) {
+      queue.push(sink.pool.take(lane, table, u.entity, tile, u, epoch))
+      sink.pendingCount++
+    } else if (s.pending === undefined) {
+      s.pending = u
+      s.epoch = epoch
+      sink.pendingCount++
+      if (!s.busy) queue.push(s)
+    } else {
+      // Coalescing: only the newest update of a key needs writing; the loser is never written or logged.
+      const p = s.pending
+      if (!lane.ordered || isNewer(u.eventTime, u.version, p.eventTime, p.version)) s.pending = u
+      sink.nCoalesced++
+    }
+  }
+  sink.nUpdates += batch.length
+  if (wasEmpty && sink.qHead < queue.length) sink.queuedSince = performance.now()
+  const r = dead !== undefined ? deadLetter(sink, dead) : undefined
+  pump(sink)
+  if (sink.pendingCount + sink.inFlightUpdates >= sink.maxBuffered) {
+    const full = waitForRoom(sink)
+    return r ? Promise.all([r, full]).then(noop) : full
+  }
+  return r
+}
+
+function noop(): void {}
