@@ -2,7 +2,8 @@
  * Value encoding of one hash field: `<eventTime>,<version>,<tag><payload>`, e.g.
  * `1764000000000,3,d42.5`. The Lua script compares `(eventTime, version)` by reading up to the
  * second comma; the payload may contain commas. Tags: `d` number, `s` string, `t`/`f` boolean,
- * `n` null. Decimal text, because Lua parses it with `tonumber` (exact for integers < 2^53).
+ * `n` null. Decimal text, because Lua parses it with `tonumber` (exact for integers < 2^53); the Lua
+ * script stores the payload as is and never parses or re-encodes it.
  */
 import type { FeatureUpdate, FeatureValue, ValueType } from '@skewless/core'
 import type { StoredValue } from '@skewless/online-sink'
@@ -13,8 +14,10 @@ export function encodeEntry(w: FeatureUpdate, valueType: ValueType): string | un
   // One template per write: no intermediate payload string on the hot path.
   switch (typeof v) {
     case 'number':
-      if (valueType === 'double' || (valueType === 'int64' && Number.isSafeInteger(v)))
-        return `${w.eventTime},${w.version},d${v}`
+      // `${-0}` is "0": a double -0 is spelled out, so it reads back as -0 like the offline log keeps
+      // it (Parquet DOUBLE, Arrow Float64); `Number('-0')` is -0. An int64 has no -0 there: plain.
+      if (valueType === 'double') return `${w.eventTime},${w.version},d${Object.is(v, -0) ? '-0' : v}`
+      if (valueType === 'int64' && Number.isSafeInteger(v)) return `${w.eventTime},${w.version},d${v}`
       return undefined
     case 'string':
       return valueType === 'string' ? `${w.eventTime},${w.version},s${v}` : undefined

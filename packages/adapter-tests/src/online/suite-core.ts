@@ -88,6 +88,28 @@ export function registerCoreTests(it: TestFn, factory: OnlineStoreFactory, optio
     }
   })
 
+  t('a double -0 reads back as -0, as the offline log keeps it (upsert and cas)', async (store) => {
+    const feats = store.capabilities.cas ? [F.num, F.score] : [F.num]
+    const [e] = randomEntities(1) as [string]
+    const r = await store.apply(
+      feats.map((f) => upd(e, f.name, -0, T)),
+      featureMap(feats),
+    )
+    assert.deepEqual(
+      r.outcomes,
+      feats.map(() => 'applied'),
+    )
+    const rows = await store.read([e], feats)
+    for (let j = 0; j < feats.length; j++) {
+      const entry = rows[0]?.[j]
+      const read = entry?.kind === 'value' ? entry.stored.value : entry?.kind
+      assert.ok(
+        Object.is(read, -0),
+        `${feats[j]?.name}: wrote -0, read ${Object.is(read, 0) ? '0' : String(read)}`,
+      )
+    }
+  })
+
   t(
     'many keys in one batch: outcomes aligned, rows in entity order, columns in feature order',
     async (store) => {
