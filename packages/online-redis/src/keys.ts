@@ -6,15 +6,23 @@
  *   <prefix>{<entity>}:t:<feature>   field <tileStart> -> <eventTime>,<version>,<tag><partial>
  *                                    field h           -> prune horizon (tiles below it are gone)
  */
-import { InvalidArgumentError } from '@skewless/core'
+import { InvalidDefinitionError } from '@skewless/core'
 
 /** Default key prefix. */
 export const DEFAULT_PREFIX = 'sk:'
 
-/** Check a key prefix: a brace in it would make the prefix, not the entity, the hash tag. */
+/**
+ * Check a key prefix: a brace in it would make the prefix, not the entity, the hash tag.
+ * @throws InvalidDefinitionError, like the store's other options.
+ */
 export function checkPrefix(prefix: string): string {
+  if (typeof prefix !== 'string') {
+    throw new InvalidDefinitionError(
+      `online-redis: prefix must be a string, got ${typeof prefix} ${JSON.stringify(prefix)}; leave it unset for '${DEFAULT_PREFIX}'`,
+    )
+  }
   if (prefix.includes('{') || prefix.includes('}')) {
-    throw new InvalidArgumentError(
+    throw new InvalidDefinitionError(
       `online-redis: prefix '${prefix}' contains a brace; remove it (the entity is the hash tag, so one entity's keys share a Cluster slot)`,
     )
   }

@@ -14,8 +14,8 @@ import type { RedisStore, RedisStoreOptions } from './types.js'
 
 /**
  * Create a Redis online store. Connects lazily, on the first call.
- * @throws InvalidDefinitionError when `expirySlackMs` is not a finite number of ms >= 0.
- * @throws InvalidArgumentError when `prefix` contains a brace.
+ * @throws InvalidDefinitionError when `expirySlackMs` is not a finite number of ms >= 0, or `prefix`
+ * is not a string or contains a brace.
  */
 export function redisStore(options: RedisStoreOptions = {}): RedisStore {
   const prefix = checkPrefix(options.prefix ?? DEFAULT_PREFIX)

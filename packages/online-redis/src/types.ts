@@ -67,7 +67,8 @@ export interface RedisStoreOptions {
    */
   clientOptions?: Record<string, unknown>
   /**
-   * Prefix of every key. Must not contain `{` or `}` (the hash tag is the entity).
+   * Prefix of every key. Must not contain `{` or `}` (the hash tag is the entity); one that does
+   * throws `InvalidDefinitionError`.
    * @default 'sk:'
    */
   prefix?: string

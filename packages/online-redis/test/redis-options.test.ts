@@ -1,6 +1,6 @@
 // Store options are checked at creation, before any client is made (no redis-server needed).
 import { InvalidDefinitionError } from '@skewless/core'
-import { type RedisLike, redisStore } from '@skewless/online-redis'
+import { type RedisLike, type RedisStoreOptions, redisStore } from '@skewless/online-redis'
 import { describe, expect, it } from 'vitest'
 
 const unused = (): never => {
@@ -16,20 +16,35 @@ const client: RedisLike = {
 }
 
 describe('redisStore options', () => {
-  // [what, expirySlackMs, the error message it must match, or null when it is accepted]
-  const cases: [string, unknown, RegExp | null][] = [
-    ['negative', -1, /expirySlackMs must be a finite number of ms >= 0, got -1/],
-    ['NaN', Number.NaN, /expirySlackMs .*got NaN/],
-    ['Infinity', Infinity, /expirySlackMs must be a finite .*got Infinity.*ttlMs: Infinity/],
-    ['-Infinity', -Infinity, /expirySlackMs .*got -Infinity/],
-    ['a string', '60000', /expirySlackMs .*got string "60000"/],
-    ['0', 0, null],
-    ['a fraction', 10.5, null],
-    ['unset (60_000)', undefined, null],
+  // [what, the options, the error message it must match, or null when they are accepted]
+  const cases: [string, Partial<RedisStoreOptions>, RegExp | null][] = [
+    [
+      'expirySlackMs negative',
+      { expirySlackMs: -1 },
+      /expirySlackMs must be a finite number of ms >= 0, got -1/,
+    ],
+    ['expirySlackMs NaN', { expirySlackMs: Number.NaN }, /expirySlackMs .*got NaN/],
+    [
+      'expirySlackMs Infinity',
+      { expirySlackMs: Infinity },
+      /expirySlackMs must be a finite .*got Infinity.*ttlMs: Infinity/,
+    ],
+    ['expirySlackMs -Infinity', { expirySlackMs: -Infinity }, /expirySlackMs .*got -Infinity/],
+    [
+      'expirySlackMs a string',
+      { expirySlackMs: '60000' as unknown as number },
+      /expirySlackMs .*got string "60000"/,
+    ],
+    ['expirySlackMs 0', { expirySlackMs: 0 }, null],
+    ['expirySlackMs a fraction', { expirySlackMs: 10.5 }, null],
+    ['expirySlackMs unset (60_000)', {}, null],
+    ['prefix with a brace', { prefix: 'app{x}:' }, /prefix 'app\{x\}:' contains a brace; remove it/],
+    ['prefix not a string', { prefix: 7 as unknown as string }, /prefix must be a string, got number 7/],
+    ['prefix empty', { prefix: '' }, null],
   ]
 
-  it.each(cases)('expirySlackMs %s', (_, expirySlackMs, error) => {
-    const create = () => redisStore({ client, expirySlackMs: expirySlackMs as number })
+  it.each(cases)('%s', (_, options, error) => {
+    const create = () => redisStore({ client, ...options })
     if (error === null) {
       expect(create().name).toBe('redis')
       return
