@@ -2,7 +2,14 @@
  * The online reader: one `store.read` per `get`, then TTL filtering and the additive sum, done here
  * once so every adapter serves identical vectors.
  */
-import { type Clock, InvalidArgumentError, type Sink, systemClock, windowAt } from '@skewless/core'
+import {
+  type Clock,
+  InvalidArgumentError,
+  InvalidDefinitionError,
+  type Sink,
+  systemClock,
+  windowAt,
+} from '@skewless/core'
 import { type ResolvedFeatureConfig, resolveFeatures } from './feature-config.js'
 import type {
   FeatureVector,
@@ -29,7 +36,7 @@ import type {
  */
 export function onlineReader(options: OnlineReaderOptions): OnlineReader {
   if (!options || typeof options.store?.read !== 'function') {
-    throw new InvalidArgumentError('onlineReader needs a `store` (an OnlineStore, e.g. memoryStore())')
+    throw new InvalidDefinitionError('onlineReader needs a `store` (an OnlineStore, e.g. memoryStore())')
   }
   const store = options.store
   const byName = resolveFeatures(options.features, store, 'onlineReader')

@@ -1,4 +1,10 @@
-import { collectingSink, hopping, InvalidArgumentError, manualClock } from '@skewless/core'
+import {
+  collectingSink,
+  hopping,
+  InvalidArgumentError,
+  InvalidDefinitionError,
+  manualClock,
+} from '@skewless/core'
 import { describe, expect, it } from 'vitest'
 import { memoryStore, onlineReader, type ServedRecord } from '../src/index.js'
 import { FEATURES, up } from './helpers.js'
@@ -77,6 +83,12 @@ describe('onlineReader', () => {
     expect((await at(600))[0]).toEqual({ value: 0, eventTime: 600, ageMs: 0 })
     expect((await at(10_000))[0]).toEqual({ value: 0, eventTime: 600, ageMs: 9400 })
     expect((await at(-50))[0]).toEqual({ value: 0, eventTime: -50, ageMs: 0 }) // only future tiles
+  })
+
+  it('refuses a missing store with InvalidDefinitionError, as onlineSink does', () => {
+    for (const options of [undefined, {}, { store: {} }]) {
+      expect(() => onlineReader(options as never)).toThrow(InvalidDefinitionError)
+    }
   })
 
   it('rejects unknown features with InvalidArgumentError and answers empty inputs without a round trip', async () => {
