@@ -76,7 +76,8 @@ const yieldToLoop = () => new Promise<void>((resolve) => setImmediate(resolve))
  * 3. when the commit has several files, write a journal listing the renames (temp + fsync + rename),
  *    so a crash during step 4 is rolled forward on the next open and a commit is all-or-nothing;
  * 4. rename every temp file to its final name, fsync the directories, delete the journal.
- * Only then does the caller acknowledge the appends. On error every temp file is removed.
+ * Only then does the caller acknowledge the appends. On error every temp file is removed, unless the
+ * journal was written (the next open then completes the commit).
  *
  * `onPosted` is called once step 2 has handed every file to the encoder: from then on the commit
  * only waits for workers and the disk, and no longer uses the shared scratch buffers, so the next
@@ -200,7 +201,9 @@ export async function commitRecords(
   } catch (e) {
     if (registered && !journaled) w.unsettled.delete(firstSeq)
     await Promise.allSettled(io)
-    await Promise.allSettled(done.map((d) => removeQuietly(join(w.root, d.tmp))))
+    // Once the journal is written, its temp files are the commit: the next open renames them (roll
+    // forward). Deleting them would leave only the renames that succeeded, a partial commit.
+    if (!journaled) await Promise.allSettled(done.map((d) => removeQuietly(join(w.root, d.tmp))))
     // An incomplete compaction is ignored by readers; remove what it renamed (else the next open does).
     if (compaction) await Promise.allSettled(done.map((d) => removeQuietly(join(w.root, d.final))))
     throw new CommitFailedError(
