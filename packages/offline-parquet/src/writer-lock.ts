@@ -47,10 +47,11 @@ const LEFTOVER = /^_writer\.lock\.[0-9a-f]{16}\.(?:tmp|stale)$/
 const UNREADABLE_LEFTOVER_AGE_MS = 10 * 60_000
 
 /**
- * Tokens of the locks this process holds or is taking, shared by every copy of this module loaded in
- * it (ESM and CJS builds): a lock naming this pid whose token is not in here was left by an earlier
- * process that had the same pid — usual when a container restarts, where the writer gets the same
- * small pid each time.
+ * Tokens of the locks this thread holds or is taking, shared by every copy of this module loaded in
+ * it (ESM and CJS builds): a lock naming this pid whose token is not in here, taken before this
+ * process started, was left by an earlier process that had the same pid — usual when a container
+ * restarts, where the writer gets the same small pid each time. (Taken since, it is a lock of
+ * another worker thread of this process: see `isStale`.)
  */
 const HELD_KEY = Symbol.for('skewless.offline-parquet.held-lock-tokens')
 const registry = globalThis as Record<symbol, Set<string> | undefined>
@@ -223,7 +224,14 @@ async function readLock(path: string): Promise<LockInfo | undefined | 'missing'>
 function isStale(lock: LockInfo): boolean {
   if (lock.host !== hostname()) return false
   // This pid: held by another open log of this process, or left by an earlier process with this pid.
-  if (lock.pid === process.pid) return lock.token === undefined || !heldTokens.has(lock.token)
+  // `heldTokens` only knows this thread's locks (a worker thread has its own globalThis), so a lock
+  // it does not hold is an earlier process's only if taken before this process started; else it is
+  // another thread's, live.
+  if (lock.pid === process.pid) {
+    if (lock.token !== undefined && heldTokens.has(lock.token)) return false
+    const since = Date.parse(lock.since)
+    return Number.isNaN(since) || since < Date.now() - process.uptime() * 1000
+  }
   try {
     process.kill(lock.pid, 0)
     return false

@@ -124,3 +124,31 @@ describe('one writer per directory', () => {
     expect(results.map((r) => r.errors)).toEqual([0, 0, 0])
   }, 30_000)
 })
+
+describe('one writer per directory, across the threads of a process', () => {
+  it('a worker thread (same pid, its own copy of this module) cannot open a second writer', async () => {
+    const dir = await tempDir()
+    const here = dirname(fileURLToPath(import.meta.url))
+    const out = await new Promise<string>((resolve, reject) => {
+      const child = spawn(
+        process.execPath,
+        ['--import', 'tsx', join(here, 'fixtures/lock-threads.ts'), dir],
+        {
+          cwd: join(here, '../../..'),
+        },
+      )
+      let stdout = ''
+      let stderr = ''
+      child.stdout.on('data', (d) => {
+        stdout += String(d)
+      })
+      child.stderr.on('data', (d) => {
+        stderr += String(d)
+      })
+      child.on('exit', (code) =>
+        code === 0 ? resolve(stdout) : reject(new Error(`exit ${code}: ${stderr}`)),
+      )
+    })
+    expect(JSON.parse(out)).toBe('locked')
+  }, 30_000)
+})
