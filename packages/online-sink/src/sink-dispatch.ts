@@ -79,6 +79,9 @@ async function runBatch(sink: SinkState, b: Batch): Promise<void> {
   // close() was aborted first: these writes are dead-lettered already, and the outputs may be
   // closed. (Answered writes are not retracted: a late 'applied' here is not in the log.)
   if (b.abandoned) return
+  // The sink failed (an output), so it stopped retrying: like the writes still pending, these are
+  // left to the replay that DownstreamError asks for (the outputs may be closed by now).
+  if (!Array.isArray(res) && res.stopped) return finishBatch(sink, b)
   b.answered = true
   const outcomes = Array.isArray(res) ? res : undefined
   const error = Array.isArray(res) ? undefined : res.error
@@ -129,7 +132,12 @@ async function runBatch(sink: SinkState, b: Batch): Promise<void> {
   const p2 = r2 ? r2.catch(sink.onOutputFailure) : undefined
   if (p1) await p1
   if (p2) await p2
-  sink.inFlightUpdates -= n
+  finishBatch(sink, b)
+}
+
+/** The batch is done with (outcomes taken by the outputs, or given up): count it out, wake waiters. */
+function finishBatch(sink: SinkState, b: Batch): void {
+  sink.inFlightUpdates -= b.updates.length
   sink.inFlight--
   sink.batches.delete(b)
   sink.epochs.finishRuns(b.epochs)

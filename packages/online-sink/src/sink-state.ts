@@ -123,9 +123,10 @@ export class SinkState {
       onRetry: () => {
         this.nRetries++
       },
-      // An aborted close() wakes every sleep in `sleepers`, so the sink stops retrying at once.
+      // An aborted close() or a failed output wakes every sleep in `sleepers`, so the sink stops
+      // retrying at once.
       backoff: (ms) => interruptibleSleep(ms, this.sleepers),
-      stopped: () => this.abandoned,
+      stopped: () => this.abandoned || this.fatal !== undefined,
     }
     this.rawDownstream = o.downstream
     this.rawDeadLetters = o.deadLetters
@@ -137,9 +138,15 @@ export class SinkState {
       : undefined
   }
 
-  /** An output failed: the sink stops (nothing more is written, waiters reject with it). */
+  /**
+   * An output failed: the sink stops (nothing more is written, waiters reject with it). Retries stop
+   * too: with `retries: Infinity` a batch at a dead store would otherwise retry forever, after
+   * `close()` rejected.
+   */
   readonly onOutputFailure = (e: unknown): void => {
-    this.fatal ??= e
+    if (this.fatal !== undefined) return
+    this.fatal = e
+    for (const wake of this.sleepers) wake()
   }
 }
 

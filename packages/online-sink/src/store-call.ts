@@ -19,19 +19,19 @@ export interface StoreCallContext {
   onRetry(): void
   /** Wait `ms` before a retry; cut short when the sink gives up (an aborted `close`). */
   backoff(ms: number): Promise<void>
-  /** Whether the sink gave up on its unacknowledged writes: retry no more. */
+  /** Whether the sink gave up on its unacknowledged writes (aborted close, failed output): retry no more. */
   stopped(): boolean
 }
 
 /**
  * Apply a batch, retrying transient failures (`transient: true`, timeouts included) with backoff.
  * Resolves with the outcomes, or with `{ error }` for a permanent failure or when retries ran out
- * (the last transient error), or when the sink stopped retrying. Never rejects.
+ * (the last transient error), or with `{ error, stopped }` when the sink stopped retrying. Never rejects.
  */
 export async function applyWithRetries(
   ctx: StoreCallContext,
   updates: FeatureUpdate[],
-): Promise<ApplyResult['outcomes'] | { error: unknown }> {
+): Promise<ApplyResult['outcomes'] | { error: unknown; stopped?: true }> {
   const { store, features } = ctx
   for (let attempt = 0; ; attempt++) {
     try {
@@ -54,10 +54,11 @@ export async function applyWithRetries(
         store.name,
       )
     } catch (e) {
-      if (!isTransientError(e) || attempt >= ctx.policy.retries || ctx.stopped()) return { error: e }
+      if (!isTransientError(e) || attempt >= ctx.policy.retries) return { error: e }
+      if (ctx.stopped()) return { error: e, stopped: true }
       ctx.onRetry()
       await ctx.backoff(backoffDelay(ctx.policy, attempt))
-      if (ctx.stopped()) return { error: e }
+      if (ctx.stopped()) return { error: e, stopped: true }
     }
   }
 }

@@ -6,7 +6,13 @@ import {
   tumbling,
 } from '@skewless/core'
 import { describe, expect, it } from 'vitest'
-import { DownstreamError, memoryStore, type OnlineStore, onlineSink } from '../src/index.js'
+import {
+  DownstreamError,
+  memoryStore,
+  type OnlineStore,
+  onlineSink,
+  StoreUnavailableError,
+} from '../src/index.js'
 import { faultyStore, tick } from './faulty-store.js'
 import { FEATURES, up } from './helpers.js'
 
@@ -93,6 +99,41 @@ describe('flush and close', () => {
     expect(store.calls.length).toBe(1)
     await expect(sink.close()).rejects.toBeInstanceOf(DownstreamError)
     expect(closed).toBe(true)
+  })
+
+  it('a failing downstream also stops the retries of batches the store keeps refusing', async () => {
+    // Before: the batch at a dead store kept retrying (retries: Infinity) after the sink had failed,
+    // even after close() had rejected: a timer and store calls forever, the process never exits.
+    const inner = memoryStore()
+    let calls = 0
+    const store: OnlineStore = {
+      ...inner,
+      async apply(writes, features) {
+        calls++
+        if (writes.some((w) => w.entity === 'b')) throw new StoreUnavailableError('down', { store: 't' })
+        return inner.apply(writes, features)
+      },
+    }
+    const sink = onlineSink({
+      store,
+      features: FEATURES,
+      downstream: {
+        write: () => Promise.reject(new Error('disk full')),
+        flush: async () => {},
+        close: async () => {},
+      },
+      maxBatchSize: 1,
+      lingerMs: 0,
+      retry: { minDelayMs: 1, maxDelayMs: 2 },
+    })
+    sink.write([up('a', 'score', 1, 1, 1), up('b', 'score', 1, 1, 1)])
+    await expect(sink.close()).rejects.toBeInstanceOf(DownstreamError)
+    await tick(10)
+    const after = calls
+    await tick(30)
+    expect(calls).toBe(after)
+    // Like the writes still pending, it is left to the replay that DownstreamError asks for.
+    expect(sink.metrics()).toMatchObject({ inFlightBatches: 0, buffered: 0, deadLetters: 0 })
   })
 })
 
