@@ -76,6 +76,9 @@ export function writeUpdates(sink: SinkState, batch: readonly FeatureUpdate[]): 
   sink.nUpdates += batch.length
   if (wasEmpty && sink.qHead < queue.length) sink.queuedSince = performance.now()
   const r = dead !== undefined ? deadLetter(sink, dead) : undefined
+  // A failing dead-letter output stops the sink, as when it fails on a batch's dead letters; the
+  // caller still gets the rejection from `r`.
+  if (r) r.catch(sink.onOutputFailure)
   pump(sink)
   if (sink.pendingCount + sink.inFlightUpdates >= sink.maxBuffered) {
     const full = waitForRoom(sink)

@@ -135,6 +135,34 @@ describe('flush and close', () => {
     // Like the writes still pending, it is left to the replay that DownstreamError asks for.
     expect(sink.metrics()).toMatchObject({ inFlightBatches: 0, buffered: 0, deadLetters: 0 })
   })
+
+  it('a dead-letter output that fails on a write() stops the sink like one that fails on a batch', async () => {
+    // Before: the failure reached only that write() call; the sink kept writing to the store and
+    // downstream, with dead letters no longer recorded.
+    const store = faultyStore(memoryStore())
+    const down = collectingSink<FeatureWrite>()
+    const sink = onlineSink({
+      store,
+      features: FEATURES,
+      lingerMs: 0,
+      downstream: down,
+      deadLetters: {
+        write: () => Promise.reject(new Error('disk full')),
+        flush: async () => {},
+        close: async () => {},
+      },
+    })
+    await expect(sink.write([up('a', 'nope', 1, 1, 1)]) as Promise<void>).rejects.toBeInstanceOf(
+      DownstreamError,
+    )
+    await expect(sink.write([up('b', 'score', 1, 1, 1)]) as Promise<void>).rejects.toBeInstanceOf(
+      DownstreamError,
+    )
+    await tick(5)
+    expect(store.calls).toEqual([])
+    expect(down.items).toEqual([])
+    await expect(sink.close()).rejects.toBeInstanceOf(DownstreamError)
+  })
 })
 
 describe('configuration', () => {
