@@ -13,6 +13,7 @@ import { randomBytes } from 'node:crypto'
 import { link, open, readdir, readFile, rename, stat, unlink } from 'node:fs/promises'
 import { hostname } from 'node:os'
 import { join } from 'node:path'
+import { threadId } from 'node:worker_threads'
 import { LogLockedError } from './errors.js'
 import { fsyncDir } from './file-io.js'
 
@@ -25,6 +26,8 @@ interface LockInfo {
   since: string
   /** Random per lock: tells this lock from an earlier one of the same pid (pids are reused). */
   token?: string
+  /** Worker thread id of the holder (0: main thread): `heldTokens` only knows this thread's locks. */
+  thread?: number
 }
 
 /** A held lock; `release()` removes it. */
@@ -48,10 +51,9 @@ const UNREADABLE_LEFTOVER_AGE_MS = 10 * 60_000
 
 /**
  * Tokens of the locks this thread holds or is taking, shared by every copy of this module loaded in
- * it (ESM and CJS builds): a lock naming this pid whose token is not in here, taken before this
- * process started, was left by an earlier process that had the same pid — usual when a container
- * restarts, where the writer gets the same small pid each time. (Taken since, it is a lock of
- * another worker thread of this process: see `isStale`.)
+ * it (ESM and CJS builds): a lock naming this pid and thread whose token is not in here was left by
+ * an earlier process that had the same pid — usual when a container restarts, where the writer gets
+ * the same small pid each time. (A lock of another worker thread of this process: see `isStale`.)
  */
 const HELD_KEY = Symbol.for('skewless.offline-parquet.held-lock-tokens')
 const registry = globalThis as Record<symbol, Set<string> | undefined>
@@ -80,6 +82,7 @@ export async function acquireWriterLock(root: string): Promise<WriterLock> {
     host: hostname(),
     since: new Date().toISOString(),
     token: randomBytes(8).toString('hex'),
+    thread: threadId,
   }
   const tmp = `${path}.${mine.token}.tmp`
   let tookOver: LockInfo | undefined
@@ -215,6 +218,7 @@ async function readLock(path: string): Promise<LockInfo | undefined | 'missing'>
       host: v.host,
       since: String(v.since),
       ...(typeof v.token === 'string' ? { token: v.token } : {}),
+      ...(typeof v.thread === 'number' ? { thread: v.thread } : {}),
     }
   } catch {
     return undefined
@@ -224,13 +228,15 @@ async function readLock(path: string): Promise<LockInfo | undefined | 'missing'>
 function isStale(lock: LockInfo): boolean {
   if (lock.host !== hostname()) return false
   // This pid: held by another open log of this process, or left by an earlier process with this pid.
-  // `heldTokens` only knows this thread's locks (a worker thread has its own globalThis), so a lock
-  // it does not hold is an earlier process's only if taken before this process started; else it is
-  // another thread's, live.
   if (lock.pid === process.pid) {
     if (lock.token !== undefined && heldTokens.has(lock.token)) return false
-    const since = Date.parse(lock.since)
-    return Number.isNaN(since) || since < Date.now() - process.uptime() * 1000
+    // `heldTokens` only knows this thread's locks (a worker thread has its own globalThis): a lock of
+    // another thread is an earlier process's only if it was taken before this process started.
+    if (lock.thread !== undefined && lock.thread !== threadId) {
+      const since = Date.parse(lock.since)
+      return Number.isNaN(since) || since < Date.now() - process.uptime() * 1000
+    }
+    return true
   }
   try {
     process.kill(lock.pid, 0)
