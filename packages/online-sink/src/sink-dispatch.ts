@@ -75,6 +75,10 @@ function dispatch(sink: SinkState, n: number): void {
 /** One store call with timeout and retries, then release the keys and emit downstream. Never rejects. */
 async function runBatch(sink: SinkState, b: Batch): Promise<void> {
   const { slots, updates } = b
+  // p-limit starts a batch a microtask after dispatch at the earliest: an aborted close() may have
+  // dead-lettered it meanwhile, or an output failed. Either way it is not sent.
+  if (b.abandoned) return
+  if (sink.fatal !== undefined) return finishBatch(sink, b)
   const res = await applyWithRetries(sink.call, updates)
   // close() was aborted first: these writes are dead-lettered already, and the outputs may be
   // closed. (Answered writes are not retracted: a late 'applied' here is not in the log.)

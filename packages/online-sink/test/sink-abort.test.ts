@@ -5,6 +5,7 @@ import {
   type ApplyResult,
   memoryStore,
   type OnlineDeadLetter,
+  type OnlineFeatureConfig,
   type OnlineStore,
   onlineSink,
   SinkAbortedError,
@@ -158,6 +159,22 @@ describe('close({ signal }) with the store down and retries: Infinity', () => {
     await sink.close({ signal: AbortSignal.abort() })
     expect(state.calls).toBe(0)
     expect(dead.items.map((d) => key(d.update))).toEqual(['a@1'])
+  })
+
+  it('never calls the store after the abort for a batch handed to the store-call limiter just before', async () => {
+    // A dispatched batch starts its store call a microtask later (p-limit). Before, an abort in
+    // between dead-lettered it as "at the store", then the call went out anyway, after close().
+    const { store, state, inner } = flakyStore()
+    const dead = collectingSink<OnlineDeadLetter>()
+    const sink = onlineSink({ store, features: FEATURES, deadLetters: dead, lingerMs: 0 })
+    sink.write([up('a', 'score', 1, T, 1)])
+    await sink.close({ signal: AbortSignal.abort() })
+    await tick(5)
+    expect(state.calls).toBe(0)
+    expect(dead.items.map((d) => [key(d.update), d.code])).toEqual([['a@1', 'aborted']])
+    expect((await inner.read(['a'], [FEATURES[0] as OnlineFeatureConfig]))[0]?.[0]).toEqual({
+      kind: 'missing',
+    })
   })
 })
 

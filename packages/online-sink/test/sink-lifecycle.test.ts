@@ -163,6 +163,30 @@ describe('flush and close', () => {
     expect(down.items).toEqual([])
     await expect(sink.close()).rejects.toBeInstanceOf(DownstreamError)
   })
+
+  it('a batch waiting for its store call when an output fails is not sent', async () => {
+    // write() dispatches the valid update at once (lingerMs: 0); its store call starts a microtask
+    // later, after the dead-letter output rejected the unknown feature's dead letter.
+    const store = faultyStore(memoryStore())
+    const sink = onlineSink({
+      store,
+      features: FEATURES,
+      lingerMs: 0,
+      deadLetters: {
+        write: () => {
+          throw new Error('disk full')
+        },
+        flush: async () => {},
+        close: async () => {},
+      },
+    })
+    const r = sink.write([up('a', 'nope', 1, 1, 1), up('b', 'score', 1, 1, 1)])
+    await expect(r as Promise<void>).rejects.toBeInstanceOf(DownstreamError)
+    await tick(5)
+    expect(store.calls).toEqual([])
+    expect(sink.metrics()).toMatchObject({ inFlightBatches: 0, buffered: 0 })
+    await expect(sink.close()).rejects.toBeInstanceOf(DownstreamError)
+  })
 })
 
 describe('configuration', () => {
