@@ -39,6 +39,28 @@ export class OrderedEmitter<T> {
     return this.tail ?? Promise.resolve()
   }
 
+  /**
+   * Flush the sink once it took every emitted batch. A failing flush counts as a failed write: what
+   * the sink acknowledged may not be durable, so the emitter stops with a `DownstreamError`.
+   */
+  async flush(): Promise<void> {
+    await this.idle()
+    try {
+      await this.sink.flush()
+    } catch (e) {
+      throw this.fail(e)
+    }
+  }
+
+  /** Close the sink; a failure is reported as a `DownstreamError` (its `cause` is the original). */
+  async close(): Promise<void> {
+    try {
+      await this.sink.close()
+    } catch (e) {
+      throw this.fail(e)
+    }
+  }
+
   private track(r: Promise<void>): Promise<void> {
     const p: Promise<void> = r.then(
       () => {

@@ -48,7 +48,7 @@ async function shutdown(sink: SinkState): Promise<void> {
   sink.timer = undefined
   // Close the outputs even after a failure, so their resources are released; the flush failure
   // (what was lost) is the error reported.
-  for (const out of [sink.rawDownstream, sink.rawDeadLetters]) {
+  for (const out of [sink.downstream, sink.deadSink]) {
     try {
       await out?.close()
     } catch (e) {

@@ -35,15 +35,16 @@ export async function reached(
   return ok
 }
 
-/** Wait until the outputs took every batch handed to them, then flush them. */
+/**
+ * Wait until the outputs took every batch handed to them, then flush them. An output whose flush
+ * fails stops the sink as a failed write does (`DownstreamError`): what it took may not be durable.
+ */
 export async function flushOutputs(sink: SinkState, signal: AbortSignal | undefined): Promise<void> {
-  if (sink.downstream) {
-    await unlessAborted(sink.downstream.idle(), signal)
-    if (sink.rawDownstream) await unlessAborted(sink.rawDownstream.flush(), signal)
-  }
-  if (sink.deadSink) {
-    await unlessAborted(sink.deadSink.idle(), signal)
-    if (sink.rawDeadLetters) await unlessAborted(sink.rawDeadLetters.flush(), signal)
+  for (const out of [sink.downstream, sink.deadSink]) {
+    if (out === undefined) continue
+    const flushed = out.flush()
+    flushed.catch(sink.onOutputFailure)
+    await unlessAborted(flushed, signal)
   }
 }
 

@@ -4,13 +4,7 @@
  * (sink-flush.ts) and the shutdown path (sink-close.ts). A class of plain fields, so the hot path
  * reads them as directly as a method reads `this`; the functions take it as their first argument.
  */
-import {
-  type Clock,
-  type FeatureUpdate,
-  type FeatureWrite,
-  InvalidDefinitionError,
-  type Sink,
-} from '@skewless/core'
+import { type Clock, type FeatureUpdate, type FeatureWrite, InvalidDefinitionError } from '@skewless/core'
 import pLimit from 'p-limit'
 import { type ResolvedFeatureConfig, resolveFeatures } from './feature-config.js'
 import { FlushEpochs } from './flush-epochs.js'
@@ -55,8 +49,6 @@ export class SinkState {
   readonly limit: ReturnType<typeof pLimit>
   readonly downstream: OrderedEmitter<FeatureWrite> | undefined
   readonly deadSink: OrderedEmitter<OnlineDeadLetter> | undefined
-  readonly rawDownstream: Sink<FeatureWrite> | undefined
-  readonly rawDeadLetters: Sink<OnlineDeadLetter> | undefined
 
   readonly lanes = new Map<string, FeatureLane>()
   readonly pool: SlotPool
@@ -128,8 +120,6 @@ export class SinkState {
       backoff: (ms) => interruptibleSleep(ms, this.sleepers),
       stopped: () => this.abandoned || this.fatal !== undefined,
     }
-    this.rawDownstream = o.downstream
-    this.rawDeadLetters = o.deadLetters
     this.downstream = o.downstream
       ? new OrderedEmitter(o.downstream, 'the online sink downstream')
       : undefined

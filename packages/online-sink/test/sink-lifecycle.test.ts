@@ -101,6 +101,38 @@ describe('flush and close', () => {
     expect(closed).toBe(true)
   })
 
+  it.each(['downstream', 'deadLetters'] as const)(
+    'a %s whose own flush() fails stops the sink with DownstreamError: what it took may not be durable',
+    async (output) => {
+      const failing = {
+        write: () => {},
+        flush: () => Promise.reject(new Error('fsync failed')),
+        close: async () => {},
+      }
+      const sink = onlineSink({ store: memoryStore(), features: FEATURES, lingerMs: 0, [output]: failing })
+      sink.write([up('a', 'score', 1, 1, 1)])
+      const err = await sink.flush().catch((e) => e)
+      expect(err).toBeInstanceOf(DownstreamError)
+      expect((err.cause as Error).message).toBe('fsync failed')
+      await expect(sink.write([up('b', 'score', 1, 1, 2)]) as Promise<void>).rejects.toBeInstanceOf(
+        DownstreamError,
+      )
+      await expect(sink.close()).rejects.toBeInstanceOf(DownstreamError)
+    },
+  )
+
+  it('an output whose close() fails makes close() reject with DownstreamError', async () => {
+    const sink = onlineSink({
+      store: memoryStore(),
+      features: FEATURES,
+      downstream: { write: () => {}, flush: async () => {}, close: () => Promise.reject(new Error('EIO')) },
+    })
+    sink.write([up('a', 'score', 1, 1, 1)])
+    const err = await sink.close().catch((e) => e)
+    expect(err).toBeInstanceOf(DownstreamError)
+    expect((err.cause as Error).message).toBe('EIO')
+  })
+
   it('a failing downstream also stops the retries of batches the store keeps refusing', async () => {
     // Before: the batch at a dead store kept retrying (retries: Infinity) after the sink had failed,
     // even after close() had rejected: a timer and store calls forever, the process never exits.
