@@ -55,20 +55,32 @@ export class CommitFailedError extends SkewlessError {
 /**
  * Another writer holds the log directory. Code `'log-locked'`. Give each writer its own directory
  * (e.g. `root/partition=<n>`), open with `readOnly: true` to read, or — only if that writer is gone
- * for good (e.g. a crashed process on another host) — delete `_writer.lock`.
+ * for good — delete `_writer.lock` (a lock it stopped refreshing is taken over after `lockLeaseMs`).
+ *
+ * With `lost: true`, thrown by an open writer instead: its lock was taken over by another writer
+ * (this one stopped refreshing it for longer than the lease, e.g. paused or cut off from the
+ * storage) or removed. The commit that found out wrote nothing visible, and the log refuses every
+ * later write; close it and open the log again.
  */
 export class LogLockedError extends SkewlessError {
   /** The log directory. */
   readonly dir: string
+  /** `true`: this writer held the lock and lost it. */
+  readonly lost: boolean
 
-  constructor(dir: string, holder: string, options?: SkewlessErrorOptions) {
+  constructor(dir: string, holder: string, options?: SkewlessErrorOptions & { lost?: boolean }) {
     super(
       'log-locked',
-      `offline-parquet: ${dir} is open for writing by another writer (${holder}). Give each writer its own ` +
-        'directory (e.g. <root>/partition=<n>), open with readOnly: true to read, or delete _writer.lock only if that writer is gone for good.',
+      options?.lost
+        ? `offline-parquet: this writer lost the lock of ${dir} (now: ${holder}): it did not refresh the lock ` +
+            'for longer than lockLeaseMs (paused, or cut off from the storage) and another writer took it over, ' +
+            'or _writer.lock was removed. Nothing more is written by this log: close it and open the log again.'
+        : `offline-parquet: ${dir} is open for writing by another writer (${holder}). Give each writer its own ` +
+            'directory (e.g. <root>/partition=<n>), open with readOnly: true to read, or delete _writer.lock only if that writer is gone for good.',
       options,
     )
     this.dir = dir
+    this.lost = options?.lost ?? false
   }
 }
 

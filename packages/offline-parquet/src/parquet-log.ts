@@ -23,10 +23,21 @@ import { scanSegments } from './segment-scan.js'
 import type { SegmentWriter } from './segment-writer.js'
 import { listPartition, listPartitionsOf } from './segments.js'
 import type { CompactionReport, ParquetLog, ParquetLogOptions, ParquetLogStats } from './types.js'
-import { acquireWriterLock } from './writer-lock.js'
+import { acquireWriterLock, DEFAULT_LOCK_LEASE_MS } from './writer-lock.js'
 
 /** `String.prototype.isWellFormed` (Node >= 20; not in the ES2023 lib typings). */
 const isWellFormed = (s: string): boolean => (s as unknown as { isWellFormed(): boolean }).isWellFormed()
+
+/** `lockLeaseMs`: any finite number > 0 (not rounded: tests use short leases). */
+function leaseOption(v: number | undefined): number {
+  if (v === undefined) return DEFAULT_LOCK_LEASE_MS
+  if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0) {
+    throw new InvalidDefinitionError(
+      `offline-parquet: lockLeaseMs must be a finite number > 0, got ${String(v)}`,
+    )
+  }
+  return v
+}
 
 function positive(name: string, v: number | undefined, def: number, min = 1): number {
   if (v === undefined) return def
@@ -64,6 +75,7 @@ export async function parquetLog(options: ParquetLogOptions): Promise<ParquetLog
   const workers = positive('workers', options.workers, 2, 0)
   const maxCommitRows = positive('maxCommitRows', options.maxCommitRows, 500_000)
   const maxPendingRows = positive('maxPendingRows', options.maxPendingRows, 1_000_000)
+  const lockLeaseMs = leaseOption(options.lockLeaseMs)
   const onCorrupt = options.onCorruptFile ?? 'throw'
   const readOnly = options.readOnly ?? false
   const deadLetters = options.deadLetters
@@ -71,7 +83,7 @@ export async function parquetLog(options: ParquetLogOptions): Promise<ParquetLog
 
   if (!readOnly) await mkdir(root, { recursive: true })
   // Recovery deletes temp files and replays journals: only safe when no other writer is live.
-  const lock = readOnly ? undefined : await acquireWriterLock(root)
+  const lock = readOnly ? undefined : await acquireWriterLock(root, { leaseMs: lockLeaseMs })
   let recovered: Awaited<ReturnType<typeof recover>>
   try {
     recovered = await recover(root, readOnly)
@@ -92,6 +104,7 @@ export async function parquetLog(options: ParquetLogOptions): Promise<ParquetLog
     scratch: new Scratch(),
     pool: workers > 0 ? new EncodePool(workers) : undefined,
     unsettled: new Set(),
+    ...(lock ? { verifyLock: () => lock.verify() } : {}),
   }
   const stats: ParquetLogStats = {
     commits: 0,
@@ -180,6 +193,7 @@ export async function parquetLog(options: ParquetLogOptions): Promise<ParquetLog
   async function append(batch: readonly FeatureWrite[]): Promise<void> {
     if (closing) throw new ClosedError('parquetLog')
     if (readOnly) throw new ReadOnlyLogError('append')
+    if (lock?.lost) throw lock.lost
     const { good, dead } = accept(batch)
     // The commit reads the records later; a caller may reuse its array as soon as append returns.
     const mine = good === batch ? good.slice() : good
@@ -193,6 +207,7 @@ export async function parquetLog(options: ParquetLogOptions): Promise<ParquetLog
     if (closing) throw new ClosedError('parquetLog')
     if (failure) throw failure
     if (readOnly) throw new ReadOnlyLogError('write')
+    if (lock?.lost) throw lock.lost
     const { good, dead } = accept(batch)
     const go = () => {
       if (good.length === 0) return
@@ -253,6 +268,7 @@ export async function parquetLog(options: ParquetLogOptions): Promise<ParquetLog
     compact(options) {
       if (closed || closing) return Promise.reject(new ClosedError('parquetLog'))
       if (readOnly) return Promise.reject(new ReadOnlyLogError('compact'))
+      if (lock?.lost) return Promise.reject(lock.lost)
       const run = compacting.then(() => compactLog({ writer, featureTypes }, options))
       compacting = run.catch(() => undefined)
       return run.then((r: CompactionReport) => {

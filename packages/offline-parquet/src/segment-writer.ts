@@ -9,7 +9,7 @@ import { crashPoint } from './crash-points.js'
 import { writeParquetjs } from './encode-parquetjs.js'
 import type { EncodePool } from './encode-pool.js'
 import { encodeParquetWasm, type ParquetCompression } from './encode-wasm.js'
-import { CommitFailedError } from './errors.js'
+import { CommitFailedError, LogLockedError } from './errors.js'
 import { ensureDir, fsyncDir, fsyncFile, removeQuietly, rename, writeFileDurable } from './file-io.js'
 import {
   type Cover,
@@ -37,6 +37,8 @@ export interface SegmentWriter {
   scratch: Scratch
   /** Encoder workers; `undefined` encodes on the calling thread. */
   pool: EncodePool | undefined
+  /** Throws `LogLockedError` when this writer no longer holds the directory's lock (`WriterLock.verify`). */
+  verifyLock?: () => Promise<void>
   /**
    * First sequence number of every commit whose files may still appear: running, or failed after its
    * journal was written (the next open rolls it forward). Compaction only replaces files below the
@@ -178,6 +180,10 @@ export async function commitRecords(
     if (compaction && done.length !== compaction.parts) {
       throw new Error(`compaction wrote ${done.length} files, expected ${compaction.parts}`)
     }
+    // Last step before anything becomes visible (journal, renames): a writer that lost its lock
+    // (another one took over after the lease ran out) must not touch the log any more. One small read
+    // per commit; the window between it and the renames is what the lease's margin covers.
+    await w.verifyLock?.()
     let journal: string | undefined
     // A compaction needs no journal: its output names say whether it is complete (coverage.ts).
     if (done.length > 1 && !compaction) {
@@ -206,6 +212,7 @@ export async function commitRecords(
     if (!journaled) await Promise.allSettled(done.map((d) => removeQuietly(join(w.root, d.tmp))))
     // An incomplete compaction is ignored by readers; remove what it renamed (else the next open does).
     if (compaction) await Promise.allSettled(done.map((d) => removeQuietly(join(w.root, d.final))))
+    if (e instanceof LogLockedError) throw e
     throw new CommitFailedError(
       `commit of ${records.length} records failed: ${String((e as Error)?.message ?? e)}`,
       {

@@ -49,6 +49,18 @@ export interface ParquetLogOptions extends OfflineLogOptions {
   onCorruptFile?: 'throw' | 'skip' | ((error: CorruptFileError) => void)
   /** Open for reading only: no recovery actions (leftovers are only reported), `append` is refused. @default false */
   readOnly?: boolean
+  /**
+   * Lease of the writer lock, in ms. The writer refreshes the mtime of `_writer.lock` every
+   * `lockLeaseMs / 3` while open. A lock whose process cannot be checked from here (a writer on
+   * another host sharing the storage, or in another pid namespace of this host, e.g. a container
+   * with the host's network or a restarted one) is taken over once it has not been refreshed for
+   * longer than the lease (the longer of the lock's own lease and this one). Before each commit the
+   * writer checks that the lock is still its own; if not, that commit and every later write fail
+   * with `LogLockedError` (`lost: true`). Keep it well above the clock skew between hosts, the
+   * storage's mtime resolution and the longest pause (GC, stopped VM) a writer should survive.
+   * @default 30_000
+   */
+  lockLeaseMs?: number
 }
 
 /** Counters of a Parquet log (monotonic, this process only). */

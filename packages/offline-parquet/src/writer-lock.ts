@@ -1,16 +1,19 @@
 /**
  * One writer per log directory. Opening a log for writing recovers from crashes by deleting temp
  * files and replaying journals, which would destroy the in-progress commits of another live writer.
- * So a writer holds `_writer.lock` (created exclusively, holding its pid and host) until `close()`.
- * A lock left by a process that no longer runs on this host is stale and taken over; a lock of a
- * live process, or of another host (whose liveness cannot be checked), refuses the open.
+ * So a writer holds `_writer.lock` (created exclusively, holding its pid, host and pid namespace)
+ * until `close()`, and refreshes its mtime every `leaseMs / 3` (a lease). A lock of this host and
+ * pid namespace is stale as soon as its process is gone; a lock whose process cannot be checked (of
+ * another host, or of another pid namespace of this host: containers with the host's network, whose
+ * pids are not visible from here) is stale once its mtime is older than the lease. A holder that lost
+ * its lock anyway (paused for longer than the lease) finds out before its next commit (`verify`).
  *
  * Several writers (e.g. one per entity partition) each get their own directory, such as
  * `root/partition=3/`; DuckDB's `read_parquet('root/**\/*.parquet', hive_partitioning=true)` reads them all.
  */
 
 import { randomBytes } from 'node:crypto'
-import { link, open, readdir, readFile, rename, stat, unlink } from 'node:fs/promises'
+import { type FileHandle, link, open, readdir, readFile, rename, stat, unlink } from 'node:fs/promises'
 import { hostname } from 'node:os'
 import { join } from 'node:path'
 import { threadId } from 'node:worker_threads'
@@ -20,6 +23,9 @@ import { fsyncDir } from './file-io.js'
 /** Name of the lock file in the log directory (leading `_`: ignored by Hive-style readers). */
 export const LOCK_FILE = '_writer.lock'
 
+/** Default lease of the writer lock (`ParquetLogOptions.lockLeaseMs`). */
+export const DEFAULT_LOCK_LEASE_MS = 30_000
+
 interface LockInfo {
   pid: number
   host: string
@@ -28,6 +34,24 @@ interface LockInfo {
   token?: string
   /** Worker thread id of the holder (0: main thread): `heldTokens` only knows this thread's locks. */
   thread?: number
+  /**
+   * The holder refreshes the lock's mtime well within this many ms. Absent in locks of versions
+   * before the lease, which never refresh it: those are judged by the pid and host only.
+   */
+  leaseMs?: number
+  /** Pid namespace of the holder (Linux: inode of `/proc/self/ns/pid`); absent where unknown. */
+  pidNs?: number
+}
+
+/** A lock as read from disk: its content and the mtime its holder refreshes. */
+interface ReadLockInfo extends LockInfo {
+  mtimeMs: number
+}
+
+/** Settings and identity of the process judging a lock. */
+interface Judge {
+  leaseMs: number
+  pidNs: number | undefined
 }
 
 /** A held lock; `release()` removes it. */
@@ -37,7 +61,35 @@ export interface WriterLock {
   readonly tookOver?: LockInfo
   /** Temp and set-aside files of earlier lock acquisitions that a crash interrupted, removed (see `removeStaleLeftovers`). */
   readonly leftoversRemoved: string[]
+  /** Set once `verify` found that the lock is no longer ours: every later `verify` throws it. */
+  readonly lost: LogLockedError | undefined
+  /** Failed refreshes of the lock's mtime (e.g. EIO) since it was taken; `verify` decides what they mean. */
+  readonly refreshFailures: number
+  /**
+   * Resolves when `_writer.lock` still holds this lock (one small read); throws `LogLockedError` (and
+   * sets `lost`) when another writer took it over or it was removed. Called before each commit's
+   * renames, so a writer that lost its lock never makes files visible.
+   */
+  verify(): Promise<void>
   release(): Promise<void>
+}
+
+export interface WriterLockOptions {
+  /** Lease in ms: the lock's mtime is refreshed every `leaseMs / 3`. @default DEFAULT_LOCK_LEASE_MS */
+  leaseMs?: number
+}
+
+let pidNsOfProcess: Promise<number | undefined> | undefined
+/** This process's pid namespace (the inode of `/proc/self/ns/pid`), or `undefined` where there is none. */
+function pidNamespace(): Promise<number | undefined> {
+  pidNsOfProcess ??=
+    process.platform === 'linux'
+      ? stat('/proc/self/ns/pid').then(
+          (s) => s.ino,
+          () => undefined,
+        )
+      : Promise.resolve(undefined)
+  return pidNsOfProcess
 }
 
 /** Files an acquisition makes next to the lock: its temp file and, when taking over, the stale lock set aside. */
@@ -60,7 +112,7 @@ const registry = globalThis as Record<symbol, Set<string> | undefined>
 registry[HELD_KEY] ??= new Set()
 const heldTokens = registry[HELD_KEY]
 
-type ReadLock = LockInfo | undefined | 'missing'
+type ReadLock = ReadLockInfo | LockInfo | undefined | 'missing'
 const sameLock = (a: ReadLock, b: ReadLock) =>
   typeof a !== 'object' || typeof b !== 'object'
     ? a === b
@@ -75,14 +127,17 @@ const sameLock = (a: ReadLock, b: ReadLock) =>
  * lock is taken over by renaming it aside and checking that what was moved is the stale lock that
  * was read: a writer that took it over just before gets its lock back.
  */
-export async function acquireWriterLock(root: string): Promise<WriterLock> {
+export async function acquireWriterLock(root: string, options: WriterLockOptions = {}): Promise<WriterLock> {
   const path = join(root, LOCK_FILE)
+  const judge: Judge = { leaseMs: options.leaseMs ?? DEFAULT_LOCK_LEASE_MS, pidNs: await pidNamespace() }
   const mine: LockInfo = {
     pid: process.pid,
     host: hostname(),
     since: new Date().toISOString(),
     token: randomBytes(8).toString('hex'),
     thread: threadId,
+    leaseMs: judge.leaseMs,
+    ...(judge.pidNs !== undefined ? { pidNs: judge.pidNs } : {}),
   }
   const tmp = `${path}.${mine.token}.tmp`
   let tookOver: LockInfo | undefined
@@ -92,46 +147,35 @@ export async function acquireWriterLock(root: string): Promise<WriterLock> {
   heldTokens.add(token)
   let acquired = false
   let created = false
+  /**
+   * Kept open while the lock is held: the heartbeat refreshes the mtime through it, so it touches
+   * this lock's file only, never one that another writer linked in its place after taking over.
+   */
+  let fh: FileHandle | undefined
   try {
-    const fh = await open(tmp, 'wx')
+    fh = await open(tmp, 'wx')
     created = true
-    try {
-      await fh.writeFile(JSON.stringify(mine))
-      await fh.sync()
-    } finally {
-      await fh.close()
-    }
+    await fh.writeFile(JSON.stringify(mine))
+    await fh.sync()
     for (let attempt = 0; attempt < 3; attempt++) {
       try {
         await link(tmp, path)
         let leftoversRemoved: string[]
         try {
           await fsyncDir(root)
-          leftoversRemoved = await removeStaleLeftovers(root, tmp)
+          leftoversRemoved = await removeStaleLeftovers(root, tmp, judge)
         } catch (e) {
           await unlink(path).catch(() => undefined) // not taken after all: leave no lock behind
           throw e
         }
         acquired = true
-        let released = false
-        return {
-          path,
-          ...(tookOver ? { tookOver } : {}),
-          leftoversRemoved,
-          async release() {
-            if (released) return
-            released = true
-            heldTokens.delete(token)
-            // Never delete a lock that is no longer ours (taken over after being judged stale).
-            if (sameLock(await readLock(path), mine)) await unlink(path).catch(() => undefined)
-          },
-        }
+        return holdLock(root, path, mine, fh, judge.leaseMs, tookOver, leftoversRemoved)
       } catch (e) {
         if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e
       }
       const current = await readLock(path)
       if (current === 'missing') continue // released meanwhile: try again
-      if (current !== undefined && !isStale(current)) {
+      if (current !== undefined && !isStale(current, judge)) {
         throw new LogLockedError(root, `${current.host} pid ${current.pid} since ${current.since}`)
       }
       // Stale (dead process on this host, or an earlier process with this pid) or unreadable (garbage).
@@ -160,8 +204,84 @@ export async function acquireWriterLock(root: string): Promise<WriterLock> {
       'another process took the lock while this one was taking over a stale lock',
     )
   } finally {
-    if (!acquired) heldTokens.delete(token)
+    if (!acquired) {
+      heldTokens.delete(token)
+      await fh?.close().catch(() => undefined)
+    }
     if (created) await unlink(tmp).catch(() => undefined)
+  }
+}
+
+/** The held lock: refreshes its mtime every `leaseMs / 3` until released or found lost. */
+function holdLock(
+  root: string,
+  path: string,
+  mine: LockInfo,
+  fh: FileHandle,
+  leaseMs: number,
+  tookOver: LockInfo | undefined,
+  leftoversRemoved: string[],
+): WriterLock {
+  let released = false
+  let lost: LogLockedError | undefined
+  let refreshFailures = 0
+  let refreshing: Promise<void> | undefined
+  const timer = setInterval(() => {
+    if (refreshing) return // a slow disk: never pile up refreshes
+    const now = new Date()
+    // A failure must not become an unhandled rejection (it would end the process): the next
+    // commit's `verify` reads the lock and decides whether it is still ours.
+    refreshing = fh
+      .utimes(now, now)
+      .catch(() => {
+        refreshFailures++
+      })
+      .finally(() => {
+        refreshing = undefined
+      })
+  }, leaseMs / 3)
+  timer.unref() // an open log alone must not keep the process alive
+  const stop = async () => {
+    clearInterval(timer)
+    await refreshing
+  }
+  const lose = (holder: string) => {
+    lost = new LogLockedError(root, holder, { lost: true })
+    void stop()
+    return lost
+  }
+  return {
+    path,
+    ...(tookOver ? { tookOver } : {}),
+    leftoversRemoved,
+    get lost() {
+      return lost
+    },
+    get refreshFailures() {
+      return refreshFailures
+    },
+    async verify() {
+      if (lost) throw lost
+      let text: string
+      try {
+        text = await readFile(path, 'utf8')
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw lose(`none: ${LOCK_FILE} was removed`)
+        throw e // cannot tell (EIO): this commit fails, the next one checks again
+      }
+      const current = parseLock(text)
+      if (current?.token === mine.token) return
+      throw lose(current ? `${current.host} pid ${current.pid} since ${current.since}` : 'unknown')
+    },
+    async release() {
+      if (released) return
+      released = true
+      heldTokens.delete(mine.token as string)
+      await stop()
+      await fh.close().catch(() => undefined)
+      // Never delete a lock that is no longer ours (taken over after being judged stale).
+      if (sameLock(await readLock(path), mine)) await unlink(path).catch(() => undefined)
+    },
   }
 }
 
@@ -169,12 +289,13 @@ export async function acquireWriterLock(root: string): Promise<WriterLock> {
  * Remove what crashed acquisitions left next to the lock (called by the holder, right after taking
  * it): temp files (`_writer.lock.<token>.tmp`, a crash between creating one and unlinking it) and
  * set-aside locks (`_writer.lock.<token>.stale`, a crash while taking a stale lock over). Only files
- * that are provably stale by the lock's own rule go: the lock they hold names a process of this host
- * that no longer runs, or an earlier process with this pid. A file naming a live process or another
- * host stays (it may be a live acquisition, or a set-aside lock being given back), as does an
- * unreadable one younger than `UNREADABLE_LEFTOVER_AGE_MS`. Returns the removed paths.
+ * that are provably stale by the lock's own rule (`isStale`) go: the lock they hold names a process of
+ * this host and pid namespace that no longer runs, an earlier process with this pid, or a lease that
+ * ran out (a set-aside live lock stays fresh: its holder refreshes that same file through its open
+ * handle). Any other stays (it may be a live acquisition, or a set-aside lock being given back), as
+ * does an unreadable one younger than `UNREADABLE_LEFTOVER_AGE_MS`. Returns the removed paths.
  */
-async function removeStaleLeftovers(root: string, ownTmp: string): Promise<string[]> {
+async function removeStaleLeftovers(root: string, ownTmp: string, judge: Judge): Promise<string[]> {
   const removed: string[] = []
   for (const name of await readdir(root)) {
     const p = join(root, name)
@@ -190,7 +311,7 @@ async function removeStaleLeftovers(root: string, ownTmp: string): Promise<strin
         throw e
       }
       if (Date.now() - mtimeMs < UNREADABLE_LEFTOVER_AGE_MS) continue
-    } else if (!isStale(info)) continue
+    } else if (!isStale(info, judge)) continue
     try {
       await unlink(p)
       removed.push(p)
@@ -201,15 +322,31 @@ async function removeStaleLeftovers(root: string, ownTmp: string): Promise<strin
   return removed
 }
 
-/** The lock at `path`; `undefined` when it is unreadable, `'missing'` when there is none. */
-async function readLock(path: string): Promise<LockInfo | undefined | 'missing'> {
-  let text: string
+/**
+ * The lock at `path` with its mtime; `undefined` when it is unreadable, `'missing'` when there is
+ * none. Content and mtime come from one open file (one inode), and opening makes NFS revalidate the
+ * cached attributes (close-to-open consistency), so the mtime is the one the holder last set.
+ */
+async function readLock(path: string): Promise<ReadLockInfo | undefined | 'missing'> {
+  let fh: FileHandle
   try {
-    text = await readFile(path, 'utf8')
+    fh = await open(path, 'r')
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return 'missing'
     return undefined
   }
+  try {
+    const [st, text] = await Promise.all([fh.stat(), fh.readFile('utf8')])
+    const info = parseLock(text)
+    return info && { ...info, mtimeMs: st.mtimeMs }
+  } catch {
+    return undefined
+  } finally {
+    await fh.close().catch(() => undefined)
+  }
+}
+
+function parseLock(text: string): LockInfo | undefined {
   try {
     const v = JSON.parse(text) as Partial<LockInfo>
     if (typeof v.pid !== 'number' || typeof v.host !== 'string') return undefined
@@ -219,13 +356,27 @@ async function readLock(path: string): Promise<LockInfo | undefined | 'missing'>
       since: String(v.since),
       ...(typeof v.token === 'string' ? { token: v.token } : {}),
       ...(typeof v.thread === 'number' ? { thread: v.thread } : {}),
+      ...(typeof v.leaseMs === 'number' && v.leaseMs > 0 ? { leaseMs: v.leaseMs } : {}),
+      ...(typeof v.pidNs === 'number' ? { pidNs: v.pidNs } : {}),
     }
   } catch {
     return undefined
   }
 }
 
-function isStale(lock: LockInfo): boolean {
+/**
+ * Whether a lock is stale. Its process can be checked only from the same host and pid namespace (a
+ * pid means another process, or none, in another namespace): then a gone process makes it stale at
+ * once. Otherwise it is stale when its holder has not refreshed it for longer than the lease (the
+ * longer of its own and ours, so writers with different settings agree), which also covers a
+ * restarted container (a new pid namespace) taking over the lock of its crashed predecessor. Clocks
+ * of hosts sharing the directory must agree within much less than the lease. A lock without a lease
+ * (an earlier version, which never refreshes it) keeps the old rule: only a gone process of this host.
+ */
+function isStale(lock: ReadLockInfo, judge: Judge): boolean {
+  if (lock.leaseMs !== undefined && (lock.host !== hostname() || lock.pidNs !== judge.pidNs)) {
+    return Date.now() - lock.mtimeMs > Math.max(lock.leaseMs, judge.leaseMs)
+  }
   if (lock.host !== hostname()) return false
   // This pid: held by another open log of this process, or left by an earlier process with this pid.
   if (lock.pid === process.pid) {
