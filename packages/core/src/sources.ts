@@ -19,8 +19,9 @@ export interface BatchingOptions {
   /**
    * Ends the batches early: on abort the underlying async iterator's `return()` is called at once,
    * even while a `next()` is pending, so an iterator parked waiting for its next message (a
-   * subscription, a socket) can end that wait and release what it holds. An `async function*`
-   * parked on an `await` still finishes that await first: that is how generators work.
+   * subscription, a socket) can end that wait and release what it holds. Events already read are
+   * still yielded; nothing more is read. An `async function*` parked on an `await` still finishes
+   * that await first: that is how generators work.
    */
   signal?: AbortSignal
 }
@@ -79,7 +80,7 @@ export async function* toBatches<E>(source: Source<E>, options: BatchingOptions 
   }
   try {
     for (;;) {
-      if (signal?.aborted) return
+      if (signal?.aborted) break
       pending ??= it.next()
       let r: IteratorResult<E | readonly E[]> | 'linger'
       if (batch.length > 0) {
@@ -94,7 +95,7 @@ export async function* toBatches<E>(source: Source<E>, options: BatchingOptions 
         }
       } else r = await pending
       pending = undefined
-      if (r.done || signal?.aborted) break
+      if (r.done) break
       const v = r.value
       if (Array.isArray(v)) {
         if (batch.length > 0) yield take()
@@ -110,7 +111,6 @@ export async function* toBatches<E>(source: Source<E>, options: BatchingOptions 
   } finally {
     signal?.removeEventListener('abort', onAbort)
     if (lingerTimer !== undefined) clearTimeout(lingerTimer)
-    // After an abort the batch being built is dropped with the rest of the unread input.
     await end()
   }
 }

@@ -453,6 +453,40 @@ describe('sources and backpressure', () => {
     }
   })
 
+  it('toBatches on abort still yields every event it read, even one that arrives after the abort', async () => {
+    const ac = new AbortController()
+    let returns = 0
+    let deliver: ((r: IteratorResult<Ev>) => void) | undefined
+    const queue: Ev[] = [
+      { k: 'a', t: 0, v: 1 },
+      { k: 'b', t: 1, v: 1 },
+    ]
+    // Like an async generator: return() does not end a pending next(), which still delivers.
+    const single: AsyncIterableIterator<Ev> = {
+      [Symbol.asyncIterator]: () => single,
+      next: () => {
+        const e = queue.shift()
+        if (e) return Promise.resolve({ done: false, value: e })
+        return new Promise((resolve) => {
+          deliver = resolve
+        })
+      },
+      return: () => {
+        returns++
+        return Promise.resolve({ done: true, value: undefined })
+      },
+    }
+    const batches = toBatches(single, { signal: ac.signal, lingerMs: 60_000 })
+    const first = batches.next()
+    await new Promise((r) => setTimeout(r, 5))
+    ac.abort()
+    expect(returns).toBe(1)
+    deliver?.({ done: false, value: { k: 'c', t: 2, v: 1 } })
+    expect((await first).value?.map((e) => e.k)).toEqual(['a', 'b', 'c'])
+    expect(await batches.next()).toEqual({ done: true, value: undefined })
+    expect(returns).toBe(1)
+  })
+
   it('toBatches stops at once when its signal is aborted and returns the iterator once', async () => {
     let returns = 0
     const ac = new AbortController()
