@@ -482,7 +482,7 @@ describe('sources and backpressure', () => {
     ac.abort()
     expect(returns).toBe(1)
     deliver?.({ done: false, value: { k: 'c', t: 2, v: 1 } })
-    expect((await first).value?.map((e) => e.k)).toEqual(['a', 'b', 'c'])
+    expect(((await first).value as Ev[]).map((e) => e.k)).toEqual(['a', 'b', 'c'])
     expect(await batches.next()).toEqual({ done: true, value: undefined })
     expect(returns).toBe(1)
   })
