@@ -1,21 +1,18 @@
-import { spawn, spawnSync } from 'node:child_process'
+import { spawnSync } from 'node:child_process'
 import * as fsp from 'node:fs/promises'
 import { readdir, readFile, rename, stat, unlink, utimes, writeFile } from 'node:fs/promises'
 import { hostname } from 'node:os'
-import { dirname, join } from 'node:path'
-import { fileURLToPath } from 'node:url'
+import { join } from 'node:path'
 import { InvalidDefinitionError } from '@skewless/core'
 import { afterAll, describe, expect, it, vi } from 'vitest'
 import { LOCK_FILE, LogLockedError, parquetLog } from '../src/index.js'
 import { FEATURES, mixedRecords } from './data.js'
-import { removeTempDirs, tempDir } from './helpers.js'
+import { deadPid, removeTempDirs, runFixture, tempDir } from './helpers.js'
 
 afterAll(removeTempDirs)
 
 const LEASE = 200
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
-/** A pid that certainly ran and exited: a child we waited for. */
-const deadPid = () => spawnSync(process.execPath, ['-e', '0']).pid as number
 /** No pid namespace has inode 1: a namespace that is certainly not this process's. */
 const OTHER_NS = 1
 
@@ -166,25 +163,7 @@ describe('writer lock lease: a real second pid namespace on this host', () => {
     async () => {
       const dir = await tempDir()
       const log = await open(dir)
-      const here = dirname(fileURLToPath(import.meta.url))
-      const out = await new Promise<string>((resolve, reject) => {
-        const child = spawn(
-          'unshare',
-          ['--pid', '--fork', process.execPath, '--import', 'tsx', join(here, 'fixtures/lock-open.ts'), dir],
-          { cwd: join(here, '../../..') },
-        )
-        let stdout = ''
-        let stderr = ''
-        child.stdout.on('data', (d) => {
-          stdout += String(d)
-        })
-        child.stderr.on('data', (d) => {
-          stderr += String(d)
-        })
-        child.on('exit', (code) =>
-          code === 0 ? resolve(stdout) : reject(new Error(`exit ${code}: ${stderr}`)),
-        )
-      })
+      const out = await runFixture('lock-open.ts', [dir], ['unshare', '--pid', '--fork'])
       expect(JSON.parse(out)).toBe('locked')
       expect(await lockOnDisk(dir)).toMatchObject({ pid: process.pid })
       await log.append(mixedRecords(5))

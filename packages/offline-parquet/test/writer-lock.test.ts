@@ -1,12 +1,10 @@
-import { spawn, spawnSync } from 'node:child_process'
 import { readdir, readFile, utimes, writeFile } from 'node:fs/promises'
 import { hostname } from 'node:os'
-import { dirname, join } from 'node:path'
-import { fileURLToPath } from 'node:url'
+import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import { LOCK_FILE, LogLockedError, parquetLog } from '../src/index.js'
 import { FEATURES, mixedRecords } from './data.js'
-import { removeTempDirs, tempDir } from './helpers.js'
+import { deadPid, removeTempDirs, runFixture, tempDir } from './helpers.js'
 
 afterAll(removeTempDirs)
 
@@ -39,7 +37,7 @@ describe('one writer per directory', () => {
   it('a lock left by a process that is gone is taken over (crash, then restart)', async () => {
     const dir = await tempDir()
     // A pid that certainly ran and exited: a child we waited for.
-    const dead = spawnSync(process.execPath, ['-e', '0']).pid as number
+    const dead = deadPid()
     await writeFile(join(dir, LOCK_FILE), JSON.stringify({ pid: dead, host: hostname(), since: 'then' }))
     const log = await parquetLog({ features: FEATURES, dir })
     await log.append(mixedRecords(20))
@@ -69,7 +67,7 @@ describe('one writer per directory', () => {
 
   it('taking the lock removes lock temp files and set-aside locks that crashed acquisitions left, and only provably stale ones', async () => {
     const dir = await tempDir()
-    const dead = spawnSync(process.execPath, ['-e', '0']).pid as number
+    const dead = deadPid()
     const lockOf = (pid: number, host = hostname()) =>
       JSON.stringify({ pid, host, since: '2026-01-01T00:00:00.000Z', token: 'ab'.repeat(8) })
     const name = (hex: string, kind: 'tmp' | 'stale') => `${LOCK_FILE}.${hex.repeat(16 / hex.length)}.${kind}`
@@ -102,22 +100,8 @@ describe('one writer per directory', () => {
 
   it('processes racing for the lock never hold it at the same time', async () => {
     const dir = await tempDir()
-    const here = dirname(fileURLToPath(import.meta.url))
-    const run = () =>
-      new Promise<{ held: number; overlaps: number; errors: number }>((resolve, reject) => {
-        const child = spawn(
-          process.execPath,
-          ['--import', 'tsx', join(here, 'fixtures/lock-contender.ts'), dir, '3000'],
-          { cwd: join(here, '../../..') },
-        )
-        let out = ''
-        child.stdout.on('data', (d) => {
-          out += String(d)
-        })
-        child.on('exit', (code) =>
-          code === 0 ? resolve(JSON.parse(out)) : reject(new Error(`exit ${code}`)),
-        )
-      })
+    const run = async (): Promise<{ held: number; overlaps: number; errors: number }> =>
+      JSON.parse(await runFixture('lock-contender.ts', [dir, '3000']))
     const results = await Promise.all([run(), run(), run()])
     expect(results.reduce((n, r) => n + r.held, 0)).toBeGreaterThan(10)
     expect(results.map((r) => r.overlaps)).toEqual([0, 0, 0])
@@ -128,27 +112,7 @@ describe('one writer per directory', () => {
 describe('one writer per directory, across the threads of a process', () => {
   it('a worker thread (same pid, its own copy of this module) cannot open a second writer', async () => {
     const dir = await tempDir()
-    const here = dirname(fileURLToPath(import.meta.url))
-    const out = await new Promise<string>((resolve, reject) => {
-      const child = spawn(
-        process.execPath,
-        ['--import', 'tsx', join(here, 'fixtures/lock-threads.ts'), dir],
-        {
-          cwd: join(here, '../../..'),
-        },
-      )
-      let stdout = ''
-      let stderr = ''
-      child.stdout.on('data', (d) => {
-        stdout += String(d)
-      })
-      child.stderr.on('data', (d) => {
-        stderr += String(d)
-      })
-      child.on('exit', (code) =>
-        code === 0 ? resolve(stdout) : reject(new Error(`exit ${code}: ${stderr}`)),
-      )
-    })
+    const out = await runFixture('lock-threads.ts', [dir])
     expect(JSON.parse(out)).toBe('locked')
   }, 30_000)
 })
