@@ -11,9 +11,12 @@ const SAFE_NAME = /^[A-Za-z0-9_.-]+$/
 /** File systems limit a directory name to 255 bytes; `feature=` takes 8 of them. */
 const MAX_FEATURE_NAME = 255 - 'feature='.length
 
+/** Only characters that need no escaping, and not a name the file system reserves. */
+const isSafeName = (name: string): boolean => SAFE_NAME.test(name) && name !== '.' && name !== '..'
+
 /** Throw when a feature name cannot be a partition directory name. */
 export function checkFeatureName(name: string): void {
-  if (!SAFE_NAME.test(name) || name === '.' || name === '..') {
+  if (!isSafeName(name)) {
     throw new InvalidDefinitionError(
       `offline-parquet: feature name "${name}" cannot be a partition directory; use only letters, digits, '_', '.', '-'`,
     )
@@ -48,6 +51,17 @@ export function parseDay(s: string): number {
 /** Relative directory of a partition. */
 export function partitionDir(feature: string, day: number): string {
   return `feature=${feature}/date=${dayString(day)}`
+}
+
+/** Whether `dir` is a partition's relative directory exactly as `partitionDir` writes it. */
+export function isPartitionDir(dir: string): boolean {
+  const m = /^feature=([^/]+)\/date=([^/]+)$/.exec(dir)
+  if (m === null) return false
+  const [, feature, date] = m as unknown as [string, string, string]
+  const day = parseDay(date)
+  return (
+    isSafeName(feature) && feature.length <= MAX_FEATURE_NAME && !Number.isNaN(day) && dayString(day) === date
+  )
 }
 
 /** Min/max times of a committed file, as recorded in its name. */

@@ -3,7 +3,7 @@ import { dirname, join, posix } from 'node:path'
 import { resolvePartition } from './coverage.js'
 import { CorruptJournalError } from './errors.js'
 import { fsyncDir, removeQuietly, rename } from './file-io.js'
-import { compareIds, JOURNAL_DIR, parseName, TEMP_PREFIX, TEMP_SUFFIX } from './layout.js'
+import { compareIds, isPartitionDir, JOURNAL_DIR, parseName, TEMP_PREFIX, TEMP_SUFFIX } from './layout.js'
 import { listPartitionDirs } from './segments.js'
 
 /** What opening the log found and did about a previous crash. */
@@ -35,9 +35,6 @@ export interface Journal {
   files: [tmp: string, final: string][]
 }
 
-/** The directory of a rename in a journal: a partition, relative to the root (`partitionDir`). */
-const PARTITION_DIR = /^feature=[A-Za-z0-9_.-]+\/date=\d{4}-\d{2}-\d{2}$/
-
 /**
  * Parse a journal and check that it holds what `commitRecords` writes: renames of a temp file to a
  * segment name in the same partition directory. Anything else is damage, and replaying it could
@@ -62,7 +59,7 @@ export function parseJournal(path: string, text: string): Journal {
       pair.length === 2 &&
       typeof tmp === 'string' &&
       typeof final === 'string' &&
-      PARTITION_DIR.test(posix.dirname(tmp)) &&
+      isPartitionDir(posix.dirname(tmp)) &&
       posix.dirname(tmp) === posix.dirname(final) &&
       posix.basename(tmp).startsWith(TEMP_PREFIX) &&
       posix.basename(tmp).endsWith(TEMP_SUFFIX) &&
