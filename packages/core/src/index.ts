@@ -1,5 +1,6 @@
 export * from './aggregators.js'
 export { CHECKPOINT_FORMAT, type CheckpointData } from './checkpoint.js'
+export type * from './checkpoint-types.js'
 export { type ManualClock, manualClock, systemClock } from './clock.js'
 export { toMs } from './duration.js'
 export * from './errors.js'

@@ -39,6 +39,7 @@ export function redisStore(options: RedisStoreOptions = {}): RedisStore {
     ttl: true,
     cluster: ctx.isCluster,
     durable: true,
+    changelog: false,
   }
   return {
     name: 'redis',

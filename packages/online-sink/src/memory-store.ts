@@ -78,6 +78,7 @@ export function memoryStore(options: MemoryStoreOptions = {}): MemoryStore {
     ttl: true,
     cluster: false,
     durable: false,
+    changelog: false,
   }
   const keyOf = (entity: string, feature: string) => `${entity.length}:${entity}${feature}`
 

@@ -11,6 +11,7 @@ import type {
   FeatureValue,
   FeatureWrite,
   Sink,
+  SourcePosition,
   ValueType,
   WindowSpec,
   WriteOutcome,
@@ -62,6 +63,40 @@ export interface OnlineStoreCapabilities {
   cluster: boolean
   /** Data survives a restart of the sink's process (not of the store). */
   durable: boolean
+  /**
+   * Every write `apply` applies is appended, in the same atomic step, to a changelog in the store
+   * with the store's own time as `availableTime` (`readChangelog`, `trimChangelog`). Enabled by the
+   * store's `changelog` option: someone (`changelogCommitter`) must consume and trim it.
+   */
+  changelog: boolean
+}
+
+/** Options of `OnlineStore.apply`. */
+export interface ApplyOptions {
+  /**
+   * Append the applied writes to the changelog (stores with the `changelog` capability). `false`
+   * for writes whose values the log already holds, such as `materialize()`. @default true
+   */
+  changelog?: boolean
+}
+
+/** Options of `OnlineStore.readChangelog`. */
+export interface ReadChangelogOptions {
+  /** Most writes returned (a store may return a few more to finish one atomic step). A whole number >= 1. */
+  limit: number
+}
+
+/** A page of the changelog. */
+export interface ChangelogPage {
+  /**
+   * Applied writes in the order the store applied them, `outcome: 'applied'`, `availableTime` the
+   * store's time of the atomic step that applied them (the instant they became readable).
+   */
+  writes: FeatureWrite[]
+  /** Position after the last write returned (pass it to the next read); the `after` given when nothing was read. */
+  position: SourcePosition | undefined
+  /** True when the read reached the end of the changelog at the time of the call. */
+  end: boolean
 }
 
 /** Stable codes of permanent (non-retryable) write failures. */
@@ -131,7 +166,15 @@ export interface OnlineStore {
   apply(
     writes: readonly FeatureUpdate[],
     features: ReadonlyMap<string, OnlineFeatureConfig>,
+    options?: ApplyOptions,
   ): Promise<ApplyResult>
+  /**
+   * Changelog stores only: the applied writes after `after` (`undefined`: from the oldest kept), in
+   * apply order. Positions are the store's own (opaque JSON), totally ordered.
+   */
+  readChangelog?(after: SourcePosition | undefined, options: ReadChangelogOptions): Promise<ChangelogPage>
+  /** Changelog stores only: forget the writes up to and including `upTo` (they are in the log). */
+  trimChangelog?(upTo: SourcePosition): Promise<void>
   /** Read raw entries, `result[i][j]` for `entities[i]`, `features[j]`, in one round trip per shard. */
   read(entities: readonly string[], features: readonly OnlineFeatureConfig[]): Promise<StoredEntry[][]>
   /** Release connections the store opened itself (never a client the user passed in). */
