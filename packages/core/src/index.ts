@@ -17,6 +17,7 @@ export {
   type OperatorOutput,
   WindowOperator,
 } from './operator.js'
+export { logCheckpoints } from './log-checkpoints.js'
 export { parseTime } from './parse-time.js'
 export {
   createPipeline,
@@ -26,6 +27,12 @@ export {
   type PipelineResult,
 } from './pipeline.js'
 export { toFeatureWrite } from './records.js'
+export {
+  arraySource,
+  isResumableSource,
+  type OffsetSourceOptions,
+  offsetSource,
+} from './resumable-source.js'
 export * from './sinks.js'
 export { type BatchingOptions, type Source, toBatches } from './sources.js'
 export type * from './types.js'

@@ -4,15 +4,24 @@
  * more input, so memory stays bounded when a sink is slow.
  */
 import type { CheckpointData } from './checkpoint.js'
+import type {
+  CheckpointStore,
+  CommittedCheckpoint,
+  PositionedBatch,
+  ResumableSource,
+  SourcePosition,
+} from './checkpoint-types.js'
 import { systemClock } from './clock.js'
 import { toMs } from './duration.js'
 import { ClosedError, InvalidDefinitionError } from './errors.js'
 import type { FeatureGroup } from './features.js'
 import { createOperator, type WindowOperator } from './operator.js'
+import { isResumableSource } from './resumable-source.js'
 import { type Source, toBatches } from './sources.js'
 import type {
   Clock,
   DeadLetter,
+  Duration,
   FeatureInfo,
   FeatureUpdate,
   LateEvent,
@@ -23,10 +32,13 @@ import type {
 
 /** Options of `createPipeline`. */
 export interface PipelineOptions<E> {
-  /** The event source. Give `source` or `sources`. */
-  source?: Source<E>
+  /**
+   * The event source. Give `source` or `sources`. A `ResumableSource` (a replayable stream read from a
+   * position, e.g. `arraySource`, `offsetSource`, a JetStream partition) is required with `checkpoints`.
+   */
+  source?: Source<E> | ResumableSource<E>
   /** Several sources (e.g. partitions), each with its own watermark; the pipeline's is their minimum. */
-  sources?: readonly Source<E>[]
+  sources?: readonly (Source<E> | ResumableSource<E>)[]
   /** The feature groups computed in one pass. */
   features: FeatureGroup<E> | readonly FeatureGroup<E>[]
   /** Where feature updates go (e.g. the online sink, or `collectingSink()` in tests). */
@@ -48,7 +60,17 @@ export interface PipelineOptions<E> {
   /** For async sources yielding single events: how long a partial batch may wait from its first event (real ms). @default 20 */
   lingerMs?: number
   /** Restore operator state from this checkpoint before reading (resume the sources after the events it covers). */
-  checkpoint?: CheckpointData
+  checkpoint?: CheckpointData | CommittedCheckpoint
+  /**
+   * Where checkpoints are committed and resumed from: the offline log, through a
+   * `changelogCommitter` (@skewless/online-sink). With it, `run()` first resumes from the latest
+   * committed checkpoint (operator state and every source's position), `checkpoint()` commits, and
+   * a checkpoint is taken every `checkpointInterval` and when the run ends. Every source must be
+   * a `ResumableSource`. See docs/consistency.md for the guarantee.
+   */
+  checkpoints?: CheckpointStore
+  /** With `checkpoints`: how often a checkpoint is committed while the run goes. @default '10s' */
+  checkpointInterval?: Duration
   /**
    * Where the watermark goes when every source has ended: `'max-event-time'` closes the
    * out-of-orderness bound (decays up to the last event are emitted), a number advances it to
@@ -71,6 +93,8 @@ export interface PipelineResult {
 export interface PipelineCheckpoint {
   /** The operator state; pass it as `checkpoint` to a pipeline defined the same way. */
   checkpoint: CheckpointData
+  /** Position per resumable source name (what `checkpoints` committed). Empty without resumable sources. */
+  positions: { [name: string]: SourcePosition }
   /**
    * Per source (in `sources` order), how many events this pipeline has processed from it: resume
    * source `i` right after them (plus wherever this pipeline's source started).
@@ -123,9 +147,32 @@ export function createPipeline<Ev>(options: PipelineOptions<Ev>): Pipeline {
     sources: sources.length,
     ...(options.watermark === undefined ? {} : { watermark: options.watermark }),
     ...(options.failFast === undefined ? {} : { failFast: options.failFast }),
+    ...(options.clock === undefined ? {} : { clock: options.clock }),
   })
-  if (options.checkpoint) op.restore(options.checkpoint)
+  const resumable = sources.map((src) => isResumableSource(src))
+  const names = sources.map((src, i) => (resumable[i] ? (src as ResumableSource<Ev>).name : undefined))
+  checkSourceNames(names, options.checkpoints !== undefined)
+  // Position of the last processed batch, per resumable source.
+  const positions: (SourcePosition | undefined)[] = sources.map(() => undefined)
+  const restoreFrom = (data: CheckpointData | CommittedCheckpoint) => {
+    if (isCommitted(data)) {
+      op.restore(data.operator)
+      names.forEach((name, i) => {
+        if (name !== undefined) positions[i] = data.sources[name]
+      })
+    } else op.restore(data)
+  }
+  if (options.checkpoint) restoreFrom(options.checkpoint)
+  // With a checkpoint store and no explicit checkpoint, the first run() resumes from the latest one.
+  let resumed = options.checkpoint !== undefined || options.checkpoints === undefined
   const clock = options.clock ?? systemClock
+  const checkpointEveryMs =
+    options.checkpointInterval === undefined ? 10_000 : toMs(options.checkpointInterval)
+  if (options.checkpoints !== undefined && !(checkpointEveryMs > 0)) {
+    throw new InvalidDefinitionError(
+      `checkpointInterval must be a duration > 0, got ${String(options.checkpointInterval)}`,
+    )
+  }
   const idleMs =
     options.watermark?.idleTimeout === undefined ? undefined : toMs(options.watermark.idleTimeout)
   const tickMs =
@@ -147,21 +194,84 @@ export function createPipeline<Ev>(options: PipelineOptions<Ev>): Pipeline {
   let checkpointRequests: { resolve: (c: PipelineCheckpoint) => void; reject: (e: unknown) => void }[] = []
   let wakeRun: (() => void) | undefined
 
-  async function takeCheckpoint(): Promise<PipelineCheckpoint> {
-    for (const s of sinks) await s.flush()
-    return { checkpoint: op.snapshot(), eventsPerSource: eventsPerSource.slice() }
+  const positionsByName = (): { [name: string]: SourcePosition } => {
+    const out: { [name: string]: SourcePosition } = {}
+    names.forEach((name, i) => {
+      const p = positions[i]
+      if (name !== undefined && p !== undefined) out[name] = p
+    })
+    return out
   }
 
-  /** Serve the pending checkpoint() calls; a failed flush rejects them, not the run. */
-  async function serveCheckpoints(): Promise<void> {
+  // Commits run one after another, behind the loop: the pause of the stream is the snapshot only.
+  let commitChain: Promise<unknown> = Promise.resolve()
+  let commitsInFlight = 0
+  let nextCheckpointAt = Number.POSITIVE_INFINITY
+
+  /**
+   * Snapshot now, at a batch boundary; resolve once every sink acknowledged what the snapshot covers
+   * (a flush barrier started now) and, with `checkpoints`, the log committed it.
+   */
+  function startCheckpoint(): Promise<PipelineCheckpoint> {
+    const flushed = Promise.all(sinks.map((s) => s.flush()))
+    const store = options.checkpoints
+    if (store === undefined) {
+      // Without a store, keep the old order: flush, then snapshot (nothing is written meanwhile).
+      return flushed.then(() => ({
+        checkpoint: op.snapshot(),
+        eventsPerSource: eventsPerSource.slice(),
+        positions: positionsByName(),
+      }))
+    }
+    const result: PipelineCheckpoint = {
+      checkpoint: op.snapshot(),
+      eventsPerSource: eventsPerSource.slice(),
+      positions: positionsByName(),
+    }
+    const committed: CommittedCheckpoint = {
+      format: 'skewless.checkpoint/1',
+      operator: result.checkpoint,
+      sources: result.positions,
+      takenAt: clock.now(),
+    }
+    nextCheckpointAt = clock.now() + checkpointEveryMs
+    commitsInFlight++
+    const done = commitChain.then(async () => {
+      try {
+        await flushed
+        await store.commitCheckpoint(committed)
+        return result
+      } finally {
+        commitsInFlight--
+      }
+    })
+    commitChain = done.catch(() => undefined)
+    return done
+  }
+
+  /** Serve the pending checkpoint() calls; a failed flush or commit rejects them, not the run. */
+  function serveCheckpoints(): void {
     const waiting = checkpointRequests
     checkpointRequests = []
-    try {
-      const c = await takeCheckpoint()
-      for (const r of waiting) r.resolve(c)
-    } catch (err) {
-      for (const r of waiting) r.reject(err)
-    }
+    startCheckpoint().then(
+      (c) => {
+        for (const r of waiting) r.resolve(c)
+      },
+      (err: unknown) => {
+        for (const r of waiting) r.reject(err)
+      },
+    )
+  }
+
+  /** A periodic checkpoint is due (and the previous one is done: they never pile up). */
+  const checkpointDue = () =>
+    options.checkpoints !== undefined && commitsInFlight === 0 && clock.now() >= nextCheckpointAt
+
+  async function resume(): Promise<void> {
+    if (resumed) return
+    resumed = true
+    const latest = await (options.checkpoints as CheckpointStore).latestCheckpoint()
+    if (latest !== undefined) restoreFrom(latest)
   }
 
   const metrics = (): PipelineMetrics => ({
@@ -202,21 +312,32 @@ export function createPipeline<Ev>(options: PipelineOptions<Ev>): Pipeline {
     })
     // Aborted when the run ends for any reason, so every source is told to stop at once.
     const sourceStop = new AbortController()
-    const its = sources.map((s) => toBatches(s, { ...batchOpts, signal: sourceStop.signal }))
+    await resume()
+    if (options.checkpoints !== undefined) nextCheckpointAt = clock.now() + checkpointEveryMs
+    const its = sources.map((src, i) =>
+      resumable[i]
+        ? (src as ResumableSource<Ev>)
+            .open(positions[i], { signal: sourceStop.signal })
+            [Symbol.asyncIterator]()
+        : unpositioned(toBatches(src as Source<Ev>, { ...batchOpts, signal: sourceStop.signal })),
+    )
     const lastActive = sources.map(() => clock.now())
-    const pending: (Promise<{ i: number; r: IteratorResult<Ev[]> }> | undefined)[] = its.map(() => undefined)
+    const pending: (Promise<{ i: number; r: IteratorResult<PositionedBatch<Ev>> }> | undefined)[] = its.map(
+      () => undefined,
+    )
     const done = sources.map(() => false)
     let ended: PipelineResult['ended'] = 'completed'
     try {
       while (!done.every(Boolean)) {
-        if (checkpointRequests.length > 0) await serveCheckpoints()
+        if (checkpointDue()) checkpointRequests.push({ resolve: () => undefined, reject: () => undefined })
+        if (checkpointRequests.length > 0) serveCheckpoints()
         if (aborted()) {
           ended = 'aborted'
           break
         }
         for (let i = 0; i < its.length; i++) {
           if (!done[i] && pending[i] === undefined) {
-            pending[i] = (its[i] as AsyncGenerator<Ev[]>).next().then((r) => ({ i, r }))
+            pending[i] = (its[i] as AsyncIterator<PositionedBatch<Ev>>).next().then((r) => ({ i, r }))
           }
         }
         const racers: Promise<unknown>[] = [
@@ -227,10 +348,17 @@ export function createPipeline<Ev>(options: PipelineOptions<Ev>): Pipeline {
         ]
         for (const p of pending) if (p !== undefined) racers.push(p)
         let tick: NodeJS.Timeout | undefined
-        if (tickMs !== undefined) {
+        // Wake for idleness checks, and for a periodic checkpoint while the sources wait for input.
+        const waitMs = Math.min(
+          tickMs ?? Number.POSITIVE_INFINITY,
+          options.checkpoints === undefined
+            ? Number.POSITIVE_INFINITY
+            : Math.max(nextCheckpointAt - clock.now(), 1),
+        )
+        if (waitMs !== Number.POSITIVE_INFINITY) {
           racers.push(
             new Promise((resolve) => {
-              tick = setTimeout(() => resolve('tick'), tickMs)
+              tick = setTimeout(() => resolve('tick'), Math.min(waitMs, 2 ** 31 - 1))
             }),
           )
         }
@@ -238,7 +366,7 @@ export function createPipeline<Ev>(options: PipelineOptions<Ev>): Pipeline {
           | 'abort'
           | 'tick'
           | 'wake'
-          | { i: number; r: IteratorResult<Ev[]> }
+          | { i: number; r: IteratorResult<PositionedBatch<Ev>> }
         wakeRun = undefined
         if (tick !== undefined) clearTimeout(tick)
         if (got === 'abort') {
@@ -258,9 +386,13 @@ export function createPipeline<Ev>(options: PipelineOptions<Ev>): Pipeline {
           continue
         }
         lastActive[got.i] = clock.now()
-        batches++
-        eventsPerSource[got.i] = (eventsPerSource[got.i] as number) + got.r.value.length
-        await emitOutput(op.process(got.r.value, got.i))
+        const { events, position } = got.r.value
+        if (events.length > 0) {
+          batches++
+          eventsPerSource[got.i] = (eventsPerSource[got.i] as number) + events.length
+          await emitOutput(op.process(events, got.i))
+        }
+        if (position !== undefined) positions[got.i] = position
         if (idleMs !== undefined) await checkIdle(lastActive, done)
       }
       if (ended === 'completed') {
@@ -272,10 +404,14 @@ export function createPipeline<Ev>(options: PipelineOptions<Ev>): Pipeline {
       // Do not await: a live source may be parked waiting for its next message. A read still in
       // flight may fail once its source is returned; it was raced above, so that is not unhandled.
       sourceStop.abort()
-      for (const it of its) it.return(undefined).catch(() => undefined)
+      for (const it of its) Promise.resolve(it.return?.(undefined)).catch(() => undefined)
     }
     for (const s of sinks) await s.flush()
-    if (checkpointRequests.length > 0) await serveCheckpoints()
+    if (checkpointRequests.length > 0) serveCheckpoints()
+    // A run that ends (completed or aborted) commits where it stopped, so a restart replays nothing;
+    // a failure to commit fails the run.
+    if (options.checkpoints !== undefined) await startCheckpoint()
+    await commitChain
     return { ended, metrics: metrics() }
   }
 
@@ -311,7 +447,7 @@ export function createPipeline<Ev>(options: PipelineOptions<Ev>): Pipeline {
     },
     checkpoint() {
       if (closed) return Promise.reject(new ClosedError('pipeline'))
-      if (!running) return takeCheckpoint()
+      if (!running) return resume().then(startCheckpoint)
       return new Promise<PipelineCheckpoint>((resolve, reject) => {
         checkpointRequests.push({ resolve, reject })
         wakeRun?.()
@@ -334,4 +470,34 @@ export function createPipeline<Ev>(options: PipelineOptions<Ev>): Pipeline {
     features: groups.flatMap((g) => g.describe()),
     operator: op as WindowOperator<E>,
   }
+}
+
+/** Wrap plain micro-batches as positioned batches without a position. */
+async function* unpositioned<E>(batches: AsyncGenerator<E[]>): AsyncGenerator<PositionedBatch<E>> {
+  try {
+    for await (const events of batches) yield { events, position: undefined as unknown as SourcePosition }
+  } finally {
+    await batches.return(undefined)
+  }
+}
+
+const isCommitted = (d: CheckpointData | CommittedCheckpoint): d is CommittedCheckpoint =>
+  (d as CommittedCheckpoint).format === 'skewless.checkpoint/1'
+
+function checkSourceNames(names: readonly (string | undefined)[], needAll: boolean): void {
+  const seen = new Set<string>()
+  names.forEach((name, i) => {
+    if (name === undefined) {
+      if (needAll) {
+        throw new InvalidDefinitionError(
+          `source #${i} cannot resume from a position: a pipeline with \`checkpoints\` needs ResumableSources (arraySource, offsetSource, a stream partition)`,
+        )
+      }
+      return
+    }
+    if (seen.has(name)) {
+      throw new InvalidDefinitionError(`two sources are named '${name}': give each source a unique name`)
+    }
+    seen.add(name)
+  })
 }

@@ -1,4 +1,11 @@
 export {
+  type ChangelogCommitter,
+  type ChangelogCommitterMetrics,
+  type ChangelogCommitterOptions,
+  changelogCommitter,
+  type DrainOptions,
+} from './changelog-committer.js'
+export {
   DownstreamError,
   isTransientError,
   SinkAbortedError,

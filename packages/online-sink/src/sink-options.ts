@@ -8,6 +8,7 @@ import type { OnlineSinkOptions } from './types.js'
 export interface SinkSettings {
   clock: Clock
   forwardStale: boolean
+  changelog: boolean
   maxBatchSize: number
   lingerMs: number
   maxInFlight: number
@@ -35,6 +36,7 @@ export function sinkSettings(o: OnlineSinkOptions): SinkSettings {
   return {
     clock: o.clock ?? systemClock,
     forwardStale: o.forwardStale ?? true,
+    changelog: o.changelog ?? true,
     maxBatchSize: num('maxBatchSize', o.maxBatchSize, 1000, COUNT),
     lingerMs: num('lingerMs', o.lingerMs, 1, { ...DELAY, hint: 'use 0 to send every batch at once' }),
     maxInFlight: num('maxInFlightBatches', o.maxInFlightBatches, 8, COUNT),

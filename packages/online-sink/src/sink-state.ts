@@ -109,6 +109,7 @@ export class SinkState {
     this.call = {
       store: this.store,
       features: this.features,
+      applyOptions: settings.changelog ? undefined : { changelog: false },
       timeoutMs: this.timeoutMs,
       policy: this.policy,
       latency: this.latency,

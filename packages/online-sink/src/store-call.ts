@@ -5,12 +5,14 @@ import { isTransientError, StoreWriteError } from './errors.js'
 import type { ResolvedFeatureConfig } from './feature-config.js'
 import type { Histogram } from './histogram.js'
 import { backoffDelay, type RetryPolicy, withTimeout } from './retry.js'
-import type { ApplyResult, OnlineStore } from './types.js'
+import type { ApplyOptions, ApplyResult, OnlineStore } from './types.js'
 
 /** What a store call needs from the sink. */
 export interface StoreCallContext {
   store: OnlineStore
   features: ReadonlyMap<string, ResolvedFeatureConfig>
+  /** Passed to every `apply` (e.g. `{ changelog: false }`); undefined for the store's defaults. */
+  applyOptions: ApplyOptions | undefined
   timeoutMs: number
   policy: RetryPolicy
   /** Records the latency of every answered call. */
@@ -36,7 +38,13 @@ export async function applyWithRetries(
   for (let attempt = 0; ; attempt++) {
     try {
       const start = performance.now()
-      const res = await withTimeout(store.apply(updates, features), ctx.timeoutMs, store.name)
+      const res = await withTimeout(
+        ctx.applyOptions === undefined
+          ? store.apply(updates, features)
+          : store.apply(updates, features, ctx.applyOptions),
+        ctx.timeoutMs,
+        store.name,
+      )
       ctx.latency.record(performance.now() - start)
       const outcomes = res?.outcomes
       if (!Array.isArray(outcomes) || outcomes.length !== updates.length) {

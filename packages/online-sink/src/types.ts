@@ -223,6 +223,12 @@ export interface OnlineSinkOptions {
   downstream?: Sink<FeatureWrite>
   /** Forward writes rejected as `stale` downstream too (the log then shows rejected zombies). @default true */
   forwardStale?: boolean
+  /**
+   * On a store with the `changelog` capability, record the applied writes in the store's changelog.
+   * `false` for a sink whose writes the log already holds (the sink `materialize()` writes through).
+   * @default true
+   */
+  changelog?: boolean
   /** Receives writes that failed permanently. When unset they are only counted (`metrics().deadLetters`). */
   deadLetters?: Sink<OnlineDeadLetter>
   /** Stamps `availableTime`. @default systemClock */
