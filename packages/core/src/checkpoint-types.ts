@@ -24,7 +24,7 @@ export type SourcePosition =
 
 /** A batch of events read by a resumable source, with the position right after its last event. */
 export interface PositionedBatch<E> {
-  /** The events, in source order. Never empty. */
+  /** The events, in source order; empty when only the position moved (e.g. every message was a dead letter). */
   events: E[]
   /** Reading from this position yields what follows the batch. */
   position: SourcePosition
