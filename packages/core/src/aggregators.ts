@@ -3,10 +3,24 @@
  * path allocates nothing; `add` and `merge` may mutate and return their first argument.
  */
 import { InvalidDefinitionError } from './errors.js'
+import { intInputMessage } from './input-checks.js'
 import type { Aggregator, FeatureValue, ValueType } from './types.js'
 
 const notFiniteNumber = (v: unknown): string | undefined =>
   typeof v === 'number' && Number.isFinite(v) ? undefined : `expected a finite number, got ${describe(v)}`
+const notFiniteInt = (v: unknown): string | undefined => notFiniteNumber(v) ?? intInputMessage(v)
+
+/** The numeric result types of sum, min and max: int64 ones accept safe integers only. */
+export type NumericType = 'double' | 'int64'
+
+function numericType(kind: string, valueType: NumericType): NumericType {
+  if (valueType !== 'double' && valueType !== 'int64') {
+    throw new InvalidDefinitionError(
+      `${kind}(valueType): valueType must be 'double' or 'int64', got ${describe(valueType)}`,
+    )
+  }
+  return valueType
+}
 
 /** Number of events. Additive. */
 export function count(): Aggregator<unknown, number, number> {
@@ -22,46 +36,58 @@ export function count(): Aggregator<unknown, number, number> {
   }
 }
 
-/** Sum of a numeric value. Additive. */
-export function sum(): Aggregator<number, number, number> {
+/**
+ * Sum of a numeric value. Additive.
+ * @param valueType `'int64'` refuses non-integer inputs (dead-lettered `invalid-value`). @default 'double'
+ */
+export function sum(valueType: NumericType = 'double'): Aggregator<number, number, number> {
+  const type = numericType('sum', valueType)
   return {
     kind: 'sum',
-    valueType: 'double',
+    valueType: type,
     additive: true,
     init: () => 0,
     add: (acc, v) => acc + v,
     merge: (a, b) => a + b,
     retract: (a, b) => a - b,
     result: (acc) => acc,
-    validate: notFiniteNumber,
+    validate: type === 'int64' ? notFiniteInt : notFiniteNumber,
   }
 }
 
-/** Smallest numeric value; `null` for an empty window. */
-export function min(): Aggregator<number, number, number | null> {
+/**
+ * Smallest numeric value; `null` for an empty window.
+ * @param valueType `'int64'` refuses non-integer inputs (dead-lettered `invalid-value`). @default 'double'
+ */
+export function min(valueType: NumericType = 'double'): Aggregator<number, number, number | null> {
+  const type = numericType('min', valueType)
   return {
     kind: 'min',
-    valueType: 'double',
+    valueType: type,
     init: () => Number.POSITIVE_INFINITY,
     add: (acc, v) => Math.min(v, acc),
     merge: (a, b) => Math.min(b, a),
     result: (acc) => (acc === Number.POSITIVE_INFINITY ? null : acc),
-    validate: notFiniteNumber,
+    validate: type === 'int64' ? notFiniteInt : notFiniteNumber,
     toJSON: (acc) => (acc === Number.POSITIVE_INFINITY ? null : acc),
     fromJSON: (j) => (j === null ? Number.POSITIVE_INFINITY : (j as number)),
   }
 }
 
-/** Largest numeric value; `null` for an empty window. */
-export function max(): Aggregator<number, number, number | null> {
+/**
+ * Largest numeric value; `null` for an empty window.
+ * @param valueType `'int64'` refuses non-integer inputs (dead-lettered `invalid-value`). @default 'double'
+ */
+export function max(valueType: NumericType = 'double'): Aggregator<number, number, number | null> {
+  const type = numericType('max', valueType)
   return {
     kind: 'max',
-    valueType: 'double',
+    valueType: type,
     init: () => Number.NEGATIVE_INFINITY,
     add: (acc, v) => Math.max(v, acc),
     merge: (a, b) => Math.max(b, a),
     result: (acc) => (acc === Number.NEGATIVE_INFINITY ? null : acc),
-    validate: notFiniteNumber,
+    validate: type === 'int64' ? notFiniteInt : notFiniteNumber,
     toJSON: (acc) => (acc === Number.NEGATIVE_INFINITY ? null : acc),
     fromJSON: (j) => (j === null ? Number.NEGATIVE_INFINITY : (j as number)),
   }
@@ -209,7 +235,8 @@ export const AGGREGATOR_NAMES = Object.keys(BUILT_INS)
  */
 export function resolveAggregator(agg: Aggregator | string, featureName: string): Aggregator {
   if (typeof agg === 'string') {
-    const make = BUILT_INS[agg]
+    // Own names only: 'constructor' or 'toString' must not resolve to Object.prototype's members.
+    const make = Object.hasOwn(BUILT_INS, agg) ? BUILT_INS[agg] : undefined
     if (!make) {
       throw new InvalidDefinitionError(
         `feature '${featureName}': unknown aggregator '${agg}'; use one of ${AGGREGATOR_NAMES.join(', ')} or aggregator({...})`,

@@ -2,7 +2,7 @@
  * Code-first feature definitions: one group per entity key over one event stream, many features
  * per group, all computed in one pass.
  */
-import { last, resolveAggregator, VALUE_TYPES } from './aggregators.js'
+import { last, max, min, resolveAggregator, sum, VALUE_TYPES } from './aggregators.js'
 import { InvalidDefinitionError } from './errors.js'
 import type { Aggregator, EmitMode, FeatureInfo, ValueType, WindowSpec } from './types.js'
 import { hopping, session, tumbling, unbounded } from './windows.js'
@@ -73,6 +73,29 @@ export interface FeatureGroup<E> {
 const FEATURE_NAME = /^[A-Za-z_][A-Za-z0-9_.:-]{0,127}$/
 
 /**
+ * Whether `name` cannot be a feature name because it would be a key of a plain object that is not
+ * its own: `__proto__`, `constructor`, `prototype` or any other member of `Object.prototype`.
+ * Feature vectors and user code index plain objects by feature name; `values.__proto__ = v` sets
+ * a prototype instead of a property, so such a feature would vanish from vectors.
+ */
+export function isReservedFeatureName(name: string): boolean {
+  return name === 'prototype' || name in Object.prototype
+}
+
+/** Result types decided by the aggregate itself: a different declared `valueType` is refused. */
+const FIXED_TYPES: Readonly<Record<string, ValueType>> = {
+  count: 'int64',
+  distinct_count: 'int64',
+  mean: 'double',
+}
+/** Aggregates whose result has the type of their inputs: double, or int64 fed safe integers only. */
+const NUMERIC_KINDS: Readonly<Record<string, (t: 'double' | 'int64') => Aggregator>> = {
+  sum: sum as (t: 'double' | 'int64') => Aggregator,
+  min: min as (t: 'double' | 'int64') => Aggregator,
+  max: max as (t: 'double' | 'int64') => Aggregator,
+}
+
+/**
  * Define a group of features over events of type `E`.
  * @throws InvalidDefinitionError with a message saying what to change (bad window, unknown
  *   aggregator, missing value extractor, tiles on a non-additive aggregator...).
@@ -110,6 +133,11 @@ function resolveFeature<E>(name: string, f: FeatureSpec<E>): ResolvedFeature<E> 
       `feature name '${name}' is invalid: use letters, digits, '_', '.', ':' or '-', starting with a letter or '_'`,
     )
   }
+  if (isReservedFeatureName(name)) {
+    throw new InvalidDefinitionError(
+      `feature name '${name}' is reserved (a member of Object.prototype, which a feature vector could not hold): rename the feature, e.g. '${name}_value'`,
+    )
+  }
   if (!f || typeof f !== 'object')
     throw new InvalidDefinitionError(`feature '${name}' needs a definition object`)
   const window = validateWindow(name, f.window)
@@ -128,11 +156,10 @@ function resolveFeature<E>(name: string, f: FeatureSpec<E>): ResolvedFeature<E> 
   }
   if (aggregator.kind === 'count') value = undefined
   const valueType = f.valueType ?? aggregator.valueType
-  // `last` validates its inputs against the feature's declared type.
-  if (aggregator.kind === 'last' && aggregator.valueType !== valueType) aggregator = last(valueType)
   if (!VALUE_TYPES.includes(valueType)) {
     throw new InvalidDefinitionError(`feature '${name}': valueType must be one of ${VALUE_TYPES.join(', ')}`)
   }
+  aggregator = fitValueType(name, aggregator, valueType)
   const emit = f.emit ?? 'value'
   if (emit !== 'value' && emit !== 'tiles') {
     throw new InvalidDefinitionError(
@@ -160,6 +187,35 @@ function resolveFeature<E>(name: string, f: FeatureSpec<E>): ResolvedFeature<E> 
     emit,
     suppressUnchanged: f.suppressUnchanged ?? false,
   }
+}
+
+/**
+ * The aggregator that produces `valueType`, or an InvalidDefinitionError when the aggregate
+ * decides another type: a conflict found here would otherwise be a silent loss at the store.
+ */
+function fitValueType(name: string, agg: Aggregator, valueType: ValueType): Aggregator {
+  if (agg.valueType === valueType) return agg
+  const kind = agg.kind
+  const fixed = Object.hasOwn(FIXED_TYPES, kind) ? FIXED_TYPES[kind] : undefined
+  if (fixed !== undefined) {
+    throw new InvalidDefinitionError(
+      `feature '${name}': aggregate '${kind}' always gives ${fixed} values, so valueType '${valueType}' conflicts; remove valueType or set it to '${fixed}'`,
+    )
+  }
+  // `last` validates its inputs against the feature's declared type.
+  if (kind === 'last') return last(valueType)
+  const numeric = Object.hasOwn(NUMERIC_KINDS, kind) ? NUMERIC_KINDS[kind] : undefined
+  if (numeric !== undefined) {
+    if (valueType !== 'double' && valueType !== 'int64') {
+      throw new InvalidDefinitionError(
+        `feature '${name}': aggregate '${kind}' gives numbers, so valueType '${valueType}' conflicts; use 'double' or 'int64'`,
+      )
+    }
+    return numeric(valueType)
+  }
+  throw new InvalidDefinitionError(
+    `feature '${name}': aggregator '${kind}' declares valueType '${agg.valueType}', so valueType '${valueType}' conflicts; remove valueType or change the aggregator's`,
+  )
 }
 
 const BUILT_IN_NEEDS_VALUE = new Set(['sum', 'min', 'max', 'mean', 'last', 'distinct_count'])

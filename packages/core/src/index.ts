@@ -9,15 +9,16 @@ export {
   type FeatureGroup,
   type FeatureGroupSpec,
   type FeatureSpec,
+  isReservedFeatureName,
   type ResolvedFeature,
 } from './features.js'
+export { logCheckpoints } from './log-checkpoints.js'
 export {
   createOperator,
   type OperatorOptions,
   type OperatorOutput,
   WindowOperator,
 } from './operator.js'
-export { logCheckpoints } from './log-checkpoints.js'
 export { parseTime } from './parse-time.js'
 export {
   createPipeline,
@@ -35,5 +36,11 @@ export {
 } from './resumable-source.js'
 export * from './sinks.js'
 export { type BatchingOptions, type Source, toBatches } from './sources.js'
+export {
+  checkStorableTime,
+  END_STORABLE_TIME,
+  isStorableTime,
+  MIN_STORABLE_TIME,
+} from './storable-time.js'
 export type * from './types.js'
 export * from './windows.js'

@@ -15,6 +15,7 @@
  */
 import { describe } from './aggregators.js'
 import { type CheckpointData, restoreOperator, snapshotOperator } from './checkpoint.js'
+import { systemClock } from './clock.js'
 import { toMs } from './duration.js'
 import { emitDecay, emitDirty } from './emission.js'
 import { InvalidDefinitionError, InvalidEventError } from './errors.js'
@@ -22,8 +23,17 @@ import { evictIdleKeys } from './eviction.js'
 import { type FeatureState, SessionState, TiledState } from './feature-state.js'
 import type { FeatureGroup, ResolvedFeature } from './features.js'
 import { GroupState, H_DIRTY, H_MAX_T, H_TIMER, OP_COUNT, OP_MIN, OP_NONE, OP_SUM } from './group-state.js'
+import { intInputMessage, messageOf } from './input-checks.js'
 import { parseTime } from './parse-time.js'
-import type { DeadLetter, DeadLetterCode, FeatureUpdate, LateEvent, WatermarkOptions } from './types.js'
+import { checkStorableTime, END_STORABLE_TIME, MIN_STORABLE_TIME } from './storable-time.js'
+import type {
+  Clock,
+  DeadLetter,
+  DeadLetterCode,
+  FeatureUpdate,
+  LateEvent,
+  WatermarkOptions,
+} from './types.js'
 
 /** Options of an operator. */
 export interface OperatorOptions {
@@ -33,6 +43,8 @@ export interface OperatorOptions {
   sources?: number
   /** Throw `InvalidEventError` on the first bad event instead of dead-lettering it. @default false */
   failFast?: boolean
+  /** Processing-time clock, for `watermark.maxFutureTime`. @default systemClock */
+  clock?: Clock
 }
 
 /** What one call to `process` produced. */
@@ -70,6 +82,9 @@ export class WindowOperator<E> {
   readonly outOfOrdernessMs: number
   readonly allowedLatenessMs: number
   readonly failFast: boolean
+  /** Events later than the clock plus this are dead-lettered `future-time`; `Infinity` when off. */
+  readonly maxFutureMs: number
+  private readonly clock: Clock
   /** @internal */ readonly groups: GroupState<E>[]
   /** @internal */ sourceMax: number[]
   /** @internal */ sourceIdle: boolean[]
@@ -95,6 +110,9 @@ export class WindowOperator<E> {
     this.outOfOrdernessMs = toMs(wmo.outOfOrderness ?? 0, 'watermark.outOfOrderness')
     this.allowedLatenessMs = toMs(wmo.allowedLateness ?? 0, 'watermark.allowedLateness')
     this.failFast = options.failFast ?? false
+    const future = wmo.maxFutureTime ?? '1d'
+    this.maxFutureMs = future === Number.POSITIVE_INFINITY ? future : toMs(future, 'watermark.maxFutureTime')
+    this.clock = options.clock ?? systemClock
     const n = options.sources ?? 1
     this.sourceMax = new Array(n).fill(Number.NEGATIVE_INFINITY)
     this.sourceIdle = new Array(n).fill(false)
@@ -151,6 +169,9 @@ export class WindowOperator<E> {
     const dead: DeadLetter<E>[] = []
     this.out = []
     const lateBound = this.wm - this.allowedLatenessMs
+    // Read once per batch: the bound only has to stop wildly wrong dates, not be exact.
+    const futureBound =
+      this.maxFutureMs === Number.POSITIVE_INFINITY ? this.maxFutureMs : this.clock.now() + this.maxFutureMs
     this.counters.eventsIn += batch.length
     this.sourceIdle[source] = false
     let srcMax = this.sourceMax[source] ?? Number.NEGATIVE_INFINITY
@@ -183,13 +204,37 @@ export class WindowOperator<E> {
       for (let i = 0; i < nb; i++) {
         const ev = batch[i] as E
         rows[i] = -1
-        const rawT = timeOf(ev)
-        const t = typeof rawT === 'number' ? rawT : parseTime(rawT)
-        if (t - t !== 0) {
-          this.reject(dead, ev, 'invalid-time', `event time is not a finite instant: ${describe(rawT)}`)
+        let rawT: unknown
+        let rawK: unknown
+        // Extractors are user code: one that throws (a null event) costs that event, not the run.
+        try {
+          rawT = timeOf(ev)
+        } catch (err) {
+          this.rejectThrown(dead, ev, 'eventTime', err)
           continue
         }
-        const rawK = entityOf(ev)
+        try {
+          rawK = entityOf(ev)
+        } catch (err) {
+          this.rejectThrown(dead, ev, 'entity', err)
+          continue
+        }
+        const t = typeof rawT === 'number' ? rawT : parseTime(rawT)
+        if (!(t >= MIN_STORABLE_TIME && t < END_STORABLE_TIME && Number.isInteger(t))) {
+          const why = checkStorableTime(t) as string
+          const parsed = typeof rawT === 'number' || Number.isNaN(t) ? '' : ` (parsed from ${describe(rawT)})`
+          this.reject(dead, ev, 'invalid-time', `${why}${parsed}`)
+          continue
+        }
+        if (t > futureBound) {
+          this.reject(
+            dead,
+            ev,
+            'future-time',
+            `event time ${t} is ${t - (futureBound - this.maxFutureMs)} ms ahead of the clock, more than watermark.maxFutureTime (${this.maxFutureMs} ms): fix the event's date, or raise maxFutureTime (Infinity disables it) when the clock lags the events`,
+          )
+          continue
+        }
         let key: string
         if (typeof rawK === 'string') key = rawK
         else if ((typeof rawK === 'number' && Number.isFinite(rawK)) || typeof rawK === 'bigint')
@@ -264,7 +309,19 @@ export class WindowOperator<E> {
           const op = ops[j] as number
           let v: unknown
           if (f.value !== undefined) {
-            v = f.value(ev)
+            try {
+              v = f.value(ev)
+            } catch (err) {
+              this.reject(
+                dead,
+                ev,
+                'invalid-value',
+                `feature '${f.name}': its value extractor threw: ${messageOf(err)}`,
+                f.name,
+                err,
+              )
+              continue
+            }
             if (op !== OP_NONE) {
               if (typeof v !== 'number' || v - v !== 0) {
                 this.reject(
@@ -274,6 +331,10 @@ export class WindowOperator<E> {
                   `feature '${f.name}': expected a finite number, got ${describe(v)}`,
                   f.name,
                 )
+                continue
+              }
+              if (f.valueType === 'int64' && !Number.isSafeInteger(v)) {
+                this.reject(dead, ev, 'invalid-value', `feature '${f.name}': ${intInputMessage(v)}`, f.name)
                 continue
               }
             } else if (f.aggregator.validate !== undefined) {
@@ -399,12 +460,37 @@ export class WindowOperator<E> {
     }
   }
 
-  private reject(dead: DeadLetter<E>[], ev: E, code: DeadLetterCode, reason: string, feature?: string): void {
-    if (this.failFast) throw new InvalidEventError(code, `invalid event: ${reason}`)
+  private reject(
+    dead: DeadLetter<E>[],
+    ev: E,
+    code: DeadLetterCode,
+    reason: string,
+    feature?: string,
+    cause?: unknown,
+  ): void {
+    if (this.failFast) {
+      throw new InvalidEventError(
+        code,
+        `invalid event: ${reason}`,
+        cause === undefined ? undefined : { cause },
+      )
+    }
     const d: DeadLetter<E> = { event: ev, code, reason }
     if (feature !== undefined) d.feature = feature
+    if (cause !== undefined) d.cause = cause
     dead.push(d)
     this.counters.deadLetters++
+  }
+
+  private rejectThrown(dead: DeadLetter<E>[], ev: E, extractor: string, err: unknown): void {
+    this.reject(
+      dead,
+      ev,
+      'invalid-event',
+      `the ${extractor} extractor threw on ${describe(ev)}: ${messageOf(err)}; filter such events out upstream or make the extractor return undefined`,
+      undefined,
+      err,
+    )
   }
 
   private computeWatermark(): number {

@@ -79,8 +79,21 @@ export interface LateEvent<E = unknown> {
   features: readonly string[]
 }
 
-/** Stable codes for why an event went to the dead-letter output. */
-export type DeadLetterCode = 'missing-key' | 'invalid-time' | 'invalid-value'
+/**
+ * Stable codes for why an event went to the dead-letter output:
+ * - `invalid-event`: the entity or eventTime extractor threw (e.g. a `null` event); `cause` holds its error;
+ * - `missing-key`: no usable entity key;
+ * - `invalid-time`: the event time is not a storable instant (see `isStorableTime`);
+ * - `future-time`: the event time is more than `watermark.maxFutureTime` ahead of the pipeline's clock;
+ * - `invalid-value`: a feature's value does not fit the feature (wrong type, or not an integer for an
+ *   int64 sum, min or max); the event still counts for the group's other features.
+ */
+export type DeadLetterCode =
+  | 'invalid-event'
+  | 'missing-key'
+  | 'invalid-time'
+  | 'future-time'
+  | 'invalid-value'
 
 /** An event the pipeline could not process, with the reason. */
 export interface DeadLetter<E = unknown> {
@@ -92,6 +105,8 @@ export interface DeadLetter<E = unknown> {
   reason: string
   /** The feature whose extractor rejected the event, when the reason is feature-specific. */
   feature?: string
+  /** The error an extractor threw, when one did. */
+  cause?: unknown
 }
 
 /**
@@ -169,6 +184,13 @@ export interface WatermarkOptions {
    * (`clock.now() − outOfOrderness`) so windows still decay when events stop. `undefined` disables it.
    */
   idleTimeout?: Duration
+  /**
+   * Events dated more than this ahead of the processing clock (the pipeline's `clock`) are
+   * dead-lettered `future-time`, so one wrongly dated event cannot push the watermark ahead and
+   * make every later good event late. `Infinity` disables the bound (e.g. a backfill driven by a
+   * simulated clock that lags its events). @default '1d'
+   */
+  maxFutureTime?: Duration
 }
 
 /** Counters a pipeline exposes. All are monotonic. */
