@@ -196,9 +196,10 @@ export async function commitRecords(
       await fsyncDir(join(w.root, JOURNAL_DIR))
     }
     if (compaction) crashPoint('compact-before-rename')
+    else crashPoint('commit-before-rename')
     for (const d of done) {
       await rename(join(w.root, d.tmp), join(w.root, d.final))
-      if (compaction) crashPoint('compact-renamed')
+      crashPoint(compaction ? 'compact-renamed' : 'commit-renamed')
     }
     await Promise.all([...new Set(done.map((d) => d.dir))].map((d) => fsyncDir(d)))
     if (journal) await removeQuietly(journal)
