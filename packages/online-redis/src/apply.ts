@@ -5,7 +5,12 @@
  * one socket write per node instead of one per slot.
  */
 import type { FeatureUpdate } from '@skewless/core'
-import type { ApplyResult, OnlineFeatureConfig, PermanentWriteFailure } from '@skewless/online-sink'
+import type {
+  ApplyOptions,
+  ApplyResult,
+  OnlineFeatureConfig,
+  PermanentWriteFailure,
+} from '@skewless/online-sink'
 import { checkValue, isTransientError } from '@skewless/online-sink'
 import { encodeEntry } from './encoding.js'
 import { isRedirection, toStoreError } from './errors.js'
@@ -21,14 +26,21 @@ export interface StoreContext {
   readonly prefix: string
   readonly isCluster: boolean
   readonly slackMs: number
+  /** The changelog stream's key when the store keeps a changelog (standalone only), else `undefined`. */
+  readonly changelogKey: string | undefined
 }
 
-/** The arguments of one script call; `sent[k]` is the input index of the write with `keys[k]`. */
+/**
+ * The arguments of one script call; `sent[k]` is the input index of the write with `keys[k]` (a
+ * logged call has one key more: the changelog stream, last).
+ */
 interface ScriptCall {
   keys: string[]
   header: string[]
   args: string[]
   sent: number[]
+  /** Feature name of each spec of `header`, in order (the changelog's arguments). */
+  names: string[]
 }
 
 /** One EVALSHA of the apply script; on NOSCRIPT (script cache flushed, failover) EVAL loads it again. */
@@ -51,7 +63,9 @@ async function evalApply(
 
 /** The `apply` of a store. */
 export function createApply(ctx: StoreContext) {
-  const { client, prefix, isCluster, slackMs } = ctx
+  const { client, prefix, isCluster, slackMs, changelogKey } = ctx
+  // The script cuts the entity out of each key by the prefix's length in bytes (see script.ts).
+  const prefixBytes = String(Buffer.byteLength(prefix, 'utf8'))
   const preparedCache = new WeakMap<ReadonlyMap<string, OnlineFeatureConfig>, PreparedFeatures>()
 
   /** Send one script call and write its outcomes at `call.sent[k]`. */
@@ -109,7 +123,7 @@ export function createApply(ctx: StoreContext) {
    */
   function callFailure(err: unknown, call: ScriptCall): Error {
     if (isRedirection(err)) client.refreshSlotsCache?.()
-    return toStoreError(err, `apply of ${call.keys.length} writes`)
+    return toStoreError(err, `apply of ${call.sent.length} writes`)
   }
 
   /** Write the outcomes of one script reply at `call.sent[k]`. */
@@ -118,7 +132,7 @@ export function createApply(ctx: StoreContext) {
     const r = reply as string[]
     const codes = r[0] as string
     let m = 1
-    for (let k = 0; k < keys.length; k++) {
+    for (let k = 0; k < sent.length; k++) {
       const c = codes.charCodeAt(k)
       const i = sent[k] as number
       if (c === 97) outcomes[i] = 'applied'
@@ -135,7 +149,9 @@ export function createApply(ctx: StoreContext) {
   async function apply(
     writes: readonly FeatureUpdate[],
     features: ReadonlyMap<string, OnlineFeatureConfig>,
+    options?: ApplyOptions,
   ): Promise<ApplyResult> {
+    const logTo = options?.changelog === false ? undefined : changelogKey
     const n = writes.length
     const outcomes: ApplyResult['outcomes'] = new Array(n)
     const prepared = prepareFeatures(features, slackMs, preparedCache)
@@ -166,7 +182,9 @@ export function createApply(ctx: StoreContext) {
     // The writer's wall clock: physical expiry counts from the later of it and the event time.
     const now = String(Date.now())
     if (!isCluster) {
-      await applyCall(buildCall(valid, now), outcomes)
+      const call = buildCall(valid, now)
+      if (logTo !== undefined) logCall(call)
+      await applyCall(call, outcomes)
       return { outcomes }
     }
     // Cluster: a script may only touch keys of one slot, so one call per slot; the calls of the
@@ -207,6 +225,7 @@ export function createApply(ctx: StoreContext) {
         counts[s] = (counts[s] as number) + 1
       }
       const header: string[] = ['0', nowArg]
+      const names: string[] = []
       const start = new Int32Array(list.length)
       let used = 0
       let at = 0
@@ -216,6 +235,7 @@ export function createApply(ctx: StoreContext) {
         used++
         const sp = (list[s] as PreparedFeature).spec
         header.push(sp[0], sp[1], sp[2], sp[3], String(c))
+        names.push((list[s] as PreparedFeature).config.name)
         start[s] = at
         at += c
       }
@@ -235,7 +255,7 @@ export function createApply(ctx: StoreContext) {
             args[2 * k + 1] = encOf[i] as string
           } else args[k] = encOf[i] as string
         }
-        return { keys, header, args, sent }
+        return { keys, header, args, sent, names }
       }
       // Several features: place each write at its spec's next slot (counting sort; at most one
       // write per key per batch, so no key's writes are reordered).
@@ -255,8 +275,15 @@ export function createApply(ctx: StoreContext) {
           args.push(String((writes[i] as FeatureUpdate).tileStart))
         args.push(encOf[i] as string)
       }
-      return { keys, header, args, sent }
+      return { keys, header, args, sent, names }
     }
+  }
+
+  /** Make `call` append its applied writes to the changelog: the stream key, then its arguments. */
+  function logCall(call: ScriptCall): void {
+    call.keys.push(changelogKey as string)
+    call.args.push(prefixBytes)
+    for (const name of call.names) call.args.push(name)
   }
 
   return apply

@@ -1,12 +1,73 @@
 /**
  * Mapping ioredis failures to the online-sink error contract: transient ones (worth retrying)
  * become `StoreUnavailableError`, the rest `StoreWriteError` (the whole call failed permanently).
+ * Two permanent causes get their own class, because the fix is the operator's, not a retry:
+ * a missing ACL permission (`RedisPermissionError`) and a refused TLS handshake (`RedisTlsError`).
+ * Every message and `cause` is scrubbed of passwords (redact.ts) before it leaves the store.
  */
+import { SkewlessError, type SkewlessErrorOptions } from '@skewless/core'
 import { StoreUnavailableError, StoreWriteError } from '@skewless/online-sink'
+import { redactText, scrubError } from './redact.js'
 
 /** Server replies that mean "try again later" (loading, failover, cluster reconfiguration, busy script, full memory or disk). */
 const TRANSIENT_REPLY =
   /^(LOADING|TRYAGAIN|CLUSTERDOWN|MASTERDOWN|BUSY|READONLY|OOM|MISCONF|NOREPLICAS|MOVED|ASK)\b/
+
+/**
+ * Node's codes for a TLS handshake that was refused: the server's certificate is not trusted or
+ * not for this host, or the server does not speak TLS. Retrying cannot help and must never fall
+ * back to plaintext, so these fail the call for good.
+ */
+const TLS_REFUSED = new Set([
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'CERT_HAS_EXPIRED',
+  'CERT_NOT_YET_VALID',
+  'CERT_UNTRUSTED',
+  'CERT_REVOKED',
+  'CERT_SIGNATURE_FAILURE',
+  'CERT_REJECTED',
+  'ERR_SSL_WRONG_VERSION_NUMBER',
+  'ERR_SSL_PACKET_LENGTH_TOO_LONG',
+])
+
+/**
+ * Redis refused a command or a key for the connection's ACL user (a `NOPERM` reply). Permanent:
+ * the sink dead-letters the writes with this message as their reason. `permission` is what is
+ * missing, in ACL syntax where the reply says (`+evalsha`, `+hset`), else the server's words.
+ */
+export class RedisPermissionError extends StoreWriteError {
+  /** The missing permission, e.g. `+evalsha`, `+hset` or `key access`. */
+  readonly permission: string
+  /** The server's `NOPERM` reply. */
+  readonly reply: string
+
+  constructor(message: string, permission: string, reply: string, options?: { cause?: unknown }) {
+    super('script-error', message, options)
+    ;(this as { code: string }).code = 'permission-denied'
+    this.permission = permission
+    this.reply = reply
+  }
+}
+
+/**
+ * The TLS connection to Redis was refused (untrusted CA, certificate for another host, server
+ * without TLS). Not transient (`transient: false`): the sink dead-letters the writes instead of
+ * retrying a connection that cannot succeed until the configuration changes.
+ */
+export class RedisTlsError extends StoreUnavailableError {
+  /** Node's TLS error code, e.g. `ERR_TLS_CERT_ALTNAME_INVALID`, `SELF_SIGNED_CERT_IN_CHAIN`. */
+  readonly tlsCode: string
+
+  constructor(message: string, tlsCode: string, options?: { cause?: unknown }) {
+    super(message, { ...options, store: 'redis', transient: false }, 'tls-refused')
+    this.tlsCode = tlsCode
+  }
+}
 
 /** Whether a Redis error is worth retrying. Anything that is not a server reply (closed connection, refused, timeout) is. */
 export function isTransientRedisError(err: unknown): boolean {
@@ -14,6 +75,7 @@ export function isTransientRedisError(err: unknown): boolean {
   const e = err as { name?: unknown; message?: unknown }
   const message = typeof e.message === 'string' ? e.message : ''
   if (e.name === 'ReplyError') return TRANSIENT_REPLY.test(message)
+  if (tlsRefusalOf(err) !== undefined) return false
   return true
 }
 
@@ -23,13 +85,50 @@ export function isRedirection(err: unknown): boolean {
   return typeof m === 'string' && (m.startsWith('MOVED ') || m.startsWith('ASK '))
 }
 
+/** The refused TLS handshake in `err`'s cause chain (client.ts links the connection's error), if any. */
+export function tlsRefusalOf(err: unknown): (Error & { code: string }) | undefined {
+  for (let e = err, depth = 0; typeof e === 'object' && e !== null && depth < 8; depth++) {
+    const code = (e as { code?: unknown }).code
+    if (typeof code === 'string' && TLS_REFUSED.has(code)) return e as Error & { code: string }
+    e = (e as { cause?: unknown }).cause
+  }
+  return undefined
+}
+
+/** `+cmd` from a NOPERM reply naming a command (`... to run the 'hset' command`), else what it names. */
+export function missingPermission(reply: string): string {
+  const cmd = /'([a-z|_-]+)' command/i.exec(reply)
+  if (cmd) return `+${(cmd[1] as string).toLowerCase()}`
+  if (/key/i.test(reply)) return 'key access'
+  if (/channel/i.test(reply)) return 'channel access'
+  return reply
+}
+
 /** Wrap a failure of `what` (e.g. `'apply'`) into the error the sink understands, keeping `cause`. */
 export function toStoreError(err: unknown, what: string): Error {
-  const message = err instanceof Error ? err.message : String(err)
+  scrubError(err)
+  const message = describeFailure(err)
+  const tls = tlsRefusalOf(err)
+  if (tls !== undefined) {
+    return new RedisTlsError(
+      `online-redis: ${what} failed: the TLS connection to Redis was refused (${tls.code}: ${redactText(tls.message)}); give the client the CA that signed the server's certificate (clientOptions.tls.ca) and connect with the host name the certificate is for. The store never falls back to plaintext`,
+      tls.code,
+      { cause: err },
+    )
+  }
   if (isTransientRedisError(err)) {
     return new StoreUnavailableError(
       `online-redis: ${what} failed (${message}); the sink retries it with backoff`,
       { cause: err, store: 'redis', transient: true },
+    )
+  }
+  if (/^NOPERM\b/.test(message)) {
+    const permission = missingPermission(message)
+    return new RedisPermissionError(
+      `online-redis: ${what} was refused by Redis: the connection's ACL user lacks ${permission} (${message}); grant the writer or reader ACL of docs/security.md for this prefix`,
+      permission,
+      message,
+      { cause: err },
     )
   }
   return new StoreWriteError(
@@ -37,4 +136,25 @@ export function toStoreError(err: unknown, what: string): Error {
     `online-redis: ${what} was refused by Redis (${message}); check the server version (needs Redis >= 5 with Lua) and ACLs`,
     { cause: err },
   )
+}
+
+/** The error's message, with the connection error behind it when ioredis gave up retrying. */
+function describeFailure(err: unknown): string {
+  const message = err instanceof Error ? err.message : String(err)
+  const cause = (err as { cause?: unknown } | null)?.cause
+  const behind =
+    cause instanceof Error && !message.includes(cause.message)
+      ? `; last connection error: ${cause.message}`
+      : ''
+  return redactText(message + behind)
+}
+
+/**
+ * An entry of the changelog stream is not in the store's format (something else appended to the
+ * stream). Reading stops there rather than skip writes the log would then never get.
+ */
+export class ChangelogFormatError extends SkewlessError {
+  constructor(message: string, options?: SkewlessErrorOptions) {
+    super('changelog-format', message, options)
+  }
 }

@@ -1,4 +1,5 @@
-export { isTransientRedisError } from './errors.js'
+export { isTransientRedisError, RedisPermissionError, RedisTlsError } from './errors.js'
+export { redactUrl } from './redact.js'
 export { keySlot } from './slot.js'
 export { redisStore } from './store.js'
 export type * from './types.js'

@@ -5,6 +5,10 @@
  *   <prefix>{<entity>}               field <feature>   -> <eventTime>,<version>,<tag><value>
  *   <prefix>{<entity>}:t:<feature>   field <tileStart> -> <eventTime>,<version>,<tag><partial>
  *                                    field h           -> prune horizon (tiles below it are gone)
+ *   <prefix>changelog                stream of applied writes (option `changelog`; changelog-codec.ts)
+ *
+ * The changelog key has no brace right after the prefix, every entity key has one (and the prefix has
+ * none), so no entity, whatever its name, can collide with it.
  */
 import { InvalidDefinitionError } from '@skewless/core'
 
@@ -37,4 +41,9 @@ export function valueKeyOf(prefix: string, entity: string): string {
 /** Name of the hash holding the tiles of additive `feature` of `entity`. */
 export function tileKeyOf(prefix: string, entity: string, feature: string): string {
   return `${prefix}{${entity}}:t:${feature}`
+}
+
+/** Name of the changelog stream. */
+export function changelogKeyOf(prefix: string): string {
+  return `${prefix}changelog`
 }

@@ -15,6 +15,11 @@
  *   then the writes, spec by spec, KEYS[i] being the hash of write i (repeats allowed):
  *     value write: enc                 tile write: tileStart, enc
  *   enc = '<eventTime>,<version>,<tag><value>' is stored as is (see encoding.ts).
+ * Changelog (optional): when KEYS holds one key more than there are writes, that last key is the
+ * changelog stream, and ARGV continues after the writes with the prefix's length in bytes and the
+ * feature name of each spec. The writes the call applied are then appended to the stream by one
+ * `XADD <stream> *` at the end of the call, in the same atomic step (see changelog-codec.ts for the
+ * entry's fields); its id's ms part is the server's clock then, when the call's writes are all in.
  * Returns { codes, msg... }: one char per write ('a' applied, 's' stale, 'w' WRONGTYPE, 'e' other
  * error); each 'w'/'e' has its message, in order, after the codes. A write refused for a reason
  * that passes (OOM, READONLY, MISCONF...) fails the whole call with that reply instead.
@@ -31,11 +36,66 @@
  */
 import { createHash } from 'node:crypto'
 
+/**
+ * Most writes per changelog entry: a call that applied more appends several, in the same step. Lua
+ * passes at most ~8000 arguments to one `redis.call`, and a write takes 2 (4 when it starts a run).
+ */
+export const CHANGELOG_CHUNK = 1500
+
 export const APPLY_SCRIPT = `
 local find, sub, tonumber, type, pcall = string.find, string.sub, tonumber, type, redis.pcall
 local nspec, now = tonumber(ARGV[1]), tonumber(ARGV[2])
 local pos, i = 2 + nspec * 5, 0
 local codes, msgs, exp, newf = {}, {}, nil, nil
+-- The changelog stream is the key after the writes' keys, when present; its arguments follow the writes.
+local nw, wend = 0, pos
+for s = 1, nspec do
+  local b = 2 + (s - 1) * 5
+  local c = tonumber(ARGV[b + 5])
+  nw = nw + c
+  if ARGV[b + 2] == '' then wend = wend + 2 * c else wend = wend + c end
+end
+local clog, clk, clv, cls = KEYS[nw + 1], nil, nil, nil
+if clog then
+  -- Checked before any write: a failing XADD after the writes would apply them unlogged.
+  local t = redis.call('TYPE', clog).ok
+  if t ~= 'stream' and t ~= 'none' then
+    return redis.error_reply('WRONGTYPE the changelog key ' .. clog .. ' holds a ' .. t .. ', not a stream')
+  end
+  clk, clv, cls = {}, {}, {}
+end
+-- Append the applied writes to the changelog: per run of one spec, (feature name, kind .. count),
+-- then (entity, value) per write, the value being enc, or 'tileStart,enc' for a tile. Entries of at
+-- most CHANGELOG_CHUNK writes: Lua cannot pass more than ~8000 arguments to one redis.call.
+local function logApplied()
+  local n = clk and #clk or 0
+  if n == 0 then return end
+  local plen, k = tonumber(ARGV[wend + 1]), 1
+  local args, a, inEntry = { clog, '*' }, 2, 0
+  while k <= n do
+    local s = cls[k]
+    local j = k
+    while j < n and cls[j + 1] == s and inEntry + (j + 1 - k) < ${CHANGELOG_CHUNK} do j = j + 1 end
+    local name = ARGV[wend + 1 + s]
+    local tile = ARGV[2 + (s - 1) * 5 + 2] == ''
+    local cut = tile and (#name + 4) or 1
+    args[a + 1] = name
+    args[a + 2] = (tile and 't' or 'v') .. (j - k + 1)
+    a = a + 2
+    for m = k, j do
+      local key = KEYS[clk[m]]
+      args[a + 1] = sub(key, plen + 2, #key - cut)
+      args[a + 2] = clv[m]
+      a = a + 2
+    end
+    inEntry = inEntry + (j - k + 1)
+    k = j + 1
+    if inEntry >= ${CHANGELOG_CHUNK} or k > n then
+      redis.call('XADD', unpack(args))
+      args, a, inEntry = { clog, '*' }, 2, 0
+    end
+  end
+end
 local transient = { OOM = true, READONLY = true, MISCONF = true, NOREPLICAS = true, MASTERDOWN = true,
   LOADING = true, BUSY = true, TRYAGAIN = true, CLUSTERDOWN = true }
 for s = 1, nspec do
@@ -109,7 +169,11 @@ for s = 1, nspec do
       -- The server refuses writes for now (maxmemory, demoted to replica, failed RDB save): the
       -- whole call fails with that reply, which the sink retries; writes that already landed
       -- come back stale on the retry and are resolved there. Per-write codes would be permanent.
-      if transient[string.match(r.err, '^%u+') or ''] then return redis.error_reply(r.err) end
+      if transient[string.match(r.err, '^%u+') or ''] then
+        -- The writes that did land are logged all the same (one write's refusal does not undo them).
+        logApplied()
+        return redis.error_reply(r.err)
+      end
       if sub(r.err, 1, 9) == 'WRONGTYPE' then code = 'w' else code = 'e' end
       msgs[#msgs + 1] = r.err
     elseif code == 'a' then
@@ -154,9 +218,15 @@ for s = 1, nspec do
         end
       end
     end
+    if code == 'a' and clk then
+      local n = #clk + 1
+      clk[n], cls[n] = i, s
+      if tile then clv[n] = field .. ',' .. enc else clv[n] = enc end
+    end
     codes[i] = code
   end
 end
+logApplied()
 if exp then
   for key, ms in pairs(exp) do
     if ms == -1 then

@@ -7,19 +7,21 @@
 import { InvalidDefinitionError } from '@skewless/core'
 import type { OnlineStoreCapabilities } from '@skewless/online-sink'
 import { createApply, type StoreContext } from './apply.js'
+import { createChangelog } from './changelog.js'
 import { createClient } from './client.js'
-import { checkPrefix, DEFAULT_PREFIX, tileKeyOf, valueKeyOf } from './keys.js'
+import { changelogKeyOf, checkPrefix, DEFAULT_PREFIX, tileKeyOf, valueKeyOf } from './keys.js'
 import { createRead } from './read.js'
 import type { RedisStore, RedisStoreOptions } from './types.js'
 
 /**
  * Create a Redis online store. Connects lazily, on the first call.
  * @throws InvalidDefinitionError when `expirySlackMs` is not a finite number of ms >= 0, or `prefix`
- * is not a string or contains a brace.
+ * is not a string or contains a brace, or `changelog` is not a boolean or is `true` on a Cluster.
  */
 export function redisStore(options: RedisStoreOptions = {}): RedisStore {
   const prefix = checkPrefix(options.prefix ?? DEFAULT_PREFIX)
   const slackMs = checkSlack(options.expirySlackMs)
+  const changelog = checkChangelog(options)
   const owned = options.client === undefined
   let connectionErrors = 0
   const client =
@@ -27,25 +29,27 @@ export function redisStore(options: RedisStoreOptions = {}): RedisStore {
     createClient(options, () => {
       connectionErrors++
     })
-  const ctx: StoreContext = {
-    client,
-    prefix,
-    isCluster: client.isCluster === true,
-    slackMs,
+  const isCluster = client.isCluster === true
+  if (changelog && isCluster) {
+    throw new InvalidDefinitionError(CLUSTER_CHANGELOG)
   }
+  const changelogKey = changelog ? changelogKeyOf(prefix) : undefined
+  const ctx: StoreContext = { client, prefix, isCluster, slackMs, changelogKey }
+  const log = changelogKey === undefined ? undefined : createChangelog(client, changelogKey)
   const capabilities: OnlineStoreCapabilities = {
     cas: true,
     additive: true,
     ttl: true,
     cluster: ctx.isCluster,
     durable: true,
-    changelog: false,
+    changelog,
   }
   return {
     name: 'redis',
     capabilities,
     apply: createApply(ctx),
     read: createRead(ctx),
+    ...log,
     async close() {
       if (!owned) return
       try {
@@ -60,7 +64,26 @@ export function redisStore(options: RedisStoreOptions = {}): RedisStore {
     },
     valueKey: (entity) => valueKeyOf(prefix, entity),
     tileKey: (entity, feature) => tileKeyOf(prefix, entity, feature),
+    changelogKey,
   }
+}
+
+const CLUSTER_CHANGELOG =
+  'online-redis: changelog: true is not supported on a Redis Cluster yet (each entity has its own slot, so no one stream can be written atomically with every write); use a standalone server, or leave changelog unset'
+
+/** `changelog` is a boolean; a Cluster is refused once the client is known (it may be given). */
+function checkChangelog(options: RedisStoreOptions): boolean {
+  const v = options.changelog
+  if (v === undefined || v === false) return false
+  if (v !== true) {
+    throw new InvalidDefinitionError(
+      `online-redis: changelog must be true or false, got ${typeof v} ${JSON.stringify(v)}`,
+    )
+  }
+  if (options.cluster !== undefined) {
+    throw new InvalidDefinitionError(CLUSTER_CHANGELOG)
+  }
+  return true
 }
 
 /**

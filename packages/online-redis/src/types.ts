@@ -40,6 +40,19 @@ export interface RedisLike {
    * all slots one node serves share one pipeline; without it, each slot gets its own.
    */
   readonly slots?: readonly (readonly string[] | undefined)[]
+  /**
+   * `XRANGE key start end COUNT count`: entries as `[id, [field, value, ...]]`. Needed with
+   * `changelog: true` (ioredis has it).
+   */
+  xrange?(
+    key: string,
+    start: string,
+    end: string,
+    countToken: 'COUNT',
+    count: number,
+  ): Promise<[string, string[]][]>
+  /** `XTRIM key MINID threshold`: entries removed. Needed with `changelog: true` (ioredis has it). */
+  xtrim?(key: string, strategy: 'MINID', threshold: string): Promise<number>
   /** Start a pipeline (on a Cluster: all its keys must be in slots one node serves). */
   pipeline(): RedisPipelineLike
   /** Close gracefully (used only for clients the store created). */
@@ -79,6 +92,14 @@ export interface RedisStoreOptions {
    * @default 60_000
    */
   expirySlackMs?: number
+  /**
+   * Keep a changelog: every write `apply` applies is appended, in the same atomic script call, to
+   * the Redis Stream `<prefix>changelog` (one entry per call), with the server's time as its
+   * `availableTime`; read it with `readChangelog`, trim it with `trimChangelog` (something must:
+   * it grows until trimmed). Standalone Redis >= 6.2 only: `true` with a Cluster throws
+   * `InvalidDefinitionError` (not supported yet). @default false
+   */
+  changelog?: boolean
 }
 
 /** An online store backed by Redis. */
@@ -91,4 +112,6 @@ export interface RedisStore extends OnlineStore {
   valueKey(entity: string): string
   /** Name of the hash holding the tiles of additive `feature` of `entity`. */
   tileKey(entity: string, feature: string): string
+  /** Name of the changelog stream (`<prefix>changelog`) with `changelog: true`, else `undefined`. */
+  readonly changelogKey: string | undefined
 }

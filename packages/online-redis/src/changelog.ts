@@ -1,0 +1,78 @@
+/**
+ * Reading and trimming the changelog stream `<prefix>changelog` (standalone Redis). Positions are
+ * stream ids; a page ends on an entry boundary, so one script call's writes are never split.
+ */
+import {
+  type FeatureWrite,
+  InvalidArgumentError,
+  InvalidDefinitionError,
+  type SourcePosition,
+} from '@skewless/core'
+import type { ChangelogPage, ReadChangelogOptions } from '@skewless/online-sink'
+import { checkPosition, decodeEntry, nextId } from './changelog-codec.js'
+import { toStoreError } from './errors.js'
+import type { RedisLike } from './types.js'
+
+/** Entries fetched per round trip at most (each holds at least one write). */
+const MAX_ENTRIES_PER_FETCH = 100
+
+/** `readChangelog` and `trimChangelog` of a store whose changelog is `key`. */
+export function createChangelog(client: RedisLike, key: string) {
+  const xrange = client.xrange?.bind(client)
+  const xtrim = client.xtrim?.bind(client)
+  if (xrange === undefined || xtrim === undefined) {
+    throw new InvalidDefinitionError(
+      'online-redis: changelog: true needs a client with xrange and xtrim (an ioredis Redis has them)',
+    )
+  }
+
+  async function readChangelog(
+    after: SourcePosition | undefined,
+    options: ReadChangelogOptions,
+  ): Promise<ChangelogPage> {
+    const limit = options?.limit
+    if (!Number.isSafeInteger(limit) || limit < 1) {
+      throw new InvalidArgumentError(
+        `online-redis: readChangelog limit must be a whole number >= 1, got ${JSON.stringify(limit)}`,
+      )
+    }
+    let position = after === undefined ? undefined : checkPosition(after, 'readChangelog after')
+    const writes: FeatureWrite[] = []
+    for (;;) {
+      const want = Math.min(limit - writes.length, MAX_ENTRIES_PER_FETCH)
+      let entries: [string, string[]][]
+      try {
+        // '(' makes the start exclusive (Redis >= 6.2).
+        entries = await (xrange as NonNullable<RedisLike['xrange']>)(
+          key,
+          position === undefined ? '-' : `(${position}`,
+          '+',
+          'COUNT',
+          want,
+        )
+      } catch (err) {
+        throw toStoreError(err, 'changelog read')
+      }
+      for (let e = 0; e < entries.length; e++) {
+        const [id, fields] = entries[e] as [string, string[]]
+        decodeEntry(key, id, fields, writes)
+        position = id
+        if (writes.length >= limit)
+          return { writes, position, end: e === entries.length - 1 && entries.length < want }
+      }
+      if (entries.length < want) return { writes, position, end: true }
+    }
+  }
+
+  async function trimChangelog(upTo: SourcePosition): Promise<void> {
+    const id = checkPosition(upTo, 'trimChangelog upTo')
+    try {
+      // Exact MINID (no '~'): every entry with an id <= upTo goes, none after it.
+      await (xtrim as NonNullable<RedisLike['xtrim']>)(key, 'MINID', nextId(id))
+    } catch (err) {
+      throw toStoreError(err, 'changelog trim')
+    }
+  }
+
+  return { readChangelog, trimChangelog }
+}
