@@ -10,6 +10,7 @@ const packages = [
   'offline-parquet',
   'asof-join',
   'adapter-tests',
+  'e2e',
 ] as const
 
 export default packages.map((name) => ({
