@@ -1,12 +1,13 @@
-import type { FeatureWrite, Sink } from '@skewless/core'
+import { checkStorableTime, type FeatureWrite, type Sink } from '@skewless/core'
 import { InvalidRecordError } from './errors.js'
 import type { FeatureTypes, RejectedWrite } from './types.js'
 
 /**
  * Check one record against the declared feature types. Returns `undefined` when it is valid.
  *
- * Choices: times must be integer milliseconds (the log stores Timestamp(ms) / INT64 and would
- * otherwise truncate silently); doubles may be NaN or ±Infinity (Parquet DOUBLE round-trips them);
+ * Choices: times follow core's one rule, `isStorableTime` (whole ms in the UTC years 0000-9999: the
+ * log stores Timestamp(ms) / INT64 and partitions by date), the rule the pipeline enforces at its
+ * door, so nothing the pipeline passes is refused here; doubles may be NaN or ±Infinity (Parquet DOUBLE round-trips them);
  * int64 values must be safe integers (a JS number cannot carry more); `null` is valid for every type.
  */
 export function checkRecord(r: FeatureWrite, types: Readonly<FeatureTypes>): RejectedWrite | undefined {
@@ -23,27 +24,11 @@ export function checkRecord(r: FeatureWrite, types: Readonly<FeatureTypes>): Rej
   }
   if (typeof r.entity !== 'string')
     return { record: r, code: 'invalid-value', reason: 'entity must be a string' }
-  if (!Number.isSafeInteger(r.eventTime)) {
-    return {
-      record: r,
-      code: 'invalid-time',
-      reason: `eventTime ${r.eventTime} is not an integer number of ms`,
-    }
-  }
-  if (!Number.isSafeInteger(r.availableTime)) {
-    return {
-      record: r,
-      code: 'invalid-time',
-      reason: `availableTime ${r.availableTime} is not an integer number of ms`,
-    }
-  }
-  if (r.tileStart !== undefined && !Number.isSafeInteger(r.tileStart)) {
-    return {
-      record: r,
-      code: 'invalid-time',
-      reason: `tileStart ${r.tileStart} is not an integer number of ms`,
-    }
-  }
+  const badTime =
+    checkStorableTime(r.eventTime, 'eventTime') ??
+    checkStorableTime(r.availableTime, 'availableTime') ??
+    (r.tileStart === undefined ? undefined : checkStorableTime(r.tileStart, 'tileStart'))
+  if (badTime !== undefined) return { record: r, code: 'invalid-time', reason: badTime }
   if (!Number.isSafeInteger(r.version)) {
     return { record: r, code: 'invalid-value', reason: `version ${r.version} is not a safe integer` }
   }
