@@ -10,6 +10,7 @@ const packages = [
   'offline-parquet',
   'asof-join',
   'adapter-tests',
+  'source-nats',
   'e2e',
 ] as const
 

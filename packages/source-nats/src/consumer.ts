@@ -1,0 +1,75 @@
+/**
+ * Creating the ordered consumer of a reader, retried while the server is unreachable or restarting
+ * (bounded by `maxReconnectTimeMs`); a refusal that retrying cannot fix fails at once.
+ */
+import {
+  type Consumer,
+  DeliverPolicy,
+  JetStreamApiError,
+  type JetStreamClient,
+  type OrderedConsumerOptions,
+} from '@nats-io/jetstream'
+import { errorMessage } from './connection.js'
+import { NatsConsumerError, NatsUnavailableError } from './errors.js'
+import type { ReaderSettings } from './settings.js'
+
+const STREAM_NOT_FOUND = 10059
+
+/** An ordered (ack-free, ephemeral, in-memory) consumer delivering from stream sequence `startSeq`. */
+export async function createConsumer<E>(
+  js: JetStreamClient,
+  s: ReaderSettings<E>,
+  startSeq: number,
+  signal: AbortSignal,
+): Promise<Consumer> {
+  const options: Partial<OrderedConsumerOptions> = {
+    deliver_policy: DeliverPolicy.StartSequence,
+    opt_start_seq: startSeq,
+  }
+  if (s.filterSubject !== undefined) options.filter_subjects = s.filterSubject
+  const deadline = Date.now() + s.maxReconnectTimeMs
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await js.consumers.get(s.stream, { ...options })
+    } catch (err) {
+      if (signal.aborted) throw err
+      if (err instanceof JetStreamApiError && err.code === STREAM_NOT_FOUND) {
+        throw new NatsConsumerError(
+          `stream '${s.stream}' does not exist on ${s.server}: create it first (see the README), or fix the name`,
+          { server: s.server, cause: err },
+        )
+      }
+      if (err instanceof JetStreamApiError && err.status === 400) {
+        throw new NatsConsumerError(
+          `the server refused a consumer on stream '${s.stream}'${s.filterSubject ? ` with filter '${s.filterSubject}'` : ''}: ${err.message}; check that the filter is within the stream's subjects`,
+          { server: s.server, cause: err },
+        )
+      }
+      const left = deadline - Date.now()
+      if (left <= 0) {
+        throw new NatsUnavailableError(
+          `could not create a consumer on stream '${s.stream}' at ${s.server} within ${s.maxReconnectTimeMs} ms (${attempt} attempts; last: ${errorMessage(err)}): check the server's JetStream, or raise maxReconnectTimeMs`,
+          { server: s.server, cause: err },
+        )
+      }
+      s.logger.warn(
+        { source: s.name, server: s.server, attempt, error: errorMessage(err) },
+        'source-nats: consumer creation failed, retrying',
+      )
+      await sleep(Math.min(s.reconnectWaitMs, left), signal)
+    }
+  }
+}
+
+/** Wait `ms`, or less when `signal` fires. */
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer)
+      signal.removeEventListener('abort', done)
+      resolve()
+    }
+    const timer = setTimeout(done, ms)
+    signal.addEventListener('abort', done, { once: true })
+  })
+}

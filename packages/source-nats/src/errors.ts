@@ -1,0 +1,39 @@
+/**
+ * The errors of @skewless/source-nats. Messages name the server with its credentials redacted
+ * (`redactServer`), say what to change, and keep `cause`.
+ */
+import { SkewlessError, type SkewlessErrorOptions } from '@skewless/core'
+
+/** Stable codes of this package's errors. */
+export type NatsSourceErrorCode = 'nats-unavailable' | 'nats-consumer'
+
+/** Options of the errors that name a server. */
+export interface NatsErrorOptions extends SkewlessErrorOptions {
+  /** The server address(es), already redacted. */
+  server: string
+}
+
+/**
+ * The server could not be reached: the first connect failed, or the connection stayed lost longer
+ * than `maxReconnectTimeMs`. The source's position is unchanged: reopen it when the server is back.
+ */
+export class NatsUnavailableError extends SkewlessError {
+  /** The server address(es), credentials redacted. */
+  readonly server: string
+
+  constructor(message: string, options: NatsErrorOptions) {
+    super('nats-unavailable', `source-nats: ${message}`, options)
+    this.server = options.server
+  }
+}
+
+/** The stream or its consumer is unusable: missing stream, bad subject filter, refused consumer. */
+export class NatsConsumerError extends SkewlessError {
+  /** The server address(es), credentials redacted. */
+  readonly server: string
+
+  constructor(message: string, options: NatsErrorOptions) {
+    super('nats-consumer', `source-nats: ${message}`, options)
+    this.server = options.server
+  }
+}

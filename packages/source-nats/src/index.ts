@@ -1,0 +1,6 @@
+export { jsonDecoder } from './decoder.js'
+export { NatsConsumerError, type NatsSourceErrorCode, NatsUnavailableError } from './errors.js'
+export { type RateLimitedLoggerOptions, rateLimitedStderrLogger } from './logger.js'
+export { natsPartitionSources, natsSource } from './nats-source.js'
+export { redactServer } from './redact.js'
+export type * from './types.js'

@@ -1,0 +1,129 @@
+/**
+ * `natsSource` and `natsPartitionSources`: JetStream streams as core `ResumableSource`s. The
+ * position of a batch is the stream sequence of its last message; `open(position)` reads from the
+ * next sequence on, so a pipeline resumed from its checkpoint gets no gap and no duplicate.
+ */
+import type { PositionedBatch, SourcePosition } from '@skewless/core'
+import { InvalidDefinitionError } from '@skewless/core'
+import { ConnectionProvider } from './connection.js'
+import { Reader } from './reader.js'
+import { redactServer } from './redact.js'
+import { type ReaderSettings, resolveSettings } from './settings.js'
+import type { NatsPartitionOptions, NatsSource, NatsSourceBaseOptions, NatsSourceOptions } from './types.js'
+
+/** One source over a stream, or over the part of it that `filterSubject` selects. */
+export function natsSource<E = unknown>(options: NatsSourceOptions<E>): NatsSource<E> {
+  const filter = options.filterSubject
+  const name = options.name ?? (filter === undefined ? options.stream : `${options.stream}/${filter}`)
+  return makeSource(options, providerFor(options), name, filter)
+}
+
+/**
+ * One source per partition of a partitioned stream, named `'<stream>/partition=<p>'`, filtering
+ * `partitionSubject` with `{partition}` replaced. The sources share one connection when they open
+ * it themselves (`servers`).
+ */
+export function natsPartitionSources<E = unknown>(options: NatsPartitionOptions<E>): NatsSource<E>[] {
+  const { partitions, partitionSubject } = options
+  if (!Array.isArray(partitions) || partitions.length === 0) {
+    throw new InvalidDefinitionError('source-nats: partitions must list at least one partition number')
+  }
+  const seen = new Set<number>()
+  for (const p of partitions) {
+    if (!Number.isSafeInteger(p) || p < 0 || seen.has(p)) {
+      throw new InvalidDefinitionError(
+        `source-nats: partitions must be distinct whole numbers >= 0, got ${JSON.stringify(partitions)}`,
+      )
+    }
+    seen.add(p)
+  }
+  if (typeof partitionSubject !== 'string' || !partitionSubject.includes('{partition}')) {
+    throw new InvalidDefinitionError(
+      `source-nats: partitionSubject must contain '{partition}', e.g. 'clicks.{partition}.>', got ${JSON.stringify(partitionSubject)}`,
+    )
+  }
+  const provider = providerFor(options)
+  return partitions.map((p) =>
+    makeSource(
+      options,
+      provider,
+      `${options.stream}/partition=${p}`,
+      partitionSubject.replaceAll('{partition}', String(p)),
+    ),
+  )
+}
+
+function providerFor<E>(options: NatsSourceBaseOptions<E>): ConnectionProvider {
+  return new ConnectionProvider({
+    connection: options.connection,
+    servers: options.servers,
+    clientName: options.clientName ?? 'skewless-source-nats',
+    maxReconnectTimeMs: options.maxReconnectTimeMs ?? 60_000,
+    reconnectWaitMs: options.reconnectWaitMs ?? 1000,
+  })
+}
+
+function makeSource<E>(
+  options: NatsSourceBaseOptions<E>,
+  provider: ConnectionProvider,
+  name: string,
+  filterSubject: string | undefined,
+): NatsSource<E> {
+  const settings = resolveSettings(options, name, filterSubject, provider.server)
+  return {
+    name,
+    filterSubject,
+    metrics: () => ({ ...settings.metrics }),
+    open: (from, { signal }) => read(settings, provider, from, signal),
+  }
+}
+
+/** The first sequence to read after `from` (a stream sequence, or nothing for the configured start). */
+export function startSequenceAfter(
+  name: string,
+  from: SourcePosition | undefined,
+  startSequence: number,
+): number {
+  if (from === undefined || from === null) return startSequence
+  if (typeof from !== 'number' || !Number.isSafeInteger(from) || from < 0) {
+    throw new InvalidDefinitionError(
+      `source '${name}': position ${JSON.stringify(from)} is not a JetStream stream sequence (a whole number >= 0); was the checkpoint taken with another source?`,
+    )
+  }
+  return from + 1
+}
+
+async function* read<E>(
+  settings: ReaderSettings<E>,
+  provider: ConnectionProvider,
+  from: SourcePosition | undefined,
+  signal: AbortSignal,
+): AsyncGenerator<PositionedBatch<E>> {
+  const startSeq = startSequenceAfter(settings.name, from, settings.startSequence)
+  if (signal.aborted) return
+  let nc: Awaited<ReturnType<ConnectionProvider['acquire']>>
+  try {
+    nc = await provider.acquire(signal)
+  } catch (err) {
+    if (signal.aborted) return
+    throw err
+  }
+  const s = provider.external ? { ...settings, server: redactServer(nc.getServer()) } : settings
+  const reader = new Reader(s, nc, startSeq, signal)
+  try {
+    try {
+      await reader.start()
+    } catch (err) {
+      if (signal.aborted) return
+      throw err
+    }
+    while (true) {
+      const batch = await reader.next()
+      if (batch === undefined) return
+      yield { events: batch.events, position: batch.position }
+    }
+  } finally {
+    await reader.close()
+    await provider.release()
+  }
+}

@@ -1,0 +1,199 @@
+/**
+ * One `open()` of a source: an ordered JetStream consumer from a stream sequence, feeding a
+ * `BatchBuffer` through the client's message callback, paused (consumer closed) when the pipeline
+ * falls `maxBufferedMessages` behind and recreated from the next sequence when it catches up.
+ */
+import {
+  type Consumer,
+  type ConsumerMessages,
+  type JetStreamClient,
+  type JsMsg,
+  jetstream,
+} from '@nats-io/jetstream'
+import type { NatsConnection } from '@nats-io/transport-node'
+import { BatchBuffer, type TakenBatch } from './batch-buffer.js'
+import { createConsumer } from './consumer.js'
+import { NatsUnavailableError } from './errors.js'
+import type { ReaderSettings } from './settings.js'
+import { watchConnection } from './watch.js'
+
+/** Reads one source from one start sequence until `close()`. */
+export class Reader<E> {
+  readonly buffer: BatchBuffer<E>
+  private readonly js: JetStreamClient
+  private failure: Error | undefined
+  private closed = false
+  private paused = false
+  private starting = false
+  private gen = 0
+  private messages: ConsumerMessages | undefined
+  private consumer: Consumer | undefined
+  private readonly retiring = new Set<Promise<unknown>>()
+  private readonly stopWatch: () => void
+
+  constructor(
+    private readonly s: ReaderSettings<E>,
+    private readonly nc: NatsConnection,
+    startSeq: number,
+    private readonly signal: AbortSignal,
+  ) {
+    this.buffer = new BatchBuffer(startSeq, s.decoder, s.metrics)
+    this.js = jetstream(nc)
+    this.stopWatch = watchConnection(nc, s, (err) => this.fail(err))
+    signal.addEventListener('abort', this.onAbort, { once: true })
+  }
+
+  /** Create the first consumer; rejects when it cannot be created (missing stream, bad filter, outage). */
+  async start(): Promise<void> {
+    await this.startConsumer()
+  }
+
+  /** The next batch, or `undefined` once aborted. Rejects with the reader's failure. */
+  async next(): Promise<TakenBatch<E> | undefined> {
+    const { batchSize, maxWaitMs } = this.s
+    const buffer = this.buffer
+    while (true) {
+      if (this.failure !== undefined) throw this.failure
+      if (this.signal.aborted) return undefined
+      const held = buffer.eventCount
+      if (held >= batchSize) return this.take()
+      if (held > 0) {
+        const left = buffer.lingerLeftMs(maxWaitMs)
+        if (left <= 0) return this.take()
+        await buffer.wait(batchSize, left)
+      } else if (buffer.deadCount > 0) {
+        // Only dead letters: write them now; the position moves with the next event.
+        await this.writeDeadLetters(buffer.take(0).deadLetters)
+        this.maybeResume()
+      } else {
+        await buffer.wait(1, undefined)
+      }
+    }
+  }
+
+  /** Stop the consumer, drop what is buffered, release listeners. Never throws. */
+  async close(): Promise<void> {
+    if (this.closed) return
+    this.closed = true
+    this.gen++
+    this.signal.removeEventListener('abort', this.onAbort)
+    this.stopWatch()
+    this.retire()
+    this.buffer.clear()
+    await Promise.allSettled([...this.retiring])
+  }
+
+  private readonly onAbort = (): void => this.buffer.wake()
+
+  private fail(err: Error): void {
+    if (this.failure !== undefined || this.closed) return
+    this.failure = err
+    this.s.logger.error(
+      { source: this.s.name, server: this.s.server, code: (err as { code?: string }).code },
+      err.message,
+    )
+    this.buffer.wake()
+  }
+
+  private async take(): Promise<TakenBatch<E>> {
+    const batch = this.buffer.take(this.s.batchSize)
+    await this.writeDeadLetters(batch.deadLetters)
+    const m = this.s.metrics
+    m.events += batch.events.length
+    m.batches++
+    m.lastSequence = batch.position
+    this.maybeResume()
+    return batch
+  }
+
+  private async writeDeadLetters(dead: TakenBatch<E>['deadLetters']): Promise<void> {
+    if (dead.length === 0) return
+    const first = dead[0]!
+    this.s.logger.warn(
+      { source: this.s.name, count: dead.length, firstSeq: first.seq, reason: first.reason },
+      'source-nats: messages the decoder rejected went to dead letters',
+    )
+    if (this.s.deadLetters !== undefined) await this.s.deadLetters.write(dead)
+  }
+
+  /** Resume pulling once the pipeline has taken half of what paused it. */
+  private maybeResume(): void {
+    if (!this.paused || this.starting || this.closed) return
+    if (this.buffer.size > this.s.maxBufferedMessages / 2) return
+    this.paused = false
+    this.startConsumer().catch((err: Error) => this.fail(err))
+  }
+
+  private async startConsumer(): Promise<void> {
+    const gen = ++this.gen
+    this.starting = true
+    try {
+      const consumer = await createConsumer(this.js, this.s, this.buffer.lastSeq + 1, this.signal)
+      if (gen !== this.gen || this.closed) {
+        this.track(consumer.delete())
+        return
+      }
+      this.consumer = consumer
+      const onMessage = (m: JsMsg): void => {
+        if (gen !== this.gen) return
+        this.buffer.add(m.seq, m.subject, m.data)
+        if (this.buffer.size >= this.s.maxBufferedMessages) this.pause()
+      }
+      const messages = await consumer.consume({ max_messages: this.s.pullSize, callback: onMessage })
+      this.messages = messages
+      this.watchMessages(messages, gen)
+    } finally {
+      this.starting = false
+    }
+  }
+
+  private pause(): void {
+    if (this.paused) return
+    this.paused = true
+    this.s.metrics.pauses++
+    this.gen++
+    this.retire()
+  }
+
+  /** Close the current consumer and delete it on the server (not awaited: tracked for `close()`). */
+  private retire(): void {
+    const messages = this.messages
+    const consumer = this.consumer
+    this.messages = undefined
+    this.consumer = undefined
+    if (messages !== undefined) this.track(messages.close())
+    if (consumer !== undefined && !this.nc.isClosed()) this.track(consumer.delete())
+  }
+
+  private track(p: Promise<unknown>): void {
+    // Bounded: a delete sent while disconnected would otherwise wait for the request timeout.
+    const bounded = Promise.race([p, new Promise((r) => setTimeout(r, 2000).unref())]).catch(() => undefined)
+    this.retiring.add(bounded)
+    void bounded.finally(() => this.retiring.delete(bounded))
+  }
+
+  /** Report the consumer's notifications; fail the reader when its message flow ends with an error. */
+  private watchMessages(messages: ConsumerMessages, gen: number): void {
+    const { logger, metrics, name } = this.s
+    void (async () => {
+      for await (const n of messages.status()) {
+        if (n.type === 'ordered_consumer_recreated') {
+          metrics.consumerResets++
+          logger.info({ source: name, consumer: n.name }, 'source-nats: ordered consumer recreated')
+        } else if (n.type === 'heartbeats_missed') {
+          logger.warn({ source: name, count: n.count }, 'source-nats: consumer heartbeats missed')
+        }
+      }
+    })().catch(() => undefined)
+    void messages.closed().then((err) => {
+      if (err instanceof Error && gen === this.gen) {
+        this.fail(
+          new NatsUnavailableError(`reading stream '${this.s.stream}' failed: ${err.message}`, {
+            server: this.s.server,
+            cause: err,
+          }),
+        )
+      }
+    })
+  }
+}

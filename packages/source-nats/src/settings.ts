@@ -1,0 +1,102 @@
+/**
+ * Options resolved once per source: defaults applied and checked, so a bad option fails when the
+ * source is made, not when it is first read.
+ */
+import { InvalidDefinitionError, type Sink } from '@skewless/core'
+import { jsonDecoder } from './decoder.js'
+import { rateLimitedStderrLogger } from './logger.js'
+import type {
+  NatsDeadLetter,
+  NatsDecoder,
+  NatsSourceBaseOptions,
+  NatsSourceLogger,
+  NatsSourceMetrics,
+} from './types.js'
+
+/** What a reader needs, with every default applied. */
+export interface ReaderSettings<E> {
+  name: string
+  stream: string
+  filterSubject: string | undefined
+  batchSize: number
+  maxWaitMs: number
+  maxBufferedMessages: number
+  /** Messages requested from the server per pull: half the read-ahead, so the next pull overlaps. */
+  pullSize: number
+  startSequence: number
+  decoder: NatsDecoder<E>
+  deadLetters: Sink<NatsDeadLetter> | undefined
+  logger: NatsSourceLogger
+  metrics: NatsSourceMetrics
+  /** The server(s) for messages, credentials redacted. */
+  server: string
+  maxReconnectTimeMs: number
+  reconnectWaitMs: number
+}
+
+/** Zeroed counters. */
+export function emptyMetrics(): NatsSourceMetrics {
+  return {
+    messages: 0,
+    events: 0,
+    batches: 0,
+    deadLetters: 0,
+    lastSequence: 0,
+    disconnects: 0,
+    reconnects: 0,
+    consumerResets: 0,
+    pauses: 0,
+    buffered: 0,
+  }
+}
+
+function whole(what: string, value: number, min: number): number {
+  if (!Number.isSafeInteger(value) || value < min) {
+    throw new InvalidDefinitionError(`source-nats: ${what} must be a whole number >= ${min}, got ${value}`)
+  }
+  return value
+}
+
+/** Check the options shared by every source and apply their defaults (`name`, `filterSubject`: the caller's). */
+export function resolveSettings<E>(
+  options: NatsSourceBaseOptions<E>,
+  name: string,
+  filterSubject: string | undefined,
+  server: string,
+): ReaderSettings<E> {
+  if (typeof options.stream !== 'string' || options.stream === '' || /[\s.*>]/.test(options.stream)) {
+    throw new InvalidDefinitionError(
+      `source-nats: stream must be a JetStream stream name (no spaces, '.', '*' or '>'), got ${JSON.stringify(options.stream)}`,
+    )
+  }
+  if ((options.connection === undefined) === (options.servers === undefined)) {
+    throw new InvalidDefinitionError('source-nats: give either `connection` or `servers`')
+  }
+  if (filterSubject !== undefined && (filterSubject === '' || /\s/.test(filterSubject))) {
+    throw new InvalidDefinitionError(`source-nats: bad subject filter ${JSON.stringify(filterSubject)}`)
+  }
+  const batchSize = whole('batchSize', options.batchSize ?? 1000, 1)
+  const maxBufferedMessages = whole('maxBufferedMessages', options.maxBufferedMessages ?? 4 * batchSize, 2)
+  if (maxBufferedMessages < batchSize) {
+    throw new InvalidDefinitionError(
+      `source-nats: maxBufferedMessages (${maxBufferedMessages}) must be >= batchSize (${batchSize}), or no batch could fill`,
+    )
+  }
+  return {
+    name,
+    stream: options.stream,
+    filterSubject,
+    batchSize,
+    maxWaitMs: whole('maxWaitMs', options.maxWaitMs ?? 50, 0),
+    maxBufferedMessages,
+    pullSize: Math.max(1, Math.floor(maxBufferedMessages / 2)),
+    startSequence: whole('startSequence', options.startSequence ?? 1, 1),
+    decoder: options.decoder ?? (jsonDecoder as NatsDecoder<E>),
+    deadLetters: options.deadLetters,
+    logger: options.logger ?? rateLimitedStderrLogger(),
+    metrics: emptyMetrics(),
+    server,
+    maxReconnectTimeMs: whole('maxReconnectTimeMs', options.maxReconnectTimeMs ?? 60_000, 1),
+    reconnectWaitMs: whole('reconnectWaitMs', options.reconnectWaitMs ?? 1000, 1),
+  }
+}

@@ -1,0 +1,62 @@
+/**
+ * Watching a reader's connection: every disconnect and reconnect is logged and counted, and a
+ * connection lost for longer than `maxReconnectTimeMs` (or closed under the reader) fails it.
+ */
+import type { NatsConnection } from '@nats-io/transport-node'
+import { NatsUnavailableError } from './errors.js'
+import { redactServer } from './redact.js'
+import type { ReaderSettings } from './settings.js'
+
+/** Start watching; returns the function that stops it. */
+export function watchConnection<E>(
+  nc: NatsConnection,
+  s: ReaderSettings<E>,
+  fail: (err: Error) => void,
+): () => void {
+  const { logger, metrics, name, maxReconnectTimeMs } = s
+  const statuses = nc.status()
+  let stopped = false
+  let timer: ReturnType<typeof setTimeout> | undefined
+  const clear = () => {
+    if (timer !== undefined) clearTimeout(timer)
+    timer = undefined
+  }
+  void (async () => {
+    for await (const st of statuses) {
+      if (stopped) break
+      if (st.type === 'disconnect') {
+        metrics.disconnects++
+        const server = redactServer(st.server)
+        logger.warn({ source: name, server }, 'source-nats: disconnected, reconnecting')
+        if (timer === undefined) {
+          timer = setTimeout(() => {
+            timer = undefined
+            fail(
+              new NatsUnavailableError(
+                `lost the connection to ${s.server} for more than maxReconnectTimeMs (${maxReconnectTimeMs} ms): bring the server back, then reopen the source from its last position`,
+                { server: s.server },
+              ),
+            )
+          }, maxReconnectTimeMs)
+        }
+      } else if (st.type === 'reconnect') {
+        metrics.reconnects++
+        clear()
+        logger.info({ source: name, server: redactServer(st.server) }, 'source-nats: reconnected')
+      } else if (st.type === 'close') {
+        clear()
+        fail(
+          new NatsUnavailableError(`the connection to ${s.server} was closed while the source was reading`, {
+            server: s.server,
+          }),
+        )
+      }
+    }
+  })().catch(() => undefined)
+  return () => {
+    stopped = true
+    clear()
+    // The client's status iterator is a QueuedIterator: stop() ends a pending `for await` at once.
+    ;(statuses as { stop?: () => void }).stop?.()
+  }
+}

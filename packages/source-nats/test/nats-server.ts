@@ -1,0 +1,129 @@
+/**
+ * A real `nats-server -js` for tests: a free loopback port, JetStream file storage in a temp dir,
+ * SIGKILL + restart on the same port and store, every process killed when the test process exits.
+ */
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { createServer } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { connect, type NatsConnection } from '@nats-io/transport-node'
+
+const HOST = '127.0.0.1'
+const alive = new Set<ChildProcess>()
+let hooked = false
+
+/** Options of `startNats`. */
+export interface StartNatsOptions {
+  /** Extra server configuration (e.g. a `mappings { }` block), written to a config file. */
+  config?: string
+  /** Require this user and password. */
+  auth?: { user: string; pass: string }
+}
+
+/** A running server. */
+export interface NatsServerHandle {
+  /** `nats://127.0.0.1:<port>` (without credentials). */
+  readonly url: string
+  readonly port: number
+  /** SIGKILL, as a crash would; the store dir is kept. */
+  kill(): Promise<void>
+  /** Start again on the same port and store dir; resolves when JetStream answers. */
+  restart(): Promise<void>
+  /** Stop and remove the store dir. */
+  stop(): Promise<void>
+  /** A client connection (closed by the caller). */
+  connect(): Promise<NatsConnection>
+}
+
+/** Start `nats-server -js` on a free loopback port. */
+export async function startNats(options: StartNatsOptions = {}): Promise<NatsServerHandle> {
+  const probe = spawnSync('nats-server', ['--version'], { encoding: 'utf8' })
+  if (probe.error || probe.status !== 0) {
+    throw new Error('nats-server is not on PATH: apt-get install nats-server (.ci/run does this)', {
+      cause: probe.error,
+    })
+  }
+  if (!hooked) {
+    hooked = true
+    process.once('exit', () => {
+      for (const c of alive) c.kill('SIGKILL')
+    })
+  }
+  const port = await freePort()
+  const dir = mkdtempSync(join(tmpdir(), 'skewless-nats-'))
+  const args = ['-js', '-a', HOST, '-p', String(port), '-sd', join(dir, 'store')]
+  let config = options.config ?? ''
+  if (options.auth) config += `\nauthorization { user: "${options.auth.user}", password: "${options.auth.pass}" }\n`
+  if (config !== '') {
+    const file = join(dir, 'server.conf')
+    writeFileSync(file, config)
+    args.push('-c', file)
+  }
+  const url = `nats://${HOST}:${port}`
+  const clientOptions = () => ({
+    servers: url,
+    ...(options.auth ? { user: options.auth.user, pass: options.auth.pass } : {}),
+  })
+  let child: ChildProcess | undefined
+  const boot = async () => {
+    child = spawn('nats-server', args, { stdio: ['ignore', 'ignore', 'pipe'] })
+    const c = child
+    alive.add(c)
+    c.once('exit', () => alive.delete(c))
+    c.stderr?.resume()
+    const deadline = Date.now() + 15_000
+    for (;;) {
+      if (c.exitCode !== null) throw new Error(`nats-server exited with code ${c.exitCode}`)
+      try {
+        const nc = await connect({ ...clientOptions(), timeout: 1000, reconnect: false })
+        try {
+          const { jetstreamManager } = await import('@nats-io/jetstream')
+          await (await jetstreamManager(nc)).getAccountInfo()
+          return
+        } finally {
+          await nc.close()
+        }
+      } catch (err) {
+        if (Date.now() > deadline) throw new Error(`nats-server on port ${port} did not start`, { cause: err })
+        await new Promise((r) => setTimeout(r, 50))
+      }
+    }
+  }
+  const killWith = async (signal: NodeJS.Signals) => {
+    const c = child
+    if (!c || c.exitCode !== null || c.signalCode !== null) return
+    const exited = new Promise<void>((r) => c.once('exit', () => r()))
+    c.kill(signal)
+    const timer = setTimeout(() => c.kill('SIGKILL'), 3000)
+    await exited
+    clearTimeout(timer)
+  }
+  await boot()
+  return {
+    url,
+    port,
+    kill: () => killWith('SIGKILL'),
+    async restart() {
+      await killWith('SIGKILL')
+      await boot()
+    },
+    async stop() {
+      await killWith('SIGTERM')
+      rmSync(dir, { recursive: true, force: true })
+    },
+    connect: () => connect(clientOptions()),
+  }
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer()
+    srv.once('error', reject)
+    srv.listen(0, HOST, () => {
+      const addr = srv.address()
+      const port = typeof addr === 'object' && addr ? addr.port : 0
+      srv.close(() => resolve(port))
+    })
+  })
+}
