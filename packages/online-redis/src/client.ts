@@ -1,5 +1,7 @@
 /** Clients the store creates itself: ioredis `Redis` or `Cluster`, lazily connected. */
+import { InvalidDefinitionError } from '@skewless/core'
 import { Cluster, Redis } from 'ioredis'
+import { redactText, registerSecret, scrubError } from './redact.js'
 import type { RedisLike, RedisStoreOptions } from './types.js'
 
 const STORE_DEFAULTS = { lazyConnect: true, maxRetriesPerRequest: 2, autoResendUnfulfilledCommands: false }
@@ -7,21 +9,79 @@ const STORE_DEFAULTS = { lazyConnect: true, maxRetriesPerRequest: 2, autoResendU
 /** Create the client of a store that was given none. */
 export function createClient(options: RedisStoreOptions, onError: (err: Error) => void): RedisLike {
   const extra = options.clientOptions ?? {}
+  const redisOptions = (extra.redisOptions as Record<string, unknown> | undefined) ?? {}
+  registerSecrets(options.url, extra, redisOptions)
   let client: Redis | Cluster
-  if (options.cluster !== undefined) {
-    const redisOptions = (extra.redisOptions as Record<string, unknown> | undefined) ?? {}
-    // No auto-pipelining: with it ioredis stops following MOVED after a topology change (ioredis
-    // #2075; reproduced here by killing and restarting a master in redis-cluster-faults.test.ts).
-    client = new Cluster(options.cluster as { host: string; port: number }[], {
-      lazyConnect: true,
-      ...extra,
-      redisOptions: { ...STORE_DEFAULTS, ...redisOptions },
-    })
-  } else {
-    client = new Redis(options.url ?? 'redis://127.0.0.1:6379', { ...STORE_DEFAULTS, ...extra })
+  try {
+    if (options.cluster !== undefined) {
+      // No auto-pipelining: with it ioredis stops following MOVED after a topology change (ioredis
+      // #2075; reproduced here by killing and restarting a master in redis-cluster-faults.test.ts).
+      client = new Cluster(options.cluster as { host: string; port: number }[], {
+        lazyConnect: true,
+        ...extra,
+        redisOptions: { ...STORE_DEFAULTS, ...redisOptions },
+      })
+    } else {
+      client = new Redis(options.url ?? 'redis://127.0.0.1:6379', { ...STORE_DEFAULTS, ...extra })
+    }
+  } catch (err) {
+    // Node's ERR_INVALID_URL keeps the whole URL, password included, in `input`.
+    scrubError(err)
+    throw new InvalidDefinitionError(
+      `online-redis: cannot create a Redis client for ${redactText(String(options.url ?? options.cluster?.map((n) => `${n.host}:${n.port}`).join(',')))} (${redactText((err as Error).message)}); pass a URL like redis://user:password@host:6379 or rediss://... for TLS`,
+      { cause: err },
+    )
   }
+  let lastError: Error | undefined
   // Connection errors also fail the pending calls (and the sink retries them); here they are only
   // counted, instead of ioredis printing "Unhandled error event" for each reconnect attempt.
-  client.on('error', onError)
+  client.on('error', (err: Error) => {
+    scrubError(err)
+    lastError = err
+    onError(err)
+  })
+  client.on('ready', () => {
+    lastError = undefined
+  })
+  linkConnectionError(client, () => lastError)
   return client as unknown as RedisLike
+}
+
+/**
+ * When ioredis gives up on queued commands (`MaxRetriesPerRequestError`, "Connection is closed")
+ * it drops why: the refused TLS handshake or the refused connection is only in an `error` event.
+ * The commands' error gets that connection error as its `cause`, so the store can say what went
+ * wrong and tell a refused certificate (permanent) from a server that is down (transient).
+ */
+function linkConnectionError(client: Redis | Cluster, last: () => Error | undefined): void {
+  const c = client as unknown as { flushQueue?: (error: Error, ...rest: unknown[]) => void }
+  const flush = c.flushQueue
+  if (typeof flush !== 'function') return
+  c.flushQueue = function (this: unknown, error: Error, ...rest: unknown[]) {
+    const why = last()
+    if (why !== undefined && error instanceof Error && error.cause === undefined && why !== error) {
+      try {
+        Object.defineProperty(error, 'cause', { value: why, configurable: true, writable: true })
+      } catch {
+        // Not extensible: the error goes out without the connection's reason.
+      }
+    }
+    return flush.call(this, error, ...rest)
+  }
+}
+
+/** Every password a created client holds, so no error or log line of the store can show it. */
+function registerSecrets(url: string | undefined, ...opts: Record<string, unknown>[]): void {
+  if (url !== undefined) {
+    try {
+      registerSecret(decodeURIComponent(new URL(url).password))
+    } catch {
+      // An unparsable URL: the password is still removed by the URL pattern of redactText.
+    }
+  }
+  for (const o of opts) {
+    registerSecret(o.password)
+    const tls = o.tls as { passphrase?: unknown } | undefined
+    if (typeof tls === 'object' && tls !== null) registerSecret(tls.passphrase)
+  }
 }

@@ -95,10 +95,18 @@ export function tlsRefusalOf(err: unknown): (Error & { code: string }) | undefin
   return undefined
 }
 
+/**
+ * A refusal by the ACL: a `NOPERM` reply, or (Redis 7.0 and 7.1) the error a script gets when it
+ * calls a command or key its user may not use.
+ */
+const PERMISSION_REPLY = /^NOPERM\b|user executing the script can't (run|access)/
+
 /** `+cmd` from a NOPERM reply naming a command (`... to run the 'hset' command`), else what it names. */
 export function missingPermission(reply: string): string {
   const cmd = /'([a-z|_-]+)' command/i.exec(reply)
   if (cmd) return `+${(cmd[1] as string).toLowerCase()}`
+  // Redis < 7.2 does not name the command a script was refused.
+  if (/script can't run/.test(reply)) return 'a command the apply script calls'
   if (/key/i.test(reply)) return 'key access'
   if (/channel/i.test(reply)) return 'channel access'
   return reply
@@ -122,7 +130,7 @@ export function toStoreError(err: unknown, what: string): Error {
       { cause: err, store: 'redis', transient: true },
     )
   }
-  if (/^NOPERM\b/.test(message)) {
+  if (PERMISSION_REPLY.test(message)) {
     const permission = missingPermission(message)
     return new RedisPermissionError(
       `online-redis: ${what} was refused by Redis: the connection's ACL user lacks ${permission} (${message}); grant the writer or reader ACL of docs/security.md for this prefix`,

@@ -7,6 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { createServer, Socket } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { connect as tlsConnect } from 'node:tls'
 
 /** Loopback address every helper binds to. */
 export const HOST = '127.0.0.1'
@@ -75,10 +76,18 @@ function listenOnce(port: number): Promise<number> {
   })
 }
 
-/** Send one inline command and return the raw reply text (enough for PING and CLUSTER INFO). */
-export function redisRawCommand(port: number, command: string, timeoutMs = 1000): Promise<string> {
+/**
+ * Send one inline command and return the raw reply text (enough for PING and CLUSTER INFO). With
+ * `tls`, over TLS without checking the certificate: a readiness probe of the test's own server.
+ */
+export function redisRawCommand(
+  port: number,
+  command: string,
+  timeoutMs = 1000,
+  tls = false,
+): Promise<string> {
   return new Promise((resolve, reject) => {
-    const sock = new Socket()
+    const sock = tls ? tlsConnect({ port, host: HOST, rejectUnauthorized: false }) : new Socket()
     let data = ''
     const timer = setTimeout(() => {
       sock.destroy()
@@ -98,7 +107,8 @@ export function redisRawCommand(port: number, command: string, timeoutMs = 1000)
         resolve(data)
       }
     })
-    sock.connect(port, HOST, () => sock.write(`${command}\r\n`))
+    if (tls) sock.once('secureConnect', () => sock.write(`${command}\r\n`))
+    else sock.connect(port, HOST, () => sock.write(`${command}\r\n`))
   })
 }
 

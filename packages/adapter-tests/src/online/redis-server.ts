@@ -32,11 +32,16 @@ export interface StartRedisOptions {
   args?: readonly string[]
   /** How long to wait for PING to answer. @default 10_000 */
   startTimeoutMs?: number
+  /**
+   * Serve TLS only (`--port 0 --tls-port <port>`, clients not asked for a certificate) with this
+   * certificate; the URL becomes `rediss://`. Implies `useEnv: false`. @default none: plaintext
+   */
+  tls?: { certFile: string; keyFile: string; caFile: string }
 }
 
 /** A running standalone Redis. */
 export interface RedisServerHandle {
-  /** `redis://127.0.0.1:<port>` (or `REDIS_URL`). */
+  /** `redis://127.0.0.1:<port>` (`rediss://` with `tls`; or `REDIS_URL`). */
   readonly url: string
   /** TCP port. */
   readonly port: number
@@ -56,7 +61,7 @@ export interface RedisServerHandle {
  */
 export async function startRedis(options: StartRedisOptions = {}): Promise<RedisServerHandle> {
   const envUrl = process.env.REDIS_URL
-  if (envUrl && options.useEnv !== false && !options.appendonly) {
+  if (envUrl && options.useEnv !== false && !options.appendonly && !options.tls) {
     const unsupported = async () => {
       throw new Error(
         'kill()/restart() need a server started by the test: call startRedis({ useEnv: false })',
@@ -73,7 +78,21 @@ export async function startRedis(options: StartRedisOptions = {}): Promise<Redis
   }
   const port = await freeLoopbackPort()
   const dir = makeTempDir('skewless-redis-')
-  const args = ['--port', String(port), '--bind', HOST, '--save', '', '--dir', dir, '--daemonize', 'no']
+  const tls = options.tls
+  const args = tls
+    ? [
+        '--port',
+        '0',
+        '--tls-port',
+        String(port),
+        '--tls-cert-file',
+        tls.certFile,
+        '--tls-key-file',
+        tls.keyFile,
+      ]
+    : ['--port', String(port)]
+  if (tls) args.push('--tls-ca-cert-file', tls.caFile, '--tls-auth-clients', 'no')
+  args.push('--bind', HOST, '--save', '', '--dir', dir, '--daemonize', 'no')
   if (options.appendonly) {
     args.push('--appendonly', 'yes', '--appendfsync', options.appendfsync ?? 'always')
   }
@@ -84,7 +103,7 @@ export async function startRedis(options: StartRedisOptions = {}): Promise<Redis
     child = spawnServer(args)
     await waitFor(`redis-server on port ${port}`, timeoutMs, async () => {
       if (child?.exitCode !== null) throw new Error(`redis-server exited with code ${child?.exitCode}`)
-      return (await redisRawCommand(port, 'PING')).startsWith('+PONG')
+      return (await redisRawCommand(port, 'PING', 1000, tls !== undefined)).startsWith('+PONG')
     })
   }
   try {
@@ -95,7 +114,7 @@ export async function startRedis(options: StartRedisOptions = {}): Promise<Redis
     throw err
   }
   return {
-    url: `redis://${HOST}:${port}`,
+    url: `${tls ? 'rediss' : 'redis'}://${HOST}:${port}`,
     port,
     external: false,
     async stop() {
