@@ -36,13 +36,14 @@ export function redactText(text: string): string {
   return out
 }
 
-/** String properties of Node and ioredis errors that may quote a URL or a command's arguments. */
-const TEXT_FIELDS = ['message', 'stack', 'input', 'address', 'command', 'args'] as const
+/** String properties of Node and ioredis errors that may quote a URL or a secret. */
+const TEXT_FIELDS = ['message', 'stack', 'input', 'address'] as const
 
 /**
- * Scrub `err` and its `cause` chain in place: message, stack and the fields Node puts the
- * offending input in (`ERR_INVALID_URL` keeps the whole URL in `input`). In place, because a
- * caller that logs the cause we keep must not see more than the message we wrote.
+ * Scrub `err` and its `cause` chain in place: message, stack, the field Node puts the offending
+ * input in (`ERR_INVALID_URL` keeps the whole URL in `input`) and the command ioredis attaches to a
+ * reply error (a refused `AUTH` keeps the password in `command.args`). In place, because a caller
+ * that logs the cause we keep must not see more than the message we wrote.
  */
 export function scrubError(err: unknown): void {
   const seen = new Set<unknown>()
@@ -52,17 +53,28 @@ export function scrubError(err: unknown): void {
     const rec = e as Record<string, unknown>
     for (const field of TEXT_FIELDS) {
       const v = rec[field]
-      if (typeof v === 'string') {
-        const clean = redactText(v)
-        if (clean !== v) trySet(rec, field, clean)
-      } else if (field === 'args' && Array.isArray(v)) {
-        // ioredis keeps a failed command's arguments (AUTH carries the password).
-        const clean = v.map((a) => (typeof a === 'string' ? redactText(a) : a))
-        if (clean.some((a, i) => a !== v[i])) trySet(rec, field, clean)
-      }
+      if (typeof v !== 'string') continue
+      const clean = redactText(v)
+      if (clean !== v) trySet(rec, field, clean)
+    }
+    const cmd = rec.command as { name?: unknown; args?: unknown } | undefined
+    if (typeof cmd === 'object' && cmd !== null && Array.isArray(cmd.args)) {
+      trySet(cmd as Record<string, unknown>, 'args', scrubArgs(String(cmd.name), cmd.args))
     }
     e = rec.cause
   }
+}
+
+/** A command's arguments without credentials: AUTH's password, HELLO's `AUTH user password`. */
+function scrubArgs(name: string, args: readonly unknown[]): unknown[] {
+  const lower = name.toLowerCase()
+  if (lower === 'auth') return args.map((a, i) => (i === args.length - 1 ? REDACTED : a))
+  const out = args.map((a) => (typeof a === 'string' ? redactText(a) : a))
+  if (lower === 'hello') {
+    const at = out.findIndex((a) => typeof a === 'string' && a.toLowerCase() === 'auth')
+    if (at !== -1 && at + 2 < out.length) out[at + 2] = REDACTED
+  }
+  return out
 }
 
 function trySet(rec: Record<string, unknown>, field: string, value: unknown): void {
