@@ -8,7 +8,11 @@ import { ColumnTypeError, InvalidTimeError } from './errors.js'
 
 const TWO32 = 4294967296
 
-/** Multiplier from a column's stored unit to milliseconds, or throws naming the column. */
+/**
+ * How a column's stored integers become ms: a positive result multiplies (s → 1000, Date(day) →
+ * 86 400 000, ms → 1), a negative one is an exact divisor (µs → -1000, ns → -1 000 000), done in
+ * integer arithmetic on the raw 64-bit values (see `readNumbers`). Throws naming the column.
+ */
 export function timeFactor(type: DataType, column: string): number {
   if (DataType.isTimestamp(type)) {
     switch (type.unit) {
@@ -17,9 +21,9 @@ export function timeFactor(type: DataType, column: string): number {
       case TimeUnit.MILLISECOND:
         return 1
       case TimeUnit.MICROSECOND:
-        return 1e-3
+        return -1000
       default:
-        return 1e-6
+        return -1_000_000
     }
   }
   if (DataType.isDate(type)) return type.unit === DateUnit.DAY ? 86_400_000 : 1
@@ -29,6 +33,13 @@ export function timeFactor(type: DataType, column: string): number {
     `column '${column}' has type ${String(type)}: a time column must be a Timestamp, Date, integer or float (ms since epoch)`,
   )
 }
+
+/**
+ * The instants the offline log stores: whole ms in the UTC years 0000 to 9999 (core's storable-time
+ * rule). A converted Timestamp/Date outside them is an error, never a rounded or wrapped time.
+ */
+const MIN_STORABLE_MS = -62_167_219_200_000
+const END_STORABLE_MS = 253_402_300_800_000
 
 /** Whether slot `i` (relative to the Data's offset) is null. */
 export function isNull(data: Data, i: number): boolean {
@@ -59,8 +70,20 @@ export function is64(data: Data): boolean {
 }
 
 /**
- * Read `n` numbers from row `start` of a numeric/time Data into `out[0..n)`, times `factor`.
- * When `nullsAre` is undefined a null throws `InvalidTimeError` (row = `rowBase + start + i`).
+ * How a time with a sub-millisecond part (a µs or ns Timestamp) is kept: `'half'` (labels) as
+ * `floor(ms) + 0.5`, which compares exactly against every whole-ms log time under both `<=` and `<`;
+ * `'ceil'` (log times) as the next whole ms, so a record is never eligible before it happened.
+ */
+export type SubMs = 'half' | 'ceil'
+
+/**
+ * Read `n` numbers from row `start` of a numeric/time Data into `out[0..n)`, converted to ms by
+ * `factor` (see `timeFactor`; Timestamp/Date columns are range-checked against the storable
+ * instants). When `nullsAre` is undefined a null throws `InvalidTimeError` (row = `rowBase + start + i`).
+ *
+ * Arrow JS slices a Data by slicing its value buffers and moving `offset`, which then only applies
+ * to the validity bitmap (and Bool bits): values are read at `start + i`, validity at
+ * `offset + start + i`.
  */
 export function readNumbers(
   data: Data,
@@ -71,18 +94,35 @@ export function readNumbers(
   column: string,
   rowBase: number,
   nullsAre?: number,
+  subMs: SubMs = 'ceil',
 ): void {
-  const o = data.offset + start
+  const isTime = DataType.isTimestamp(data.type) || DataType.isDate(data.type)
   if (is64(data)) {
     const v = int64View(data.values as BigInt64Array)
-    for (let i = 0; i < n; i++) {
-      const k = (o + i) << 1
-      out[i] = ((v[k + 1] as number) * TWO32 + ((v[k] as number) >>> 0)) * factor
+    if (factor < 0) {
+      const d = -factor
+      const half = subMs === 'half'
+      for (let i = 0; i < n; i++) {
+        const k = (start + i) << 1
+        // v = hi·2^32 + lo = (a·d + b)·2^32 + lo with 0 <= b < d, so v / d = a·2^32 + (b·2^32 + lo) / d
+        // where b·2^32 + lo < d·2^32 < 2^53: every step is an exact double.
+        const hi = v[k + 1] as number
+        const a = Math.floor(hi / d)
+        const rest = (hi - a * d) * TWO32 + ((v[k] as number) >>> 0)
+        const q = Math.floor(rest / d)
+        const ms = a * TWO32 + q
+        out[i] = rest - q * d === 0 ? ms : half ? ms + 0.5 : ms + 1
+      }
+    } else {
+      for (let i = 0; i < n; i++) {
+        const k = (start + i) << 1
+        out[i] = ((v[k + 1] as number) * TWO32 + ((v[k] as number) >>> 0)) * factor
+      }
     }
   } else {
     const v = data.values as Float64Array
-    if (factor === 1) for (let i = 0; i < n; i++) out[i] = v[o + i] as number
-    else for (let i = 0; i < n; i++) out[i] = (v[o + i] as number) * factor
+    if (factor === 1) for (let i = 0; i < n; i++) out[i] = v[start + i] as number
+    else for (let i = 0; i < n; i++) out[i] = (v[start + i] as number) * factor
   }
   if (data.nullCount > 0) {
     for (let i = 0; i < n; i++) {
@@ -98,4 +138,52 @@ export function readNumbers(
       if (x - x !== 0) throw new InvalidTimeError(column, rowBase + start + i, x)
     }
   }
+  if (isTime) {
+    for (let i = 0; i < n; i++) {
+      const x = out[i] as number
+      if (x < MIN_STORABLE_MS || x >= END_STORABLE_MS) {
+        if (nullsAre !== undefined && Object.is(x, nullsAre)) continue
+        throw new InvalidTimeError(
+          column,
+          rowBase + start + i,
+          x,
+          `is outside the UTC years 0000-9999 the offline log stores (${MIN_STORABLE_MS} <= ms < ${END_STORABLE_MS}): check the column's unit`,
+        )
+      }
+    }
+  }
+}
+
+/**
+ * Row reader of a Utf8 / LargeUtf8 / Dictionary<Utf8> Data that keeps every code point. Arrow's own
+ * `Vector.get` decodes with a `TextDecoder` that drops a leading U+FEFF (its default `ignoreBOM:
+ * false`), so a value `'\uFEFFv'` would come back as `'v'`.
+ */
+export function stringReader(data: Data): (row: number) => string | null {
+  if (DataType.isDictionary(data.type)) {
+    const dict = data.dictionary
+    const idx = data.values as Int32Array
+    const parts = (dict?.data ?? []).map((d) => ({ read: stringReader(d as Data), length: d.length }))
+    const cache: (string | null | undefined)[] = []
+    return (row) => {
+      if (isNull(data, row)) return null
+      let k = Number(idx[row])
+      let s = cache[k]
+      if (s === undefined) {
+        const at = k
+        let p = 0
+        while (p < parts.length - 1 && k >= (parts[p] as { length: number }).length) {
+          k -= (parts[p] as { length: number }).length
+          p++
+        }
+        s = (parts[p] as { read: (r: number) => string | null }).read(k)
+        cache[at] = s
+      }
+      return s
+    }
+  }
+  const bytes = data.values as Uint8Array
+  const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+  const offs = data.valueOffsets as Int32Array | BigInt64Array
+  return (row) => (isNull(data, row) ? null : buf.toString('utf8', Number(offs[row]), Number(offs[row + 1])))
 }

@@ -1,4 +1,4 @@
-import { SkewlessError, type SkewlessErrorOptions } from '@skewless/core'
+import { InvalidArgumentError, SkewlessError, type SkewlessErrorOptions } from '@skewless/core'
 
 /** Base of the as-of join's input errors: `column` names the offending column. */
 export class AsOfJoinInputError extends SkewlessError {
@@ -25,16 +25,16 @@ export class ColumnTypeError extends AsOfJoinInputError {
   }
 }
 
-/** A time is null, NaN or infinite. Code `'invalid-time'`. */
+/** A time is null, NaN, infinite, or (a Timestamp/Date) outside the instants the log stores. Code `'invalid-time'`. */
 export class InvalidTimeError extends AsOfJoinInputError {
   /** Row index of the first bad time. */
   readonly row: number
 
-  constructor(column: string, row: number, value: unknown) {
+  constructor(column: string, row: number, value: unknown, reason?: string) {
     super(
       'invalid-time',
       column,
-      `column '${column}' row ${row} has time ${String(value)}: times must be finite ms since epoch (or Dates)`,
+      `column '${column}' row ${row} has time ${String(value)}${reason === undefined ? ': times must be finite ms since epoch (or Dates)' : ` (ms), which ${reason}`}`,
     )
     this.row = row
   }
@@ -51,5 +51,45 @@ export class EntityTypeMismatchError extends AsOfJoinInputError {
 export class UnsupportedRecordError extends AsOfJoinInputError {
   constructor(column: string, message: string) {
     super('unsupported-record', column, message)
+  }
+}
+
+/**
+ * An option of `asOfJoin` has a value it cannot take (e.g. `inclusive: 'yes'`). Still a core
+ * `InvalidArgumentError` (code `'invalid-argument'`); `option` names the option.
+ */
+export class InvalidOptionError extends InvalidArgumentError {
+  /** The option at fault, e.g. `'inclusive'` or `'features'`. */
+  readonly option: string
+
+  constructor(option: string, message: string, options?: SkewlessErrorOptions) {
+    super(`asof-join: ${message}`, options)
+    this.option = option
+  }
+}
+
+/** A requested feature has no record at all in a table log (a typo, or the wrong log). Code `'missing-feature'`. */
+export class MissingFeatureError extends AsOfJoinInputError {
+  /** The requested feature absent from the log. */
+  readonly feature: string
+
+  constructor(feature: string, present: readonly string[]) {
+    super(
+      'missing-feature',
+      'feature',
+      `feature '${feature}' has no record in the log table (column 'feature' holds ${present.length > 0 ? present.map((f) => `'${f}'`).join(', ') : 'no feature'}): check its name, or join against the log it was written to`,
+    )
+    this.feature = feature
+  }
+}
+
+/** The log was closed before the join read it (its `scan` threw a `ClosedError`). Code `'log-closed'`. */
+export class LogClosedError extends SkewlessError {
+  constructor(options?: SkewlessErrorOptions) {
+    super(
+      'log-closed',
+      'asof-join: the offline log is closed: join before calling close(), or open the log again',
+      options,
+    )
   }
 }

@@ -20,6 +20,8 @@ export interface ResolvedFeature {
   name: string
   /** Declared type, or undefined until inferred from a table log. */
   type: ValueType | undefined
+  /** The request gave `type`: in a table log the feature may then have no record at all. */
+  typed: boolean
   /** Index into VALUE_COLUMNS. */
   kind: number
   maxAgeMs: number
@@ -77,6 +79,7 @@ export function resolveFeatures(options: AsOfJoinOptions): ResolvedFeature[] {
     return {
       name: req.name,
       type: req.type,
+      typed: req.type !== undefined,
       kind: req.type === undefined ? -1 : valueKind(req.type),
       maxAgeMs,
       includeEventTime: req.includeEventTime ?? options.includeEventTime ?? false,

@@ -2,8 +2,11 @@ export {
   AsOfJoinInputError,
   ColumnTypeError,
   EntityTypeMismatchError,
+  InvalidOptionError,
   InvalidTimeError,
+  LogClosedError,
   MissingColumnError,
+  MissingFeatureError,
   UnsupportedRecordError,
 } from './errors.js'
 export { asOfJoin, asOfJoinTable } from './join.js'

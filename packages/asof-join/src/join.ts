@@ -1,7 +1,8 @@
-import { InvalidArgumentError, type ValueType } from '@skewless/core'
+import { ClosedError, InvalidArgumentError, type ValueType } from '@skewless/core'
 import type { OfflineLog } from '@skewless/offline-log'
 import { type Data, type RecordBatch, Table } from 'apache-arrow'
-import { isNull } from './arrow-read.js'
+import { isNull, stringReader } from './arrow-read.js'
+import { InvalidOptionError, LogClosedError, MissingFeatureError } from './errors.js'
 import { type ResolvedFeature, resolveFeatures, VALUE_COLUMNS, valueKind } from './features.js'
 import { buildLabelIndex } from './label-index.js'
 import { type PreparedLabels, prepareLabels } from './labels.js'
@@ -50,14 +51,18 @@ function plan(labels: Labels, options: AsOfJoinOptions, typeOf: (f: ResolvedFeat
   const features = resolveFeatures(options)
   const by = options.by ?? 'available'
   if (by !== 'available' && by !== 'event') {
-    throw new InvalidArgumentError(
-      `asof-join: options.by must be 'available' or 'event', got '${String(by)}'`,
-    )
+    throw new InvalidOptionError('by', `options.by must be 'available' or 'event', got '${String(by)}'`)
   }
   const inclusive = options.inclusive ?? true
+  if (inclusive !== true && inclusive !== false) {
+    throw new InvalidOptionError(
+      'inclusive',
+      `options.inclusive must be true (<=) or false (<), got ${typeof inclusive === 'string' ? `'${inclusive}'` : String(inclusive)}`,
+    )
+  }
   const count = options.partitions ?? 1
   if (!Number.isInteger(count) || count < 1) {
-    throw new InvalidArgumentError(`asof-join: options.partitions must be an integer >= 1, got ${count}`)
+    throw new InvalidOptionError('partitions', `options.partitions must be an integer >= 1, got ${count}`)
   }
   const entityColumn = options.entityColumn ?? 'entity'
   const prepared = prepareLabels(labels, entityColumn, options.timeColumn ?? 'time')
@@ -86,7 +91,7 @@ function plan(labels: Labels, options: AsOfJoinOptions, typeOf: (f: ResolvedFeat
   }
   const workers = options.workers ?? (prepared.length >= 65_536 ? 1 : 0)
   if (workers !== 0 && workers !== 1) {
-    throw new InvalidArgumentError(`asof-join: options.workers must be 0 or 1, got ${String(workers)}`)
+    throw new InvalidOptionError('workers', `options.workers must be 0 or 1, got ${String(workers)}`)
   }
   const valueFeatures = features.filter((f) => f.window === undefined)
   const tileFeatures = features.filter((f) => f.window !== undefined)
@@ -153,12 +158,29 @@ export function asOfJoinTable(labels: Labels, log: Table, options: AsOfJoinOptio
     try {
       const reader = p.makeReader()
       for (const batch of log.batches) reader.read(batch, join.kernel, join.tiles)
+      const missing = reader.missingFeature()
+      if (missing !== undefined) throw new MissingFeatureError(missing, featuresOf(log))
       join.finish()
     } finally {
       join.dispose()
     }
   }
   return buildTable(p.labels, p.features, p.out)
+}
+
+/** Up to 20 distinct names in a table log's `feature` column, for the message of a missing feature. */
+function featuresOf(log: Table): string[] {
+  const names = new Set<string>()
+  for (const batch of log.batches) {
+    const d = batch.getChild('feature')?.data[0] as Data | undefined
+    if (d === undefined) continue
+    const read = stringReader(d)
+    for (let i = 0; i < d.length && names.size < 20; i++) {
+      const s = read(i)
+      if (s !== null) names.add(s)
+    }
+  }
+  return [...names]
 }
 
 function isOfflineLog(log: LogInput): log is OfflineLog {
@@ -201,7 +223,12 @@ export async function asOfJoin(labels: Labels, log: LogInput, options: AsOfJoinO
       const reader = p.makeReader()
       // Records with eventTime > the last label time can never be chosen: let the log skip them.
       const batches = log.scan({ features: names, by: 'event', to: Math.floor(maxT) + 1 })
-      for await (const batch of batches) reader.read(batch as RecordBatch, join.kernel, join.tiles)
+      try {
+        for await (const batch of batches) reader.read(batch as RecordBatch, join.kernel, join.tiles)
+      } catch (cause) {
+        if (cause instanceof ClosedError) throw new LogClosedError({ cause })
+        throw cause
+      }
       join.finish()
     } finally {
       join.dispose()

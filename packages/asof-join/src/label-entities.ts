@@ -123,12 +123,12 @@ function encodeArrow(enc: EntityEncoder, v: Vector, name: string, codes: Int32Ar
       if (is64(data)) {
         const v32 = int64View(data.values as BigInt64Array)
         for (let i = 0; i < n; i++) {
-          const k = (data.offset + i) << 1
+          const k = i << 1
           nums[i] = (v32[k + 1] as number) * 4294967296 + ((v32[k] as number) >>> 0)
         }
       } else {
         const vals = data.values as Float64Array
-        for (let i = 0; i < n; i++) nums[i] = vals[data.offset + i] as number
+        for (let i = 0; i < n; i++) nums[i] = vals[i] as number
       }
       let nulls: Uint8Array | undefined
       if (data.nullCount > 0) {

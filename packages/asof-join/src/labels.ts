@@ -109,7 +109,17 @@ function readTimes(name: string, c: Column, length: number): Float64Array {
     const factor = timeFactor(v.type, name)
     let row = 0
     for (const data of v.data as Data[]) {
-      readNumbers(data, 0, data.length, out.subarray(row, row + data.length), factor, name, row)
+      readNumbers(
+        data,
+        0,
+        data.length,
+        out.subarray(row, row + data.length),
+        factor,
+        name,
+        row,
+        undefined,
+        'half',
+      )
       row += data.length
     }
     return out

@@ -56,7 +56,8 @@ export class LogEntityMatcher {
 
   private intCodes(data: Data, start: number, n: number, out: Int32Array): void {
     if (!this.direct && !this.byInt) this.buildIntIndex()
-    const o = data.offset + start
+    // Values are read at start + i (Arrow slices the value buffer), validity at offset + start + i.
+    const o = start
     const direct = this.direct
     const min = this.directMin
     const vals = data.values as Int32Array
@@ -84,7 +85,7 @@ export class LogEntityMatcher {
     if (data.nullCount > 0) {
       const bm = data.nullBitmap as Uint8Array
       for (let i = 0; i < n; i++) {
-        const k = o + i
+        const k = data.offset + o + i
         if (((bm[k >> 3] as number) & (1 << (k & 7))) === 0) out[i] = -1
       }
     }

@@ -8,7 +8,7 @@
  */
 import type { TimeBasis } from '@skewless/offline-log'
 import { type Data, makeVector, type RecordBatch } from 'apache-arrow'
-import { int64View, is64, readNumbers, timeFactor } from './arrow-read.js'
+import { int64View, is64, readNumbers, stringReader, timeFactor } from './arrow-read.js'
 import { ColumnTypeError, MissingColumnError, UnsupportedRecordError } from './errors.js'
 import { type ResolvedFeature, VALUE_COLUMNS } from './features.js'
 import type { LogEntityMatcher } from './log-entities.js'
@@ -24,7 +24,10 @@ function child(batch: RecordBatch, name: string): Data | undefined {
 
 export class LogReader {
   private readonly featureMatcher: StringTable
-  private readonly staleMatcher = StringTable.of(['stale'])
+  /** Outcome codes: 0 applied, 1 stale, -1 anything else (an error: the log says more than the join knows). */
+  private readonly outcomeMatcher = StringTable.of(['applied', 'stale'])
+  /** Per requested feature: whether any record of it was read (stale ones included). */
+  private readonly seen: Uint8Array
   private readonly scratch = new Int32Array(BLOCK)
   private readonly tileStarts = new Float64Array(BLOCK)
   private readonly blk: Block
@@ -40,6 +43,7 @@ export class LogReader {
     private readonly by: TimeBasis,
   ) {
     this.featureMatcher = StringTable.of(features.map((f) => f.name))
+    this.seen = new Uint8Array(features.length)
     this.kernelIdx = new Int32Array(features.length)
     this.tileIdx = new Int32Array(features.length)
     let kernel = 0
@@ -106,10 +110,12 @@ export class LogReader {
     }
     const dbl = values[0]
     b.dbl = dbl && dbl.values instanceof Float64Array ? dbl.values : undefined
+    // Arrow slices value buffers with the Data; its offset only moves the validity bitmap.
     b.dblOffset = dbl ? dbl.offset : 0
     b.dblBitmap = dbl && dbl.nullCount > 0 ? (dbl.nullBitmap as Uint8Array) : undefined
-    b.getters = values.map((d) => {
+    b.getters = values.map((d, k) => {
       if (!d) return undefined
+      if (k === 2) return stringReader(d)
       const v = makeVector(d)
       return (row: number) => v.get(row)
     })
@@ -122,9 +128,9 @@ export class LogReader {
     b.at64 = raw64(at, atFactor)
     b.ver64 = raw64(ver, 1)
     b.ver32 = ver && ver.nullCount === 0 && ver.values instanceof Int32Array ? ver.values : undefined
-    b.etOff = et.offset
-    b.atOff = at ? at.offset : 0
-    b.verOff = ver ? ver.offset : 0
+    b.etOff = 0
+    b.atOff = 0
+    b.verOff = 0
     const total = batch.numRows
     const checkTiles = tile !== undefined && tile.nullCount < tile.length
     const tileFactor = tile ? timeFactor(tile.type, 'tile_start') : 1
@@ -139,15 +145,26 @@ export class LogReader {
           `log column 'feature' has type ${String(feature.type)}: it must be Utf8`,
         )
       }
+      const { fid } = b
+      for (let i = 0; i < n; i++) {
+        const f = fid[i] as number
+        if (f >= 0) this.seen[f] = 1
+      }
       if (outcome) {
-        if (!this.staleMatcher.codes(outcome, start, n, this.scratch)) {
+        const oc = this.scratch
+        if (!this.outcomeMatcher.codes(outcome, start, n, oc)) {
           throw new ColumnTypeError(
             'outcome',
             `log column 'outcome' has type ${String(outcome.type)}: it must be Utf8`,
           )
         }
-        // Stale writes were rejected by compare-and-set: nobody was ever served them.
-        for (let i = 0; i < n; i++) if (this.scratch[i] === 0) b.fid[i] = -1
+        for (let i = 0; i < n; i++) {
+          const o = oc[i] as number
+          if (o === 0) continue
+          // Stale writes were rejected by compare-and-set: nobody was ever served them.
+          if (o === 1) fid[i] = -1
+          else if ((fid[i] as number) >= 0) this.badOutcome(outcome, start + i)
+        }
       }
       if (!b.et64) readNumbers(et, start, n, b.et, etFactor, 'event_time', 0)
       if (!b.at64) {
@@ -163,6 +180,23 @@ export class LogReader {
     }
     // Staged records of non-double features refer to this batch's rows: apply them before it goes.
     if (join?.pendingRows) join.flush()
+  }
+
+  /** The first requested feature of which no record was read, if any. */
+  missingFeature(): string | undefined {
+    for (let f = 0; f < this.features.length; f++) {
+      const feat = this.features[f] as ResolvedFeature
+      if (this.seen[f] === 0 && !feat.typed) return feat.name
+    }
+    return undefined
+  }
+
+  private badOutcome(outcome: Data, row: number): never {
+    const value = stringReader(outcome)(row)
+    throw new UnsupportedRecordError(
+      'outcome',
+      `log row ${row} of its batch has outcome ${value === null ? 'null' : `'${value}'`}: a log record's outcome is 'applied' or 'stale' (what the online store did with the write)`,
+    )
   }
 
   /**
@@ -207,7 +241,7 @@ export class LogReader {
         // value_double read straight from its buffer, as the kernel does (no Arrow getter per row).
         const q = b.dblOffset + row
         const bm = b.dblBitmap
-        x = bm === undefined || ((bm[q >> 3] as number) & (1 << (q & 7))) !== 0 ? b.dbl[q] : null
+        x = bm === undefined || ((bm[q >> 3] as number) & (1 << (q & 7))) !== 0 ? b.dbl[row] : null
       } else x = (b.getters[kind] as (row: number) => unknown)(row)
       const valid = x === null || x === undefined ? 0 : 1
       tiles?.add(

@@ -5,6 +5,7 @@
  */
 import {
   Bool,
+  type Data,
   type DataType,
   Field,
   Float64,
@@ -64,7 +65,8 @@ function bitmap(flags: Uint8Array): { bitmap: Uint8Array; nullCount: number } {
 function int64Data(type: DataType, values: Float64Array, flags: Uint8Array) {
   const words = new Int32Array(values.length * 2)
   for (let i = 0; i < values.length; i++) {
-    const x = Math.round(values[i] as number)
+    // floor: a sub-ms label time (kept as floor + 0.5) has a whole-ms age of floor(t) - eventTime.
+    const x = Math.floor(values[i] as number)
     const hi = Math.floor(x / 4294967296)
     words[2 * i] = (x - hi * 4294967296) | 0
     words[2 * i + 1] = hi
@@ -127,11 +129,12 @@ export function buildTable(
     fields.push(field)
     children.push(data)
   }
+  const chunks = alignedChunks(labels.vectors)
   for (let i = 0; i < labels.names.length; i++) {
     const name = labels.names[i] as string
     const v = labels.vectors[i] as Vector
     fields.push(labels.fields?.[i] ?? new Field(name, v.type, true))
-    children.push(singleChunk(name, v))
+    children.push(chunks === undefined ? singleChunk(name, v) : v.data)
   }
   for (let f = 0; f < features.length; f++) {
     const feat = features[f] as ResolvedFeature
@@ -148,6 +151,38 @@ export function buildTable(
     }
   }
   const schema = new Schema(fields)
-  const struct = makeData({ type: new Struct(fields), length, nullCount: 0, children: children as never })
-  return new Table(schema, [new RecordBatch(schema, struct)])
+  const type = new Struct(fields)
+  const nl = labels.names.length
+  if (chunks === undefined) {
+    const struct = makeData({ type, length, nullCount: 0, children: children as never })
+    return new Table(schema, [new RecordBatch(schema, struct)])
+  }
+  // The labels' own batches, carried as they are (no re-encoding of their values); the feature
+  // columns are cut at the same rows.
+  const batches: RecordBatch[] = []
+  let row = 0
+  for (let b = 0; b < chunks.length; b++) {
+    const n = chunks[b] as number
+    const kids = children.map((c, i) => (i < nl ? (c as Data[])[b] : (c as Data).slice(row, n)))
+    batches.push(
+      new RecordBatch(schema, makeData({ type, length: n, nullCount: 0, children: kids as never })),
+    )
+    row += n
+  }
+  return new Table(schema, batches)
+}
+
+/**
+ * Chunk lengths shared by every label column when they are chunked alike into more than one chunk
+ * (an Arrow table's batches), else undefined (then each column is made one chunk).
+ */
+function alignedChunks(vectors: readonly Vector[]): number[] | undefined {
+  const first = vectors[0]
+  if (first === undefined || first.data.length < 2) return undefined
+  const lens = first.data.map((d) => d.length)
+  for (const v of vectors) {
+    if (v.data.length !== lens.length) return undefined
+    for (let i = 0; i < lens.length; i++) if ((v.data[i] as Data).length !== lens[i]) return undefined
+  }
+  return lens
 }

@@ -49,7 +49,7 @@ export interface Block {
   etOff: number
   atOff: number
   verOff: number
-  /** value_double of the batch, fast path. */
+  /** value_double of the batch, fast path (values at the row, validity at `dblOffset + row`). */
   dbl: Float64Array | undefined
   dblOffset: number
   dblBitmap: Uint8Array | undefined
@@ -175,7 +175,7 @@ export class PartitionJoin {
       if (kinds[f] === 0 && dbl !== undefined) {
         const k = dblOffset + row
         const ok = dblBitmap === undefined || ((dblBitmap[k >> 3] as number) & (1 << (k & 7))) !== 0
-        val = ok ? (dbl[k] as number) : 0
+        val = ok ? (dbl[row] as number) : 0
         tag = ok ? 1 : 0
       } else if (this.worker !== undefined) {
         // The worker cannot read Arrow batches: read the (double) value now.

@@ -201,9 +201,10 @@ export class StringTable {
     const bytes = dict.values as Uint8Array
     const offs = dict.valueOffsets as Int32Array
     for (let i = 0; i < dict.length; i++) {
+      // Offsets are sliced with the Data (read at i); validity is read at offset + i.
       const k = dict.offset + i
-      const a = Number(offs[k])
-      const b = Number(offs[k + 1])
+      const a = Number(offs[i])
+      const b = Number(offs[i + 1])
       const valid =
         dict.nullCount === 0 || ((dict.nullBitmap as Uint8Array)[k >> 3] as number) & (1 << (k & 7))
       map[i] = !valid ? -1 : add ? this.intern(bytes, a, b) : this.find(bytes, a, b)
@@ -218,7 +219,8 @@ export class StringTable {
    */
   codes(data: Data, start: number, n: number, out: Int32Array, add = false): boolean {
     const type = data.type
-    const o = data.offset + start
+    // Arrow slices indices and offsets with the Data: read them at start + i, validity at offset + start + i.
+    const o = start
     if (DataType.isDictionary(type)) {
       const dictVec = data.dictionary
       if (!dictVec || !(DataType.isUtf8(dictVec.type) || DataType.isLargeUtf8(dictVec.type))) return false
@@ -262,7 +264,7 @@ export class StringTable {
     if (data.nullCount > 0) {
       const bm = data.nullBitmap as Uint8Array
       for (let i = 0; i < n; i++) {
-        const k = o + i
+        const k = data.offset + o + i
         if (((bm[k >> 3] as number) & (1 << (k & 7))) === 0) out[i] = -1
       }
     }

@@ -72,6 +72,9 @@ export interface FeatureRequest {
   /**
    * Value type of the feature, which fixes the output column type (double → Float64,
    * int64 → Int64, string → Utf8, bool → Bool). Taken from `log.featureTypes` for an `OfflineLog`.
+   * In a table log a feature without `type` must have at least one record (else
+   * `MissingFeatureError`: a misspelt name is not silently an all-null column); with `type` it may
+   * have none.
    * @default for a table log: the only `value_*` column present, else the first one with a
    * non-null value for this feature, else 'double'
    */

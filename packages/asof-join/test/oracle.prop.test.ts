@@ -109,6 +109,8 @@ describe('asOfJoin vs brute-force oracle', () => {
           const reqs: FeatureRequest[] = s.features.map((name) => ({
             name,
             maxAge: s.maxAge[ALL.indexOf(name)],
+            // A random log may hold no record of a feature: typed, its column is then all null.
+            type: TYPES[name],
             window: TILED.has(name) ? s.window : undefined,
           }))
           const options = {

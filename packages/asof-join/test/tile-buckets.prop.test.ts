@@ -48,6 +48,7 @@ describe('tile join buckets', () => {
         const features: ResolvedFeature[] = s.windows.map((window, i) => ({
           name: `t${i}`,
           type: 'double',
+          typed: true,
           kind: 0,
           maxAgeMs: s.maxAge,
           includeEventTime: true,

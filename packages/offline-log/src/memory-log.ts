@@ -1,8 +1,15 @@
-import { ClosedError, type FeatureWrite, InvalidArgumentError } from '@skewless/core'
+import {
+  ClosedError,
+  type CommitMarks,
+  type FeatureWrite,
+  InvalidArgumentError,
+  type MarkedAppendOptions,
+} from '@skewless/core'
 import type { RecordBatch } from 'apache-arrow'
 import { writesToRecordBatch } from './arrow-build.js'
 import { type ResolvedScan, resolveScan } from './batch-filter.js'
 import { normalizeFeatureTypes } from './feature-types.js'
+import { checkMarks, copyMarks, MarksGuard, mergeMarks } from './marks-guard.js'
 import { compareWrites } from './order.js'
 import { stateAtFromBatches } from './state-at.js'
 import type { OfflineLog, OfflineLogOptions, ScanOptions, StateAtOptions } from './types.js'
@@ -49,6 +56,10 @@ export function memoryLog(options: OfflineLogOptions): OfflineLog {
   const runs = new Map<string, FeatureWrite[][]>()
   for (const f of Object.keys(featureTypes)) runs.set(f, [])
   const pending = new Set<Promise<void>>()
+  const guard = new MarksGuard()
+  let marks: CommitMarks = {}
+  /** Appends apply one after another, in call order: marks then cover every batch appended before. */
+  let tail: Promise<void> = Promise.resolve()
   let closed = false
 
   async function doAppend(batch: readonly FeatureWrite[]): Promise<void> {
@@ -66,6 +77,15 @@ export function memoryLog(options: OfflineLogOptions): OfflineLog {
     for (const [f, g] of byFeature) (runs.get(f) as FeatureWrite[][]).push(g.sort(compareWrites))
   }
 
+  function enqueue(n: number, run: () => Promise<void>): Promise<void> {
+    const p = tail.then(run)
+    tail = p.catch(() => guard.fail(n))
+    pending.add(p)
+    const done = () => pending.delete(p)
+    p.then(done, done)
+    return p
+  }
+
   function append(batch: readonly FeatureWrite[]): Promise<void> {
     if (closed) return Promise.reject(new ClosedError('memoryLog'))
     if (!Array.isArray(batch)) {
@@ -74,11 +94,30 @@ export function memoryLog(options: OfflineLogOptions): OfflineLog {
       )
     }
     // The records are read after an await; the caller may reuse its array once append returns.
-    const p = doAppend(batch.slice())
-    pending.add(p)
-    const done = () => pending.delete(p)
-    p.then(done, done)
-    return p
+    const copy = batch.slice()
+    return enqueue(guard.begin(), () => doAppend(copy))
+  }
+
+  function appendMarked(batch: readonly FeatureWrite[], options: MarkedAppendOptions): Promise<void> {
+    if (closed) return Promise.reject(new ClosedError('memoryLog'))
+    let update: CommitMarks
+    try {
+      if (!Array.isArray(batch)) {
+        throw new InvalidArgumentError('offline-log appendMarked: batch must be an array of FeatureWrite')
+      }
+      update = checkMarks(options, 'offline-log')
+    } catch (e) {
+      return Promise.reject(e)
+    }
+    const copy = batch.slice()
+    const ticket = guard.beginMarked()
+    return enqueue(ticket.n, async () => {
+      guard.check(ticket)
+      // Validated before anything is stored: the records and the marks apply together or not at all.
+      const good = await acceptBatch(copy, featureTypes, deadLetters)
+      await doAppend(good)
+      marks = mergeMarks(marks, update)
+    })
   }
 
   async function* selectRuns(s: ResolvedScan): AsyncGenerator<FeatureWrite[]> {
@@ -93,6 +132,8 @@ export function memoryLog(options: OfflineLogOptions): OfflineLog {
   }
 
   async function* scan(o: ScanOptions): AsyncGenerator<RecordBatch> {
+    // Reading a closed log is a mistake to report, not an empty or stale answer.
+    if (closed) throw new ClosedError('memoryLog')
     const s = resolveScan(o, featureTypes)
     for await (const rows of selectRuns(s)) yield writesToRecordBatch(rows, featureTypes)
   }
@@ -115,6 +156,12 @@ export function memoryLog(options: OfflineLogOptions): OfflineLog {
     featureTypes,
     append,
     write: append,
+    appendMarked,
+    async readMarks() {
+      guard.resync()
+      // Marks of appends still running are not committed yet: report the last committed ones.
+      return copyMarks(marks)
+    },
     scan,
     scanRows,
     stateAt,

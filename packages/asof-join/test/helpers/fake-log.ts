@@ -104,6 +104,10 @@ export function fakeLog(
     capabilities: { durable: false, sortedSegments: false },
     featureTypes: types,
     async append() {},
+    async appendMarked() {},
+    async readMarks() {
+      return {}
+    },
     write() {},
     async flush() {},
     async close() {},
