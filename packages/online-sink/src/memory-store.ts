@@ -2,11 +2,20 @@
  * The in-memory `OnlineStore`: exact upsert / CAS / additive-tile semantics in a `Map`, for tests,
  * examples and single-process use. It is the reference the conformance suite tests itself against.
  */
-import { type Clock, type FeatureUpdate, systemClock } from '@skewless/core'
+import {
+  type Clock,
+  type FeatureUpdate,
+  type FeatureWrite,
+  InvalidArgumentError,
+  InvalidDefinitionError,
+  type SourcePosition,
+  systemClock,
+} from '@skewless/core'
 import { checkNumber, MAX_TIMER_MS } from './check-number.js'
 import { isNewer } from './feature-config.js'
 import type {
   ApplyResult,
+  ChangelogPage,
   OnlineFeatureConfig,
   OnlineStore,
   OnlineStoreCapabilities,
@@ -26,6 +35,12 @@ export interface MemoryStoreOptions {
   clock?: Clock
   /** Delay every `apply` and `read` by this many ms, 0 to 2^31 − 1 (a slow store, for backpressure tests). @default 0 */
   latencyMs?: number
+  /**
+   * Keep a changelog (capability `changelog`): every write `apply` applies is appended in the same
+   * step, `availableTime` the `clock` then; positions are increasing integers. It grows until
+   * `trimChangelog`; `changelogLength()` tells how many writes it holds. @default false
+   */
+  changelog?: boolean
 }
 
 /** The memory store, with helpers for tests. */
@@ -40,6 +55,8 @@ export interface MemoryStore extends OnlineStore {
   readonly readCalls: number
   /** Number of (entity, feature) entries held (expired ones included until touched). */
   readonly size: number
+  /** Number of writes the changelog holds (0 without the `changelog` option). */
+  changelogLength(): number
 }
 
 interface ValueEntry extends StoredValue {
@@ -59,8 +76,10 @@ interface TilesEntry {
 type Entry = ValueEntry | TilesEntry
 
 /**
- * Create an in-memory online store. Capabilities: cas, additive, ttl; not clustered, not durable.
- * @throws InvalidDefinitionError when `latencyMs` is not a number of ms in [0, 2^31 − 1].
+ * Create an in-memory online store. Capabilities: cas, additive, ttl, changelog with the option;
+ * not clustered, not durable.
+ * @throws InvalidDefinitionError when `latencyMs` is not a number of ms in [0, 2^31 − 1], or
+ * `changelog` is not a boolean.
  */
 export function memoryStore(options: MemoryStoreOptions = {}): MemoryStore {
   const clock = options.clock ?? systemClock
@@ -68,6 +87,17 @@ export function memoryStore(options: MemoryStoreOptions = {}): MemoryStore {
     options.latencyMs === undefined
       ? 0
       : checkNumber('memoryStore', 'latencyMs', options.latencyMs, { min: 0, max: MAX_TIMER_MS, ms: true })
+  const changelog = options.changelog ?? false
+  if (typeof changelog !== 'boolean') {
+    throw new InvalidDefinitionError(
+      `memoryStore: changelog must be true or false, got ${typeof changelog} ${JSON.stringify(changelog)}`,
+    )
+  }
+  // The changelog: `log[k]` has position `logBase + k` (positions start at 1); trimmed writes are
+  // cut from the front once they are half the array (amortised O(1) per write).
+  let log: FeatureWrite[] = []
+  let logHead = 0
+  let logBase = 1
   const data = new Map<string, Entry>()
   const corrupted = new Set<string>()
   let applyCalls = 0
@@ -78,7 +108,7 @@ export function memoryStore(options: MemoryStoreOptions = {}): MemoryStore {
     ttl: true,
     cluster: false,
     durable: false,
-    changelog: false,
+    changelog,
   }
   const keyOf = (entity: string, feature: string) => `${entity.length}:${entity}${feature}`
 
@@ -91,8 +121,25 @@ export function memoryStore(options: MemoryStoreOptions = {}): MemoryStore {
     return e
   }
 
-  function applyNow(writes: readonly FeatureUpdate[], features: ReadonlyMap<string, OnlineFeatureConfig>) {
+  function applyNow(
+    writes: readonly FeatureUpdate[],
+    features: ReadonlyMap<string, OnlineFeatureConfig>,
+    logging: boolean,
+  ) {
     const now = clock.now()
+    const logApplied = (w: FeatureUpdate) => {
+      const entry: FeatureWrite = {
+        entity: w.entity,
+        feature: w.feature,
+        value: w.value,
+        eventTime: w.eventTime,
+        version: w.version,
+        availableTime: now,
+        outcome: 'applied',
+      }
+      if (w.tileStart !== undefined) entry.tileStart = w.tileStart
+      log.push(entry)
+    }
     const outcomes: ApplyResult['outcomes'] = new Array(writes.length)
     for (let i = 0; i < writes.length; i++) {
       const w = writes[i] as FeatureUpdate
@@ -146,6 +193,7 @@ export function memoryStore(options: MemoryStoreOptions = {}): MemoryStore {
         if (ts > te.newest) te.newest = ts
         prune(te, f)
         outcomes[i] = 'applied'
+        if (logging) logApplied(w)
         continue
       }
       if (
@@ -158,6 +206,7 @@ export function memoryStore(options: MemoryStoreOptions = {}): MemoryStore {
       }
       data.set(key, { kind: 'value', value: w.value, eventTime: w.eventTime, version: w.version, expiresAt })
       outcomes[i] = 'applied'
+      if (logging) logApplied(w)
     }
     return { outcomes }
   }
@@ -189,11 +238,12 @@ export function memoryStore(options: MemoryStoreOptions = {}): MemoryStore {
   return {
     name: 'memory',
     capabilities,
-    async apply(writes, features) {
+    async apply(writes, features, applyOptions) {
       applyCalls++
       if (latencyMs > 0) await delay()
-      return applyNow(writes, features)
+      return applyNow(writes, features, changelog && applyOptions?.changelog !== false)
     },
+    ...(changelog ? { readChangelog, trimChangelog } : {}),
     async read(entities, features) {
       readCalls++
       if (latencyMs > 0) await delay()
@@ -215,7 +265,48 @@ export function memoryStore(options: MemoryStoreOptions = {}): MemoryStore {
     get size() {
       return data.size
     },
+    changelogLength: () => log.length - logHead,
   }
+
+  async function readChangelog(
+    after: SourcePosition | undefined,
+    readOptions: { limit: number },
+  ): Promise<ChangelogPage> {
+    const limit = readOptions?.limit
+    if (!Number.isSafeInteger(limit) || limit < 1) {
+      throw new InvalidArgumentError(
+        `memory store: readChangelog limit must be a whole number >= 1, got ${JSON.stringify(limit)}`,
+      )
+    }
+    // A position before the oldest kept write (trimmed since) reads from the oldest.
+    const from =
+      after === undefined
+        ? logHead
+        : Math.max(logHead, checkPosition(after, 'readChangelog after') - logBase + 1)
+    const to = Math.min(log.length, from + limit)
+    if (from >= to) return { writes: [], position: after, end: true }
+    const writes = log.slice(from, to).map((w) => ({ ...w }))
+    return { writes, position: logBase + to - 1, end: to === log.length }
+  }
+
+  async function trimChangelog(upTo: SourcePosition): Promise<void> {
+    const k = Math.min(log.length, checkPosition(upTo, 'trimChangelog upTo') - logBase + 1)
+    if (k <= logHead) return
+    logHead = k
+    if (logHead * 2 >= log.length) {
+      log = log.slice(logHead)
+      logBase += logHead
+      logHead = 0
+    }
+  }
+}
+
+/** A memory changelog position: a whole number >= 0 (0 is before the first write). */
+function checkPosition(p: SourcePosition, what: string): number {
+  if (typeof p === 'number' && Number.isSafeInteger(p) && p >= 0) return p
+  throw new InvalidArgumentError(
+    `memory store: ${what} must be a changelog position as readChangelog returns it (a whole number >= 0), got ${JSON.stringify(p)}`,
+  )
 }
 
 /**

@@ -1,4 +1,4 @@
-import { hopping, manualClock } from '@skewless/core'
+import { hopping, InvalidArgumentError, InvalidDefinitionError, manualClock } from '@skewless/core'
 import { describe, expect, it } from 'vitest'
 import { memoryStore, type OnlineFeatureConfig, onlineSink } from '../src/index.js'
 import { faultyStore } from './faulty-store.js'
@@ -77,5 +77,49 @@ describe('memoryStore', () => {
     expect(Date.now() - t0).toBeGreaterThanOrEqual(5)
     expect(sink.metrics().applied).toBe(100)
     expect(sink.metrics().writeLatencyMs.min).toBeGreaterThanOrEqual(4)
+  })
+  it('keeps no changelog by default; with changelog: true it logs applied writes at the clock, in integer positions', async () => {
+    const plain = memoryStore()
+    expect(plain.capabilities.changelog).toBe(false)
+    expect(plain.readChangelog).toBeUndefined()
+    expect(plain.trimChangelog).toBeUndefined()
+    expect(() => memoryStore({ changelog: 'yes' as unknown as boolean })).toThrow(InvalidDefinitionError)
+
+    const clock = manualClock(7000)
+    const store = memoryStore({ clock, changelog: true })
+    expect(store.capabilities.changelog).toBe(true)
+    await store.apply([up('a', 's', 1, 4000, 1), up('b', 's', 2, 4000, 1)], fm)
+    clock.advance(5)
+    await store.apply([up('a', 's', 0, 3000, 1), up('a', 'c', 3, 50, 0, 0)], fm) // the first is stale
+    expect(store.changelogLength()).toBe(3)
+    const page = await store.readChangelog?.(undefined, { limit: 2 })
+    expect(page?.position).toBe(2)
+    expect(page?.end).toBe(false)
+    expect(page?.writes.map((w) => [w.entity, w.feature, w.availableTime, w.outcome])).toEqual([
+      ['a', 's', 7000, 'applied'],
+      ['b', 's', 7000, 'applied'],
+    ])
+    const rest = await store.readChangelog?.(2, { limit: 2 })
+    expect(rest).toEqual({
+      writes: [
+        {
+          entity: 'a',
+          feature: 'c',
+          value: 3,
+          eventTime: 50,
+          version: 0,
+          tileStart: 0,
+          availableTime: 7005,
+          outcome: 'applied',
+        },
+      ],
+      position: 3,
+      end: true,
+    })
+    await store.trimChangelog?.(2)
+    expect(store.changelogLength()).toBe(1)
+    expect((await store.readChangelog?.(0, { limit: 9 }))?.writes.map((w) => w.feature)).toEqual(['c'])
+    await expect(store.readChangelog?.('2', { limit: 1 })).rejects.toThrow(InvalidArgumentError)
+    await expect(store.readChangelog?.(2, { limit: 0 })).rejects.toThrow(InvalidArgumentError)
   })
 })
