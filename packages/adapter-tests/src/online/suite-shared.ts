@@ -33,6 +33,19 @@ export interface OnlineStoreSuiteOptions {
   physicalTtlMs?: number
   /** Per-test timeout passed to `it`. @default 30_000 */
   timeoutMs?: number
+  /**
+   * The store's own clock (ms), read before and after an `apply` to check the changelog's
+   * `availableTime` (Redis: `TIME`). @default Date.now
+   */
+  storeTime?: (store: OnlineStore) => number | Promise<number>
+  /**
+   * Another client of the same data as `store` (Redis: a second `redisStore` on the same server, as
+   * another process would have), for the concurrent changelog test; closed after it (unless it is
+   * `store`). @default the store itself
+   */
+  sibling?: (store: OnlineStore) => OnlineStore | Promise<OnlineStore>
+  /** fast-check runs of the changelog property. @default 30 */
+  changelogRuns?: number
 }
 
 /** Feature configs every suite test uses (names are fixed; entities are random per test). */

@@ -1,7 +1,7 @@
 /**
  * The online-store conformance suite, in the style of keyv's test-suite: every `OnlineStore` adapter
  * runs it with vitest's `it` and a factory. Each test gets a fresh store and random entity keys;
- * capability groups (cas, additive, ttl, cluster) switch on from the store's declared capabilities.
+ * capability groups (cas, additive, ttl, cluster, changelog) switch on from the store's declared capabilities.
  *
  * ```ts
  * import { onlineStoreSuite } from '@skewless/adapter-tests'
@@ -10,6 +10,7 @@
  */
 import assert from 'node:assert/strict'
 import type { TestFn } from '../types.js'
+import { registerChangelogTests } from './suite-changelog.js'
 import { registerCoreTests } from './suite-core.js'
 import { registerCapabilityTests } from './suite-groups.js'
 import type { OnlineStoreFactory, OnlineStoreSuiteOptions } from './suite-shared.js'
@@ -41,7 +42,7 @@ export function onlineStoreSuite(
     try {
       assert.equal(typeof store.name, 'string')
       assert.ok(store.name.length > 0)
-      for (const k of ['cas', 'additive', 'ttl', 'cluster', 'durable'] as const) {
+      for (const k of ['cas', 'additive', 'ttl', 'cluster', 'durable', 'changelog'] as const) {
         assert.equal(typeof store.capabilities[k], 'boolean', `capabilities.${k} must be a boolean`)
         const declared = options.capabilities?.[k]
         if (declared !== undefined) assert.equal(store.capabilities[k], declared, `capabilities.${k}`)
@@ -53,4 +54,5 @@ export function onlineStoreSuite(
   registerCoreTests(it, factory, options)
   registerCapabilityTests(it, factory, options)
   registerSinkTests(it, factory, options)
+  registerChangelogTests(it, factory, options)
 }
