@@ -10,6 +10,8 @@ const packages = [
   'offline-parquet',
   'asof-join',
   'adapter-tests',
+  'freshness',
+  'cli',
   'source-nats',
   'e2e',
 ] as const

@@ -13,4 +13,3 @@ export interface Row {
   series: string
   ageMin: number
 }
-

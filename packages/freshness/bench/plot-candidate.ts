@@ -7,7 +7,7 @@ export function renderPlot(rows: Row[]): string {
   const { document } = parseHTML('<!doctype html><html><body></body></html>')
   const features = [...new Set(rows.map((r) => r.feature))]
   const svg = Plot.plot({
-    document: document as unknown as Document,
+    document: document as unknown as NonNullable<Plot.PlotOptions['document']>,
     width: 800,
     height: 60 + 180 * features.length,
     marginLeft: 60,
@@ -16,7 +16,14 @@ export function renderPlot(rows: Row[]): string {
     fy: { label: null },
     color: { domain: ['streaming', 'batch'], range: ['#1f77b4', '#d62728'], legend: false },
     marks: [
-      Plot.lineY(rows, { x: (r: Row) => new Date(r.t), y: 'ageMin', z: 'series', stroke: 'series', fy: 'feature', curve: 'step-after' }),
+      Plot.lineY(rows, {
+        x: (r: Row) => new Date(r.t),
+        y: 'ageMin',
+        z: 'series',
+        stroke: 'series',
+        fy: 'feature',
+        curve: 'step-after',
+      }),
       Plot.frame(),
     ],
   }) as unknown as { outerHTML: string }

@@ -25,4 +25,3 @@ export async function renderVega(rows: Row[]): Promise<string> {
   view.finalize()
   return svg
 }
-
