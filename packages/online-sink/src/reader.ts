@@ -56,7 +56,7 @@ export function onlineReader(options: OnlineReaderOptions): OnlineReader {
         cfgs[j] = f
       }
       if (entities.length === 0 || cfgs.length === 0)
-        return entities.map((entity) => ({ entity, values: {} }))
+        return entities.map((entity) => ({ entity, values: Object.create(null) }))
       const raw = await store.read(entities, cfgs)
       const readTime = clock.now()
       const out: FeatureVector[] = new Array(entities.length)
@@ -64,7 +64,8 @@ export function onlineReader(options: OnlineReaderOptions): OnlineReader {
       for (let i = 0; i < entities.length; i++) {
         const entity = entities[i] as string
         const row = raw[i]
-        const values: Record<string, ServedValue | null> = {}
+        // No prototype: a feature named `__proto__` (or `constructor`) is then a plain own key.
+        const values: Record<string, ServedValue | null> = Object.create(null)
         for (let j = 0; j < cfgs.length; j++) {
           const f = cfgs[j] as ResolvedFeatureConfig
           const v = serve(row?.[j] ?? { kind: 'missing' }, f, readTime)

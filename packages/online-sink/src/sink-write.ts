@@ -5,12 +5,13 @@
  * Hot path: one plain loop, one `Map` lookup per update keyed by a string; no promise or closure per
  * update. Promises exist per call only (dead letters, backpressure).
  */
-import { ClosedError, type FeatureUpdate } from '@skewless/core'
+import { ClosedError, checkStorableTime, type FeatureUpdate, isStorableTime } from '@skewless/core'
 import { waitForRoom } from './backpressure.js'
 import { isNewer } from './feature-config.js'
 import { pump } from './sink-dispatch.js'
 import { deadLetter, type SinkState } from './sink-state.js'
 import type { OnlineDeadLetter } from './types.js'
+import { checkValue } from './value-check.js'
 
 /** `OnlineSink.write`: buffer `batch` per key; resolves once there is buffer space. */
 export function writeUpdates(sink: SinkState, batch: readonly FeatureUpdate[]): void | Promise<void> {
@@ -33,24 +34,36 @@ export function writeUpdates(sink: SinkState, batch: readonly FeatureUpdate[]): 
       })
       continue
     }
-    if (typeof u.entity !== 'string' || !Number.isFinite(u.eventTime) || !Number.isFinite(u.version)) {
+    // The times the offline log stores (core's one rule) and the value the feature's type takes are
+    // checked here, per write: found by the store, they would cost the whole batch, or be logged
+    // nowhere after landing in the store.
+    if (typeof u.entity !== 'string' || !isStorableTime(u.eventTime) || !Number.isSafeInteger(u.version)) {
       dead ??= []
       dead.push({
         update: u,
         code: 'rejected',
-        reason: `update of '${u.feature}' needs a string entity and finite eventTime and version, got entity ${String(u.entity)}, eventTime ${u.eventTime}, version ${u.version}`,
+        reason: `update of '${u.feature}' needs a string entity, a storable eventTime and an integer version, got entity ${typeof u.entity === 'string' ? u.entity : typeof u.entity}, eventTime ${String(u.eventTime)}, version ${String(u.version)}${isStorableTime(u.eventTime) ? '' : ` (${checkStorableTime(u.eventTime, 'eventTime')})`}`,
       })
+      continue
+    }
+    const badValue = checkValue(lane.config, u)
+    if (badValue !== undefined) {
+      dead ??= []
+      dead.push({ update: u, code: 'serialization', reason: `${badValue}; only this write is dead-lettered` })
       continue
     }
     let table = lane.byEntity
     let tile = Number.NaN
     if (lane.additive) {
-      if (!Number.isFinite(u.tileStart)) {
+      if (!isStorableTime(u.tileStart)) {
         dead ??= []
         dead.push({
           update: u,
           code: 'rejected',
-          reason: `additive feature '${u.feature}' needs updates with a finite tileStart, got tileStart ${u.tileStart}; define it with emit: 'tiles'`,
+          reason:
+            u.tileStart === undefined
+              ? `additive feature '${u.feature}' needs updates with a tileStart; define it with emit: 'tiles'`
+              : `additive feature '${u.feature}' got tileStart ${String(u.tileStart)}: ${checkStorableTime(u.tileStart, 'tileStart')}`,
         })
         continue
       }

@@ -82,9 +82,9 @@ describe('per-key order and coalescing', () => {
     const store = faultyStore(memoryStore())
     const sink = onlineSink({ store, features: FEATURES, lingerMs: 10_000 })
     sink.write([
-      up('a', 'score', 'new' as never, 500, 2),
-      up('a', 'score', 'old' as never, 400, 9),
-      up('a', 'score', 'tie-low' as never, 500, 1),
+      up('a', 'score', 3, 500, 2),
+      up('a', 'score', 2, 400, 9),
+      up('a', 'score', 1, 500, 1),
       up('a', 'label', 'first', 500, 2),
       up('a', 'label', 'second', 100, 1),
       up('a', 'clicks_5m', 5, 500, 3, 0),
@@ -93,7 +93,7 @@ describe('per-key order and coalescing', () => {
     ])
     await sink.flush()
     const sent = store.calls.flat().map((u) => `${u.feature}=${u.value}`)
-    expect(sent.sort()).toEqual(['clicks_5m=1', 'clicks_5m=5', 'label=second', 'score=new'])
+    expect(sent.sort()).toEqual(['clicks_5m=1', 'clicks_5m=5', 'label=second', 'score=3'])
     expect(sink.metrics().coalesced).toBe(4)
     await sink.close()
   })

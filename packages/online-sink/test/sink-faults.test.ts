@@ -223,7 +223,7 @@ describe('dead letters', () => {
     await sink.close()
   })
 
-  it('dead-letters a single write the store refuses (per-write outcome) and lands the rest', async () => {
+  it('dead-letters a single write the store refuses (per-write outcome), and a wrong-typed value before the store call, and lands the rest', async () => {
     const store = memoryStore()
     store.corrupt('bad', 'score')
     const dead = collectingSink<OnlineDeadLetter>()
@@ -236,8 +236,8 @@ describe('dead letters', () => {
     ])
     await sink.close()
     expect(dead.items.map((d) => [d.update.entity, d.code])).toEqual([
-      ['bad', 'wrong-type'],
       ['ok2', 'serialization'],
+      ['bad', 'wrong-type'],
     ])
     expect(down.items.map((w) => w.entity)).toEqual(['ok1'])
   })
