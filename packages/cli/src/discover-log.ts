@@ -1,0 +1,116 @@
+/**
+ * Finds what a log directory holds before opening it: which features, of which types, and whether
+ * this CLI can read its format. A log written with a manifest (`_skewless/manifest/*.json`) records
+ * its feature definitions there; an older log only in each Parquet file's key-value metadata
+ * (`skewless.value_type`, `skewless.format`), so one file per feature is read for it.
+ */
+import { readdir, readFile, stat } from 'node:fs/promises'
+import { join, resolve } from 'node:path'
+import type { ValueType } from '@skewless/core'
+import { NotALogError, UnsupportedFormatError } from './errors.js'
+import { readFooter } from './parquet-meta.js'
+import type { DiscoveredLog, LogFeature } from './types.js'
+
+/** Highest `skewless.format` of a data file this CLI reads. */
+export const FILE_FORMAT = 1
+/** Highest manifest format this CLI reads (`skewless.manifest/<n>`). */
+export const MANIFEST_FORMAT = 1
+const MANIFEST_DIR = join('_skewless', 'manifest')
+const VALUE_TYPES = new Set(['double', 'int64', 'string', 'bool'])
+
+/** Discover the log at `path`; `NotALogError` when there is none, `UnsupportedFormatError` when it is newer. */
+export async function discoverLog(path: string): Promise<DiscoveredLog> {
+  const dir = resolve(path)
+  const s = await stat(dir).catch((cause) => {
+    throw new NotALogError(path, 'no such file or directory: pass the directory of a Skewless offline log', {
+      cause,
+    })
+  })
+  if (!s.isDirectory())
+    throw new NotALogError(path, 'not a directory: pass the directory of a Skewless offline log')
+  const entries = await readdir(dir)
+  const featureDirs = entries.filter((e) => e.startsWith('feature=')).sort()
+  const manifest = await readManifest(dir)
+  if (manifest !== undefined && manifest.features.size > 0) {
+    const features = [...manifest.features.values()].sort((a, b) => (a.name < b.name ? -1 : 1))
+    return { dir, features, source: 'manifest', manifestFiles: manifest.files }
+  }
+  if (featureDirs.length === 0) {
+    throw new NotALogError(
+      path,
+      'no feature=<name> partitions here: not a Skewless offline log (or an empty one)',
+    )
+  }
+  const features: LogFeature[] = []
+  for (const fd of featureDirs) {
+    const name = fd.slice('feature='.length)
+    const file = await firstParquet(join(dir, fd))
+    if (file === undefined) continue
+    const { keyValue } = await readFooter(file)
+    const format = keyValue.get('skewless.format')
+    if (format === undefined)
+      throw new NotALogError(path, `${file} has no skewless.format metadata: not written by Skewless`)
+    if (!(Number(format) <= FILE_FORMAT)) throw new UnsupportedFormatError(file, format, String(FILE_FORMAT))
+    const type = keyValue.get('skewless.value_type')
+    if (type === undefined || !VALUE_TYPES.has(type)) {
+      throw new NotALogError(
+        path,
+        `${file} records value type ${String(type)}, not one of double, int64, string, bool`,
+      )
+    }
+    features.push({ name, valueType: type as ValueType })
+  }
+  if (features.length === 0)
+    throw new NotALogError(path, 'no committed Parquet file under any feature= partition')
+  return { dir, features, source: 'file-metadata', manifestFiles: manifest?.files ?? 0 }
+}
+
+/** The first committed `.parquet` file under a feature directory (temp files are `_tmp-….tmp`). */
+async function firstParquet(featureDir: string): Promise<string | undefined> {
+  for (const date of (await readdir(featureDir)).sort()) {
+    const d = join(featureDir, date)
+    if (!(await stat(d)).isDirectory()) continue
+    const file = (await readdir(d)).sort().find((f) => f.endsWith('.parquet'))
+    if (file !== undefined) return join(d, file)
+  }
+  return undefined
+}
+
+/**
+ * Feature definitions recorded by the manifest, in version order (a later definition of a name
+ * refines an earlier one). Every manifest file's format is checked, so a log a newer writer touched
+ * is refused before anything reads it.
+ */
+async function readManifest(
+  dir: string,
+): Promise<{ features: Map<string, LogFeature>; files: number } | undefined> {
+  const mdir = join(dir, MANIFEST_DIR)
+  const names = await readdir(mdir).catch(() => undefined)
+  if (names === undefined) return undefined
+  const jsons = names.filter((n) => /^\d{20}\.(checkpoint\.)?json$/.test(n)).sort()
+  const features = new Map<string, LogFeature>()
+  for (const n of jsons) {
+    const file = join(mdir, n)
+    let doc: { format?: unknown; features?: unknown }
+    try {
+      doc = JSON.parse(await readFile(file, 'utf8'))
+    } catch (cause) {
+      throw new NotALogError(dir, `manifest file ${file} is not valid JSON`, { cause })
+    }
+    const m = /^skewless\.manifest\/(\d+)$/.exec(String(doc?.format))
+    if (!m)
+      throw new NotALogError(
+        dir,
+        `manifest file ${file} has format ${String(doc?.format)}, not skewless.manifest/<n>`,
+      )
+    if (Number(m[1]) > MANIFEST_FORMAT) {
+      throw new UnsupportedFormatError(file, String(doc.format), `skewless.manifest/${MANIFEST_FORMAT}`)
+    }
+    if (!Array.isArray(doc.features)) continue
+    for (const f of doc.features as Partial<LogFeature>[]) {
+      if (typeof f?.name !== 'string' || !VALUE_TYPES.has(String(f.valueType))) continue
+      features.set(f.name, { ...features.get(f.name), ...f } as LogFeature)
+    }
+  }
+  return { features, files: jsons.length }
+}
