@@ -1,4 +1,4 @@
-export { isTransientRedisError, RedisPermissionError, RedisTlsError } from './errors.js'
+export { ChangelogFormatError, isTransientRedisError, RedisPermissionError, RedisTlsError } from './errors.js'
 export { redactUrl } from './redact.js'
 export { keySlot } from './slot.js'
 export { redisStore } from './store.js'

@@ -62,6 +62,10 @@ if clog then
   if t ~= 'stream' and t ~= 'none' then
     return redis.error_reply('WRONGTYPE the changelog key ' .. clog .. ' holds a ' .. t .. ', not a stream')
   end
+  -- Likewise a user whose ACL lacks XADD (Redis >= 7 can ask before writing).
+  if redis.acl_check_cmd and not redis.acl_check_cmd('XADD', clog, '*', 'f', 'v') then
+    return redis.error_reply("NOPERM this user has no permissions to run the 'xadd' command on the changelog key " .. clog)
+  end
   clk, clv, cls = {}, {}, {}
 end
 -- Append the applied writes to the changelog: per run of one spec, (feature name, kind .. count),

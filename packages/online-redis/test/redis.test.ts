@@ -6,6 +6,7 @@ import {
   startRedis,
 } from '@skewless/adapter-tests'
 import { type RedisStore, redisStore } from '@skewless/online-redis'
+import type { OnlineStore } from '@skewless/online-sink'
 import { afterAll, beforeAll, it } from 'vitest'
 
 let server: RedisServerHandle
@@ -16,12 +17,23 @@ afterAll(async () => {
   await server?.stop()
 })
 
-// A small slack, so the suite's physical-expiry test sees keys expire within its wait.
-const factory = () => redisStore({ url: server.url, expirySlackMs: 20 })
+// A small slack, so the suite's physical-expiry test sees keys expire within its wait. The
+// changelog is on, so the suite's changelog group runs (and every other test writes through it).
+const factory = () => redisStore({ url: server.url, expirySlackMs: 20, changelog: true })
+
+/** The server's clock (`TIME`) in ms, to bound the changelog's availableTime. */
+async function serverTime(store: OnlineStore): Promise<number> {
+  const client = (store as RedisStore).getInstance() as unknown as { time(): Promise<[string, string]> }
+  const [s, us] = await client.time()
+  return Number(s) * 1000 + Math.floor(Number(us) / 1000)
+}
 
 onlineStoreSuite(it, factory, {
   name: 'redis',
-  capabilities: { cas: true, additive: true, ttl: true, cluster: false, durable: true },
+  capabilities: { cas: true, additive: true, ttl: true, cluster: false, durable: true, changelog: true },
+  storeTime: serverTime,
+  // Another client of the same server, as a second process would have.
+  sibling: () => factory(),
   corruptKey: async (store, entity) => {
     const s = store as RedisStore
     await (s.getInstance() as unknown as { set(k: string, v: string): Promise<unknown> }).set(
