@@ -81,7 +81,7 @@ export async function parquetLog(options: ParquetLogOptions): Promise<ParquetLog
   const deadLetters = options.deadLetters
   const root = options.dir
 
-  if (!readOnly) await mkdir(root, { recursive: true })
+  if (!readOnly) await mkdir(root, { recursive: true, mode: 0o755 }) // DIR_MODE of file-io.ts
   // Recovery deletes temp files and replays journals: only safe when no other writer is live.
   const lock = readOnly ? undefined : await acquireWriterLock(root, { leaseMs: lockLeaseMs })
   let recovered: Awaited<ReturnType<typeof recover>>

@@ -18,7 +18,7 @@ import { hostname } from 'node:os'
 import { join } from 'node:path'
 import { threadId } from 'node:worker_threads'
 import { LogLockedError } from './errors.js'
-import { fsyncDir } from './file-io.js'
+import { FILE_MODE, fsyncDir } from './file-io.js'
 import {
   heldTokens,
   isStale,
@@ -105,7 +105,7 @@ export async function acquireWriterLock(root: string, options: WriterLockOptions
    */
   let fh: FileHandle | undefined
   try {
-    fh = await open(tmp, 'wx')
+    fh = await open(tmp, 'wx', FILE_MODE)
     created = true
     await fh.writeFile(JSON.stringify(mine))
     await fh.sync()
