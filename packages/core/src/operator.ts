@@ -221,7 +221,7 @@ export class WindowOperator<E> {
         }
         const t = typeof rawT === 'number' ? rawT : parseTime(rawT)
         if (!(t >= MIN_STORABLE_TIME && t < END_STORABLE_TIME && Number.isInteger(t))) {
-          const why = checkStorableTime(t) as string
+          const why = checkStorableTime(Number.isNaN(t) ? rawT : t) as string
           const parsed = typeof rawT === 'number' || Number.isNaN(t) ? '' : ` (parsed from ${describe(rawT)})`
           this.reject(dead, ev, 'invalid-time', `${why}${parsed}`)
           continue

@@ -81,14 +81,16 @@ describe('one time rule: whole ms in the UTC years 0000-9999', () => {
         { user: 'a', ts: '+010000-01-01T00:00:00Z' },
         { user: 'a', ts: 1e300 },
         { user: 'a', ts: MIN_STORABLE_TIME - 1 },
+        { user: 'a', ts: 'not a time' },
         { user: 'a', ts: NOW - M },
       ],
       { maxFutureTime: Number.POSITIVE_INFINITY },
     )
-    expect(dead.map((d) => d.code)).toEqual(Array(5).fill('invalid-time'))
+    expect(dead.map((d) => d.code)).toEqual(Array(6).fill('invalid-time'))
     expect(dead[0]?.reason).toMatch(/not a whole number of ms: round it/)
     expect(dead[2]?.reason).toMatch(/outside the UTC years 0000-9999.*parsed from "\+010000/)
-    expect(r.metrics.deadLetters).toBe(5)
+    expect(dead[5]?.reason).toMatch(/not a finite instant: "not a time"; give ms since the epoch/)
+    expect(r.metrics.deadLetters).toBe(6)
     expect(updates.filter((u) => u.feature === 'clicks_5m').map((u) => u.value)).toContain(2)
     for (const u of updates) expect(isStorableTime(u.eventTime)).toBe(true)
   })
