@@ -203,7 +203,10 @@ export interface OnlineDeadLetter {
   /**
    * Machine-readable reason: a permanent store failure, `'retries-exhausted'`, or `'aborted'` when
    * `close({ signal })` was aborted before the store acknowledged the write (it may or may not have
-   * landed when it was at the store then; the reason says which).
+   * landed when it was at the store then; the reason says which). The sink itself checks each
+   * update before the store call: `'serialization'` for a value that does not fit the feature's
+   * `valueType`, `'rejected'` for a time the offline log cannot store (core's `isStorableTime`), a
+   * non-integer version or a non-string entity; only that write is dead-lettered.
    */
   code: PermanentErrorCode | 'retries-exhausted' | 'aborted'
   /** Human-readable reason. */
