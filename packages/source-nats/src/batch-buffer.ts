@@ -60,7 +60,8 @@ export class BatchBuffer<E> {
       event = this.decoder(data, subject)
     } catch (err) {
       const reason = err instanceof Error ? err.message : String(err)
-      this.dead.push({ subject, seq, reason, data })
+      // A copy, as a plain Uint8Array: the client's payload may be a view of its read buffer.
+      this.dead.push({ subject, seq, reason, data: new Uint8Array(data) })
       this.metrics.deadLetters++
       this.metrics.buffered++
       // Dead letters alone do not make a batch, but they are written without waiting for one.

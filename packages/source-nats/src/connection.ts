@@ -81,7 +81,7 @@ export class ConnectionProvider {
     for (let attempt = 1; ; attempt++) {
       try {
         return await connect({
-          servers: typeof servers === 'string' ? servers : [...(servers ?? [])],
+          ...withoutCredentials(servers ?? []),
           name: clientName,
           // Reconnects never give up inside the client: the source bounds the outage itself
           // (maxReconnectTimeMs), and reports it with the server's address.
@@ -90,6 +90,12 @@ export class ConnectionProvider {
           timeout: Math.max(1, Math.min(maxReconnectTimeMs, 20_000)),
         })
       } catch (err) {
+        if ((err as Error | undefined)?.name === 'AuthorizationError') {
+          throw new NatsUnavailableError(
+            `${this.server} refused the credentials (${errorMessage(err)}): fix the user, password or token in the server URL`,
+            { server: this.server, cause: err },
+          )
+        }
         const left = deadline - Date.now()
         if (left <= 0 || this.users === 0) {
           throw new NatsUnavailableError(
@@ -101,6 +107,37 @@ export class ConnectionProvider {
       }
     }
   }
+}
+
+/**
+ * The client takes credentials as options, not in the URL: `nats://alice:pw@host` becomes
+ * `{ servers: ['nats://host'], user: 'alice', pass: 'pw' }`, `nats://tok@host` a token.
+ */
+export function withoutCredentials(servers: string | readonly string[]): {
+  servers: string[]
+  user?: string
+  pass?: string
+  token?: string
+} {
+  const out: { servers: string[]; user?: string; pass?: string; token?: string } = { servers: [] }
+  for (const server of typeof servers === 'string' ? [servers] : servers) {
+    const scheme = server.indexOf('://')
+    const start = scheme < 0 ? 0 : scheme + 3
+    const at = server.lastIndexOf('@')
+    if (at < start) {
+      out.servers.push(server)
+      continue
+    }
+    const userInfo = server.slice(start, at)
+    const colon = userInfo.indexOf(':')
+    if (colon < 0) out.token = decodeURIComponent(userInfo)
+    else {
+      out.user = decodeURIComponent(userInfo.slice(0, colon))
+      out.pass = decodeURIComponent(userInfo.slice(colon + 1))
+    }
+    out.servers.push(server.slice(0, start) + server.slice(at + 1))
+  }
+  return out
 }
 
 /** `p`, or an `AbortError`-like rejection as soon as `signal` fires (p is left to settle on its own). */

@@ -17,6 +17,8 @@ import { NatsUnavailableError } from './errors.js'
 import type { ReaderSettings } from './settings.js'
 import { watchConnection } from './watch.js'
 
+const PULL_EXPIRES_MS = 5000
+
 /** Reads one source from one start sequence until `close()`. */
 export class Reader<E> {
   readonly buffer: BatchBuffer<E>
@@ -24,7 +26,7 @@ export class Reader<E> {
   private failure: Error | undefined
   private closed = false
   private paused = false
-  private starting = false
+  private starting = 0
   private gen = 0
   private messages: ConsumerMessages | undefined
   private consumer: Consumer | undefined
@@ -39,7 +41,12 @@ export class Reader<E> {
   ) {
     this.buffer = new BatchBuffer(startSeq, s.decoder, s.metrics)
     this.js = jetstream(nc)
-    this.stopWatch = watchConnection(nc, s, (err) => this.fail(err))
+    this.stopWatch = watchConnection(
+      nc,
+      s,
+      (err) => this.fail(err),
+      () => this.restartConsumer(),
+    )
     signal.addEventListener('abort', this.onAbort, { once: true })
   }
 
@@ -118,7 +125,7 @@ export class Reader<E> {
 
   /** Resume pulling once the pipeline has taken half of what paused it. */
   private maybeResume(): void {
-    if (!this.paused || this.starting || this.closed) return
+    if (!this.paused || this.starting > 0 || this.closed) return
     if (this.buffer.size > this.s.maxBufferedMessages / 2) return
     this.paused = false
     this.startConsumer().catch((err: Error) => this.fail(err))
@@ -126,7 +133,7 @@ export class Reader<E> {
 
   private async startConsumer(): Promise<void> {
     const gen = ++this.gen
-    this.starting = true
+    this.starting++
     try {
       const consumer = await createConsumer(this.js, this.s, this.buffer.lastSeq + 1, this.signal)
       if (gen !== this.gen || this.closed) {
@@ -139,12 +146,29 @@ export class Reader<E> {
         this.buffer.add(m.seq, m.subject, m.data)
         if (this.buffer.size >= this.s.maxBufferedMessages) this.pause()
       }
-      const messages = await consumer.consume({ max_messages: this.s.pullSize, callback: onMessage })
+      const messages = await consumer.consume({
+        max_messages: this.s.pullSize,
+        // The client's recovery after a reconnect backs off by this much when the server is not
+        // ready yet (30 s by default): 5 s bounds that pause and costs one idle pull per 5 s.
+        expires: PULL_EXPIRES_MS,
+        callback: onMessage,
+      })
       this.messages = messages
       this.watchMessages(messages, gen)
     } finally {
-      this.starting = false
+      this.starting--
     }
+  }
+
+  /**
+   * After a reconnect, recreate the consumer from the sequence after the last one received rather
+   * than wait for the client's own recovery, which backs off by the pull expiry when the server
+   * (restarted: its in-memory consumer is gone) is not ready yet.
+   */
+  private restartConsumer(): void {
+    if (this.closed || this.paused) return
+    this.retire()
+    this.startConsumer().catch((err: Error) => this.fail(err))
   }
 
   private pause(): void {

@@ -12,6 +12,7 @@ export function watchConnection<E>(
   nc: NatsConnection,
   s: ReaderSettings<E>,
   fail: (err: Error) => void,
+  onReconnect: () => void,
 ): () => void {
   const { logger, metrics, name, maxReconnectTimeMs } = s
   const statuses = nc.status()
@@ -43,6 +44,7 @@ export function watchConnection<E>(
         metrics.reconnects++
         clear()
         logger.info({ source: name, server: redactServer(st.server) }, 'source-nats: reconnected')
+        onReconnect()
       } else if (st.type === 'close') {
         clear()
         fail(

@@ -36,7 +36,12 @@ export async function publishClicks(
 }
 
 /** Publish until the server acknowledges (it may be down for a while); the id dedupes retries. */
-export async function publishRetrying(js: JetStreamClient, subject: string, data: string, id: string): Promise<void> {
+export async function publishRetrying(
+  js: JetStreamClient,
+  subject: string,
+  data: string,
+  id: string,
+): Promise<void> {
   for (let attempt = 0; ; attempt++) {
     try {
       await js.publish(subject, data, { msgID: id, timeout: 2000 })

@@ -19,6 +19,8 @@ export interface StartNatsOptions {
   config?: string
   /** Require this user and password. */
   auth?: { user: string; pass: string }
+  /** Serve the HTTP monitoring endpoints (`connz`) on another free port. @default false */
+  monitor?: boolean
 }
 
 /** A running server. */
@@ -34,16 +36,13 @@ export interface NatsServerHandle {
   stop(): Promise<void>
   /** A client connection (closed by the caller). */
   connect(): Promise<NatsConnection>
+  /** Client connections the server holds (needs `monitor: true`). */
+  connectionCount(): Promise<number>
 }
 
 /** Start `nats-server -js` on a free loopback port. */
 export async function startNats(options: StartNatsOptions = {}): Promise<NatsServerHandle> {
-  const probe = spawnSync('nats-server', ['--version'], { encoding: 'utf8' })
-  if (probe.error || probe.status !== 0) {
-    throw new Error('nats-server is not on PATH: apt-get install nats-server (.ci/run does this)', {
-      cause: probe.error,
-    })
-  }
+  const bin = natsServerBinary()
   if (!hooked) {
     hooked = true
     process.once('exit', () => {
@@ -53,8 +52,11 @@ export async function startNats(options: StartNatsOptions = {}): Promise<NatsSer
   const port = await freePort()
   const dir = mkdtempSync(join(tmpdir(), 'skewless-nats-'))
   const args = ['-js', '-a', HOST, '-p', String(port), '-sd', join(dir, 'store')]
+  const monitorPort = options.monitor ? await freePort() : undefined
+  if (monitorPort !== undefined) args.push('-m', String(monitorPort))
   let config = options.config ?? ''
-  if (options.auth) config += `\nauthorization { user: "${options.auth.user}", password: "${options.auth.pass}" }\n`
+  if (options.auth)
+    config += `\nauthorization { user: "${options.auth.user}", password: "${options.auth.pass}" }\n`
   if (config !== '') {
     const file = join(dir, 'server.conf')
     writeFileSync(file, config)
@@ -67,7 +69,7 @@ export async function startNats(options: StartNatsOptions = {}): Promise<NatsSer
   })
   let child: ChildProcess | undefined
   const boot = async () => {
-    child = spawn('nats-server', args, { stdio: ['ignore', 'ignore', 'pipe'] })
+    child = spawn(bin, args, { stdio: ['ignore', 'ignore', 'pipe'] })
     const c = child
     alive.add(c)
     c.once('exit', () => alive.delete(c))
@@ -85,7 +87,8 @@ export async function startNats(options: StartNatsOptions = {}): Promise<NatsSer
           await nc.close()
         }
       } catch (err) {
-        if (Date.now() > deadline) throw new Error(`nats-server on port ${port} did not start`, { cause: err })
+        if (Date.now() > deadline)
+          throw new Error(`nats-server on port ${port} did not start`, { cause: err })
         await new Promise((r) => setTimeout(r, 50))
       }
     }
@@ -113,7 +116,21 @@ export async function startNats(options: StartNatsOptions = {}): Promise<NatsSer
       rmSync(dir, { recursive: true, force: true })
     },
     connect: () => connect(clientOptions()),
+    async connectionCount() {
+      if (monitorPort === undefined) throw new Error('start the server with monitor: true')
+      const res = await fetch(`http://${HOST}:${monitorPort}/connz`)
+      return ((await res.json()) as { num_connections: number }).num_connections
+    },
   }
+}
+
+/** `nats-server` from PATH, else Debian's /usr/sbin (not on every user's PATH). */
+function natsServerBinary(): string {
+  for (const bin of ['nats-server', '/usr/sbin/nats-server']) {
+    const probe = spawnSync(bin, ['--version'], { encoding: 'utf8' })
+    if (!probe.error && probe.status === 0) return bin
+  }
+  throw new Error('nats-server is not installed: apt-get install nats-server (.ci/run does this)')
 }
 
 function freePort(): Promise<number> {

@@ -1,0 +1,164 @@
+import { jetstreamManager } from '@nats-io/jetstream'
+import { afterEach, expect, it } from 'vitest'
+import { NatsConsumerError, type NatsSourceLogger, NatsUnavailableError, natsSource } from '../src/index.js'
+import { type Click, createStream, jetstream, publishClicks, readEvents } from './fixtures.js'
+import { type NatsServerHandle, startNats } from './nats-server.js'
+
+const servers: NatsServerHandle[] = []
+async function start(options?: Parameters<typeof startNats>[0]): Promise<NatsServerHandle> {
+  const s = await startNats(options)
+  servers.push(s)
+  return s
+}
+afterEach(async () => {
+  await Promise.all(servers.splice(0).map((s) => s.stop()))
+})
+
+/** A logger that keeps its lines. */
+function memoryLogger(): NatsSourceLogger & { lines: string[] } {
+  const lines: string[] = []
+  const keep = (level: string) => (fields: object, message: string) => {
+    lines.push(`${level} ${message} ${JSON.stringify(fields)}`)
+    if (process.env.DEBUG_NATS_SOURCE)
+      console.error(Date.now() % 100000, level, message, JSON.stringify(fields))
+  }
+  return { lines, info: keep('info'), warn: keep('warn'), error: keep('error') }
+}
+
+const range = (from: number, to: number) => Array.from({ length: to - from }, (_, i) => from + i)
+
+it('a nats-server SIGKILLed and restarted mid-stream on its store loses nothing and duplicates nothing', async () => {
+  const server = await start()
+  const nc = await server.connect()
+  await createStream(nc, 'FAULT', ['fault.>'])
+  const js = jetstream(nc)
+  await publishClicks(js, 0, 3000, (n) => `fault.${n % 4}`)
+  const logger = memoryLogger()
+  const source = natsSource<Click>({
+    servers: server.url,
+    stream: 'FAULT',
+    batchSize: 100,
+    maxBufferedMessages: 200,
+    reconnectWaitMs: 100,
+    maxReconnectTimeMs: 30_000,
+    logger,
+  })
+  let restarted: Promise<void> | undefined
+  const read = await readEvents(source, undefined, 5000, async (_b, seen) => {
+    if (restarted === undefined && seen >= 1000) {
+      await server.kill()
+      // The rest is published once the server is back (the publisher retries meanwhile).
+      restarted = server.restart().then(() => publishClicks(js, 3000, 2000, (n) => `fault.${n % 4}`))
+    }
+    await new Promise((r) => setTimeout(r, 2))
+  })
+  await restarted
+  expect(read.events.map((e) => e.n)).toEqual(range(0, 5000))
+  const m = source.metrics()
+  expect(m.disconnects).toBeGreaterThanOrEqual(1)
+  expect(m.reconnects).toBeGreaterThanOrEqual(1)
+  expect(logger.lines.some((l) => l.startsWith('warn source-nats: disconnected'))).toBe(true)
+  expect(logger.lines.some((l) => l.startsWith('info source-nats: reconnected'))).toBe(true)
+  await nc.close()
+}, 60_000)
+
+it('a connection lost longer than maxReconnectTimeMs fails with NatsUnavailableError naming the server without its password', async () => {
+  const server = await start({ auth: { user: 'alice', pass: 's3cret' } })
+  const nc = await server.connect()
+  await createStream(nc, 'GONE', ['gone.>'])
+  await publishClicks(jetstream(nc), 0, 10, (n) => `gone.${n}`)
+  await nc.close()
+  const logger = memoryLogger()
+  const url = `nats://alice:s3cret@127.0.0.1:${server.port}`
+  const source = natsSource<Click>({
+    servers: url,
+    stream: 'GONE',
+    maxReconnectTimeMs: 1500,
+    reconnectWaitMs: 100,
+    logger,
+  })
+  const it = source.open(undefined, { signal: new AbortController().signal })[Symbol.asyncIterator]()
+  expect((await it.next()).value?.events).toHaveLength(10)
+  await server.kill()
+  const err = await it.next().then(
+    () => undefined,
+    (e: unknown) => e,
+  )
+  expect(err).toBeInstanceOf(NatsUnavailableError)
+  const e = err as NatsUnavailableError
+  expect(e.code).toBe('nats-unavailable')
+  expect(e.message).toContain(`nats://alice:***@127.0.0.1:${server.port}`)
+  expect(e.message).toContain('maxReconnectTimeMs')
+  expect(`${e.message} ${e.server} ${logger.lines.join('\n')}`).not.toContain('s3cret')
+  expect(source.metrics().disconnects).toBe(1)
+})
+
+it('a server that never answers fails the first connect after maxReconnectTimeMs, with a typed error', async () => {
+  const server = await start()
+  await server.kill()
+  const source = natsSource<Click>({
+    servers: server.url,
+    stream: 'X',
+    maxReconnectTimeMs: 500,
+    reconnectWaitMs: 50,
+  })
+  const err = await readEvents(source, undefined, 1).catch((e: unknown) => e)
+  expect(err).toBeInstanceOf(NatsUnavailableError)
+  expect((err as Error).message).toContain(`could not connect to ${server.url}`)
+})
+
+it('a missing stream fails with NatsConsumerError saying to create it', async () => {
+  const server = await start()
+  const source = natsSource<Click>({ servers: server.url, stream: 'NOPE' })
+  const err = await readEvents(source, undefined, 1).catch((e: unknown) => e)
+  expect(err).toBeInstanceOf(NatsConsumerError)
+  expect((err as Error).message).toMatch(/stream 'NOPE' does not exist.*create it/)
+})
+
+it('abort ends a reader parked waiting for messages, deletes its consumer and closes the connection it opened', async () => {
+  const server = await start({ monitor: true })
+  const nc = await server.connect()
+  await createStream(nc, 'IDLE', ['idle.>'])
+  await publishClicks(jetstream(nc), 0, 5, (n) => `idle.${n}`)
+  const source = natsSource<Click>({ servers: server.url, stream: 'IDLE' })
+  const ac = new AbortController()
+  const it = source.open(undefined, { signal: ac.signal })[Symbol.asyncIterator]()
+  expect((await it.next()).value?.events).toHaveLength(5)
+  expect(await server.connectionCount()).toBe(2)
+  const parked = it.next()
+  setTimeout(() => ac.abort(), 50)
+  // Nothing else will ever arrive: only the abort can end this wait.
+  expect(await parked).toEqual({ done: true, value: undefined })
+  // The server sees the client's close a moment later: poll (bounded) until it has.
+  for (let i = 0; i < 100 && (await server.connectionCount()) !== 1; i++)
+    await new Promise((r) => setTimeout(r, 20))
+  expect(await server.connectionCount()).toBe(1)
+  const jsm = await jetstreamManager(nc)
+  expect(await jsm.consumers.list('IDLE').next()).toHaveLength(0)
+  await nc.close()
+})
+
+it('a connection passed by the caller is shared and left open', async () => {
+  const server = await start()
+  const nc = await server.connect()
+  await createStream(nc, 'OWN', ['own.>'])
+  await publishClicks(jetstream(nc), 0, 20, (n) => `own.${n}`)
+  const a = natsSource<Click>({ connection: nc, stream: 'OWN' })
+  const b = natsSource<Click>({ connection: nc, stream: 'OWN', filterSubject: 'own.3' })
+  const [ra, rb] = await Promise.all([readEvents(a, undefined, 20), readEvents(b, undefined, 1)])
+  expect(ra.events.map((e) => e.n)).toEqual(range(0, 20))
+  expect(rb.events.map((e) => e.n)).toEqual([3])
+  expect(nc.isClosed()).toBe(false)
+  await nc.close()
+})
+
+it('abort while the server is unreachable ends the reader without waiting for the connect bound', async () => {
+  const server = await start()
+  await server.kill()
+  const source = natsSource<Click>({ servers: server.url, stream: 'X', maxReconnectTimeMs: 600_000 })
+  const ac = new AbortController()
+  setTimeout(() => ac.abort(), 100)
+  const batches = []
+  for await (const b of source.open(undefined, { signal: ac.signal })) batches.push(b)
+  expect(batches).toEqual([])
+})
