@@ -8,7 +8,8 @@
  *
  * Each string is its own field, so entities and feature names need no escaping (any code point),
  * and values are the store's own encoding, so they read back exactly as `read` returns them. The
- * entry id's ms part is the server's clock when the call's writes were all in: their `availableTime`.
+ * entry id's ms part is the server's clock when the call's writes were all in; the next ms is their
+ * `availableTime` (an upper bound of when they became readable).
  */
 import { type FeatureWrite, InvalidArgumentError, type SourcePosition } from '@skewless/core'
 import { decodeStored } from './encoding.js'
@@ -40,7 +41,12 @@ export function nextId(id: string): string {
  * @throws ChangelogFormatError when the entry was not written by the apply script.
  */
 export function decodeEntry(key: string, id: string, fields: readonly string[], out: FeatureWrite[]): void {
-  const availableTime = Number(id.slice(0, id.indexOf('-')))
+  // The id's ms is the server clock at the XADD (the script's last step), floored to the ms. The
+  // writes become readable when the script returns, a few µs later: the next ms is an upper bound,
+  // so a read in the same ms that ran before the script is never judged to have missed it (that
+  // would let a training row see a value serving did not). The cost: a read in that ms after the
+  // script is judged early by up to 1 ms, the conservative side (docs/consistency.md).
+  const availableTime = Number(id.slice(0, id.indexOf('-'))) + 1
   let f = 0
   while (f < fields.length) {
     const feature = fields[f] as string
