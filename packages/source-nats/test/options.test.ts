@@ -1,0 +1,69 @@
+import { InvalidDefinitionError } from '@skewless/core'
+import { describe, expect, it } from 'vitest'
+import { withoutCredentials } from '../src/connection.js'
+import { natsPartitionSources, natsSource, rateLimitedStderrLogger, redactServer } from '../src/index.js'
+
+describe('server addresses', () => {
+  it('redacts passwords and tokens, keeps the rest', () => {
+    expect(redactServer('nats://alice:s3cret@10.0.0.5:4222')).toBe('nats://alice:***@10.0.0.5:4222')
+    expect(redactServer('tls://tok3n@host:4222')).toBe('tls://***@host:4222')
+    expect(redactServer('127.0.0.1:4222')).toBe('127.0.0.1:4222')
+    expect(redactServer('nats://a:p@ss@h:1')).toBe('nats://a:***@h:1')
+  })
+
+  it('moves URL credentials into client options', () => {
+    expect(withoutCredentials(['nats://alice:p%40ss@h1:4222', 'nats://h2:4222'])).toEqual({
+      servers: ['nats://h1:4222', 'nats://h2:4222'],
+      user: 'alice',
+      pass: 'p@ss',
+    })
+    expect(withoutCredentials('nats://t0k@h')).toEqual({ servers: ['nats://h'], token: 't0k' })
+  })
+})
+
+describe('default logger', () => {
+  it('prints each message at most once per interval and counts what it held back', () => {
+    let t = 0
+    const lines: string[] = []
+    const log = rateLimitedStderrLogger({ intervalMs: 1000, now: () => t, write: (l) => void lines.push(l) })
+    log.warn({ a: 1 }, 'disconnected')
+    t = 10
+    log.warn({ a: 2 }, 'disconnected')
+    log.info({}, 'reconnected')
+    t = 1500
+    log.warn({ a: 3 }, 'disconnected')
+    expect(lines).toHaveLength(3)
+    expect(lines[0]).toMatch(/WARN disconnected \{"a":1\}/)
+    expect(lines[2]).toMatch(/WARN disconnected \(1 more since the last such line\) \{"a":3\}/)
+  })
+})
+
+describe('options', () => {
+  const base = { servers: 'nats://127.0.0.1:4222', stream: 'S' }
+  it.each([
+    [{ ...base, stream: 'a.b' }, /stream must be/],
+    [{ stream: 'S' }, /either `connection` or `servers`/],
+    [{ ...base, batchSize: 0 }, /batchSize/],
+    [{ ...base, batchSize: 100, maxBufferedMessages: 50 }, /maxBufferedMessages/],
+    [{ ...base, maxWaitMs: -1 }, /maxWaitMs/],
+    [{ ...base, filterSubject: '' }, /subject filter/],
+  ])('refuses %j', (options, message) => {
+    expect(() => natsSource(options)).toThrow(InvalidDefinitionError)
+    expect(() => natsSource(options)).toThrow(message)
+  })
+
+  it('refuses bad partitions and templates', () => {
+    const p = { ...base, partitionSubject: 'c.{partition}.>' }
+    expect(() => natsPartitionSources({ ...p, partitions: [] })).toThrow(/at least one/)
+    expect(() => natsPartitionSources({ ...p, partitions: [1, 1] })).toThrow(/distinct/)
+    expect(() => natsPartitionSources({ ...base, partitions: [0], partitionSubject: 'c.>' })).toThrow(
+      /\{partition\}/,
+    )
+  })
+
+  it('refuses a position that is not a stream sequence, when read', async () => {
+    const source = natsSource({ ...base })
+    const it = source.open('abc', { signal: new AbortController().signal })[Symbol.asyncIterator]()
+    await expect(it.next()).rejects.toThrow(/not a JetStream stream sequence/)
+  })
+})
