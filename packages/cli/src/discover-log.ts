@@ -31,19 +31,15 @@ export async function discoverLog(path: string): Promise<DiscoveredLog> {
   const entries = await readdir(dir)
   const featureDirs = entries.filter((e) => e.startsWith('feature=')).sort()
   const manifest = await readManifest(dir)
-  if (manifest !== undefined && manifest.features.size > 0) {
-    const features = [...manifest.features.values()].sort((a, b) => (a.name < b.name ? -1 : 1))
-    return { dir, features, source: 'manifest', manifestFiles: manifest.files }
-  }
-  if (featureDirs.length === 0) {
+  if (featureDirs.length === 0 && !(manifest && manifest.features.size > 0)) {
     throw new NotALogError(
       path,
       'no feature=<name> partitions here: not a Skewless offline log (or an empty one)',
     )
   }
-  const features: LogFeature[] = []
+  // One file per feature, also with a manifest: a newer writer may have changed the files' format alone.
+  const fromFiles: LogFeature[] = []
   for (const fd of featureDirs) {
-    const name = fd.slice('feature='.length)
     const file = await firstParquet(join(dir, fd))
     if (file === undefined) continue
     const { keyValue } = await readFooter(file)
@@ -58,11 +54,15 @@ export async function discoverLog(path: string): Promise<DiscoveredLog> {
         `${file} records value type ${String(type)}, not one of double, int64, string, bool`,
       )
     }
-    features.push({ name, valueType: type as ValueType })
+    fromFiles.push({ name: fd.slice('feature='.length), valueType: type as ValueType })
   }
-  if (features.length === 0)
+  if (manifest !== undefined && manifest.features.size > 0) {
+    const features = [...manifest.features.values()].sort((a, b) => (a.name < b.name ? -1 : 1))
+    return { dir, features, source: 'manifest', manifestFiles: manifest.files }
+  }
+  if (fromFiles.length === 0)
     throw new NotALogError(path, 'no committed Parquet file under any feature= partition')
-  return { dir, features, source: 'file-metadata', manifestFiles: manifest?.files ?? 0 }
+  return { dir, features: fromFiles, source: 'file-metadata', manifestFiles: manifest?.files ?? 0 }
 }
 
 /** The first committed `.parquet` file under a feature directory (temp files are `_tmp-….tmp`). */

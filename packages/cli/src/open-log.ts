@@ -3,11 +3,20 @@ import { type ParquetLog, parquetLog } from '@skewless/offline-parquet'
 import type { RecordBatch } from 'apache-arrow'
 import type { DiscoveredLog } from './types.js'
 
-/** Open a discovered log: read-only (no recovery actions, no lock) unless the command writes. */
-export function openLog(found: DiscoveredLog, writable = false): Promise<ParquetLog> {
+/**
+ * Open a discovered log: read-only (no recovery actions, no lock) unless the command writes. `workers`
+ * 0 reads on the calling thread: for commands that only list files, starting decode threads costs more
+ * than it saves.
+ */
+export function openLog(found: DiscoveredLog, writable = false, workers?: number): Promise<ParquetLog> {
   const features: Record<string, DiscoveredLog['features'][number]['valueType']> = {}
   for (const f of found.features) features[f.name] = f.valueType
-  return parquetLog({ dir: found.dir, features, readOnly: !writable })
+  return parquetLog({
+    dir: found.dir,
+    features,
+    readOnly: !writable,
+    ...(workers === undefined ? {} : { workers }),
+  })
 }
 
 /**

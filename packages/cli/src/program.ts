@@ -1,10 +1,9 @@
-/** The `skewless` command line: one commander program, one subcommand per file under commands/. */
+/**
+ * The `skewless` command line: one commander program, one subcommand per file under commands/. Each
+ * command's module is imported when it runs, so `--help` and usage errors answer without loading
+ * Parquet, Arrow and the chart library.
+ */
 import { Command } from 'commander'
-import { auditCommand } from './commands/audit.js'
-import { compactCommand } from './commands/compact.js'
-import { freshnessCommand } from './commands/freshness.js'
-import { inspectCommand } from './commands/inspect.js'
-import { joinCommand } from './commands/join.js'
 import { basisArg, durationArg, instantArg, intArg, listArg, ttlArg } from './options.js'
 import type { CliIo } from './types.js'
 
@@ -32,7 +31,9 @@ export function buildProgram(io: CliIo): Command {
   sub('inspect', 'Describe a log: feature definitions, partitions, files, rows, time ranges, bytes.')
     .argument('<log>', 'directory of the offline log')
     .option('--json', 'print JSON instead of a table')
-    .action((log: string, opts) => inspectCommand(log, opts, io))
+    .action(async (log: string, opts) =>
+      (await import('./commands/inspect.js')).inspectCommand(log, opts, io),
+    )
 
   sub('compact', "Merge each partition's small files into a few large sorted ones (takes the writer lock).")
     .argument('<log>', 'directory of the offline log')
@@ -43,7 +44,9 @@ export function buildProgram(io: CliIo): Command {
       instantArg,
     )
     .option('--json', 'print the compaction report as JSON')
-    .action((log: string, opts) => compactCommand(log, opts, io))
+    .action(async (log: string, opts) =>
+      (await import('./commands/compact.js')).compactCommand(log, opts, io),
+    )
 
   sub('freshness', 'Chart the age of served values over time: streaming vs a batch materialization every K.')
     .argument('<log>', 'directory of the offline log')
@@ -52,7 +55,9 @@ export function buildProgram(io: CliIo): Command {
     .option('--samples <n>', 'sample instants per feature', intArg(2), 240)
     .option('--features <a,b>', 'only these features', listArg)
     .option('--json', 'print the percentiles as JSON')
-    .action((log: string, opts) => freshnessCommand(log, opts, io))
+    .action(async (log: string, opts) =>
+      (await import('./commands/freshness.js')).freshnessCommand(log, opts, io),
+    )
 
   sub(
     'join',
@@ -70,7 +75,7 @@ export function buildProgram(io: CliIo): Command {
     .option('--by <basis>', "'available' (leak-free: what was served) or 'event'", basisArg, 'available')
     .option('--include-age', 'add a <feature>__age_ms column per feature')
     .option('--json', 'print the summary as JSON')
-    .action((log: string, opts) => joinCommand(log, opts, io))
+    .action(async (log: string, opts) => (await import('./commands/join.js')).joinCommand(log, opts, io))
 
   sub('audit', 'Check served values against the log: any difference is training-serving skew (exit 1).')
     .argument('<log>', 'directory of the offline log')
@@ -85,7 +90,7 @@ export function buildProgram(io: CliIo): Command {
       durationArg,
     )
     .option('--json', 'print the audit report as JSON')
-    .action((log: string, opts) => auditCommand(log, opts, io))
+    .action(async (log: string, opts) => (await import('./commands/audit.js')).auditCommand(log, opts, io))
 
   return program
 }

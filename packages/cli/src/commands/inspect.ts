@@ -33,7 +33,7 @@ export async function summarizeLog(
   onFile?: (done: number, total: number) => void,
 ): Promise<LogSummary> {
   const found = await discoverLog(path)
-  const log = await openLog(found)
+  const log = await openLog(found, false, 0)
   let files: string[]
   try {
     files = await log.listFiles()

@@ -46,6 +46,8 @@ export async function joinCommand(path: string, opts: JoinCommandOptions, io: Cl
       includeAge: opts.includeAge ?? false,
     })
     await writeParquet(training, opts.out)
+    // The join prunes files outside the labels' entities and times: done is 100% of what it needed.
+    bar.update(totalRows, totalRows, `${read} log rows`)
   } finally {
     bar.stop()
     await log.close()
