@@ -26,6 +26,8 @@ export function createChangelog(client: RedisLike, key: string) {
     )
   }
 
+  let writesPerEntry = 1
+
   async function readChangelog(
     after: SourcePosition | undefined,
     options: ReadChangelogOptions,
@@ -39,7 +41,12 @@ export function createChangelog(client: RedisLike, key: string) {
     let position = after === undefined ? undefined : checkPosition(after, 'readChangelog after')
     const writes: FeatureWrite[] = []
     for (;;) {
-      const want = Math.min(limit - writes.length, MAX_ENTRIES_PER_FETCH)
+      // Entries enough for the writes still wanted, at the writes per entry seen last (a call's
+      // batch: up to 1000 by default), so a page does not fetch and drop far more than it returns.
+      const want = Math.max(
+        1,
+        Math.min(Math.ceil((limit - writes.length) / writesPerEntry), MAX_ENTRIES_PER_FETCH),
+      )
       let entries: [string, string[]][]
       try {
         // '(' makes the start exclusive (Redis >= 6.2).
@@ -55,7 +62,9 @@ export function createChangelog(client: RedisLike, key: string) {
       }
       for (let e = 0; e < entries.length; e++) {
         const [id, fields] = entries[e] as [string, string[]]
+        const before = writes.length
         decodeEntry(key, id, fields, writes)
+        writesPerEntry = Math.max(1, writes.length - before)
         position = id
         if (writes.length >= limit)
           return { writes, position, end: e === entries.length - 1 && entries.length < want }
