@@ -46,6 +46,8 @@ export interface OnlineStoreSuiteOptions {
   sibling?: (store: OnlineStore) => OnlineStore | Promise<OnlineStore>
   /** fast-check runs of the changelog property. @default 30 */
   changelogRuns?: number
+  /** fast-check runs of the additive tile-pruning property. @default 40 */
+  tilePruneRuns?: number
 }
 
 /** Feature configs every suite test uses (names are fixed; entities are random per test). */

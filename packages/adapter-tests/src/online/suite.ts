@@ -15,6 +15,7 @@ import { registerCoreTests } from './suite-core.js'
 import { registerCapabilityTests } from './suite-groups.js'
 import type { OnlineStoreFactory, OnlineStoreSuiteOptions } from './suite-shared.js'
 import { registerSinkTests } from './suite-sink.js'
+import { registerTilePruneProperty } from './suite-tile-prune.js'
 
 export { type CasPropertyOptions, checkCasConvergence, onlineStorePropertySuite } from './suite-property.js'
 export {
@@ -55,4 +56,5 @@ export function onlineStoreSuite(
   registerCapabilityTests(it, factory, options)
   registerSinkTests(it, factory, options)
   registerChangelogTests(it, factory, options)
+  registerTilePruneProperty(it, factory, options)
 }
