@@ -78,14 +78,14 @@ export function renderFreshnessChart(report: FreshnessReport, options: ChartOpti
   const svg = Plot.plot({
     document: document as unknown as NonNullable<Plot.PlotOptions['document']>,
     width,
-    height: 70 + panelHeight * panels,
-    marginTop: 50,
+    height: 86 + panelHeight * panels,
+    marginTop: 66,
     marginLeft: 70,
     marginRight: 110,
     style: { background: 'white', fontFamily: 'DejaVu Sans, Arial, sans-serif', fontSize: '11px' },
     x: { type: 'utc', label: 'time (UTC)', tickFormat: span > 2 * 86_400_000 ? '%Y-%m-%d' : '%H:%M' },
     y: { label: `median age over entities (${unit.label})`, labelAnchor: 'center', grid: true, zero: true },
-    fy: { label: null, padding: 0.2, domain: report.features.map((f) => f.feature) },
+    fy: { label: null, padding: 0.25, domain: report.features.map((f) => f.feature) },
     color: {
       domain: [labels.streaming, labels.batch],
       range: [SERIES_COLOURS.streaming, SERIES_COLOURS.batch],
@@ -103,22 +103,21 @@ export function renderFreshnessChart(report: FreshnessReport, options: ChartOpti
       Plot.text(summaries, {
         fy: 'feature',
         text: 'text',
+        // Above the panel's frame, right-aligned: inside it, a line would cross the text.
         frameAnchor: 'top-right',
-        dx: -6,
-        dy: 8,
+        lineAnchor: 'bottom',
+        dy: -4,
         fill: '#444',
-        stroke: 'white',
-        strokeWidth: 4,
       }),
       Plot.text([options.title ?? `Feature age: streaming vs batch every ${every}`], {
         ...once,
-        dy: -40,
+        dy: -52,
         fontSize: 14,
         fontWeight: 'bold',
         fill: '#000',
       }),
-      Plot.text([`— ${labels.streaming}`], { ...once, dy: -20, fill: SERIES_COLOURS.streaming }),
-      Plot.text([`— ${labels.batch}`], { ...once, dx: 230, dy: -20, fill: SERIES_COLOURS.batch }),
+      Plot.text([`— ${labels.streaming}`], { ...once, dy: -34, fill: SERIES_COLOURS.streaming }),
+      Plot.text([`— ${labels.batch}`], { ...once, dx: 200, dy: -34, fill: SERIES_COLOURS.batch }),
     ],
   }) as unknown as { setAttribute(name: string, value: string): void; outerHTML: string }
   // A standalone .svg file needs its namespace; Plot leaves it to the HTML document it expects.

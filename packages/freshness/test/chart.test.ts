@@ -76,7 +76,7 @@ describe('renderFreshnessChart', () => {
     expect(svg).toContain('batch, materialized every 1h')
     const img = pixels(svg)
     expect(img.width).toBe(900)
-    expect(img.height).toBe(70 + 2 * 180)
+    expect(img.height).toBe(86 + 2 * 180)
     expect(img.nonWhite).toBeGreaterThan(5000) // not blank
     const streaming = img.colour(SERIES_COLOURS.streaming)
     const batch = img.colour(SERIES_COLOURS.batch)
