@@ -40,6 +40,11 @@ export function createClient(options: RedisStoreOptions, onError: (err: Error) =
     lastError = err
     onError(err)
   })
+  // A Cluster reports its nodes' connection errors (a refused TLS handshake) only as 'node error'.
+  client.on('node error', (err: Error) => {
+    scrubError(err)
+    lastError = err
+  })
   client.on('ready', () => {
     lastError = undefined
   })
@@ -59,14 +64,25 @@ function linkConnectionError(client: Redis | Cluster, last: () => Error | undefi
   if (typeof flush !== 'function') return
   c.flushQueue = function (this: unknown, error: Error, ...rest: unknown[]) {
     const why = last()
-    if (why !== undefined && error instanceof Error && error.cause === undefined && why !== error) {
-      try {
-        Object.defineProperty(error, 'cause', { value: why, configurable: true, writable: true })
-      } catch {
-        // Not extensible: the error goes out without the connection's reason.
-      }
-    }
+    if (why !== undefined && error instanceof Error) linkAtEnd(error, why)
     return flush.call(this, error, ...rest)
+  }
+}
+
+/** Make `why` the cause of the last error of `err`'s cause chain (a Cluster's error already has causes). */
+function linkAtEnd(err: Error, why: Error): void {
+  let e: Error = err
+  for (let depth = 0; depth < 8; depth++) {
+    if (e === why) return
+    const next = e.cause
+    if (!(next instanceof Error)) break
+    e = next
+  }
+  if (e === why || e.cause !== undefined) return
+  try {
+    Object.defineProperty(e, 'cause', { value: why, configurable: true, writable: true })
+  } catch {
+    // Not extensible: the error goes out without the connection's reason.
   }
 }
 

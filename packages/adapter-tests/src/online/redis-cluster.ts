@@ -19,6 +19,13 @@ export interface StartRedisClusterOptions {
   startTimeoutMs?: number
   /** Append-only file with `appendfsync always` on every node, so `killNode` + `restartNode` keep acknowledged data. @default false */
   appendonly?: boolean
+  /** Extra `redis-server` arguments for every node, e.g. ACL `--user` lines. @default [] */
+  args?: readonly string[]
+  /**
+   * Serve TLS only on every node, the cluster bus included (`--tls-cluster yes`), with this
+   * certificate (it must name 127.0.0.1); clients are not asked for one. @default none: plaintext
+   */
+  tls?: { certFile: string; keyFile: string; caFile: string }
 }
 
 /** A running Redis Cluster on loopback. */
@@ -47,8 +54,23 @@ export async function startRedisCluster(options: StartRedisClusterOptions = {}):
     await Promise.all(children.map((c) => killChild(c, 'SIGKILL')))
     removeTempDir(dir)
   }
+  const tls = options.tls
   const argsOf = (port: number) => {
-    const args = ['--port', String(port), '--bind', HOST, '--save', '', '--dir', dir]
+    const args = tls
+      ? ['--port', '0', '--tls-port', String(port), '--tls-cluster', 'yes', '--tls-replication', 'yes']
+      : ['--port', String(port)]
+    if (tls) {
+      args.push(
+        '--tls-cert-file',
+        tls.certFile,
+        '--tls-key-file',
+        tls.keyFile,
+        '--tls-ca-cert-file',
+        tls.caFile,
+      )
+      args.push('--tls-auth-clients', 'no')
+    }
+    args.push('--bind', HOST, '--save', '', '--dir', dir)
     // One AOF name per node: Redis 6 keeps it in `dir`, Redis 7 in `dir/appendonlydir` (shared, names differ).
     if (options.appendonly) {
       args.push(
@@ -61,13 +83,13 @@ export async function startRedisCluster(options: StartRedisClusterOptions = {}):
       )
     }
     args.push('--cluster-enabled', 'yes', '--cluster-config-file', `nodes-${port}.conf`)
-    args.push('--cluster-node-timeout', '2000')
+    args.push('--cluster-node-timeout', '2000', ...(options.args ?? []))
     return args
   }
   const allOk = async () => {
     for (const port of ports) {
       await waitFor(`cluster_state:ok on port ${port}`, timeoutMs, async () =>
-        (await redisRawCommand(port, 'CLUSTER INFO')).includes('cluster_state:ok'),
+        (await redisRawCommand(port, 'CLUSTER INFO', 1000, tls !== undefined)).includes('cluster_state:ok'),
       )
     }
   }
@@ -79,10 +101,11 @@ export async function startRedisCluster(options: StartRedisClusterOptions = {}):
     }
     for (const port of ports) {
       await waitFor(`cluster node on port ${port}`, timeoutMs, async () =>
-        (await redisRawCommand(port, 'PING')).startsWith('+PONG'),
+        (await redisRawCommand(port, 'PING', 1000, tls !== undefined)).startsWith('+PONG'),
       )
     }
     const create = await runRedisCli([
+      ...(tls ? ['--tls', '--cacert', tls.caFile] : []),
       '--cluster',
       'create',
       ...ports.map((p) => `${HOST}:${p}`),
@@ -116,7 +139,7 @@ export async function startRedisCluster(options: StartRedisClusterOptions = {}):
       await killChild(children[i] as ChildProcess, 'SIGKILL')
       children[i] = spawnServer(argsOf(port))
       await waitFor(`cluster node on port ${port}`, timeoutMs, async () =>
-        (await redisRawCommand(port, 'PING')).startsWith('+PONG'),
+        (await redisRawCommand(port, 'PING', 1000, tls !== undefined)).startsWith('+PONG'),
       )
       await allOk()
     },
