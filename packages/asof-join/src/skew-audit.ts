@@ -18,8 +18,14 @@ export interface ServedValueRecord {
   value: FeatureValue
   /** Event time of the served value; `null` when missing. */
   eventTime?: number | null
-  /** When it was served (ms since epoch). */
+  /** When it was served (ms since epoch): the read's request time, a lower bound of the store's instant. */
   readTime: number
+  /**
+   * When the store's answer arrived (the online reader records it): the read saw the store at some
+   * instant in `[readTime, answeredTime]`, so a served value the log has available in that interval
+   * is in flight, not skew. @default readTime
+   */
+  answeredTime?: number
 }
 
 /**
@@ -60,9 +66,10 @@ export interface SkewAuditOptions {
    * while the log says it was not available yet. With `inFlightMs` (e.g. the sink's p99 write
    * latency), a served value that differs from the log at its read time but equals, eventTime
    * included, what the log has `inFlightMs` later is reported in `inFlight` instead of
-   * `mismatches`: a write in flight at the read, not skew. Conservative: with a second write of
-   * the pair inside the slack, or a TTL or window decay crossed in it, the read stays a mismatch.
-   * @default 0 (every disagreement is a mismatch)
+   * `mismatches`: a write in flight at the read, not skew. Each record's slack is at least its own
+   * `answeredTime − readTime` (the read saw the store at some instant of that interval); every ms of
+   * the slack is probed (up to 256), so a second write of the pair inside it is handled too.
+   * @default 0 (only each record's `answeredTime` widens the slack)
    */
   inFlightMs?: Duration
 }
@@ -147,23 +154,7 @@ export async function skewAudit(
     }
   })
   const atRead = await compareAt(served, entity, time, log, requests, compareEventTime)
-  // The disagreements, compared again `inFlightMs` after their read.
-  const again: number[] = []
-  for (let i = 0; i < n; i++) if (atRead.verdicts[i] !== SAME) again.push(i)
-  let later: Verdicts | undefined
-  if (inFlightMs > 0 && again.length > 0) {
-    const sub = again.map((i) => served[i] as ServedValueRecord)
-    const t = Float64Array.from(again, (i) => (time[i] as number) + inFlightMs)
-    later = await compareAt(
-      sub,
-      sub.map((x) => x.entity),
-      t,
-      log,
-      requests,
-      compareEventTime,
-    )
-  }
-  let a = 0
+  const inFlightAt = await explainInFlight(served, atRead, time, inFlightMs, log, requests, compareEventTime)
   for (let i = 0; i < n; i++) {
     const s = served[i] as ServedValueRecord
     const stats = report.byFeature[s.feature] ?? { checked: 0, mismatches: 0, inFlight: 0 }
@@ -182,16 +173,68 @@ export async function skewAudit(
       servedEventTime: s.eventTime ?? null,
       loggedEventTime: atRead.loggedTime[i] ?? null,
     }
-    if (later !== undefined && later.verdicts[a] === SAME) {
+    if (inFlightAt.has(i)) {
       stats.inFlight++
       report.inFlight.push(x)
     } else {
       stats.mismatches++
       report.mismatches.push(x)
     }
-    a++
   }
   return report
+}
+
+/** Most instants probed per disagreement; past it the slack is probed at evenly spaced instants. */
+const MAX_PROBES = 256
+
+/**
+ * The disagreements that a write in flight explains: the served value equals the log's at some
+ * instant of `(readTime, readTime + slack]`, slack = max(inFlightMs, answeredTime − readTime). The log
+ * has ms resolution, so probing every ms of the slack is exhaustive (up to `MAX_PROBES` ms).
+ */
+async function explainInFlight(
+  served: readonly ServedValueRecord[],
+  atRead: Verdicts,
+  time: Float64Array,
+  inFlightMs: number,
+  log: LogInput,
+  requests: FeatureRequest[],
+  compareEventTime: boolean,
+): Promise<Set<number>> {
+  const explained = new Set<number>()
+  let open: number[] = []
+  const slack = new Float64Array(served.length)
+  for (let i = 0; i < served.length; i++) {
+    if (atRead.verdicts[i] === SAME) continue
+    const s = served[i] as ServedValueRecord
+    const answered =
+      typeof s.answeredTime === 'number' && Number.isFinite(s.answeredTime) ? s.answeredTime : s.readTime
+    slack[i] = Math.max(inFlightMs, answered - s.readTime)
+    if ((slack[i] as number) > 0) open.push(i)
+  }
+  for (let k = 1; k <= MAX_PROBES && open.length > 0; k++) {
+    const sub = open.map((i) => served[i] as ServedValueRecord)
+    const t = Float64Array.from(open, (i) => {
+      const sl = slack[i] as number
+      const step = sl <= MAX_PROBES ? 1 : sl / MAX_PROBES
+      return (time[i] as number) + Math.min(sl, Math.ceil(k * step))
+    })
+    const v = await compareAt(
+      sub,
+      sub.map((x) => x.entity),
+      t,
+      log,
+      requests,
+      compareEventTime,
+    )
+    const still: number[] = []
+    open.forEach((i, a) => {
+      if (v.verdicts[a] === SAME) explained.add(i)
+      else if (Math.min(slack[i] as number, MAX_PROBES) > k) still.push(i)
+    })
+    open = still
+  }
+  return explained
 }
 
 const SAME = 1

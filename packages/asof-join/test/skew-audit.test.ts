@@ -70,32 +70,43 @@ describe('skewAudit', () => {
       read(2, 20, 27), // 3 ms before the ack: in flight
       read(2, 20, 20), // 10 ms before the ack: beyond the slack, skew
       read(9, 20, 27), // a value the log never had: skew, slack or not
-      read(3, 40, 43), // the log has 4 by 43 + 5: stays a mismatch (conservative)
+      read(3, 40, 43), // the log has 3 at 45 (then 4 at 47): in flight, every ms of the slack is probed
       read(1, 10, 27), // what the log says: matched
     ]
     const res = await skewAudit(served, log, { inFlightMs: 5 })
     expect(res.checked).toBe(5)
     expect(res.matched).toBe(1)
-    expect(res.inFlight).toEqual([
-      {
-        entity: 'a',
-        feature: 'f',
-        readTime: 27,
-        served: 2,
-        logged: 1,
-        servedEventTime: 20,
-        loggedEventTime: 10,
-      },
+    expect(res.inFlight[0]).toEqual({
+      entity: 'a',
+      feature: 'f',
+      readTime: 27,
+      served: 2,
+      logged: 1,
+      servedEventTime: 20,
+      loggedEventTime: 10,
+    })
+    expect(res.inFlight.map((m) => [m.readTime, m.served])).toEqual([
+      [27, 2],
+      [43, 3],
     ])
     expect(res.mismatches.map((m) => [m.readTime, m.served])).toEqual([
       [20, 2],
       [27, 9],
-      [43, 3],
     ])
-    expect(res.byFeature.f).toEqual({ checked: 5, mismatches: 3, inFlight: 1 })
+    expect(res.byFeature.f).toEqual({ checked: 5, mismatches: 2, inFlight: 2 })
     const strict = await skewAudit(served, log)
     expect(strict.mismatches).toHaveLength(4)
     expect(strict.inFlight).toEqual([])
+    // A record's own answeredTime is its slack: the store answered at some instant up to it.
+    const answered = await skewAudit(
+      [
+        { ...read(2, 20, 26), answeredTime: 31 },
+        { ...read(2, 20, 26), answeredTime: 29 },
+      ],
+      log,
+    )
+    expect(answered.inFlight.map((m) => m.readTime)).toEqual([26])
+    expect(answered.mismatches.map((m) => m.readTime)).toEqual([26])
     await expect(skewAudit(served, log, { inFlightMs: -1 })).rejects.toThrow(/inFlightMs/)
   })
 })

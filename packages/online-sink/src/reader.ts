@@ -32,7 +32,8 @@ import type {
  *   has decayed: `0`, with `eventTime` = the instant the newest tile left the window. `null` only
  *   when the entity has no tile at all (never written, or physically expired). The TTL applies too.
  *
- * `readTime` is taken when the store answered, so a value is never served "before" it was read.
+ * `readTime` is taken when the request is sent, `answeredTime` when the store answered: the store
+ * served its state at some instant in between (docs/consistency.md, "Reads during a write").
  */
 export function onlineReader(options: OnlineReaderOptions): OnlineReader {
   if (!options || typeof options.store?.read !== 'function') {
@@ -57,8 +58,12 @@ export function onlineReader(options: OnlineReaderOptions): OnlineReader {
       }
       if (entities.length === 0 || cfgs.length === 0)
         return entities.map((entity) => ({ entity, values: Object.create(null) }))
-      const raw = await store.read(entities, cfgs)
+      // The store answers with its state at some instant between the request and the answer: the
+      // request's time is a lower bound of it, so a value the log says was available by then was
+      // necessarily seen. The skew audit explains the other way round with `answeredTime`.
       const readTime = clock.now()
+      const raw = await store.read(entities, cfgs)
+      const answeredTime = clock.now()
       const out: FeatureVector[] = new Array(entities.length)
       const served: ServedRecord[] | undefined = servedLog ? [] : undefined
       for (let i = 0; i < entities.length; i++) {
@@ -76,6 +81,7 @@ export function onlineReader(options: OnlineReaderOptions): OnlineReader {
             value: v === null ? null : v.value,
             eventTime: v === null ? null : v.eventTime,
             readTime,
+            answeredTime,
           })
         }
         out[i] = { entity, values }

@@ -364,8 +364,10 @@ export interface ServedRecord {
   value: FeatureValue
   /** Event time of the served value (`null` when missing). */
   eventTime: number | null
-  /** When it was served. */
+  /** When it was read: the request's time, a lower bound of the instant the store served. */
   readTime: number
+  /** When the store's answer arrived: the served state is the store's at some instant in `[readTime, answeredTime]`. */
+  answeredTime?: number
 }
 
 /** Options of `onlineReader`. */

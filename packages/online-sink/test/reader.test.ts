@@ -33,6 +33,7 @@ describe('onlineReader', () => {
       value: 1.5,
       eventTime: 1000,
       readTime: 5000,
+      answeredTime: 5000,
     })
     expect(served.items[1]).toEqual({
       entity: 'a',
@@ -40,6 +41,7 @@ describe('onlineReader', () => {
       value: null,
       eventTime: null,
       readTime: 5000,
+      answeredTime: 5000,
     })
   })
 
