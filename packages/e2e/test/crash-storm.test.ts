@@ -7,7 +7,7 @@
  * uninterrupted run, value for value, and every value it ever served must be in the log.
  *
  * Size: SKEWLESS_CRASH_EVENTS (default 30_000) events; SKEWLESS_CRASH_RANDOM_KILLS (default 4)
- * random kills besides the 6 at exact steps.
+ * random kills besides the 7 at exact steps.
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -51,20 +51,31 @@ async function dumpStore(url: string): Promise<Map<string, string>> {
   }
 }
 
-const identity = (w: FeatureWrite) => `${w.entity}/${w.feature}/${w.tileStart ?? ''}/${w.eventTime}/${w.version}`
-const keyOf = (w: FeatureWrite) => `${w.entity}/${w.feature}${w.tileStart === undefined ? '' : `/${w.tileStart}`}`
-const valueOf = (w: FeatureWrite) => `${JSON.stringify(w.value)}@${w.eventTime}#${w.version}`
+const identity = (w: FeatureWrite) =>
+  `${w.entity}/${w.feature}/${w.tileStart ?? ''}/${w.eventTime}/${w.version}`
+const keyOf = (w: FeatureWrite) =>
+  `${w.entity}/${w.feature}${w.tileStart === undefined ? '' : `/${w.tileStart}`}`
+const storedOf = (w: FeatureWrite) => `${JSON.stringify(w.value)}@${w.eventTime}#${w.version}`
 
-async function readLog(dir: string) {
-  const log = await parquetLog({ dir, features: features.describe(), readOnly: true })
-  try {
-    const rows: FeatureWrite[] = []
-    for await (const b of log.scanRows({ features: featureNames, includeStale: true })) rows.push(...b)
-    const end = await log.stateAt(Number.MAX_SAFE_INTEGER, { features: featureNames })
-    return { rows, end }
-  } finally {
-    await log.close()
+const logs = new Map<string, Promise<{ rows: FeatureWrite[]; end: FeatureWrite[] }>>()
+/** Every row of the log and its state at the end (read once per directory). */
+function readLog(dir: string) {
+  let r = logs.get(dir)
+  if (r === undefined) {
+    r = (async () => {
+      const log = await parquetLog({ dir, features: features.describe(), readOnly: true })
+      try {
+        const rows: FeatureWrite[] = []
+        for await (const b of log.scanRows({ features: featureNames, includeStale: true })) rows.push(...b)
+        const end = await log.stateAt(Number.MAX_SAFE_INTEGER, { features: featureNames })
+        return { rows, end }
+      } finally {
+        await log.close()
+      }
+    })()
+    logs.set(dir, r)
   }
+  return r
 }
 
 interface Run {
@@ -82,7 +93,11 @@ async function newRun(name: string): Promise<Run> {
 }
 
 const life = (run: Run, env: Record<string, string> = {}) =>
-  startFixture('crash-child.ts', [run.redis.url, join(run.dir, 'log'), run.served, String(EVENTS), String(PACE_MS)], env)
+  startFixture(
+    'crash-child.ts',
+    [run.redis.url, join(run.dir, 'log'), run.served, String(EVENTS), String(PACE_MS)],
+    env,
+  )
 
 describe('crash storm: Redis + Parquet log through the changelog, SIGKILLed and restarted', () => {
   let reference: Run
@@ -98,7 +113,8 @@ describe('crash storm: Redis + Parquet log through the changelog, SIGKILLed and 
 
     // Exact steps first (each must really kill the child), then random moments.
     const plan: { env?: Record<string, string>; killAfterMs?: number }[] = [
-      { env: { SKEWLESS_CRASH_AT: 'commit-before-rename:3' } },
+      { env: { SKEWLESS_CRASH_AT: 'commit-before-version:3' } },
+      { env: { SKEWLESS_CRASH_AT: 'commit-version-written:4' } },
       { env: { SKEWLESS_CRASH_AT: 'commit-renamed:5' } },
       { env: { CRASH_AT: 'flush:2' } },
       { env: { CRASH_AT: 'flush:3' } },
@@ -118,7 +134,7 @@ describe('crash storm: Redis + Parquet log through the changelog, SIGKILLed and 
         l.child.kill('SIGKILL')
       }
       const end = await l.ended
-      lives.push(end)
+      lives.push({ ...end, stdout: `${JSON.stringify(step)}: ${end.stdout}` })
       afterCrash.push(await dumpStore(crashed.redis.url))
     }
     const last = await life(crashed).ended
@@ -137,7 +153,7 @@ describe('crash storm: Redis + Parquet log through the changelog, SIGKILLed and 
   it('every planned crash really killed the child mid-run', () => {
     const killed = lives.slice(0, -1)
     expect(killed.length).toBeGreaterThanOrEqual(8)
-    for (const l of killed) expect(l.signal, l.stderr || l.stdout).toBe('SIGKILL')
+    for (const l of killed) expect(l.signal, `${l.stdout}\n${l.stderr}`).toBe('SIGKILL')
   })
 
   it('Redis ends equal to the uninterrupted run, every value, tile, eventTime and version', async () => {
@@ -150,7 +166,7 @@ describe('crash storm: Redis + Parquet log through the changelog, SIGKILLed and 
   it("the log's state at the end equals the uninterrupted run's, and no write is logged twice", async () => {
     const ref = await readLog(join(reference.dir, 'log'))
     const got = await readLog(join(crashed.dir, 'log'))
-    const strip = (ws: FeatureWrite[]) => ws.map((w) => `${keyOf(w)}=${valueOf(w)}`).sort()
+    const strip = (ws: FeatureWrite[]) => ws.map((w) => `${keyOf(w)}=${storedOf(w)}`).sort()
     expect(strip(got.end)).toEqual(strip(ref.end))
     const seen = new Set<string>()
     const twice: string[] = []
@@ -161,13 +177,15 @@ describe('crash storm: Redis + Parquet log through the changelog, SIGKILLed and 
     }
     expect(twice).toEqual([])
     expect(got.rows.every((w) => w.outcome === 'applied')).toBe(true)
-    // The same writes as the uninterrupted run (same identities: replays formed the same batches).
-    expect(new Set(got.rows.map(identity))).toEqual(new Set(ref.rows.map(identity)))
+    // (Which writes reach the store differs between any two runs: the sink coalesces the updates of
+    // a key whose write is in flight, and that depends on timing. The end state does not.)
   })
 
   it('every value Redis held right after each crash is logged applied', async () => {
     const got = await readLog(join(crashed.dir, 'log'))
-    const logged = new Set(got.rows.filter((w) => w.outcome === 'applied').map((w) => `${keyOf(w)}=${valueOf(w)}`))
+    const logged = new Set(
+      got.rows.filter((w) => w.outcome === 'applied').map((w) => `${keyOf(w)}=${storedOf(w)}`),
+    )
     let checked = 0
     const missing: string[] = []
     for (const snapshot of afterCrash) {
@@ -192,7 +210,9 @@ describe('crash storm: Redis + Parquet log through the changelog, SIGKILLed and 
         }
       })
     const got = await readLog(join(crashed.dir, 'log'))
-    const values = new Set(got.rows.map((w) => `${w.entity}/${w.feature}=${JSON.stringify(w.value)}@${w.eventTime}`))
+    const values = new Set(
+      got.rows.map((w) => `${w.entity}/${w.feature}=${JSON.stringify(w.value)}@${w.eventTime}`),
+    )
     const notLogged = served.filter(
       (s) =>
         s.value !== null &&
@@ -201,10 +221,18 @@ describe('crash storm: Redis + Parquet log through the changelog, SIGKILLed and 
     )
     expect(served.filter((s) => s.value !== null).length).toBeGreaterThan(100)
     expect(notLogged.slice(0, 5)).toEqual([])
-    const log = await parquetLog({ dir: join(crashed.dir, 'log'), features: features.describe(), readOnly: true })
+    const log = await parquetLog({
+      dir: join(crashed.dir, 'log'),
+      features: features.describe(),
+      readOnly: true,
+    })
     try {
       const report = await skewAudit(served, log, { features: online })
       expect(report.checked).toBe(served.length)
+      console.log(
+        `crash storm: ${lives.length} lives, ${got.rows.length} log rows, ${served.length} served values audited, ` +
+          `${report.mismatches.length} mismatches, ${report.inFlight.length} reads during a write (in flight)`,
+      )
       expect(report.mismatches.slice(0, 5)).toEqual([])
     } finally {
       await log.close()
