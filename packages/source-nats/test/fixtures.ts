@@ -1,5 +1,5 @@
 /** Streams, publishers and readers shared by the source tests. */
-import { type JetStreamClient, jetstream, jetstreamManager, StorageType } from '@nats-io/jetstream'
+import { type JetStreamClient, jetstreamManager, StorageType } from '@nats-io/jetstream'
 import type { NatsConnection } from '@nats-io/transport-node'
 import type { PositionedBatch, ResumableSource, SourcePosition } from '@skewless/core'
 
@@ -85,4 +85,4 @@ export async function readEvents<E>(
   return read
 }
 
-export { jetstream }
+export { DeliverPolicy, jetstream } from '@nats-io/jetstream'
