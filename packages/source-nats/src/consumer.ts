@@ -61,6 +61,32 @@ export async function createConsumer<E>(
   }
 }
 
+/**
+ * When a reader resumes at `startSeq`, whether the stream still holds it: messages its limits
+ * (max age, bytes, count) removed before they were read are gone for good. They are counted and
+ * logged, never skipped silently. Returns how many sequences were lost (0 when the check failed).
+ */
+export async function checkRetention<E>(
+  js: JetStreamClient,
+  s: ReaderSettings<E>,
+  startSeq: number,
+): Promise<number> {
+  let first: number
+  try {
+    first = (await (await js.streams.get(s.stream)).info()).state.first_seq
+  } catch {
+    return 0
+  }
+  if (startSeq >= first) return 0
+  const lost = first - startSeq
+  s.metrics.retentionGaps += lost
+  s.logger.error(
+    { source: s.name, stream: s.stream, resumeAt: startSeq, firstSeq: first, lost },
+    'source-nats: the stream no longer holds messages this source had not read (removed by its limits): raise its max_age / max_bytes, or checkpoint more often',
+  )
+  return lost
+}
+
 /** Wait `ms`, or less when `signal` fires. */
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => {

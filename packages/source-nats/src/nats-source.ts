@@ -112,7 +112,7 @@ async function* read<E>(
   const reader = new Reader(s, nc, startSeq, signal)
   try {
     try {
-      await reader.start()
+      await reader.start(from !== undefined && from !== null)
     } catch (err) {
       if (signal.aborted) return
       throw err

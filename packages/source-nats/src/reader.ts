@@ -12,7 +12,7 @@ import {
 } from '@nats-io/jetstream'
 import type { NatsConnection } from '@nats-io/transport-node'
 import { BatchBuffer, type TakenBatch } from './batch-buffer.js'
-import { createConsumer } from './consumer.js'
+import { checkRetention, createConsumer } from './consumer.js'
 import { NatsUnavailableError } from './errors.js'
 import type { ReaderSettings } from './settings.js'
 import { watchConnection } from './watch.js'
@@ -50,9 +50,14 @@ export class Reader<E> {
     signal.addEventListener('abort', this.onAbort, { once: true })
   }
 
-  /** Create the first consumer; rejects when it cannot be created (missing stream, bad filter, outage). */
-  async start(): Promise<void> {
+  /**
+   * Create the first consumer; rejects when it cannot be created (missing stream, bad filter,
+   * outage). `resumed`: the start sequence comes from a position, so check the stream still has it.
+   */
+  async start(resumed: boolean): Promise<void> {
+    const startSeq = this.buffer.lastSeq + 1
     await this.startConsumer()
+    if (resumed) await checkRetention(this.js, this.s, startSeq)
   }
 
   /** The next batch, or `undefined` once aborted. Rejects with the reader's failure. */

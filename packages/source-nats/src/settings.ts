@@ -47,6 +47,7 @@ export function emptyMetrics(): NatsSourceMetrics {
     consumerResets: 0,
     pauses: 0,
     buffered: 0,
+    retentionGaps: 0,
   }
 }
 

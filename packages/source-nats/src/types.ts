@@ -139,6 +139,12 @@ export interface NatsSourceMetrics {
   pauses: number
   /** Messages read but not yet yielded. */
   buffered: number
+  /**
+   * Sequences a resumed reader could not read because the stream's limits had already removed them
+   * (logged as an error). Non-zero means data was lost before it was processed; with a subject filter
+   * it is an upper bound (some of those sequences may have been other subjects').
+   */
+  retentionGaps: number
 }
 
 /** A `ResumableSource` over a JetStream stream; its position is the stream sequence of the last message of a batch. */

@@ -152,6 +152,30 @@ it('a connection passed by the caller is shared and left open', async () => {
   await nc.close()
 })
 
+it('resuming behind what the stream still retains is counted and logged as an error, not skipped silently', async () => {
+  const server = await start()
+  const nc = await server.connect()
+  const { StorageType } = await import('@nats-io/jetstream')
+  await (await jetstreamManager(nc)).streams.add({
+    name: 'SHORT',
+    subjects: ['short.>'],
+    storage: StorageType.File,
+    max_msgs: 100,
+  })
+  await publishClicks(jetstream(nc), 0, 300, (n) => `short.${n % 2}`)
+  const logger = memoryLogger()
+  const source = natsSource<Click>({ servers: server.url, stream: 'SHORT', logger })
+  const read = await readEvents(source, 10, 100)
+  expect(read.events.map((e) => e.n)).toEqual(range(200, 300))
+  expect(source.metrics().retentionGaps).toBe(201 - 11)
+  expect(logger.lines.some((l) => l.startsWith('error source-nats: the stream no longer holds'))).toBe(true)
+  // A fresh start (no position) reads what is there, and loses nothing it had promised to keep.
+  const fresh = natsSource<Click>({ servers: server.url, stream: 'SHORT', logger })
+  await readEvents(fresh, undefined, 100)
+  expect(fresh.metrics().retentionGaps).toBe(0)
+  await nc.close()
+})
+
 it('abort while the server is unreachable ends the reader without waiting for the connect bound', async () => {
   const server = await start()
   await server.kill()
