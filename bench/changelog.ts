@@ -5,6 +5,7 @@
  * 1. sink throughput, `onlineSink` + `redisStore` with and without `changelog: true`, the same 1M CAS
  *    updates to 100k keys (every one applied, none coalesced: as in bench/online.ts), in
  *    BENCH_ROUNDS interleaved rounds (the machine is shared; the ratio is taken per round);
+ *    with the Redis server's CPU time per write (INFO cpu), which the machine's load moves less;
  * 2. Redis memory of the changelog: MEMORY USAGE of the stream (exact, SAMPLES 0) and the drop of
  *    INFO used_memory when it is deleted, per write and per 100k writes;
  * 3. reading it back with `readChangelog` (pages of 10k writes) and trimming it.
@@ -51,18 +52,27 @@ function uniformUpdates(): FeatureUpdate[] {
   return out
 }
 
-async function sinkRun(url: string, updates: FeatureUpdate[], changelog: boolean) {
+/** Redis server CPU time so far (user + sys, µs): load on the machine does not inflate it much. */
+async function serverCpuUs(redis: Redis): Promise<number> {
+  const info = await redis.info('cpu')
+  const get = (k: string) => Number(new RegExp(`${k}:([\\d.]+)`).exec(info)?.[1] ?? Number.NaN)
+  return (get('used_cpu_user') + get('used_cpu_sys')) * 1e6
+}
+
+async function sinkRun(url: string, redis: Redis, updates: FeatureUpdate[], changelog: boolean) {
+  const cpu0 = await serverCpuUs(redis)
   const store = redisStore({ url, changelog })
   const sink = onlineSink({ store, features, maxBatchSize: CHUNK, maxInFlightBatches: IN_FLIGHT })
   const t = performance.now()
   await writeAll(sink, updates, CHUNK)
   const seconds = (performance.now() - t) / 1000
+  const cpuUsPerWrite = ((await serverCpuUs(redis)) - cpu0) / updates.length
   const m = sink.metrics()
   await sink.close()
   await checkFinalState(store, features, updates)
   await store.close()
   if (m.applied !== updates.length) throw new Error(`applied ${m.applied} of ${updates.length}`)
-  return { perSec: updates.length / seconds, p99: m.writeLatencyMs.p99 }
+  return { perSec: updates.length / seconds, p99: m.writeLatencyMs.p99, cpuUsPerWrite }
 }
 
 const fmt = (n: number) => Math.round(n).toLocaleString('en-US')
@@ -75,13 +85,13 @@ async function main() {
   try {
     const updates = uniformUpdates()
     await redis.flushall()
-    await sinkRun(server.url, updates.slice(0, 100_000), true) // warm-up
+    await sinkRun(server.url, redis, updates.slice(0, 100_000), true) // warm-up
     const rounds: { off: Awaited<ReturnType<typeof sinkRun>>; on: Awaited<ReturnType<typeof sinkRun>> }[] = []
     for (let r = 0; r < ROUNDS; r++) {
       await redis.flushall()
-      const off = await sinkRun(server.url, updates, false)
+      const off = await sinkRun(server.url, redis, updates, false)
       await redis.flushall()
-      const on = await sinkRun(server.url, updates, true)
+      const on = await sinkRun(server.url, redis, updates, true)
       rounds.push({ off, on })
     }
 
@@ -113,11 +123,15 @@ async function main() {
     const rows: [string, string, string][] = [['run', 'writes/s', 'notes']]
     rounds.forEach((r, k) => {
       rows.push(
-        [`round ${k + 1}: changelog off`, fmt(r.off.perSec), `p99 call ${r.off.p99.toFixed(1)} ms`],
+        [
+          `round ${k + 1}: changelog off`,
+          fmt(r.off.perSec),
+          `p99 call ${r.off.p99.toFixed(1)} ms; Redis CPU ${r.off.cpuUsPerWrite.toFixed(2)} µs/write`,
+        ],
         [
           `round ${k + 1}: changelog on`,
           fmt(r.on.perSec),
-          `p99 call ${r.on.p99.toFixed(1)} ms; ${(r.on.perSec / r.off.perSec).toFixed(2)}x off`,
+          `p99 call ${r.on.p99.toFixed(1)} ms; Redis CPU ${r.on.cpuUsPerWrite.toFixed(2)} µs/write; ${(r.on.perSec / r.off.perSec).toFixed(2)}x off`,
         ],
       )
     })
@@ -141,6 +155,8 @@ async function main() {
         writes_per_s_on: Math.round(on),
         ratio: Number(median(rounds.map((r) => r.on.perSec / r.off.perSec)).toFixed(3)),
         bytes_per_write: Number(bytesPerWrite.toFixed(1)),
+        redis_cpu_us_per_write_off: Number(median(rounds.map((r) => r.off.cpuUsPerWrite)).toFixed(2)),
+        redis_cpu_us_per_write_on: Number(median(rounds.map((r) => r.on.cpuUsPerWrite)).toFixed(2)),
         bytes_per_100k_writes: Math.round(bytesPerWrite * 100_000),
         read_writes_per_s: Math.round(readPerSec),
         updates: UPDATES,

@@ -230,6 +230,9 @@ for s = 1, nspec do
     codes[i] = code
   end
 end
+-- Before the expiry step, not after it: a failing PEXPIRE aborts the call, and the writes that
+-- landed must be in the changelog all the same (the id then precedes the call's end by the time
+-- the expiry step takes, well under the ms the id counts in).
 logApplied()
 if exp then
   for key, ms in pairs(exp) do
