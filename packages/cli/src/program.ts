@@ -54,6 +54,7 @@ export function buildProgram(io: CliIo): Command {
     .option('--batch-every <duration>', 'period of the simulated batch materialization', durationArg, '1h')
     .option('--samples <n>', 'sample instants per feature', intArg(2), 240)
     .option('--features <a,b>', 'only these features', listArg)
+    .option('--served <file.parquet>', 'also chart the ages of these served values (columns as for audit)')
     .option('--json', 'print the percentiles as JSON')
     .action(async (log: string, opts) =>
       (await import('./commands/freshness.js')).freshnessCommand(log, opts, io),

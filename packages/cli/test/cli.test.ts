@@ -111,9 +111,33 @@ describe('a log of a newer format', () => {
 })
 
 describe('skewless freshness', () => {
-  it('writes an SVG chart with the streaming and the batch series, and prints the percentiles', async () => {
+  it('writes an SVG chart with the streaming, batch and served series, and prints the percentiles', async () => {
+    // What a reader served: u0's clicks, read 30 s after each minute's value (available after 2 s).
+    const servedPath = join(tmp, 'served-for-chart.parquet')
+    const minutes = Array.from({ length: 90 }, (_, i) => 2 * i)
+    await writeParquet(
+      tableFromArrays({
+        entity: minutes.map(() => 'u0'),
+        feature: minutes.map(() => 'clicks'),
+        value_int64: minutes.map((m) => BigInt(m % 7)),
+        event_time: new Float64Array(minutes.map((m) => T0 + m * MIN)),
+        read_time: new Float64Array(minutes.map((m) => T0 + m * MIN + 30_000)),
+      }),
+      servedPath,
+    )
     const out = join(tmp, 'chart.svg')
-    const r = await skewless(['freshness', logDir, '--out', out, '--batch-every', '30m', '--json'])
+    const r = await skewless([
+      'freshness',
+      logDir,
+      '--out',
+      out,
+      '--batch-every',
+      '30m',
+      '--served',
+      servedPath,
+      '--json',
+    ])
+    expect(r.stderr).toBe('')
     expect(r.code).toBe(0)
     const report = JSON.parse(r.stdout)
     expect(report.batchEveryMs).toBe(30 * MIN)
@@ -121,9 +145,11 @@ describe('skewless freshness', () => {
     // Each entity gets a value every minute, readable 2 s later: never older than ~62 s when streamed.
     expect(clicks.streaming.max).toBeLessThanOrEqual(62_000)
     expect(clicks.batch.max).toBeGreaterThan(29 * MIN)
+    expect(clicks.served).toMatchObject({ count: 90, max: 30_000, mean: 30_000 })
     const svg = await readFile(out, 'utf8')
     expect(countColour(svg, SERIES_COLOURS.streaming)).toBeGreaterThan(1000)
     expect(countColour(svg, SERIES_COLOURS.batch)).toBeGreaterThan(1000)
+    expect(countColour(svg, SERIES_COLOURS.served)).toBeGreaterThan(300)
   })
 
   it('draws a progress bar on stderr when asked, and exits 2 on a bad duration or a missing --out', async () => {

@@ -9,7 +9,11 @@ import { parseHTML } from 'linkedom'
 import type { ChartOptions, FreshnessReport, SeriesColours } from './types.js'
 
 /** Stroke colours of the two series (tests count these pixels in the rendered image). */
-export const SERIES_COLOURS: Readonly<SeriesColours> = { streaming: '#1f77b4', batch: '#d62728' }
+export const SERIES_COLOURS: Readonly<SeriesColours> = {
+  streaming: '#1f77b4',
+  batch: '#d62728',
+  served: '#2ca02c',
+}
 
 interface Point {
   time: Date
@@ -57,14 +61,27 @@ export function renderFreshnessChart(report: FreshnessReport, options: ChartOpti
       }
     }
   }
+  // Served values, when given: dots at the median age of the reads near each sample instant.
+  const served: Point[] = []
+  for (const f of report.features) {
+    if (f.served === undefined) continue
+    for (let k = 0; k < f.times.length; k++) {
+      const age = f.served.p50[k] as number
+      if (Number.isNaN(age)) continue
+      if (age > maxAge) maxAge = age
+      served.push({ time: new Date(f.times[k] as number), feature: f.feature, series: 'served', age })
+    }
+  }
   const unit = ageUnit(maxAge)
   for (const p of points) p.age /= unit.ms
+  for (const p of served) p.age /= unit.ms
   const short = (ms: number) => (Number.isNaN(ms) ? '–' : `${(ms / unit.ms).toPrecision(2)}`)
   const summaries = report.features.map((f) => ({
     feature: f.feature,
     text:
       `p50 / p99 (${unit.label}): streaming ${short(f.streaming.overall.p50)} / ${short(f.streaming.overall.p99)}, ` +
-      `batch ${short(f.batch.overall.p50)} / ${short(f.batch.overall.p99)}`,
+      `batch ${short(f.batch.overall.p50)} / ${short(f.batch.overall.p99)}` +
+      (f.served ? `, served ${short(f.served.overall.p50)} / ${short(f.served.overall.p99)}` : ''),
   }))
   const width = options.width ?? 900
   const panelHeight = options.panelHeight ?? 180
@@ -100,6 +117,7 @@ export function renderFreshnessChart(report: FreshnessReport, options: ChartOpti
         fy: 'feature',
         strokeWidth: 2,
       }),
+      Plot.dot(served, { x: 'time', y: 'age', fy: 'feature', r: 2, fill: SERIES_COLOURS.served }),
       Plot.text(summaries, {
         fy: 'feature',
         text: 'text',
@@ -118,6 +136,12 @@ export function renderFreshnessChart(report: FreshnessReport, options: ChartOpti
       }),
       Plot.text([`— ${labels.streaming}`], { ...once, dy: -34, fill: SERIES_COLOURS.streaming }),
       Plot.text([`— ${labels.batch}`], { ...once, dx: 200, dy: -34, fill: SERIES_COLOURS.batch }),
+      Plot.text(served.length > 0 ? ['● served (reader log)'] : [], {
+        ...once,
+        dx: 420,
+        dy: -34,
+        fill: SERIES_COLOURS.served,
+      }),
     ],
   }) as unknown as { setAttribute(name: string, value: string): void; outerHTML: string }
   // A standalone .svg file needs its namespace; Plot leaves it to the HTML document it expects.

@@ -14,6 +14,7 @@ import { AgeHistogram } from './age-histogram.js'
 import { firstAtOrAfter, sampleGrid } from './sample-grid.js'
 import { ageColumns, entityHash, entityIndices } from './scan-columns.js'
 import { SeriesBuilder } from './series-builder.js'
+import { groupServed, servedSeries } from './served.js'
 import type { FeatureFreshness, FreshnessOptions, FreshnessReport } from './types.js'
 
 const DEFAULT_MEMORY = 256 * 1024 * 1024
@@ -55,6 +56,7 @@ export async function freshnessReport(
   const scanOf = (feature: string) =>
     log.scan(options.entities ? { features: [feature], entities: options.entities } : { features: [feature] })
 
+  const servedByFeature = options.served === undefined ? undefined : groupServed(options.served, features)
   const out: FeatureFreshness[] = []
   for (const feature of features) {
     const bounds: Bounds = {
@@ -128,7 +130,9 @@ export async function freshnessReport(
       progress.scansDone++
       report(feature)
     }
+    const served = servedByFeature?.get(feature)
     out.push({
+      ...(served === undefined ? {} : { served: servedSeries(served, grid.times) }),
       feature,
       records: bounds.records,
       entities: bounds.entities.size,

@@ -33,15 +33,24 @@ export class SeriesBuilder {
         const ev = newest[e * s + k] as number
         if (ev > held) held = ev
         if (held === Number.NEGATIVE_INFINITY) continue
-        const age = (this.times[k] as number) - held
-        const b = k * BUCKETS + bucketOf(age)
-        this.slotCounts[b] = (this.slotCounts[b] as number) + 1
-        this.slotN[k] = (this.slotN[k] as number) + 1
-        this.slotSum[k] = (this.slotSum[k] as number) + age
-        if (age > (this.slotMax[k] as number)) this.slotMax[k] = age
-        this.all.record(age)
+        this.add(k, (this.times[k] as number) - held)
       }
     }
+  }
+
+  /** Add an age observed outside the sampled range: it counts in `overall` only. */
+  recordOutside(age: number): void {
+    this.all.record(age)
+  }
+
+  /** Add one age observed at sample `k`. */
+  add(k: number, age: number): void {
+    const b = k * BUCKETS + bucketOf(age)
+    this.slotCounts[b] = (this.slotCounts[b] as number) + 1
+    this.slotN[k] = (this.slotN[k] as number) + 1
+    this.slotSum[k] = (this.slotSum[k] as number) + age
+    if (age > (this.slotMax[k] as number)) this.slotMax[k] = age
+    this.all.record(age)
   }
 
   build(): AgeSeries {

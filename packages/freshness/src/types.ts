@@ -36,10 +36,27 @@ export interface FreshnessOptions {
    * @default 268_435_456 (256 MiB)
    */
   memoryBytes?: number
+  /**
+   * Values the online reader served (e.g. its `servedLog`, or the `ServedRecord`s of
+   * @skewless/online-sink): their ages at read time (`readTime − eventTime`) become the `served`
+   * series, what inference actually saw. Records without an eventTime (nothing served) are skipped.
+   * @default none
+   */
+  served?: Iterable<ServedAge>
   /** Called after each scanned batch and each finished scan. */
   onProgress?: (progress: FreshnessProgress) => void
   /** Stops between two batches; rejects with `AbortedError`. */
   signal?: AbortSignal
+}
+
+/** A served value, as far as its age goes (structurally a `ServedRecord` of @skewless/online-sink). */
+export interface ServedAge {
+  /** Feature name. */
+  feature: string
+  /** Event time of the served value; `null` or absent when nothing was served. */
+  eventTime?: number | null
+  /** When it was served (ms since epoch). */
+  readTime: number
 }
 
 /** Where a running `freshnessReport` is. */
@@ -98,6 +115,12 @@ export interface FeatureFreshness {
   streaming: AgeSeries
   /** A batch materialization every `batchEveryMs`, from the same records (by eventTime). */
   batch: AgeSeries
+  /**
+   * Ages of the served values of this feature (from `options.served`), each counted at the sample
+   * instant nearest its read time (reads outside the sampled range count only in `overall`).
+   * Absent without `options.served`.
+   */
+  served?: AgeSeries
   /** `availableTime − eventTime` of each applied record: the delay of each write itself. */
   writeDelay: AgeStats
   /** Partitions the entities were split into (1 when they fit `memoryBytes`). */
@@ -128,4 +151,6 @@ export interface SeriesColours {
   streaming: string
   /** Stroke of the batch series. */
   batch: string
+  /** Fill of the served values' series (drawn when the report has one). */
+  served: string
 }

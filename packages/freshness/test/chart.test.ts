@@ -87,6 +87,33 @@ describe('renderFreshnessChart', () => {
     expect(streaming.meanY).toBeGreaterThan(batch.meanY + 20)
   })
 
+  it('draws the served values as dots of their own colour when the report has them', async () => {
+    const base = await twoFeatureReport()
+    expect(pixels(renderFreshnessChart(base)).colour(SERIES_COLOURS.served).count).toBe(0)
+    const log = memoryLog({ features: { clicks: 'int64' } })
+    const writes: FeatureWrite[] = []
+    for (let i = 0; i <= 240; i++) {
+      writes.push({
+        entity: 'a',
+        feature: 'clicks',
+        value: i,
+        eventTime: T + i * MIN,
+        availableTime: T + i * MIN + 5_000,
+        version: 0,
+        outcome: 'applied',
+      })
+    }
+    await log.append(writes)
+    const served = Array.from({ length: 120 }, (_, i) => ({
+      feature: 'clicks',
+      eventTime: T + 2 * i * MIN,
+      readTime: T + 2 * i * MIN + 30_000,
+    }))
+    const report = await freshnessReport(log, { samples: 120, served })
+    const img = pixels(renderFreshnessChart(report))
+    expect(img.colour(SERIES_COLOURS.served).count).toBeGreaterThan(500)
+  })
+
   it('renders an empty report as an empty frame rather than failing', () => {
     const svg = renderFreshnessChart({ batchEveryMs: 3_600_000, features: [] })
     const img = pixels(svg)

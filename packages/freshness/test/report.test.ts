@@ -122,6 +122,25 @@ describe('freshnessReport', () => {
     }
   })
 
+  it('adds the ages of served values at their read times, when given', async () => {
+    const log = await minuteLog()
+    const served = [
+      { feature: 'x', eventTime: T, readTime: T + 35_000 }, // nearest sample 0 (T + 10 s): 35 s old
+      { feature: 'x', eventTime: T + 5 * MIN, readTime: T + 5 * MIN + 20_000 }, // sample 5: 20 s
+      { feature: 'x', eventTime: null, readTime: T + 6 * MIN }, // nothing served: skipped
+      { feature: 'y', eventTime: T, readTime: T + MIN }, // another feature
+      { feature: 'x', eventTime: T - 11 * MIN, readTime: T - 10 * MIN }, // before the sampled range: overall only
+    ]
+    const report = await freshnessReport(log, { features: ['x'], samples: 61, served })
+    const s = report.features[0]?.served
+    if (!s) throw new Error('no served series')
+    expect(s.p50[0]).toBe(35_000)
+    expect(s.p50[5]).toBe(20_000)
+    expect(s.entities.reduce((a, b) => a + b, 0)).toBe(2)
+    expect(s.overall).toMatchObject({ count: 3, max: 60_000 })
+    expect((await freshnessReport(log, { features: ['x'] })).features[0]?.served).toBeUndefined()
+  })
+
   it('reports progress and stops on abort', async () => {
     const log = await minuteLog()
     const seen: FreshnessProgress[] = []

@@ -4,6 +4,8 @@ import { discoverLog } from '../discover-log.js'
 import { duration, table } from '../format.js'
 import { openLog } from '../open-log.js'
 import { progressBar } from '../progress.js'
+import { readParquetTable } from '../read-table.js'
+import { servedRecords } from '../served-file.js'
 import type { CliIo } from '../types.js'
 
 export interface FreshnessCommandOptions {
@@ -11,6 +13,7 @@ export interface FreshnessCommandOptions {
   batchEvery: string
   samples: number
   features?: string[]
+  served?: string
   json?: boolean
 }
 
@@ -21,6 +24,9 @@ export async function freshnessCommand(
 ): Promise<void> {
   // Imported here: the chart library costs ~0.5 s to load, which the other commands should not pay.
   const { freshnessReport, renderFreshnessChart } = await import('@skewless/freshness')
+  const served = opts.served
+    ? servedRecords(await readParquetTable(opts.served, 'served values'), opts.served)
+    : undefined
   const found = await discoverLog(path)
   const log = await openLog(found)
   const bar = progressBar(io, 'freshness')
@@ -30,6 +36,7 @@ export async function freshnessCommand(
       batchEvery: opts.batchEvery,
       samples: opts.samples,
       ...(opts.features ? { features: opts.features } : {}),
+      ...(served ? { served } : {}),
       onProgress: (p) => bar.update(p.scansDone, p.scansTotal, `${p.feature} (${p.rows} rows)`),
     })
   } finally {
@@ -52,6 +59,7 @@ export async function freshnessCommand(
       entities: f.entities,
       streaming: f.streaming.overall,
       batch: f.batch.overall,
+      ...(f.served ? { served: f.served.overall } : {}),
       writeDelay: f.writeDelay,
     }))
     io.stdout(`${JSON.stringify({ out: opts.out, batchEveryMs: report.batchEveryMs, features })}\n`)
