@@ -96,7 +96,13 @@ function snapshotGroup<E>(g: GroupState<E>): GroupData {
   for (let k = 0; k < g.used; k++) {
     const entity = g.entities[k]
     if (entity === undefined) continue
-    const row = Array.from(g.slab.subarray(k * g.stride, (k + 1) * g.stride), enc)
+    // A plain loop: Array.from with a callback per cell made a 9k-entity snapshot take ~250 ms.
+    const row: Num[] = new Array(g.stride)
+    const base = k * g.stride
+    for (let c = 0; c < g.stride; c++) {
+      const x = g.slab[base + c] as number
+      row[c] = x - x === 0 ? x : enc(x)
+    }
     const gen = (g.generic[k] ?? []).map((st, i) => stateToData(st, genericAggregator(g, i)))
     entities.push([k, entity, row, gen])
   }

@@ -217,17 +217,18 @@ export function createPipeline<Ev>(options: PipelineOptions<Ev>): Pipeline {
     const store = options.checkpoints
     if (store === undefined) {
       // Without a store, keep the old order: flush, then snapshot (nothing is written meanwhile).
-      return flushed.then(() => ({
-        checkpoint: op.snapshot(),
-        eventsPerSource: eventsPerSource.slice(),
-        positions: positionsByName(),
-      }))
+      return flushed.then(() => {
+        cpStats.checkpoints++
+        return { checkpoint: op.snapshot(), eventsPerSource: eventsPerSource.slice(), positions: positionsByName() }
+      })
     }
+    const started = performance.now()
     const result: PipelineCheckpoint = {
       checkpoint: op.snapshot(),
       eventsPerSource: eventsPerSource.slice(),
       positions: positionsByName(),
     }
+    cpStats.checkpointPauseMs = performance.now() - started
     const committed: CommittedCheckpoint = {
       format: 'skewless.checkpoint/1',
       operator: result.checkpoint,
@@ -240,6 +241,8 @@ export function createPipeline<Ev>(options: PipelineOptions<Ev>): Pipeline {
       try {
         await flushed
         await store.commitCheckpoint(committed)
+        cpStats.checkpoints++
+        cpStats.checkpointCommitMs = performance.now() - started
         return result
       } finally {
         commitsInFlight--
@@ -274,10 +277,12 @@ export function createPipeline<Ev>(options: PipelineOptions<Ev>): Pipeline {
     if (latest !== undefined) restoreFrom(latest)
   }
 
+  const cpStats = { checkpoints: 0, checkpointPauseMs: 0, checkpointCommitMs: 0 }
   const metrics = (): PipelineMetrics => ({
     ...op.metrics,
     batches,
     watermark: op.watermark,
+    ...cpStats,
   })
 
   async function emit(updates: FeatureUpdate[], late?: LateEvent<Ev>[], dead?: DeadLetter<Ev>[]) {

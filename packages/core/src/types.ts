@@ -209,6 +209,12 @@ export interface PipelineMetrics {
   batches: number
   /** Current watermark (ms), `-Infinity` before the first event. */
   watermark: number
+  /** Checkpoints committed (with `checkpoints`) or taken. */
+  checkpoints: number
+  /** How long the last checkpoint paused the stream (the operator snapshot at a batch boundary), ms. */
+  checkpointPauseMs: number
+  /** From the last checkpoint's snapshot until it was committed (sinks flushed, log commit), ms. */
+  checkpointCommitMs: number
 }
 
 /** How a feature's updates are emitted. */

@@ -6,7 +6,7 @@
  * restarted as the docs say (same command: it resumes from the log). At the end it must equal an
  * uninterrupted run, value for value, and every value it ever served must be in the log.
  *
- * Size: SKEWLESS_CRASH_EVENTS (default 30_000) events; SKEWLESS_CRASH_RANDOM_KILLS (default 4)
+ * Size: SKEWLESS_CRASH_EVENTS (default 20_000) events; SKEWLESS_CRASH_RANDOM_KILLS (default 2)
  * random kills besides the 7 at exact steps.
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
@@ -22,8 +22,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { entities, featureNames, features, online } from './fixtures/scenario.js'
 import { type LifeEnd, sleep, startFixture } from './helpers.js'
 
-const EVENTS = Number(process.env.SKEWLESS_CRASH_EVENTS ?? 30_000)
-const RANDOM_KILLS = Number(process.env.SKEWLESS_CRASH_RANDOM_KILLS ?? 4)
+const EVENTS = Number(process.env.SKEWLESS_CRASH_EVENTS ?? 20_000)
+const RANDOM_KILLS = Number(process.env.SKEWLESS_CRASH_RANDOM_KILLS ?? 2)
 const PACE_MS = 8
 
 /** What Redis holds, as `entity/feature[/tileStart] → value@eventTime#version`. */
