@@ -13,6 +13,7 @@
  *
  * Env: BENCH_EVENTS (default 200_000), BENCH_ROUNDS (default 5; the best round of each row is kept).
  */
+import { readFileSync } from 'node:fs'
 import { natsPartitionSources, natsSource } from '../packages/source-nats/src/index.ts'
 import {
   createStream,
@@ -126,12 +127,24 @@ const rowsDef = [
   ['iterator', viaIterator],
   ['callback-raw', viaCallback],
 ] as const
-const rows = rowsDef.map(([name]) => ({ name, perS: 0, cpuUsPerMsg: Number.POSITIVE_INFINITY }))
+const rows = rowsDef.map(([name]) => ({
+  name,
+  perS: 0,
+  cpuUsPerMsg: Number.POSITIVE_INFINITY,
+  serverCpuUsPerMsg: Number.POSITIVE_INFINITY,
+}))
+/** CPU time (µs) nats-server has used so far, from /proc (Linux). */
+function serverCpuUs(): number {
+  const stat = readFileSync(`/proc/${server.pid()}/stat`, 'utf8')
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+  return ((Number(fields[11]) + Number(fields[12])) * 1e6) / 100 // utime + stime, in clock ticks of 10 ms
+}
 for (let r = 0; r < ROUNDS; r++) {
   for (let i = 0; i < rowsDef.length; i++) {
     const [name, fn] = rowsDef[i]!
     const t = performance.now()
     const cpu = process.cpuUsage()
+    const serverCpu = serverCpuUs()
     const n = await fn()
     if (n < N) throw new Error(`${name}: read ${n} of ${N}`)
     const used = process.cpuUsage(cpu)
@@ -139,11 +152,12 @@ for (let r = 0; r < ROUNDS; r++) {
     row.perS = Math.max(row.perS, N / ((performance.now() - t) / 1000))
     // This process's CPU per message: less sensitive than wall time to what else the machine runs.
     row.cpuUsPerMsg = Math.min(row.cpuUsPerMsg, (used.user + used.system) / N)
+    row.serverCpuUsPerMsg = Math.min(row.serverCpuUsPerMsg, (serverCpuUs() - serverCpu) / N)
   }
 }
-for (const { name, perS, cpuUsPerMsg } of rows) {
+for (const { name, perS, cpuUsPerMsg, serverCpuUsPerMsg } of rows) {
   console.log(
-    `${name.padEnd(14)} ${Math.round(perS).toLocaleString('en').padStart(12)} msg/s  ${cpuUsPerMsg.toFixed(2)} µs CPU/msg`,
+    `${name.padEnd(14)} ${Math.round(perS).toLocaleString('en').padStart(12)} msg/s  node ${cpuUsPerMsg.toFixed(2)} µs CPU/msg  nats-server ${serverCpuUsPerMsg.toFixed(2)} µs CPU/msg`,
   )
 }
 await nc.close()
@@ -162,5 +176,7 @@ console.log(
     source_cpu_us_per_msg: cpuOf('source'),
     iterator_cpu_us_per_msg: cpuOf('iterator'),
     callback_raw_cpu_us_per_msg: cpuOf('callback-raw'),
+    source_server_cpu_us_per_msg: Number((rows[0]?.serverCpuUsPerMsg ?? 0).toFixed(2)),
+    source_4p_server_cpu_us_per_msg: Number((rows[1]?.serverCpuUsPerMsg ?? 0).toFixed(2)),
   }),
 )

@@ -38,6 +38,8 @@ export interface NatsServerHandle {
   connect(): Promise<NatsConnection>
   /** Client connections the server holds (needs `monitor: true`). */
   connectionCount(): Promise<number>
+  /** The server's process id (benchmarks read its CPU time). */
+  pid(): number | undefined
 }
 
 /** Start `nats-server -js` on a free loopback port. */
@@ -116,6 +118,7 @@ export async function startNats(options: StartNatsOptions = {}): Promise<NatsSer
       rmSync(dir, { recursive: true, force: true })
     },
     connect: () => connect(clientOptions()),
+    pid: () => child?.pid,
     async connectionCount() {
       if (monitorPort === undefined) throw new Error('start the server with monitor: true')
       const res = await fetch(`http://${HOST}:${monitorPort}/connz`)
