@@ -224,7 +224,14 @@ describe('flush and close', () => {
 describe('configuration', () => {
   const noCas: OnlineStore = {
     ...memoryStore(),
-    capabilities: { cas: false, additive: false, ttl: false, cluster: false, durable: false, changelog: false },
+    capabilities: {
+      cas: false,
+      additive: false,
+      ttl: false,
+      cluster: false,
+      durable: false,
+      changelog: false,
+    },
   }
 
   it('refuses strategies the store cannot do, and bad features or options, with InvalidDefinitionError', () => {
