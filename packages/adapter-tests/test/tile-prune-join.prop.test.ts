@@ -12,7 +12,10 @@
 // value: suite-tile-prune.ts). A `by: 'event'` join does differ: it would want the late update
 // at event times when its tile was still in the window, and the log has only the earlier count
 // (measured with the real asof-join: 3,029 of 6,850 label times over 50 random orders; 0 when
-// arrivals follow event time). Not fixed here; see the report of the store changelog work.
+// arrivals follow event time). That is the same divergence as a whole-value CAS feature's: A (t 10)
+// and C (t 30) applied, B (t 20) arriving last is stale, and an event-time join at 25 gives A where
+// a recomputation from events gives B. The log records what the store held; `'event'` joins never
+// promised the brute-force value under out-of-order arrival, tiles or not. So nothing to fix here.
 import assert from 'node:assert/strict'
 import { type FeatureWrite, hopping, manualClock, windowAt } from '@skewless/core'
 import { memoryStore, type OnlineFeatureConfig } from '@skewless/online-sink'
