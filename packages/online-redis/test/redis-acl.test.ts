@@ -124,6 +124,13 @@ describe('Redis ACL users of docs/security.md', () => {
     expect((err as RedisPermissionError).permission).toBe('key access')
     expect((err as Error).message).toMatch(/lacks key access .*NOPERM/)
     await expect(store.read(['u3'], [score])).rejects.toThrow(RedisPermissionError)
+    const dead = collectingSink<OnlineDeadLetter>()
+    const sink = onlineSink({ store, features, deadLetters: dead })
+    await sink.write([{ entity: 'u3', feature: 'score', value: 1, eventTime: T, version: 0 }])
+    await sink.close()
+    expect(dead.items.map((d) => [d.code, d.reason])).toEqual([
+      ['script-error', expect.stringMatching(/lacks key access .*NOPERM/)],
+    ])
     expect(await admin.exists('sk:{u3}')).toBe(0)
     await store.close()
     // The same user on its own prefix works: the refusal was the key pattern, nothing else.
