@@ -2,6 +2,7 @@
 // strings (quotes, Lua syntax, newlines, NUL, 1 MB) are written and read back exactly, the key space
 // outside the prefix is untouched, and the server only ever caches the one script (a script text
 // built from data would add one per distinct input).
+import { readFileSync } from 'node:fs'
 import { type RedisServerHandle, startRedis } from '@skewless/adapter-tests'
 import type { FeatureUpdate } from '@skewless/core'
 import { redisStore } from '@skewless/online-redis'
@@ -49,6 +50,15 @@ const hostile = fc.oneof(
 )
 
 describe('hostile strings reach Lua only as data', () => {
+  it('the script text is a constant: its template interpolates only the numeric CHANGELOG_CHUNK', () => {
+    const src = readFileSync(new URL('../src/script.ts', import.meta.url), 'utf8')
+    const start = src.indexOf('export const APPLY_SCRIPT = `')
+    const end = src.indexOf('\n`', start)
+    expect(start).toBeGreaterThan(-1)
+    const interpolations = new Set(src.slice(start, end).match(/\$\{[^}]*\}/g) ?? [])
+    expect([...interpolations]).toEqual(['$' + '{CHANGELOG_CHUNK}'])
+  })
+
   let server: RedisServerHandle
   let admin: Redis
   beforeAll(async () => {
