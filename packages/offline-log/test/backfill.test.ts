@@ -36,7 +36,7 @@ const ev = (user: string, ts: number, amount = 1): Ev => ({ user, ts, amount })
 const plain = (u: FeatureUpdate) => [u.entity, u.feature, u.value, u.eventTime, u.version]
 
 describe('backfill', () => {
-  it('appends every update as an applied write, available at the event-time frontier of its emission', async () => {
+  it('appends every update as an applied write, available at the instant the simulated live run emitted it', async () => {
     const log = memoryLog({ features: group.describe() })
     const r = await backfill({
       source: batches([[ev('a', 1000), ev('a', 3000), ev('b', 4000)], [ev('a', 15_000)]]),
@@ -49,11 +49,13 @@ describe('backfill', () => {
       for (const w of b) rows.push([w.entity, w.value, w.eventTime, w.availableTime, w.outcome])
     }
     expect(rows).toEqual([
-      // Batch 1 (frontier 4000).
-      ['a', 2, 3000, 4000, 'applied'],
+      // One micro-batch per event-time instant, whatever the source's chunks: each value is
+      // available when its event arrived, not at the end of the source's chunk (4000).
+      ['a', 1, 1000, 1000, 'applied'],
+      ['a', 2, 3000, 3000, 'applied'],
       ['b', 1, 4000, 4000, 'applied'],
-      // Batch 2 (frontier 15000): a's new window, then b's decay at 10000, emitted once the
-      // watermark (13000) passed it — available at 15000, not at 10000.
+      // a's new window at 15000, then b's decay at 10000, emitted once the watermark (13000)
+      // passed it — available at 15000, not at 10000.
       ['a', 1, 15_000, 15_000, 'applied'],
       ['b', 0, 10_000, 15_000, 'applied'],
     ])
@@ -85,7 +87,7 @@ describe('backfill', () => {
       for (const w of b) got.push([w.tileStart, w.value, w.eventTime, w.availableTime])
     }
     expect(got).toEqual([
-      [0, 5, 12_000, 13_500],
+      [0, 5, 1000, 2500],
       [10_000, 7, 12_000, 13_500],
     ])
   })
