@@ -18,8 +18,8 @@
  * Changelog (optional): when KEYS holds one key more than there are writes, that last key is the
  * changelog stream, and ARGV continues after the writes with the prefix's length in bytes and the
  * feature name of each spec. The writes the call applied are then appended to the stream by one
- * `XADD <stream> *` at the end of the call, in the same atomic step (see changelog-codec.ts for the
- * entry's fields); its id's ms part is the server's clock then, when the call's writes are all in.
+ * `XADD <stream> *` as the call's last command, in the same atomic step (see changelog-codec.ts for
+ * the entry's fields); its id's ms part + 1 is an upper bound of when the call's writes became readable.
  * Returns { codes, msg... }: one char per write ('a' applied, 's' stale, 'w' WRONGTYPE, 'e' other
  * error); each 'w'/'e' has its message, in order, after the codes. A write refused for a reason
  * that passes (OOM, READONLY, MISCONF...) fails the whole call with that reply instead.
@@ -230,22 +230,28 @@ for s = 1, nspec do
     codes[i] = code
   end
 end
--- Before the expiry step, not after it: a failing PEXPIRE aborts the call, and the writes that
--- landed must be in the changelog all the same (the id then precedes the call's end by the time
--- the expiry step takes, well under the ms the id counts in).
-logApplied()
+-- Expiry errors are caught, so that the XADD can come last whatever happens: a write is in the
+-- changelog iff it landed, and the id is the server's clock once the call's work is done.
+local expErr = nil
 if exp then
   for key, ms in pairs(exp) do
+    local r2 = nil
     if ms == -1 then
-      redis.call('PERSIST', key)
+      r2 = pcall('PERSIST', key)
     else
-      local cur = redis.call('PTTL', key)
-      if (cur == -1 and redis.call('HLEN', key) == newf[key]) or (cur >= 0 and cur < ms) then
-        redis.call('PEXPIRE', key, ms)
+      local cur = pcall('PTTL', key)
+      if type(cur) == 'table' then
+        r2 = cur
+      elseif (cur == -1 and redis.call('HLEN', key) == newf[key]) or (cur >= 0 and cur < ms) then
+        r2 = pcall('PEXPIRE', key, ms)
       end
     end
+    if type(r2) == 'table' and r2.err and expErr == nil then expErr = r2.err end
   end
 end
+logApplied()
+-- The writes landed and are logged; the call still fails, so the sink retries it (they come back stale).
+if expErr then return redis.error_reply(expErr) end
 local out = { table.concat(codes) }
 for j = 1, #msgs do out[j + 1] = msgs[j] end
 return out
