@@ -6,7 +6,7 @@
 // clock at the step), joined at label time t as @skewless/asof-join documents for tile features
 // with `by: 'available'`: per tile the greatest applied record with eventTime <= t and availableTime
 // <= t, summed over `windowAt(t)`. Brute force: per tile the greatest update the store had *received*
-// by t (applied or not), summed the same way. Live mode: the store's clock is never behind an event.
+// before t (applied or not; `availableTime` is the next ms after the step), summed the same way. Live mode: the store's clock is never behind an event.
 //
 // Finding: equal at every t, so the stale tile writes change no `'available'` join (nor any served
 // value: suite-tile-prune.ts). A `by: 'event'` join does differ: it would want the late update
@@ -94,7 +94,8 @@ it('property: tiles overtaking each other and pruned on the way change no value 
         }
         const brute = new Map<number, Update>()
         for (const u of order) {
-          if (u.eventTime > t || u.arrived > t) continue
+          // Received strictly before t: a read in the ms of the step may have run before it.
+          if (u.eventTime > t || u.arrived >= t) continue
           const b = brute.get(u.tile)
           if (!b || u.eventTime > b.eventTime) brute.set(u.tile, u)
         }

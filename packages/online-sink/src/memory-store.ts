@@ -37,7 +37,9 @@ export interface MemoryStoreOptions {
   latencyMs?: number
   /**
    * Keep a changelog (capability `changelog`): every write `apply` applies is appended in the same
-   * step, `availableTime` the `clock` then; positions are increasing integers. It grows until
+   * step, `availableTime` the `clock` then plus 1 ms (the clock has ms resolution: a read at the
+   * same ms may have run just before the write, so the next ms is the upper bound of when the
+   * write became readable; the Redis store rounds the same way); positions are increasing integers. It grows until
    * `trimChangelog`; `changelogLength()` tells how many writes it holds. @default false
    */
   changelog?: boolean
@@ -134,7 +136,7 @@ export function memoryStore(options: MemoryStoreOptions = {}): MemoryStore {
         value: w.value,
         eventTime: w.eventTime,
         version: w.version,
-        availableTime: now,
+        availableTime: now + 1,
         outcome: 'applied',
       }
       if (w.tileStart !== undefined) entry.tileStart = w.tileStart

@@ -96,8 +96,8 @@ describe('memoryStore', () => {
     expect(page?.position).toBe(2)
     expect(page?.end).toBe(false)
     expect(page?.writes.map((w) => [w.entity, w.feature, w.availableTime, w.outcome])).toEqual([
-      ['a', 's', 7000, 'applied'],
-      ['b', 's', 7000, 'applied'],
+      ['a', 's', 7001, 'applied'],
+      ['b', 's', 7001, 'applied'],
     ])
     const rest = await store.readChangelog?.(2, { limit: 2 })
     expect(rest).toEqual({
@@ -109,7 +109,7 @@ describe('memoryStore', () => {
           eventTime: 50,
           version: 0,
           tileStart: 0,
-          availableTime: 7005,
+          availableTime: 7006,
           outcome: 'applied',
         },
       ],
