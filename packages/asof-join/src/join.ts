@@ -95,22 +95,24 @@ function plan(labels: Labels, options: AsOfJoinOptions, typeOf: (f: ResolvedFeat
   }
   const valueFeatures = features.filter((f) => f.window === undefined)
   const tileFeatures = features.filter((f) => f.window !== undefined)
-  // Tile features are joined on the main thread; the worker only ever sees double whole values.
-  const parallel =
-    workers === 1 &&
-    typeof SharedArrayBuffer === 'function' &&
-    valueFeatures.length > 0 &&
-    valueFeatures.every((f) => f.kind === 0)
+  // Tile features are joined on the main thread; the worker applies whole values of every type.
+  const parallel = workers === 1 && typeof SharedArrayBuffer === 'function' && valueFeatures.length > 0
   const matcher = new LogEntityMatcher(prepared, entityColumn)
   const out = createOutput(prepared.length, features)
-  const kernelOut = { features: out.features.filter((_, i) => features[i]?.window === undefined) }
-  const tileOut = { features: out.features.filter((_, i) => features[i]?.window !== undefined) }
+  const kernelOut = {
+    strings: out.strings,
+    features: out.features.filter((_, i) => features[i]?.window === undefined),
+  }
+  const tileOut = {
+    strings: out.strings,
+    features: out.features.filter((_, i) => features[i]?.window !== undefined),
+  }
   return {
     labels: prepared,
     features,
     out,
     partitions,
-    makeReader: () => new LogReader(features, matcher, by),
+    makeReader: () => new LogReader(features, matcher, by, out.strings),
     makePartition: (inPartition, sortedInput) => {
       const index = buildLabelIndex(prepared.codes, prepared.times, numEntities, inPartition)
       const byAvailable = by === 'available'

@@ -168,6 +168,7 @@ describe('redis changelog and ACLs', () => {
     const rules = [
       `user notype on >pw1 resetkeys ~sk:* resetchannels ${WRITER_COMMANDS}`,
       `user noxadd on >pw2 resetkeys ~sk:* resetchannels ${WRITER_COMMANDS} +type`,
+      `user nopexpire on >pw3 resetkeys ~sk:* resetchannels ${WRITER_COMMANDS} +type +xadd -pexpire`,
     ]
     server = await startRedis({ useEnv: false, args: userArgs(rules) })
     raw = new Redis(server.url)
@@ -189,6 +190,23 @@ describe('redis changelog and ACLs', () => {
       expect(err).toBeInstanceOf(RedisPermissionError)
       expect((err as RedisPermissionError).permission).toMatch(missing)
       expect(await raw.exists('sk:{acl}')).toBe(0)
+    } finally {
+      await store.close()
+    }
+  })
+
+  it('a call that fails after its writes landed (PEXPIRE refused) has logged them all the same', async () => {
+    const url = server.url.replace('redis://', 'redis://nopexpire:pw3@')
+    const store = redisStore({ url, changelog: true, clientOptions: { maxRetriesPerRequest: 0 } })
+    const ttl: OnlineFeatureConfig = { name: 'ttl', valueType: 'double', strategy: 'cas', ttlMs: 60_000 }
+    try {
+      const err = await store
+        .apply([up('exp', 'ttl', 1, 5)], new Map([[ttl.name, ttl]]))
+        .catch((e: unknown) => e)
+      expect(err).toBeInstanceOf(RedisPermissionError)
+      expect(await raw.hget('sk:{exp}', 'ttl')).toBe('5,0,d1') // landed
+      const entries = await raw.xrange('sk:changelog', '-', '+')
+      expect(entries.flatMap(([, fields]) => fields)).toEqual(['ttl', 'v1', 'exp', '5,0,d1'])
     } finally {
       await store.close()
     }
