@@ -9,6 +9,11 @@
  * over the tiles in `windowAt(r)` of the greatest update each tile *received*, applied or not. So
  * those stale writes never change what a reader can see: a pruned tile lies more than two windows
  * behind the newest one, before every such window.
+ *
+ * Not checked, and not equal: the event time of a decayed 0 when no tile is in the window and every
+ * tile before it was pruned (a reader behind the newest tile, after a gap of over two windows). The
+ * reader then takes the read time ("nothing yet"), where the pruned tiles would have given the
+ * instant they left the window, so with a TTL it serves 0 where they would have made it null.
  */
 import assert from 'node:assert/strict'
 import { manualClock, windowAt } from '@skewless/core'
