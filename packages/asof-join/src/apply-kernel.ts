@@ -3,36 +3,38 @@
  * and no import: its source text also runs in the apply worker (see apply-worker.ts), so the main
  * thread and the worker execute the same code.
  *
- * Staged record layout (6 doubles): [eventTime, version, availableTime, value, (int32 pair:
- * first slot, end slot), (int32 pair: feature, tag)]; tag 0/1 = value null/valid, >= 2 = batch row
- * + 2 (value read by `onRow`, main thread only).
+ * Staged record layout (6 doubles): [eventTime, version, availableTime, value (8 raw bytes: a
+ * double, an int64's two words, a bool or a string code), (int32 pair: first slot, end slot),
+ * (int32 pair: feature, valid)]. Values are copied as two 32-bit words, never through a double, so
+ * an int64 whose bits read as a NaN stays exact.
  *
- * Before the random accesses the slot range [warmFirst, warmLast) is read sequentially once, one
- * load per cache line: the prefetcher streams it at memory bandwidth, where the same lines fetched
- * on demand in random order would each pay a full memory latency. Returns that read's sum so it is
- * not optimised away.
+ * Every staged record of one call belongs to one feature and one slot range (a bucket). When the
+ * bucket is dense (`warmFirst < warmLast`), that feature's slot range is read sequentially once
+ * first, one load per cache line: the prefetcher streams it at memory bandwidth, where the same
+ * lines fetched on demand in random order would each pay a full memory latency. Returns that
+ * read's sum so it is not optimised away.
  */
 export function applyStaged(
   T: Float64Array,
   state: Float64Array,
+  stateI: Int32Array,
   hasVal: Uint8Array,
   stageF: Float64Array,
   stageI: Int32Array,
   from: number,
   to: number,
   L: number,
-  F: number,
   inclusive: boolean,
   byAvailable: boolean,
   warmFirst: number,
   warmLast: number,
-  onRow: ((s: number, f: number, row: number) => void) | null,
+  warmFeature: number,
 ): number {
   let acc = 0
-  for (let j = warmFirst; j < warmLast; j += 8) acc += T[j] as number
-  for (let f = 0; f < F && warmFirst < warmLast; f++) {
-    const end = (f * L + warmLast) << 2
-    for (let q = (f * L + warmFirst) << 2; q < end; q += 8) acc += state[q] as number
+  if (warmFirst < warmLast) {
+    for (let j = warmFirst; j < warmLast; j += 8) acc += T[j] as number
+    const end = (warmFeature * L + warmLast) << 2
+    for (let q = (warmFeature * L + warmFirst) << 2; q < end; q += 8) acc += state[q] as number
   }
   for (let o = from; o < to; o += 6) {
     const w = (o + 4) << 1
@@ -76,11 +78,11 @@ export function applyStaged(
     state[q] = e
     state[q + 1] = v
     state[q + 2] = a
-    const tag = stageI[w + 3] as number
-    if (tag < 2) {
-      state[q + 3] = stageF[o + 3] as number
-      hasVal[s] = tag
-    } else if (onRow !== null) onRow(s, f, tag - 2)
+    const vw = (o + 3) << 1
+    const sw = (q + 3) << 1
+    stateI[sw] = stageI[vw] as number
+    stateI[sw + 1] = stageI[vw + 1] as number
+    hasVal[s] = stageI[w + 3] as number
   }
   return acc
 }

@@ -4,7 +4,8 @@
  * (two per bucket, double-buffered), label times and slot state live in SharedArrayBuffers; a ring
  * queue of (bucket, buffer, count) entries and one "busy" flag per buffer are the only protocol,
  * driven by `Atomics.wait/notify`. The worker runs `applyStaged` from its own source text, so both
- * threads execute the same kernel. Only used when every value is staged (double features).
+ * threads execute the same kernel. Values of every type are staged as raw bytes, so any whole-value
+ * feature can be applied here.
  */
 import { Worker } from 'node:worker_threads'
 import { applyStaged } from './apply-kernel.js'
@@ -25,12 +26,15 @@ export interface ApplyWorkerData {
   flags: SharedArrayBuffer
   queue: SharedArrayBuffer
   L: number
-  F: number
   inclusive: boolean
   byAvailable: boolean
   shift: number
+  /** Buckets per feature: bucket b is feature floor(b / nb), slot range (b % nb) << shift. */
+  nb: number
   cap: number
   sorted: boolean
+  /** Warm each bucket's slot range before applying it (dense buckets only). */
+  warm: boolean
 }
 
 const SOURCE = `
@@ -41,6 +45,7 @@ const flags = new Int32Array(w.flags)
 try {
   const T = new Float64Array(w.T)
   const state = new Float64Array(w.state)
+  const stateI = new Int32Array(w.state)
   const hasVal = new Uint8Array(w.hasVal)
   const stageF = new Float64Array(w.stage)
   const stageI = new Int32Array(w.stage)
@@ -55,9 +60,10 @@ try {
     const e = 4 + (head % ${RING}) * 3
     const bucket = q[e], buf = q[e + 1], count = q[e + 2]
     const from = (bucket * 2 + buf) * w.cap * 6
-    const first = w.sorted ? 0 : bucket << w.shift
-    const last = w.sorted ? 0 : Math.min(w.L, first + (1 << w.shift))
-    applyStaged(T, state, hasVal, stageF, stageI, from, from + count * 6, w.L, w.F, w.inclusive, w.byAvailable, first, last, null)
+    const f = Math.floor(bucket / w.nb)
+    const first = w.sorted || !w.warm ? 0 : (bucket - f * w.nb) << w.shift
+    const last = w.sorted || !w.warm ? 0 : Math.min(w.L, first + (1 << w.shift))
+    applyStaged(T, state, stateI, hasVal, stageF, stageI, from, from + count * 6, w.L, w.inclusive, w.byAvailable, first, last, f)
     head++
     Atomics.store(q, ${HEAD}, head)
     Atomics.store(flags, bucket * 2 + buf, 0)

@@ -7,7 +7,7 @@
  * the kernel sees only whole-value features, under its own feature indexes.
  */
 import type { TimeBasis } from '@skewless/offline-log'
-import { type Data, makeVector, type RecordBatch } from 'apache-arrow'
+import type { Data, RecordBatch } from 'apache-arrow'
 import { int64View, is64, readNumbers, stringReader, timeFactor } from './arrow-read.js'
 import { ColumnTypeError, MissingColumnError, UnsupportedRecordError } from './errors.js'
 import { type ResolvedFeature, VALUE_COLUMNS } from './features.js'
@@ -15,6 +15,7 @@ import type { LogEntityMatcher } from './log-entities.js'
 import type { Block, PartitionJoin } from './partition-join.js'
 import { StringTable } from './string-table.js'
 import type { TileJoin } from './tile-join.js'
+import { ValueReader } from './value-reader.js'
 
 const BLOCK = 8192
 
@@ -36,11 +37,14 @@ export class LogReader {
   /** Requested feature → index among the tile features, or -1. */
   private readonly tileIdx: Int32Array
   private readonly anyTiles: boolean
+  private readonly values: ValueReader
 
   constructor(
     private readonly features: readonly ResolvedFeature[],
     private readonly entities: LogEntityMatcher,
     private readonly by: TimeBasis,
+    /** The join's string table: string values are read as codes in it. */
+    strings: StringTable,
   ) {
     this.featureMatcher = StringTable.of(features.map((f) => f.name))
     this.seen = new Uint8Array(features.length)
@@ -54,6 +58,7 @@ export class LogReader {
       this.tileIdx[f] = isTile ? tiles++ : -1
     }
     this.anyTiles = tiles > 0
+    const valF = new Float64Array(BLOCK)
     this.blk = {
       n: 0,
       rowBase: 0,
@@ -66,14 +71,11 @@ export class LogReader {
       at64: undefined,
       ver64: undefined,
       ver32: undefined,
-      etOff: 0,
-      atOff: 0,
-      verOff: 0,
-      dbl: undefined,
-      dblOffset: 0,
-      dblBitmap: undefined,
-      getters: [],
+      valF,
+      valW: new Int32Array(valF.buffer),
+      valid: new Uint8Array(BLOCK),
     }
+    this.values = new ValueReader(strings, Int32Array.from(features.map((f) => f.kind)), BLOCK)
   }
 
   /** Feed one batch of log records to the kernel (whole-value features) and the tile join. */
@@ -108,17 +110,7 @@ export class LogReader {
         )
       }
     }
-    const dbl = values[0]
-    b.dbl = dbl && dbl.values instanceof Float64Array ? dbl.values : undefined
-    // Arrow slices value buffers with the Data; its offset only moves the validity bitmap.
-    b.dblOffset = dbl ? dbl.offset : 0
-    b.dblBitmap = dbl && dbl.nullCount > 0 ? (dbl.nullBitmap as Uint8Array) : undefined
-    b.getters = values.map((d, k) => {
-      if (!d) return undefined
-      if (k === 2) return stringReader(d)
-      const v = makeVector(d)
-      return (row: number) => v.get(row)
-    })
+    this.values.bind(values)
     // 64-bit ms columns without nulls are read by the kernel straight from their Int32 views.
     const raw64 = (d: Data | undefined, factor: number) =>
       d !== undefined && factor === 1 && d.nullCount === 0 && is64(d)
@@ -128,9 +120,6 @@ export class LogReader {
     b.at64 = raw64(at, atFactor)
     b.ver64 = raw64(ver, 1)
     b.ver32 = ver && ver.nullCount === 0 && ver.values instanceof Int32Array ? ver.values : undefined
-    b.etOff = 0
-    b.atOff = 0
-    b.verOff = 0
     const total = batch.numRows
     const checkTiles = tile !== undefined && tile.nullCount < tile.length
     const tileFactor = tile ? timeFactor(tile.type, 'tile_start') : 1
@@ -175,11 +164,10 @@ export class LogReader {
         if (ver) readNumbers(ver, start, n, b.ver, 1, 'version', 0, 0)
         else b.ver.fill(0, 0, n)
       }
+      this.values.read(b, start)
       if (checkTiles || this.anyTiles) this.route(b, tile, tileFactor, tiles)
       if (join) join.block(b)
     }
-    // Staged records of non-double features refer to this batch's rows: apply them before it goes.
-    if (join?.pendingRows) join.flush()
   }
 
   /** The first requested feature of which no record was read, if any. */
@@ -236,22 +224,20 @@ export class LogReader {
       }
       const row = b.rowBase + i
       const kind = (this.features[f] as ResolvedFeature).kind
-      let x: unknown
-      if (kind === 0 && b.dbl !== undefined) {
-        // value_double read straight from its buffer, as the kernel does (no Arrow getter per row).
-        const q = b.dblOffset + row
-        const bm = b.dblBitmap
-        x = bm === undefined || ((bm[q >> 3] as number) & (1 << (q & 7))) !== 0 ? b.dbl[row] : null
-      } else x = (b.getters[kind] as (row: number) => unknown)(row)
-      const valid = x === null || x === undefined ? 0 : 1
+      const valid = b.valid[i] as number
+      // Tile values are summed as doubles: an int64 tile from its two words (exact below 2^53).
+      const x =
+        kind === 0
+          ? (b.valF[i] as number)
+          : (b.valW[2 * i + 1] as number) * 4294967296 + ((b.valW[2 * i] as number) >>> 0)
       tiles?.add(
         c,
         k,
         s,
-        num(b.et64, b.et, b.etOff + row, i),
-        num(b.ver64, b.ver, b.verOff + row, i, b.ver32),
-        num(b.at64, b.at, b.atOff + row, i),
-        valid === 1 ? Number(x) : 0,
+        num(b.et64, b.et, row, i),
+        num(b.ver64, b.ver, row, i, b.ver32),
+        num(b.at64, b.at, row, i),
+        valid === 1 ? x : 0,
         valid,
       )
     }

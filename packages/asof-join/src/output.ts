@@ -1,7 +1,9 @@
 /**
  * The output of a join: per feature, typed arrays in label row order, turned into Arrow columns
- * appended after the label columns. 64-bit columns are written through an Int32 view (no BigInt
- * per row).
+ * appended after the label columns. Every value is 8 raw bytes per row whatever its type (a double;
+ * an int64's two 32-bit words; a bool or a string code in the low word), so the kernel moves values
+ * without knowing their type and no JS value is made per row. 64-bit columns are written through an
+ * Int32 view (no BigInt per row).
  */
 import {
   Bool,
@@ -23,33 +25,57 @@ import {
 import { ColumnTypeError } from './errors.js'
 import type { ResolvedFeature } from './features.js'
 import type { PreparedLabels } from './labels.js'
+import { StringTable } from './string-table.js'
 
 export interface FeatureColumn {
   /** 1 when a record was chosen (and not dropped by maxAge). */
   found: Uint8Array
+  /**
+   * Whether `found`, `eventTime` and `age` are kept (the feature adds `__event_time` or `__age_ms`);
+   * else they are empty, which saves 17 bytes per label and feature.
+   */
+  extra: boolean
   /** 1 when the chosen record's value is non-null. */
   valid: Uint8Array
   eventTime: Float64Array
   age: Float64Array
-  num: Float64Array | undefined
-  obj: unknown[] | undefined
+  /** The value of row i as a double (double features), over the same bytes as `words`. */
+  num: Float64Array
+  /** The value of row i as words [2i] (low), [2i + 1] (high): int64, bool (0/1), string code. */
+  words: Int32Array
 }
 
 export interface JoinOutput {
   features: FeatureColumn[]
+  /** Codes of string values (`words[2i]` of a string feature) → their UTF-8 bytes. */
+  strings: StringTable
 }
 
 export function createOutput(length: number, features: readonly ResolvedFeature[]): JoinOutput {
   return {
-    features: features.map((f) => ({
-      found: new Uint8Array(length),
-      valid: new Uint8Array(length),
-      eventTime: new Float64Array(length),
-      age: new Float64Array(length),
-      num: f.kind === 0 ? new Float64Array(length) : undefined,
-      obj: f.kind === 0 ? undefined : new Array(length).fill(null),
-    })),
+    strings: new StringTable(1024),
+    features: features.map((f) => {
+      const num = new Float64Array(length)
+      const extra = f.includeEventTime || f.includeAge
+      const n = extra ? length : 0
+      return {
+        found: new Uint8Array(n),
+        extra,
+        valid: new Uint8Array(length),
+        eventTime: new Float64Array(n),
+        age: new Float64Array(n),
+        num,
+        words: new Int32Array(num.buffer),
+      }
+    }),
   }
+}
+
+/** Store integer `x` (exact below 2^53) as the int64 value of row `row`. */
+export function setInt64(words: Int32Array, row: number, x: number): void {
+  const hi = Math.floor(x / 4294967296)
+  words[2 * row] = (x - hi * 4294967296) | 0
+  words[2 * row + 1] = hi
 }
 
 function bitmap(flags: Uint8Array): { bitmap: Uint8Array; nullCount: number } {
@@ -76,24 +102,51 @@ function int64Data(type: DataType, values: Float64Array, flags: Uint8Array) {
   return makeData({ type: type as Int64, length: values.length, nullCount, nullBitmap, data })
 }
 
-function valueData(f: ResolvedFeature, col: FeatureColumn, length: number) {
+function valueData(f: ResolvedFeature, col: FeatureColumn, length: number, strings: StringTable) {
+  const { bitmap: nullBitmap, nullCount } = bitmap(col.valid)
   switch (f.type) {
-    case 'double': {
-      const { bitmap: nullBitmap, nullCount } = bitmap(col.valid)
-      return makeData({ type: new Float64(), length, nullCount, nullBitmap, data: col.num as Float64Array })
+    case 'double':
+      return makeData({ type: new Float64(), length, nullCount, nullBitmap, data: col.num })
+    case 'int64':
+      return makeData({
+        type: new Int64(),
+        length,
+        nullCount,
+        nullBitmap,
+        data: new BigInt64Array(col.num.buffer, col.num.byteOffset, length),
+      })
+    case 'bool': {
+      const bits = new Uint8Array(nullBitmap.length)
+      const w = col.words
+      for (let i = 0; i < length; i++)
+        if (w[2 * i] !== 0) bits[i >> 3] = (bits[i >> 3] as number) | (1 << (i & 7))
+      return makeData({ type: new Bool(), length, nullCount, nullBitmap, data: bits })
     }
-    case 'int64': {
-      const a = col.obj as unknown[]
-      const ints = new BigInt64Array(length)
-      for (let i = 0; i < length; i++) if (col.valid[i] === 1) ints[i] = BigInt(a[i] as bigint | number)
-      const { bitmap: nullBitmap, nullCount } = bitmap(col.valid)
-      return makeData({ type: new Int64(), length, nullCount, nullBitmap, data: ints })
-    }
-    case 'bool':
-      return vectorFromArray(col.obj as (boolean | null)[], new Bool()).data[0]
     default:
-      return vectorFromArray(col.obj as (string | null)[], new Utf8()).data[0]
+      return utf8Data(strings, col, length, nullBitmap, nullCount)
   }
+}
+
+/** A Utf8 column from string codes: the bytes of each code copied as they were read (no decoding). */
+function utf8Data(
+  strings: StringTable,
+  col: FeatureColumn,
+  length: number,
+  nullBitmap: Uint8Array,
+  nullCount: number,
+) {
+  const offsets = new Int32Array(length + 1)
+  const w = col.words
+  let total = 0
+  for (let i = 0; i < length; i++) {
+    if (col.valid[i] === 1) total += strings.byteLength(w[2 * i] as number)
+    offsets[i + 1] = total
+  }
+  const bytes = new Uint8Array(total)
+  for (let i = 0; i < length; i++) {
+    if (col.valid[i] === 1) strings.copyBytes(w[2 * i] as number, bytes, offsets[i] as number)
+  }
+  return makeData({ type: new Utf8(), length, nullCount, nullBitmap, valueOffsets: offsets, data: bytes })
 }
 
 function singleChunk(name: string, v: Vector) {
@@ -139,7 +192,7 @@ export function buildTable(
   for (let f = 0; f < features.length; f++) {
     const feat = features[f] as ResolvedFeature
     const col = out.features[f] as FeatureColumn
-    const data = valueData(feat, col, length) as NonNullable<ReturnType<typeof valueData>>
+    const data = valueData(feat, col, length, out.strings) as NonNullable<ReturnType<typeof valueData>>
     add(feat.name, new Field(feat.name, data.type, true), data)
     if (feat.includeEventTime) {
       const d = int64Data(new TimestampMillisecond(), col.eventTime, col.found)

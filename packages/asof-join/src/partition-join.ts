@@ -15,6 +15,12 @@
  * L2 while it is worked on (measured on the 10M × 1M benchmark: 1.9 s → 1.0 s single-threaded).
  * With `parallel`, full buckets go to a worker thread (apply-worker.ts) while this thread keeps
  * decoding and staging (→ about 0.5 s on 2 cores).
+ *
+ * Wide joins: a bucket is one feature's slot range, so a join of F features stages each record once
+ * (one pass over the log) and a bucket's slots stay as compact as with one feature. Values of every
+ * type are staged as 8 raw bytes (output.ts), so nothing refers to the batch a record came from:
+ * buckets are applied only when full, never at the end of a batch, and many small batches cost what
+ * one large batch costs.
  */
 import { applyStaged } from './apply-kernel.js'
 import { ApplyWorker } from './apply-worker.js'
@@ -22,10 +28,15 @@ import type { ResolvedFeature } from './features.js'
 import type { LabelIndex } from './label-index.js'
 import type { JoinOutput } from './output.js'
 
-/** Buckets span at least 2^12 label slots (4096 × 40 B of times and state fit in L2). */
+/** A bucket's slot range spans up to 2^12 slots of one feature (4096 × 40 B of times and state fit in L2). */
 const SHIFT_MIN = 12
-/** At most this many buckets: staging is buckets × BUCKET_CAP × 48 B (≤ 48 MB). */
-const MAX_BUCKETS = 256
+/** At most this many slot ranges per feature. */
+const MAX_RANGES = 256
+/** Staging is at most this many bytes (twice with the worker): buckets × cap × 48 B. */
+const STAGING_BYTES = 48 * 2 ** 20
+/** Records per bucket buffer, at most (and at least, however many buckets there are). */
+const CAP_MAX = 4096
+const CAP_MIN = 64
 
 /** One block of decoded log rows (scratch arrays, valid for [0, n)). */
 export interface Block {
@@ -39,39 +50,36 @@ export interface Block {
   ver: Float64Array
   at: Float64Array
   /**
-   * Fast path: Int32 (lo, hi) views of 64-bit ms columns without nulls, read directly (no decode
-   * pass), with the Data offset of each. `ver32` is a 32-bit version column without nulls.
+   * Fast path: Int32 (lo, hi) views of 64-bit ms columns without nulls, read directly at
+   * `rowBase + i` (no decode pass). `ver32` is a 32-bit version column without nulls.
    */
   et64: Int32Array | undefined
   at64: Int32Array | undefined
   ver64: Int32Array | undefined
   ver32: Int32Array | undefined
-  etOff: number
-  atOff: number
-  verOff: number
-  /** value_double of the batch, fast path (values at the row, validity at `dblOffset + row`). */
-  dbl: Float64Array | undefined
-  dblOffset: number
-  dblBitmap: Uint8Array | undefined
-  /** Generic value getters of the batch by kind (int64, string, bool; double when not fast). */
-  getters: (((row: number) => unknown) | undefined)[]
+  /** Value of row i as 8 raw bytes (`valF[i]` for a double, words `valW[2i]`, `valW[2i + 1]`). */
+  valF: Float64Array
+  valW: Int32Array
+  /** 1 when row i's value is non-null. */
+  valid: Uint8Array
 }
-
-const BUCKET_CAP = 4096
 
 export class PartitionJoin {
   private readonly n: number
-  /** Per slot: [eventTime, version, availableTime, double value]. */
+  /** Per slot: [eventTime, version, availableTime, value (raw 8 bytes)]. */
   private readonly state: Float64Array
+  private readonly stateI: Int32Array
   private readonly hasVal: Uint8Array
-  private readonly obj: unknown[] | undefined
-  private readonly kinds: Int32Array
   private readonly F: number
   private readonly shift: number
+  /** Slot ranges per feature: bucket = feature × nb + (slot >>> shift). */
+  private readonly nb: number
+  private readonly cap: number
+  /** Buckets are dense enough (records per cache line of their range) to warm their range first. */
+  private readonly warm: boolean
   /**
    * Staged records, 48 bytes each in one buffer (one write stream per bucket): doubles
-   * [eventTime, version, availableTime, value], then int32s [first slot, end slot, feature, tag]
-   * (tag 0/1: value null/valid, >= 2: batch row + 2) over the last two doubles.
+   * [eventTime, version, availableTime, value], then int32s [first slot, end slot, feature, valid].
    */
   private readonly stageF: Float64Array
   private readonly stageI: Int32Array
@@ -80,11 +88,6 @@ export class PartitionJoin {
   private readonly bufBase: Int32Array
   private readonly cur: Uint8Array
   private readonly worker: ApplyWorker | undefined
-  private readonly onRow: (s: number, f: number, row: number) => void
-  private getters: Block['getters'] = []
-  /** Whether staged records refer to rows of the current batch: flush before the batch goes. */
-  pendingRows = false
-  private readonly needsBatch: boolean
 
   constructor(
     private readonly index: LabelIndex,
@@ -92,8 +95,8 @@ export class PartitionJoin {
     private readonly inclusive: boolean,
     private readonly byAvailable: boolean,
     /** Records arrive grouped by entity (a log with `sortedSegments`): locality is already there. */
-    private readonly sortedInput = false,
-    /** Apply buckets on a worker thread (double features only). */
+    sortedInput = false,
+    /** Apply buckets on a worker thread. */
     parallel = false,
   ) {
     this.n = index.length
@@ -101,32 +104,28 @@ export class PartitionJoin {
     const size = this.n * features.length
     const mem = (bytes: number) => (parallel ? new SharedArrayBuffer(bytes) : new ArrayBuffer(bytes))
     this.state = new Float64Array(mem(size * 32))
+    this.stateI = new Int32Array(this.state.buffer)
     for (let s = 0; s < size; s++) this.state[4 * s] = Number.NEGATIVE_INFINITY
     this.hasVal = new Uint8Array(mem(size))
-    this.kinds = Int32Array.from(features.map((f) => f.kind))
-    this.needsBatch = features.some((f) => f.kind !== 0)
-    this.obj = this.needsBatch ? new Array(size).fill(null) : undefined
     let shift = SHIFT_MIN
-    while (this.n >> shift > MAX_BUCKETS) shift++
-    // Sorted input: one bucket, applied every BUCKET_CAP records, no scatter and no warm-up.
+    while (this.n >> shift > MAX_RANGES) shift++
+    // Sorted input: one range per feature, no scatter and no warm-up.
     if (sortedInput) shift = 30
     this.shift = shift
-    const buckets = (this.n >> shift) + 1
+    this.nb = (this.n >> shift) + 1
+    const buckets = this.nb * this.F
+    let cap = CAP_MAX
+    while (cap > CAP_MIN && buckets * cap * 48 > STAGING_BYTES) cap >>= 1
+    this.cap = cap
+    // Warm a range only when a full bucket touches most of its cache lines (2 slots per line).
+    this.warm = !sortedInput && cap * 2 >= Math.min(this.n, 1 << shift)
     const perBucket = parallel ? 2 : 1
-    this.stageF = new Float64Array(mem(buckets * perBucket * BUCKET_CAP * 48))
+    this.stageF = new Float64Array(mem(buckets * perBucket * cap * 48))
     this.stageI = new Int32Array(this.stageF.buffer)
     this.fill = new Int32Array(buckets)
     this.cur = new Uint8Array(buckets)
     this.bufBase = new Int32Array(buckets)
-    for (let bk = 0; bk < buckets; bk++) this.bufBase[bk] = bk * perBucket * BUCKET_CAP
-    this.onRow = (s, f, row) => {
-      const kind = this.kinds[f] as number
-      const get = this.getters[kind]
-      const x = get === undefined ? null : get(row)
-      this.hasVal[s] = x === null || x === undefined ? 0 : 1
-      if (kind === 0) this.state[4 * s + 3] = x === null ? 0 : (x as number)
-      else (this.obj as unknown[])[s] = x
-    }
+    for (let bk = 0; bk < buckets; bk++) this.bufBase[bk] = bk * perBucket * cap
     if (parallel) {
       const T = new Float64Array(new SharedArrayBuffer(this.n * 8))
       T.set(index.times)
@@ -137,12 +136,13 @@ export class PartitionJoin {
           hasVal: this.hasVal.buffer as SharedArrayBuffer,
           stage: this.stageF.buffer as SharedArrayBuffer,
           L: this.n,
-          F: this.F,
           inclusive,
           byAvailable,
           shift,
-          cap: BUCKET_CAP,
+          nb: this.nb,
+          cap,
           sorted: sortedInput,
+          warm: this.warm,
         },
         buckets * 2,
       )
@@ -152,15 +152,9 @@ export class PartitionJoin {
   /** Stage one decoded block; buckets whose buffer fills are applied. */
   block(b: Block): void {
     const { entStart } = this.index
-    const { ent, fid, et, ver, at, et64, at64, ver64, ver32 } = b
-    const { kinds, stageF, stageI, fill, shift, bufBase } = this
-    const etBase = b.etOff + b.rowBase
-    const atBase = b.atOff + b.rowBase
-    const verBase = b.verOff + b.rowBase
-    const dbl = b.dbl
-    const dblOffset = b.dblOffset
-    const dblBitmap = b.dblBitmap
-    this.getters = b.getters
+    const { ent, fid, et, ver, at, et64, at64, ver64, ver32, valW, valid } = b
+    const { stageF, stageI, fill, shift, bufBase, nb, cap } = this
+    const base = b.rowBase
     for (let i = 0; i < b.n; i++) {
       const c = ent[i] as number
       if (c < 0) continue
@@ -169,60 +163,37 @@ export class PartitionJoin {
       const lo = entStart[c] as number
       const end = entStart[c + 1] as number
       if (lo === end) continue
-      const row = b.rowBase + i
-      let val = 0
-      let tag: number
-      if (kinds[f] === 0 && dbl !== undefined) {
-        const k = dblOffset + row
-        const ok = dblBitmap === undefined || ((dblBitmap[k >> 3] as number) & (1 << (k & 7))) !== 0
-        val = ok ? (dbl[row] as number) : 0
-        tag = ok ? 1 : 0
-      } else if (this.worker !== undefined) {
-        // The worker cannot read Arrow batches: read the (double) value now.
-        const x = this.onRowValue(row)
-        val = x === null ? 0 : x
-        tag = x === null ? 0 : 1
-      } else {
-        tag = row + 2
-        this.pendingRows = true
-      }
-      const bucket = lo >>> shift
+      const bucket = f * nb + (lo >>> shift)
       const p = fill[bucket] as number
       const o = ((bufBase[bucket] as number) + p) * 6
       if (et64 !== undefined) {
-        const k = (etBase + i) << 1
+        const k = (base + i) << 1
         stageF[o] = (et64[k + 1] as number) * 4294967296 + ((et64[k] as number) >>> 0)
       } else stageF[o] = et[i] as number
-      if (ver32 !== undefined) stageF[o + 1] = ver32[verBase + i] as number
+      if (ver32 !== undefined) stageF[o + 1] = ver32[base + i] as number
       else if (ver64 !== undefined) {
-        const k = (verBase + i) << 1
+        const k = (base + i) << 1
         stageF[o + 1] = (ver64[k + 1] as number) * 4294967296 + ((ver64[k] as number) >>> 0)
       } else stageF[o + 1] = ver[i] as number
       if (at64 !== undefined) {
-        const k = (atBase + i) << 1
+        const k = (base + i) << 1
         stageF[o + 2] = (at64[k + 1] as number) * 4294967296 + ((at64[k] as number) >>> 0)
       } else stageF[o + 2] = at[i] as number
-      stageF[o + 3] = val
-      const w = (o + 4) << 1
-      stageI[w] = lo
-      stageI[w + 1] = end
-      stageI[w + 2] = f
-      stageI[w + 3] = tag
+      const w = (o + 3) << 1
+      stageI[w] = valW[2 * i] as number
+      stageI[w + 1] = valW[2 * i + 1] as number
+      stageI[w + 2] = lo
+      stageI[w + 3] = end
+      stageI[w + 4] = f
+      stageI[w + 5] = valid[i] as number
       fill[bucket] = p + 1
-      if (p + 1 === BUCKET_CAP) this.apply(bucket)
+      if (p + 1 === cap) this.apply(bucket)
     }
   }
 
-  /** Apply every staged record (at the end of a batch when values are read from the batch). */
+  /** Apply every staged record. */
   flush(): void {
-    this.pendingRows = false
     for (let bk = 0; bk < this.fill.length; bk++) if ((this.fill[bk] as number) > 0) this.apply(bk)
-  }
-
-  private onRowValue(row: number): number | null {
-    const get = this.getters[0]
-    const x = get === undefined ? null : get(row)
-    return x === null || x === undefined ? null : (x as number)
   }
 
   /** Keeps the warm-up loads observable so they are not optimised away. */
@@ -237,28 +208,29 @@ export class PartitionJoin {
       worker.submit(bucket, buf, count)
       const next = buf ^ 1
       this.cur[bucket] = next
-      this.bufBase[bucket] = (bucket * 2 + next) * BUCKET_CAP
+      this.bufBase[bucket] = (bucket * 2 + next) * this.cap
       worker.waitFree(bucket, next)
       return
     }
     const from = (this.bufBase[bucket] as number) * 6
-    const first = this.sortedInput ? 0 : bucket << this.shift
-    const last = this.sortedInput ? 0 : Math.min(this.n, first + (1 << this.shift))
+    const f = Math.floor(bucket / this.nb)
+    const first = this.warm ? (bucket - f * this.nb) << this.shift : 0
+    const last = this.warm ? Math.min(this.n, first + (1 << this.shift)) : 0
     this.sink += applyStaged(
       this.index.times,
       this.state,
+      this.stateI,
       this.hasVal,
       this.stageF,
       this.stageI,
       from,
       from + count * 6,
       this.n,
-      this.F,
       this.inclusive,
       this.byAvailable,
       first,
       last,
-      this.onRow,
+      f,
     )
   }
 
@@ -272,12 +244,14 @@ export class PartitionJoin {
     this.flush()
     this.worker?.finish()
     const { entStart, perm, times: T } = this.index
-    const { state, hasVal, obj } = this
+    const { state, stateI, hasVal } = this
     const L = this.n
     const numEntities = entStart.length - 1
     for (let f = 0; f < this.F; f++) {
       const col = out.features[f]
       if (col === undefined) continue
+      const words = col.words
+      const extra = col.extra
       const maxAge = (this.features[f] as ResolvedFeature).maxAgeMs
       const base = f * L
       for (let c = 0; c < numEntities; c++) {
@@ -306,13 +280,16 @@ export class PartitionJoin {
           const age = (T[j] as number) - (state[4 * best] as number)
           if (age > maxAge) continue
           const row = perm[j] as number
-          col.found[row] = 1
-          col.eventTime[row] = state[4 * best] as number
-          col.age[row] = age
+          if (extra) {
+            col.found[row] = 1
+            col.eventTime[row] = state[4 * best] as number
+            col.age[row] = age
+          }
           if (hasVal[best] === 1) {
             col.valid[row] = 1
-            if (col.num) col.num[row] = state[4 * best + 3] as number
-            else (col.obj as unknown[])[row] = (obj as unknown[])[best]
+            const sw = (4 * best + 3) << 1
+            words[2 * row] = stateI[sw] as number
+            words[2 * row + 1] = stateI[sw + 1] as number
           }
         }
       }

@@ -25,6 +25,9 @@ export class StringTable {
   private pool = new Uint8Array(1024)
   private poolLen = 0
   private codeHash = new Int32Array(64)
+  /** Per code: where its bytes start in the pool, and how many there are. */
+  private codeOff = new Int32Array(64)
+  private codeLen = new Int32Array(64)
   private scratch = new Uint8Array(256)
   private readonly dictCache = new WeakMap<object, Int32Array>()
   /** Number of distinct keys; codes are 0..size-1 in order of first `intern`. */
@@ -136,11 +139,18 @@ export class StringTable {
     }
     this.pool.set(bytes.subarray(start, end), this.poolLen)
     if (code >= this.codeHash.length) {
-      const c = new Int32Array(this.codeHash.length * 2)
-      c.set(this.codeHash)
-      this.codeHash = c
+      const grow = (a: Int32Array) => {
+        const c = new Int32Array(a.length * 2)
+        c.set(a)
+        return c
+      }
+      this.codeHash = grow(this.codeHash)
+      this.codeOff = grow(this.codeOff)
+      this.codeLen = grow(this.codeLen)
     }
     this.codeHash[code] = fnv1a(bytes, start, end) | 0
+    this.codeOff[code] = this.poolLen
+    this.codeLen[code] = len
     const o = k * ENTRY
     const s = this.slots
     s[o] = h
@@ -152,6 +162,17 @@ export class StringTable {
     s[o + 6] = this.poolLen
     this.poolLen += len
     return code
+  }
+
+  /** Number of UTF-8 bytes of the key of `code`. */
+  byteLength(code: number): number {
+    return this.codeLen[code] as number
+  }
+
+  /** Copy the UTF-8 bytes of the key of `code` into `dst` at `at`. */
+  copyBytes(code: number, dst: Uint8Array, at: number): void {
+    const o = this.codeOff[code] as number
+    dst.set(this.pool.subarray(o, o + (this.codeLen[code] as number)), at)
   }
 
   /** Code of bytes[start, end), or -1. */
@@ -195,7 +216,9 @@ export class StringTable {
 
   /** Per dictionary entry: its code (-1 unknown or null), `intern`ing new ones when `add`. */
   dictionaryCodes(dict: Data, add: boolean): Int32Array {
-    const cached = add ? undefined : this.dictCache.get(dict)
+    // Codes never change once given, so a dictionary (shared by every batch that uses it) is
+    // mapped once, whether its entries are looked up or added.
+    const cached = this.dictCache.get(dict)
     if (cached) return cached
     const map = new Int32Array(dict.length)
     const bytes = dict.values as Uint8Array
@@ -209,7 +232,7 @@ export class StringTable {
         dict.nullCount === 0 || ((dict.nullBitmap as Uint8Array)[k >> 3] as number) & (1 << (k & 7))
       map[i] = !valid ? -1 : add ? this.intern(bytes, a, b) : this.find(bytes, a, b)
     }
-    if (!add) this.dictCache.set(dict, map)
+    this.dictCache.set(dict, map)
     return map
   }
 

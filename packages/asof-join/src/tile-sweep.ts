@@ -7,7 +7,7 @@
 import { tileStart as tileStartOf } from '@skewless/core'
 import type { ResolvedFeature } from './features.js'
 import type { LabelIndex } from './label-index.js'
-import type { FeatureColumn } from './output.js'
+import { type FeatureColumn, setInt64 } from './output.js'
 import { NONE, type TileEntries } from './tile-entries.js'
 
 /**
@@ -70,12 +70,14 @@ export function sweepTiles(
         const age = t - eventTime
         if (age > feat.maxAgeMs) continue
         const row = perm[j] as number
-        col.found[row] = 1
         col.valid[row] = 1
-        col.eventTime[row] = eventTime
-        col.age[row] = age
-        if (col.num) col.num[row] = sum
-        else (col.obj as unknown[])[row] = sum
+        if (col.extra) {
+          col.found[row] = 1
+          col.eventTime[row] = eventTime
+          col.age[row] = age
+        }
+        if (feat.kind === 0) col.num[row] = sum
+        else setInt64(col.words, row, sum)
       }
     }
   }

@@ -79,7 +79,7 @@ const scenario = fc.record({
 describe('asOfJoin vs brute-force oracle', () => {
   it('matches on random logs with ties, lags, late corrections, stale writes and unknown entities', async () => {
     // The second pass keeps only the double whole-value feature (and sometimes a tile feature, joined
-    // on the main thread beside it), so the apply worker is always used.
+    // on the main thread beside it), with the apply worker always used.
     const workerOnly = scenario.map((s) => ({
       ...s,
       features: s.features.includes('t') ? ['f', 't'] : ['f'],
@@ -199,5 +199,7 @@ describe('asOfJoin vs brute-force oracle', () => {
         { numRuns },
       )
     }
-  })
+    // The apply worker now takes every value type, so about half the 300 first-pass cases start a
+    // worker thread per partition: on a loaded 2-core machine that alone takes tens of seconds.
+  }, 180_000)
 })
