@@ -4,7 +4,8 @@
  */
 import { last, max, min, resolveAggregator, sum, VALUE_TYPES } from './aggregators.js'
 import { InvalidDefinitionError } from './errors.js'
-import type { Aggregator, EmitMode, FeatureInfo, ValueType, WindowSpec } from './types.js'
+import { featureMetadata } from './feature-metadata.js'
+import type { Aggregator, Duration, EmitMode, FeatureInfo, ValueType, WindowSpec } from './types.js'
 import { hopping, session, tumbling, unbounded } from './windows.js'
 
 /** Definition of one feature inside a group. */
@@ -28,6 +29,18 @@ export interface FeatureSpec<E> {
    * @default false
    */
   suppressUnchanged?: boolean
+  /**
+   * Time to live: ms (a number > 0) or a duration such as `'1h'`. A value older than this at the
+   * read time is missing online, and the as-of join and skew audit apply the same bound by default
+   * (their `maxAge`), so a TTL is configured once. @default no TTL
+   */
+  ttl?: Duration
+  /** What the feature means (carried in `FeatureInfo`, shown by `describe()`). @default none */
+  description?: string
+  /** Who owns the feature: a team or a person. @default none */
+  owner?: string
+  /** Free-form labels, e.g. `['fraud', 'pii']`. @default none */
+  tags?: readonly string[]
 }
 
 /** Definition of a feature group: how to key and time the events, and the features to compute. */
@@ -56,6 +69,8 @@ export interface ResolvedFeature<E> {
   readonly emit: EmitMode
   /** Whether unchanged values are suppressed. */
   readonly suppressUnchanged: boolean
+  /** TTL, description, owner and tags, validated: what `describe()` carries besides the computation. */
+  readonly metadata: Pick<FeatureInfo, 'ttlMs' | 'description' | 'owner' | 'tags'>
 }
 
 /** A validated group of features sharing an entity key and event-time extractor. */
@@ -117,13 +132,14 @@ export function defineFeatures<E>(spec: FeatureGroupSpec<E>): FeatureGroup<E> {
       window: f.window,
       aggregate: f.aggregator.kind,
       emit: f.emit,
+      ...f.metadata,
     }),
   )
   return {
     entity: spec.entity,
     eventTime: spec.eventTime,
     features,
-    describe: () => infos.map((i) => ({ ...i })),
+    describe: () => infos.map((i) => (i.tags === undefined ? { ...i } : { ...i, tags: [...i.tags] })),
   }
 }
 
@@ -186,6 +202,7 @@ function resolveFeature<E>(name: string, f: FeatureSpec<E>): ResolvedFeature<E> 
     valueType,
     emit,
     suppressUnchanged: f.suppressUnchanged ?? false,
+    metadata: featureMetadata(name, f),
   }
 }
 

@@ -3,6 +3,7 @@ export { CHECKPOINT_FORMAT, type CheckpointData } from './checkpoint.js'
 export type * from './checkpoint-types.js'
 export { type ManualClock, manualClock, systemClock } from './clock.js'
 export { toMs } from './duration.js'
+export { entityKey, toEntityKey } from './entity-key.js'
 export * from './errors.js'
 export {
   defineFeatures,

@@ -19,6 +19,7 @@ import { systemClock } from './clock.js'
 import { toMs } from './duration.js'
 import { emitDecay, emitDirty } from './emission.js'
 import { InvalidDefinitionError, InvalidEventError } from './errors.js'
+import { entityKey } from './entity-key.js'
 import { evictIdleKeys } from './eviction.js'
 import { type FeatureState, SessionState, TiledState } from './feature-state.js'
 import type { FeatureGroup, ResolvedFeature } from './features.js'
@@ -235,12 +236,8 @@ export class WindowOperator<E> {
           )
           continue
         }
-        let key: string
-        if (typeof rawK === 'string') key = rawK
-        else if ((typeof rawK === 'number' && Number.isFinite(rawK)) || typeof rawK === 'bigint')
-          key = String(rawK)
-        else key = ''
-        if (key.length === 0) {
+        const key = entityKey(rawK)
+        if (key === undefined) {
           this.reject(
             dead,
             ev,

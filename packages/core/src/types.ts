@@ -240,4 +240,16 @@ export interface FeatureInfo {
   aggregate: string
   /** How its updates are emitted. */
   emit: EmitMode
+  /**
+   * Time to live (ms > 0): a value older than this (`t − eventTime > ttlMs`) is missing. The online
+   * reader hides it, and the as-of join and the skew audit apply it as the feature's `maxAge`, so
+   * serving and training agree. From the spec's `ttl`. @default no TTL
+   */
+  ttlMs?: number
+  /** What the feature means, for the registry (`describe()`). @default none */
+  description?: string
+  /** Who owns the feature (a team or a person), for the registry. @default none */
+  owner?: string
+  /** Free-form labels for the registry, e.g. `['fraud', 'pii']`. @default none */
+  tags?: string[]
 }

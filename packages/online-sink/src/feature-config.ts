@@ -95,8 +95,10 @@ export function isNewer(t1: number, v1: number, t2: number, v2: number): boolean
 
 /**
  * Online configs for the features a pipeline defines (`group.describe()`): features emitted as
- * tiles are written `additive` with their window, the others `cas`. `overrides` sets per feature
- * what to change (e.g. `{ last_page: { ttlMs: 3_600_000 } }` or `{ label: { strategy: 'upsert' } }`).
+ * tiles are written `additive` with their window, the others `cas`; each takes its definition's TTL
+ * (`FeatureInfo.ttlMs`, from the spec's `ttl`). `overrides` sets per feature what to change (e.g.
+ * `{ last_page: { ttlMs: 3_600_000 } }` or `{ label: { strategy: 'upsert' } }`); an override of the
+ * TTL makes serving differ from the definition the join and the audit apply, so give them the same.
  */
 export function onlineFeatures(
   infos: readonly FeatureInfo[],
@@ -109,6 +111,7 @@ export function onlineFeatures(
       strategy: i.emit === 'tiles' ? 'additive' : 'cas',
     }
     if (i.emit === 'tiles') c.window = i.window
+    if (i.ttlMs !== undefined) c.ttlMs = i.ttlMs
     return { ...c, ...overrides[i.name] }
   })
 }

@@ -8,6 +8,7 @@ import {
   InvalidDefinitionError,
   type Sink,
   systemClock,
+  toEntityKey,
   windowAt,
 } from '@skewless/core'
 import { type ResolvedFeatureConfig, resolveFeatures } from './feature-config.js'
@@ -45,7 +46,12 @@ export function onlineReader(options: OnlineReaderOptions): OnlineReader {
   const servedLog: Sink<ServedRecord> | undefined = options.servedLog
 
   return {
-    async get(entities, features) {
+    async get(entityKeys, features) {
+      // The pipeline keys `42` as '42': the same rule here, so a numeric key finds its values.
+      const entities: string[] = new Array(entityKeys.length)
+      for (let i = 0; i < entityKeys.length; i++) {
+        entities[i] = toEntityKey(entityKeys[i], `onlineReader.get: entities[${i}]`)
+      }
       const cfgs: ResolvedFeatureConfig[] = new Array(features.length)
       for (let j = 0; j < features.length; j++) {
         const f = byName.get(features[j] as string)

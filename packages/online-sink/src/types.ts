@@ -384,6 +384,11 @@ export interface OnlineReaderOptions {
 
 /** Serves feature vectors. */
 export interface OnlineReader {
-  /** One vector per entity, in input order, in one round trip per shard. */
-  get(entities: readonly string[], features: readonly string[]): Promise<FeatureVector[]>
+  /**
+   * One vector per entity, in input order, in one round trip per shard. Keys are normalised as the
+   * pipeline normalises them (core's `entityKey`: a number or bigint is read as `String(n)`), and
+   * each vector's `entity` is that string.
+   * @throws InvalidArgumentError for a key that is not a non-empty string, a finite number or a bigint.
+   */
+  get(entities: readonly (string | number | bigint)[], features: readonly string[]): Promise<FeatureVector[]>
 }
