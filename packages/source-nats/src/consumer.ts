@@ -33,6 +33,12 @@ export async function createConsumer<E>(
       return await js.consumers.get(s.stream, { ...options })
     } catch (err) {
       if (signal.aborted) throw err
+      if ((err as Error | undefined)?.name === 'ClosedConnectionError') {
+        throw new NatsUnavailableError(`the connection to ${s.server} is closed: reopen the source`, {
+          server: s.server,
+          cause: err,
+        })
+      }
       if (err instanceof JetStreamApiError && err.code === STREAM_NOT_FOUND) {
         throw new NatsConsumerError(
           `stream '${s.stream}' does not exist on ${s.server}: create it first (see the README), or fix the name`,

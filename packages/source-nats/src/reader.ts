@@ -13,9 +13,8 @@ import {
 import type { NatsConnection } from '@nats-io/transport-node'
 import { BatchBuffer, type TakenBatch } from './batch-buffer.js'
 import { checkRetention, createConsumer } from './consumer.js'
-import { NatsUnavailableError } from './errors.js'
 import type { ReaderSettings } from './settings.js'
-import { watchConnection } from './watch.js'
+import { watchConnection, watchConsumer } from './watch.js'
 
 const PULL_EXPIRES_MS = 5000
 
@@ -32,6 +31,8 @@ export class Reader<E> {
   private consumer: Consumer | undefined
   private readonly retiring = new Set<Promise<unknown>>()
   private readonly stopWatch: () => void
+  /** Aborted by the caller's signal or by `close()`: ends consumer-creation retries either way. */
+  private readonly lifetime = new AbortController()
 
   constructor(
     private readonly s: ReaderSettings<E>,
@@ -89,13 +90,17 @@ export class Reader<E> {
     this.closed = true
     this.gen++
     this.signal.removeEventListener('abort', this.onAbort)
+    this.lifetime.abort()
     this.stopWatch()
     this.retire()
     this.buffer.clear()
     await Promise.allSettled([...this.retiring])
   }
 
-  private readonly onAbort = (): void => this.buffer.wake()
+  private readonly onAbort = (): void => {
+    this.lifetime.abort()
+    this.buffer.wake()
+  }
 
   private fail(err: Error): void {
     if (this.failure !== undefined || this.closed) return
@@ -140,7 +145,7 @@ export class Reader<E> {
     const gen = ++this.gen
     this.starting++
     try {
-      const consumer = await createConsumer(this.js, this.s, this.buffer.lastSeq + 1, this.signal)
+      const consumer = await createConsumer(this.js, this.s, this.buffer.lastSeq + 1, this.lifetime.signal)
       if (gen !== this.gen || this.closed) {
         this.track(consumer.delete())
         return
@@ -159,7 +164,9 @@ export class Reader<E> {
         callback: onMessage,
       })
       this.messages = messages
-      this.watchMessages(messages, gen)
+      watchConsumer(messages, this.s, (err) => {
+        if (gen === this.gen) this.fail(err)
+      })
     } finally {
       this.starting--
     }
@@ -172,6 +179,11 @@ export class Reader<E> {
    */
   private restartConsumer(): void {
     if (this.closed || this.paused) return
+    this.s.metrics.consumerResets++
+    this.s.logger.info(
+      { source: this.s.name, resumeAt: this.buffer.lastSeq + 1 },
+      'source-nats: recreating the consumer after the reconnect',
+    )
     this.retire()
     this.startConsumer().catch((err: Error) => this.fail(err))
   }
@@ -199,30 +211,5 @@ export class Reader<E> {
     const bounded = Promise.race([p, new Promise((r) => setTimeout(r, 2000).unref())]).catch(() => undefined)
     this.retiring.add(bounded)
     void bounded.finally(() => this.retiring.delete(bounded))
-  }
-
-  /** Report the consumer's notifications; fail the reader when its message flow ends with an error. */
-  private watchMessages(messages: ConsumerMessages, gen: number): void {
-    const { logger, metrics, name } = this.s
-    void (async () => {
-      for await (const n of messages.status()) {
-        if (n.type === 'ordered_consumer_recreated') {
-          metrics.consumerResets++
-          logger.info({ source: name, consumer: n.name }, 'source-nats: ordered consumer recreated')
-        } else if (n.type === 'heartbeats_missed') {
-          logger.warn({ source: name, count: n.count }, 'source-nats: consumer heartbeats missed')
-        }
-      }
-    })().catch(() => undefined)
-    void messages.closed().then((err) => {
-      if (err instanceof Error && gen === this.gen) {
-        this.fail(
-          new NatsUnavailableError(`reading stream '${this.s.stream}' failed: ${err.message}`, {
-            server: this.s.server,
-            cause: err,
-          }),
-        )
-      }
-    })
   }
 }

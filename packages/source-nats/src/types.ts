@@ -133,7 +133,7 @@ export interface NatsSourceMetrics {
   disconnects: number
   /** Times it came back. */
   reconnects: number
-  /** Times the client recreated the ordered consumer (after a gap, a restart of the server, a lost consumer). */
+  /** Times the ordered consumer was recreated after a reconnect, a gap or a lost consumer (pauses not counted). */
   consumerResets: number
   /** Times the source stopped pulling because `maxBufferedMessages` were waiting. */
   pauses: number

@@ -1,7 +1,9 @@
 /**
- * Watching a reader's connection: every disconnect and reconnect is logged and counted, and a
- * connection lost for longer than `maxReconnectTimeMs` (or closed under the reader) fails it.
+ * Watching a reader's connection and consumer: every disconnect, reconnect and consumer reset is
+ * logged and counted, and a connection lost for longer than `maxReconnectTimeMs` (or closed under
+ * the reader) fails it.
  */
+import type { ConsumerMessages } from '@nats-io/jetstream'
 import type { NatsConnection } from '@nats-io/transport-node'
 import { NatsUnavailableError } from './errors.js'
 import { redactServer } from './redact.js'
@@ -61,4 +63,34 @@ export function watchConnection<E>(
     // The client's status iterator is a QueuedIterator: stop() ends a pending `for await` at once.
     ;(statuses as { stop?: () => void }).stop?.()
   }
+}
+
+/** Report a consumer's notifications; `fail` gets the error its message flow ends with, if any. */
+export function watchConsumer<E>(
+  messages: ConsumerMessages,
+  s: ReaderSettings<E>,
+  fail: (err: Error) => void,
+): void {
+  const { logger, metrics, name } = s
+  // Both loops end when the messages are closed (the client stops its listeners then).
+  void (async () => {
+    for await (const n of messages.status()) {
+      if (n.type === 'ordered_consumer_recreated') {
+        metrics.consumerResets++
+        logger.info({ source: name, consumer: n.name }, 'source-nats: ordered consumer recreated')
+      } else if (n.type === 'heartbeats_missed') {
+        logger.warn({ source: name, count: n.count }, 'source-nats: consumer heartbeats missed')
+      }
+    }
+  })().catch(() => undefined)
+  void messages.closed().then((err) => {
+    if (err instanceof Error) {
+      fail(
+        new NatsUnavailableError(`reading stream '${s.stream}' failed: ${err.message}`, {
+          server: s.server,
+          cause: err,
+        }),
+      )
+    }
+  })
 }

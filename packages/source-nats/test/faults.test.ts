@@ -57,6 +57,7 @@ it('a nats-server SIGKILLed and restarted mid-stream on its store loses nothing 
   const m = source.metrics()
   expect(m.disconnects).toBeGreaterThanOrEqual(1)
   expect(m.reconnects).toBeGreaterThanOrEqual(1)
+  expect(m.consumerResets).toBeGreaterThanOrEqual(1)
   expect(logger.lines.some((l) => l.startsWith('warn source-nats: disconnected'))).toBe(true)
   expect(logger.lines.some((l) => l.startsWith('info source-nats: reconnected'))).toBe(true)
   await nc.close()
