@@ -3,8 +3,17 @@
  * served is joined, as of its read time and by availability, against the offline log; any
  * difference is training-serving skew. The target is zero.
  */
-import { type Duration, type FeatureValue, InvalidArgumentError, toMs, type WindowSpec } from '@skewless/core'
+import {
+  type Duration,
+  type FeatureInfo,
+  type FeatureValue,
+  InvalidArgumentError,
+  toMs,
+  type WindowSpec,
+} from '@skewless/core'
+import type { OfflineLog } from '@skewless/offline-log'
 import type { Table } from 'apache-arrow'
+import { auditRequests } from './audit-requests.js'
 import { asOfJoin } from './join.js'
 import type { FeatureRequest, LogInput } from './types.js'
 
@@ -23,7 +32,7 @@ export interface ServedValueRecord {
   /**
    * When the store's answer arrived (the online reader records it): the read saw the store at some
    * instant in `[readTime, answeredTime]`, so a served value the log has available in that interval
-   * is in flight, not skew. @default readTime
+   * (or 1 ms after it: availability is rounded up to the next ms) is in flight, not skew. @default readTime
    */
   answeredTime?: number
 }
@@ -58,6 +67,13 @@ export interface SkewAuditOptions {
    * @default none
    */
   maxAge?: Readonly<Record<string, Duration>>
+  /**
+   * The feature definitions (`group.describe()`). A feature without an entry in `features` or
+   * `maxAge` gets its definition's TTL (`ttlMs`, which `onlineFeatures` gave the reader) as the log
+   * side's `maxAge`, and a tile feature its definition's window.
+   * @default what the log records, when it has a `describe()`, else none
+   */
+  definitions?: readonly FeatureInfo[]
   /** Also compare the served value's eventTime with the logged one. @default true */
   compareEventTime?: boolean
   /**
@@ -67,7 +83,8 @@ export interface SkewAuditOptions {
    * latency), a served value that differs from the log at its read time but equals, eventTime
    * included, what the log has `inFlightMs` later is reported in `inFlight` instead of
    * `mismatches`: a write in flight at the read, not skew. Each record's slack is at least its own
-   * `answeredTime − readTime` (the read saw the store at some instant of that interval); every ms of
+   * `answeredTime + 1 − readTime` (the read saw the store at some instant of that interval, and
+   * availability is rounded up to the next ms); every ms of
    * the slack is probed (up to 256), so a second write of the pair inside it is handled too.
    * @default 0 (only each record's `answeredTime` widens the slack)
    */
@@ -144,15 +161,7 @@ export async function skewAudit(
     }
     configs.set(c.name, c)
   }
-  const requests: FeatureRequest[] = [...names].map((name) => {
-    const c = configs.get(name)
-    return {
-      name,
-      maxAge: options.maxAge?.[name] ?? c?.ttlMs,
-      includeEventTime: true,
-      window: c?.strategy === 'additive' ? c.window : undefined,
-    }
-  })
+  const requests = await auditRequests(names, configs, options, log)
   const atRead = await compareAt(served, entity, time, log, requests, compareEventTime)
   const inFlightAt = await explainInFlight(served, atRead, time, inFlightMs, log, requests, compareEventTime)
   for (let i = 0; i < n; i++) {
@@ -207,8 +216,10 @@ async function explainInFlight(
   for (let i = 0; i < served.length; i++) {
     if (atRead.verdicts[i] === SAME) continue
     const s = served[i] as ServedValueRecord
+    // A write the read saw was applied by `answeredTime`; availability is rounded up to the next ms
+    // (an upper bound), so it may say `answeredTime + 1`.
     const answered =
-      typeof s.answeredTime === 'number' && Number.isFinite(s.answeredTime) ? s.answeredTime : s.readTime
+      typeof s.answeredTime === 'number' && Number.isFinite(s.answeredTime) ? s.answeredTime + 1 : s.readTime
     slack[i] = Math.max(inFlightMs, answered - s.readTime)
     if ((slack[i] as number) > 0) open.push(i)
   }
@@ -234,7 +245,68 @@ async function explainInFlight(
     })
     open = still
   }
+  await explainSuperseded(served, atRead, slack, explained, log, requests)
   return explained
+}
+
+/**
+ * A read can see a value that two writes of the same ms made visible and hid again: at ms resolution
+ * the log has no instant where it is the answer, but it holds the record, available inside the read's
+ * window. Such a read is in flight too. Checked on the rows of the pairs concerned (value features;
+ * a log given as a table is not scanned).
+ */
+async function explainSuperseded(
+  served: readonly ServedValueRecord[],
+  atRead: Verdicts,
+  slack: Float64Array,
+  explained: Set<number>,
+  logInput: LogInput,
+  requests: FeatureRequest[],
+): Promise<void> {
+  const log = logInput as Partial<OfflineLog>
+  if (typeof log.scanRows !== 'function') return
+  const byFeature = new Map<string, number[]>()
+  for (let i = 0; i < served.length; i++) {
+    const s = served[i] as ServedValueRecord
+    if (atRead.verdicts[i] === SAME || explained.has(i) || !((slack[i] as number) > 0) || s.value === null)
+      continue
+    if (requests.some((r) => r.name === s.feature && r.window !== undefined)) continue // a sum of tiles
+    let idx = byFeature.get(s.feature)
+    if (idx === undefined) byFeature.set(s.feature, (idx = []))
+    idx.push(i)
+  }
+  for (const [feature, idx] of byFeature) {
+    let from = Number.POSITIVE_INFINITY
+    let to = Number.NEGATIVE_INFINITY
+    const entities = new Set<string>()
+    for (const i of idx) {
+      const s = served[i] as ServedValueRecord
+      entities.add(s.entity)
+      if (s.readTime < from) from = s.readTime
+      if (s.readTime + (slack[i] as number) > to) to = s.readTime + (slack[i] as number)
+    }
+    const seen = new Map<string, number[]>()
+    const scan = log.scanRows({
+      features: [feature],
+      entities: [...entities],
+      from,
+      to: to + 1,
+      by: 'available',
+    })
+    for await (const rows of scan) {
+      for (const w of rows) {
+        const k = `${w.entity}\u0000${w.eventTime}\u0000${String(w.value)}`
+        let ts = seen.get(k)
+        if (ts === undefined) seen.set(k, (ts = []))
+        ts.push(w.availableTime)
+      }
+    }
+    for (const i of idx) {
+      const s = served[i] as ServedValueRecord
+      const ts = seen.get(`${s.entity}\u0000${s.eventTime}\u0000${String(normalize(s.value))}`)
+      if (ts?.some((t) => t > s.readTime && t <= s.readTime + (slack[i] as number))) explained.add(i)
+    }
+  }
 }
 
 const SAME = 1
@@ -255,7 +327,12 @@ async function compareAt(
   requests: FeatureRequest[],
   compareEventTime: boolean,
 ): Promise<Verdicts> {
-  const joined: Table = await asOfJoin({ entity, time }, log, { features: requests, by: 'available' })
+  // The definitions are in the requests already: `[]` keeps the join from reading them again.
+  const joined: Table = await asOfJoin({ entity, time }, log, {
+    features: requests,
+    by: 'available',
+    definitions: [],
+  })
   const n = served.length
   const values = new Map<string, ReturnType<Table['getChild']>>()
   const times = new Map<string, ReturnType<Table['getChild']>>()

@@ -100,8 +100,8 @@ describe('skewAudit', () => {
     // A record's own answeredTime is its slack: the store answered at some instant up to it.
     const answered = await skewAudit(
       [
-        { ...read(2, 20, 26), answeredTime: 31 },
-        { ...read(2, 20, 26), answeredTime: 29 },
+        { ...read(2, 20, 26), answeredTime: 29 }, // 29 + 1 ms of rounding reaches the ack at 30,
+        { ...read(2, 20, 26), answeredTime: 28 },
       ],
       log,
     )
