@@ -49,8 +49,6 @@ const names = features.describe().map((f) => f.name)
 const online = onlineFeatures(features.describe())
 const USERS = ['a', 'b', 'c', 'd']
 
-class Crash extends Error {}
-
 /** A clock that moves 1 ms per reading, so every availableTime differs. */
 function tickClock(): Clock {
   let t = 1_000_000

@@ -41,7 +41,7 @@ describe('changelogCommitter', () => {
     expect(() => changelogCommitter({ store, log, intervalMs: -1 })).toThrow(InvalidDefinitionError)
   })
 
-  it('moves exactly the applied writes into the log with the store time, then trims what the log holds', async () => {
+  it('moves exactly the applied writes into the log with the store time (next ms), then trims what the log holds', async () => {
     const clock = manualClock(50_000)
     const store = memoryStore({ changelog: true, clock })
     const log = memoryLog({ features: features.describe() })
@@ -62,10 +62,10 @@ describe('changelogCommitter', () => {
     await committer.drain()
     const got = await rows(log)
     expect(got.map((w) => [w.entity, w.eventTime, w.availableTime, w.outcome])).toEqual([
-      ['a', 1000, 50_000, 'applied'],
-      ['b', 1000, 50_000, 'applied'],
-      ['b', 2000, 50_010, 'applied'],
-      ['c', 1000, 50_000, 'applied'],
+      ['a', 1000, 50_001, 'applied'],
+      ['b', 1000, 50_001, 'applied'],
+      ['b', 2000, 50_011, 'applied'],
+      ['c', 1000, 50_001, 'applied'],
     ])
     expect(store.changelogLength()).toBe(0)
     expect((await log.readMarks()).changelog).toBeDefined()
