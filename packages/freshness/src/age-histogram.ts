@@ -11,12 +11,22 @@ const MAX_EXP = 52
 /** Number of buckets: one below 1 ms, then SUB per power of two. */
 export const BUCKETS = 1 + (MAX_EXP + 1) * SUB
 
+// The bucket is read from the float's own bits: the exponent is the power of two, the top 5 bits of
+// the mantissa the linear sub-bucket. Called once per (entity, sample) pair, so it must not cost a
+// Math.log2 and a Math.pow (measured: 4x slower overall, bench/freshness.ts).
+const f64 = new Float64Array(1)
+const u32 = new Uint32Array(f64.buffer)
+/** Index of the 32-bit word holding the sign, exponent and top of the mantissa. */
+const HI = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1 ? 1 : 0
+const MAX_AGE = 2 ** (MAX_EXP + 1)
+
 /** Bucket index of an age. */
 export function bucketOf(ageMs: number): number {
   if (!(ageMs >= 1)) return 0
-  const e = Math.min(MAX_EXP, Math.floor(Math.log2(ageMs)))
-  const sub = Math.min(SUB - 1, Math.floor((ageMs / 2 ** e - 1) * SUB))
-  return 1 + e * SUB + sub
+  if (ageMs >= MAX_AGE) return BUCKETS - 1
+  f64[0] = ageMs
+  const hi = u32[HI] as number
+  return 1 + ((hi >>> 20) - 1023) * SUB + ((hi >>> 15) & (SUB - 1))
 }
 
 /** Upper bound of a bucket: what a quantile falling into it reports (before clamping to the max). */

@@ -3,7 +3,7 @@
  * (never one object per record), and computes the streaming and batch age series defined in types.ts.
  *
  * Per feature: one scan for the bounds and the entities, then one scan per entity partition that
- * fills, per entity, the newest eventTime that became its value first at each sample instant — for
+ * fills, per sample instant and entity, the newest eventTime that became its value first there — for
  * streaming, at the first sample at or after the record's availableTime; for batch, at the first
  * sample whose materialization instant is at or after its eventTime. A running maximum over the
  * samples then gives the value held at each one.
@@ -108,6 +108,7 @@ export async function freshnessReport(
         if (partitions === 1 || entityHash(e) % partitions === p) index.set(e, index.size)
       const newestStreaming = new Float64Array(index.size * s).fill(Number.NEGATIVE_INFINITY)
       const newestBatch = new Float64Array(index.size * s).fill(Number.NEGATIVE_INFINITY)
+      const entities = index.size
       for await (const rb of scanOf(feature)) {
         checkAbort(options.signal)
         const c = ageColumns(rb)
@@ -118,9 +119,10 @@ export async function freshnessReport(
           if (e < 0) continue
           const ev = c.eventTime[i] as number
           const ks = firstAtOrAfter(grid.times, c.availableTime[i] as number)
-          if (ks < s && ev > (newestStreaming[e * s + ks] as number)) newestStreaming[e * s + ks] = ev
+          if (ks < s && ev > (newestStreaming[ks * entities + e] as number))
+            newestStreaming[ks * entities + e] = ev
           const kb = firstAtOrAfter(grid.materializedAt, ev)
-          if (kb < s && ev > (newestBatch[e * s + kb] as number)) newestBatch[e * s + kb] = ev
+          if (kb < s && ev > (newestBatch[kb * entities + e] as number)) newestBatch[kb * entities + e] = ev
         }
         progress.rows += n
         report(feature)
