@@ -25,3 +25,20 @@ export class InvalidRecordError extends SkewlessError {
     this.rejectedCount = rejectedCount
   }
 }
+
+/**
+ * `appendMarked` was refused: an append or write made before it failed (its records are not in the
+ * log), so these marks would claim records the log does not hold. Code `'marks-refused'`. Nothing of
+ * this call was written. Call `readMarks()` and resume from the marks it returns (re-append what
+ * follows them); marked appends made after that call are accepted again.
+ */
+export class MarksRefusedError extends SkewlessError {
+  constructor(options?: SkewlessErrorOptions) {
+    super(
+      'marks-refused',
+      'offline-log: appendMarked refused: an earlier append failed, so these marks would cover records the ' +
+        'log does not hold. Call readMarks() and resume from the marks it returns.',
+      options,
+    )
+  }
+}

@@ -19,9 +19,16 @@ export {
 export { takeRows } from './arrow-take.js'
 export { backfill } from './backfill.js'
 export { filterBatch, type ResolvedScan, resolveScan } from './batch-filter.js'
-export { InvalidRecordError } from './errors.js'
+export { InvalidRecordError, MarksRefusedError } from './errors.js'
 export { normalizeFeatureTypes } from './feature-types.js'
 export { fromInt64Array, toInt64Array } from './int64.js'
+export {
+  checkMarks,
+  copyMarks,
+  type MarkedTicket,
+  MarksGuard,
+  mergeMarks,
+} from './marks-guard.js'
 export { materialize } from './materialize.js'
 export { checkInstant, memoryLog } from './memory-log.js'
 export { compareState, compareWrites } from './order.js'

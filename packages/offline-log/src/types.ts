@@ -21,10 +21,13 @@
  */
 import type {
   CheckpointData,
+  CheckpointLog,
+  CommitMarks,
   Duration,
   FeatureInfo,
   FeatureUpdate,
   FeatureWrite,
+  MarkedAppendOptions,
   PipelineOptions,
   PipelineResult,
   Sink,
@@ -82,9 +85,10 @@ export interface OfflineLogCapabilities {
 
 /**
  * An append-only log of `FeatureWrite`s. It is also a `Sink<FeatureWrite>`, so it plugs into a
- * pipeline downstream of the online sink.
+ * pipeline downstream of the online sink, and a `CheckpointLog`: a commit may carry `CommitMarks`
+ * (the pipeline checkpoint and changelog position its records cover), recorded atomically with them.
  */
-export interface OfflineLog extends Sink<FeatureWrite> {
+export interface OfflineLog extends Sink<FeatureWrite>, CheckpointLog {
   /** What this adapter guarantees. */
   readonly capabilities: OfflineLogCapabilities
   /** Declared value type of every feature the log accepts. */
@@ -96,6 +100,21 @@ export interface OfflineLog extends Sink<FeatureWrite> {
    * keep `batch`: the caller may reuse the array as soon as `append` returns.
    */
   append(batch: readonly FeatureWrite[]): Promise<void>
+  /**
+   * Append `batch` (validated as by `append`; it may be empty) and record `options.marks` in the same
+   * atomic commit, after every batch appended or written before this call: once it resolves, both
+   * are durable (for a durable log); after a crash at any instant, `readMarks()` returns marks that
+   * describe exactly the records visible. Keys absent from `marks` keep their previous value.
+   * Refused with `MarksRefusedError` when an earlier append or write failed (its records are not in
+   * the log, so these marks would claim them) and `readMarks()` was not called since: resume from
+   * the marks it returns.
+   */
+  appendMarked(batch: readonly FeatureWrite[], options: MarkedAppendOptions): Promise<void>
+  /**
+   * The latest value of each mark as of the last commit that carried it (`{}` when none did).
+   * Calling it also acknowledges earlier failed appends: marked appends after it are accepted again.
+   */
+  readMarks(): Promise<CommitMarks>
   /** Read matching records as Arrow record batches (layout in this file's header). */
   scan(options: ScanOptions): AsyncIterable<RecordBatch>
   /** Read matching records as row objects, for small reads. */

@@ -1,9 +1,14 @@
-import type { FeatureWrite } from '@skewless/core'
-import { commitRecords, type SegmentWriter } from './segment-writer.js'
+import type { CommitMarks, FeatureWrite } from '@skewless/core'
+import type { MarkedTicket, MarksGuard } from '@skewless/offline-log'
+import { type CommitExtras, commitRecords, type SegmentWriter } from './segment-writer.js'
 import type { ParquetLogStats } from './types.js'
 
 interface Pending {
   records: readonly FeatureWrite[]
+  /** Number of the append (`MarksGuard`). */
+  n: number
+  /** Set on a marked append: its marks and guard ticket. A marked append ends its group. */
+  marked?: { marks: CommitMarks; ticket: MarkedTicket }
   resolve: () => void
   reject: (e: unknown) => void
 }
@@ -35,12 +40,21 @@ export class CommitQueue {
     private readonly writer: SegmentWriter,
     private readonly stats: ParquetLogStats,
     private readonly options: CommitQueueOptions,
+    private readonly guard: MarksGuard,
   ) {}
 
-  /** Queue records (already validated); resolves once they are committed. */
-  enqueue(records: readonly FeatureWrite[]): Promise<void> {
+  /**
+   * Queue records (already validated); resolves once they are committed. `n` numbers the append for
+   * the marks guard; with `marked`, the commit also records those marks (and is refused when an
+   * earlier append failed, see `MarksGuard`).
+   */
+  enqueue(
+    records: readonly FeatureWrite[],
+    n: number,
+    marked?: { marks: CommitMarks; ticket: MarkedTicket },
+  ): Promise<void> {
     const p = new Promise<void>((resolve, reject) => {
-      this.queue.push({ records, resolve, reject })
+      this.queue.push({ records, n, ...(marked ? { marked } : {}), resolve, reject })
     })
     this.queuedRows += records.length
     if (!this.running) this.running = this.loop()
@@ -67,6 +81,8 @@ export class CommitQueue {
     ) {
       rows += (q[take] as Pending).records.length
       take++
+      // Marks end a commit: a commit records at most one append's marks, after all its records.
+      if ((q[take - 1] as Pending).marked) break
     }
     const group = q.splice(0, take)
     this.queuedRows -= rows
@@ -93,7 +109,16 @@ export class CommitQueue {
       const postedP = new Promise<void>((r) => {
         posted = r
       })
-      const commit = commitRecords(this.writer, records, posted).then(
+      const marked = group[group.length - 1]?.marked
+      const guard = this.guard
+      const extras: CommitExtras = {
+        ...(marked ? { marks: marked.marks, beforeVersion: () => guard.check(marked.ticket) } : {}),
+        onFailed: (committed) => {
+          // A commit whose version was written is in the log (rolled forward): not a loss.
+          if (!committed) for (const p of group) guard.fail(p.n)
+        },
+      }
+      const commit = commitRecords(this.writer, records, posted, undefined, extras).then(
         (res) => {
           this.stats.commits++
           this.stats.files += res.files

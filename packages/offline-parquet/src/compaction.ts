@@ -8,10 +8,11 @@ import type { EncodePool } from './encode-pool.js'
 import { CorruptFileError } from './errors.js'
 import { fsyncDir, removeQuietly } from './file-io.js'
 import { compareIds, DAY_MS, type ParsedName, type SegmentId } from './layout.js'
+import type { PartitionVerifier } from './manifest-check.js'
 import { decodeSegment, ipcToSegmentBatches } from './read-segment.js'
 import { Scratch } from './scratch.js'
 import { commitRecords, type SegmentWriter, settledBefore } from './segment-writer.js'
-import { dirEntries, listPartitionsOf } from './segments.js'
+import { dirEntries, listPartitionsOf, type PartitionDir } from './segments.js'
 import type { CompactionReport, CompactOptions } from './types.js'
 
 type Parsed = NamedFile & { parsed: ParsedName }
@@ -57,6 +58,31 @@ function stretches(files: Parsed[]): Parsed[][] {
 export interface CompactContext {
   writer: SegmentWriter
   featureTypes: Readonly<Record<string, string>>
+  /** Compares a partition with the manifest: a compaction never runs on a partition missing a file. */
+  verifier: PartitionVerifier
+}
+
+const EVERYTHING = { by: 'event' as const, from: Number.NEGATIVE_INFINITY, to: Number.POSITIVE_INFINITY }
+
+/**
+ * List a partition and check it against the manifest. A missing committed file or a foreign one
+ * throws: merging the rest would make the loss permanent (the replaced files, and so the record of
+ * what was there, are deleted) or absorb rows that are not the log's.
+ */
+async function verifiedListing(v: PartitionVerifier, p: PartitionDir): Promise<string[]> {
+  for (let attempt = 0; attempt < 20; attempt++) {
+    const token = v.begin()
+    const names = await dirEntries(p.dir)
+    const r = await v.check(p, resolvePartition(names).live, EVERYTHING, token)
+    if (r === 'ok') return names
+    if (r !== 'retry') {
+      if (r.errors.length > 0) throw r.errors[0]
+      return names
+    }
+    await new Promise((resolve) => setTimeout(resolve, attempt))
+  }
+  // Commits kept changing the manifest during every listing: leave this partition for the next run.
+  return []
 }
 
 /** Validate options (typed errors for bad input). */
@@ -124,7 +150,7 @@ export async function compactLog(
       // later commit's (commits overlap), so a bound taken after the listing could put a file this
       // listing did not see inside a replaced range.
       const bound: SegmentId = { writer: w.writerId, seq: settledBefore(w) }
-      const res = resolvePartition(await dirEntries(p.dir))
+      const res = resolvePartition(await verifiedListing(ctx.verifier, p))
       if (res.covered.length + res.aborted.length > 0) {
         for (const f of [...res.aborted, ...res.covered]) await removeQuietly(join(p.dir, f))
         await fsyncDir(p.dir)
@@ -160,7 +186,10 @@ export async function compactLog(
             lo: (inputs[0] as Parsed).parsed.id,
             hi: (inputs[inputs.length - 1] as Parsed).parsed.id,
           }
-          const res2 = await commitRecords(out, records, undefined, { cover, parts })
+          const remove = inputs.map(
+            (f) => `feature=${feature}/${p.dir.slice(p.dir.lastIndexOf('date='))}/${f.name}`,
+          )
+          const res2 = await commitRecords(out, records, undefined, { cover, parts, remove })
           crashPoint('compact-before-unlink')
           for (const f of inputs) {
             await removeQuietly(join(p.dir, f.name))

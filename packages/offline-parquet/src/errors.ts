@@ -114,3 +114,141 @@ export class ReadOnlyLogError extends SkewlessError {
     )
   }
 }
+
+/**
+ * A manifest file (`_skewless/manifest/…`) cannot be read, or the versions have a gap. Code
+ * `'corrupt-manifest'`. Manifest files are written whole and fsynced before the commit is
+ * acknowledged, so this is damage from outside the library. Restore the file from a backup; a
+ * `readOnly` open of a log without a readable manifest is not possible either, since the manifest
+ * says which files are the log.
+ */
+export class CorruptManifestError extends SkewlessError {
+  /** Absolute path of the manifest file (or directory, for a gap). */
+  readonly file: string
+
+  constructor(file: string, detail: string, options?: SkewlessErrorOptions) {
+    super(
+      'corrupt-manifest',
+      `offline-parquet: cannot read the log manifest ${file}: ${detail}. Restore it from a backup; the manifest ` +
+        'records which files are the log, so the log cannot be opened without it.',
+      options,
+    )
+    this.file = file
+  }
+}
+
+/**
+ * A file the manifest lists as committed is not on disk (deleted or moved by hand, lost by the
+ * storage). Code `'missing-file'`. Its rows are not in the log, so scans, `stateAt` and `compact`
+ * refuse to answer as if they were (compaction would make the loss permanent). Restore the file
+ * and retry, or reopen the log with `acceptLostFiles: [<path>]` to record the loss in the manifest.
+ */
+export class MissingFileError extends SkewlessError {
+  /** Absolute path of the missing file. */
+  readonly file: string
+  /** Manifest-relative path (what `acceptLostFiles` takes). */
+  readonly path: string
+
+  constructor(root: string, path: string, rows: number | null, options?: SkewlessErrorOptions) {
+    const file = `${root}/${path}`
+    super(
+      'missing-file',
+      `offline-parquet: committed file ${file} is missing${rows === null ? '' : ` (${rows} rows)`}: its rows are not in the ` +
+        `log. Restore it (e.g. from a backup) and retry, or open the log with acceptLostFiles: [${JSON.stringify(path)}] ` +
+        "to record the loss (scans then read the rest). Compaction refuses to run until then; onCorruptFile: 'skip' reads around it.",
+      options,
+    )
+    this.file = file
+    this.path = path
+  }
+}
+
+/**
+ * A `.parquet` file in a partition directory that no manifest version lists: not written by this log
+ * (copied in by hand, restored from an old backup, written by another tool). Code `'foreign-file'`.
+ * Its rows are not counted: move it out of the log directory (or delete it).
+ * `onCorruptFile: 'skip'` reads around it.
+ */
+export class ForeignFileError extends SkewlessError {
+  /** Absolute path of the file. */
+  readonly file: string
+
+  constructor(file: string, options?: SkewlessErrorOptions) {
+    super(
+      'foreign-file',
+      `offline-parquet: ${file} is not part of the log (no manifest version lists it): it was put there by hand, ` +
+        "restored from a backup or written by another tool. Move it out of the log directory; onCorruptFile: 'skip' reads around it.",
+      options,
+    )
+    this.file = file
+  }
+}
+
+/**
+ * A commit recorded in the manifest (or a legacy journal) lists a file whose temp name and final name
+ * are both gone, so opening cannot roll that commit forward. Code `'roll-forward-failed'`. Restore the
+ * temp file (or the final file) and open again, or open with `acceptLostFiles: [<path>]` to record
+ * the loss of that file (the commit's other files stay).
+ */
+export class RollForwardError extends SkewlessError {
+  /** The manifest version or journal that records the commit. */
+  readonly commit: string
+  /** Manifest-relative path of the file that is gone. */
+  readonly path: string
+
+  constructor(commit: string, path: string, tmp: string, options?: SkewlessErrorOptions) {
+    super(
+      'roll-forward-failed',
+      `offline-parquet: commit ${commit} lists ${path}, but neither it nor its temp file ${tmp} exists, so the commit ` +
+        `cannot be completed and its rows in that file are lost. Restore one of them and open again, or open with ` +
+        `acceptLostFiles: [${JSON.stringify(path)}] to record the loss.`,
+      options,
+    )
+    this.commit = commit
+    this.path = path
+  }
+}
+
+/**
+ * The log cannot be written at its path (read-only file system, permissions, a path component that
+ * is a file). Code `'log-unwritable'`. Open it with `readOnly: true` to read, or fix the path.
+ */
+export class LogUnwritableError extends SkewlessError {
+  /** The log directory. */
+  readonly dir: string
+  /** The system error code (`EROFS`, `EACCES`, `EPERM`, `ENOTDIR`, `ENOSPC`, ...). */
+  readonly errno: string
+
+  constructor(dir: string, errno: string, options?: SkewlessErrorOptions) {
+    super(
+      'log-unwritable',
+      `offline-parquet: cannot open ${dir} for writing (${errno}). Open it with readOnly: true to read it, or ` +
+        'give a path where this process can create and write files.',
+      options,
+    )
+    this.dir = dir
+    this.errno = errno
+  }
+}
+
+/**
+ * The log records a different definition of a feature than the one it was opened with (same name,
+ * other value type, window, aggregate or emit mode). Code `'definition-changed'`. Rows of both
+ * definitions under one name would be silently mixed. Give the new definition a new name (e.g.
+ * `clicks_1h_v2`) and backfill it, or open with the definition the log records (`describe()`).
+ */
+export class DefinitionChangedError extends SkewlessError {
+  /** The feature name. */
+  readonly feature: string
+
+  constructor(feature: string, recorded: string, given: string, options?: SkewlessErrorOptions) {
+    super(
+      'definition-changed',
+      `offline-parquet: feature "${feature}" is recorded in this log as ${recorded}, but was opened as ${given}. ` +
+        `Rows of two definitions under one name would mix: give the new definition a new name (e.g. "${feature}_v2") ` +
+        'and backfill it, or open with the recorded definition (see describe()).',
+      options,
+    )
+    this.feature = feature
+  }
+}

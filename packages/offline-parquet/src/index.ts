@@ -2,10 +2,17 @@ export {
   CommitFailedError,
   CorruptFileError,
   CorruptJournalError,
+  CorruptManifestError,
+  DefinitionChangedError,
+  ForeignFileError,
   LogLockedError,
+  LogUnwritableError,
+  MissingFileError,
   ReadOnlyLogError,
+  RollForwardError,
   UnstableListingError,
 } from './errors.js'
+export type { FeatureDefinition, FileEntry, ManifestSnapshot, ManifestVersion } from './manifest-format.js'
 export { parquetLog } from './parquet-log.js'
 export type { RecoveryReport } from './recovery.js'
 export type * from './types.js'

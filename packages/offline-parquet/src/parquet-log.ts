@@ -1,9 +1,20 @@
 import { mkdir } from 'node:fs/promises'
-import { ClosedError, type FeatureWrite, InvalidArgumentError, InvalidDefinitionError } from '@skewless/core'
+import {
+  ClosedError,
+  type CommitMarks,
+  type FeatureWrite,
+  InvalidArgumentError,
+  InvalidDefinitionError,
+  type MarkedAppendOptions,
+  SkewlessError,
+} from '@skewless/core'
 import {
   checkInstant,
+  checkMarks,
   checkRecord,
+  copyMarks,
   InvalidRecordError,
+  MarksGuard,
   normalizeFeatureTypes,
   type RejectedWrite,
   recordBatchToWrites,
@@ -15,14 +26,30 @@ import {
 import { CommitQueue } from './commit-queue.js'
 import { compactLog } from './compaction.js'
 import { EncodePool } from './encode-pool.js'
-import { ReadOnlyLogError } from './errors.js'
+import { LogUnwritableError, ReadOnlyLogError } from './errors.js'
 import { checkFeatureName, END_EVENT_TIME, MIN_EVENT_TIME, newWriterId } from './layout.js'
+import { type Manifest, SNAPSHOT_EVERY } from './manifest.js'
+import { manifestVerifier } from './manifest-check.js'
+import {
+  definitionsOf,
+  loadManifest,
+  prepareManifest,
+  readerMarks,
+  reconcileDefinitions,
+  rollForward,
+} from './open-manifest.js'
 import { recover } from './recovery.js'
 import { Scratch } from './scratch.js'
 import { scanSegments } from './segment-scan.js'
 import type { SegmentWriter } from './segment-writer.js'
 import { listPartition, listPartitionsOf } from './segments.js'
-import type { CompactionReport, ParquetLog, ParquetLogOptions, ParquetLogStats } from './types.js'
+import type {
+  CompactionReport,
+  LogDescription,
+  ParquetLog,
+  ParquetLogOptions,
+  ParquetLogStats,
+} from './types.js'
 import { acquireWriterLock, DEFAULT_LOCK_LEASE_MS } from './writer-lock.js'
 
 /** `String.prototype.isWellFormed` (Node >= 20; not in the ES2023 lib typings). */
@@ -37,6 +64,22 @@ function leaseOption(v: number | undefined): number {
     )
   }
   return v
+}
+
+/** System errors that mean "this path cannot be written here": wrapped in `LogUnwritableError`. */
+const UNWRITABLE = new Set(['EACCES', 'EPERM', 'EROFS', 'ENOTDIR', 'ENOSPC', 'EDQUOT', 'EEXIST', 'EISDIR'])
+
+/** Run a step of a writable open; a raw "cannot write here" system error becomes `LogUnwritableError`. */
+async function writableStep<T>(dir: string, step: () => Promise<T>): Promise<T> {
+  try {
+    return await step()
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException)?.code
+    if (!(e instanceof SkewlessError) && typeof code === 'string' && UNWRITABLE.has(code)) {
+      throw new LogUnwritableError(dir, code, { cause: e })
+    }
+    throw e
+  }
 }
 
 function positive(name: string, v: number | undefined, def: number, min = 1): number {
@@ -81,21 +124,53 @@ export async function parquetLog(options: ParquetLogOptions): Promise<ParquetLog
   const deadLetters = options.deadLetters
   const root = options.dir
 
-  if (!readOnly) await mkdir(root, { recursive: true, mode: 0o755 }) // DIR_MODE of file-io.ts
+  const snapshotEvery = positive('manifestSnapshotEvery', options.manifestSnapshotEvery, SNAPSHOT_EVERY)
+  const acceptLost = new Set(options.acceptLostFiles ?? [])
+  const definitions = definitionsOf(options.features)
+
+  if (!readOnly) await writableStep(root, () => mkdir(root, { recursive: true, mode: 0o755 })) // DIR_MODE of file-io.ts
   // Recovery deletes temp files and replays journals: only safe when no other writer is live.
-  const lock = readOnly ? undefined : await acquireWriterLock(root, { leaseMs: lockLeaseMs })
+  const lock = readOnly
+    ? undefined
+    : await writableStep(root, () => acquireWriterLock(root, { leaseMs: lockLeaseMs }))
   let recovered: Awaited<ReturnType<typeof recover>>
+  let manifest: Manifest
   try {
-    recovered = await recover(root, readOnly)
+    const opened = await writableStep(root, async () => {
+      // The manifest's last version is rolled forward after the (legacy) journals and before recovery
+      // deletes the temp files no commit point refers to.
+      const m = await loadManifest(root, '', readOnly, snapshotEvery)
+      let forward: Awaited<ReturnType<typeof rollForward>> = { renamed: 0, lost: [] }
+      const r = await recover(root, readOnly, acceptLost, async () => {
+        if (!readOnly && m.version >= 0) forward = await rollForward(m, acceptLost)
+      })
+      r.report.replayedCommits += forward.renamed > 0 ? 1 : 0
+      m.writer = newWriterId(r.lastWriterId)
+      if (readOnly) {
+        if (m.version >= 0) reconcileDefinitions(m.features, definitions)
+      } else await prepareManifest(m, { definitions, acceptLost }, forward.lost)
+      return { m, r }
+    })
+    recovered = opened.r
+    manifest = opened.m
   } catch (e) {
     await lock?.release()
     throw e
   }
   const recovery = recovered.report
   if (lock) recovery.tempFiles.push(...lock.leftoversRemoved)
+  const stats: ParquetLogStats = {
+    commits: 0,
+    files: 0,
+    rows: 0,
+    bytes: 0,
+    corruptFilesSkipped: 0,
+    compactions: 0,
+    manifestSnapshotFailures: 0,
+  }
   const writer: SegmentWriter = {
     root,
-    writerId: newWriterId(recovered.lastWriterId),
+    writerId: manifest.writer,
     seq: 0,
     encoder,
     compression,
@@ -104,19 +179,19 @@ export async function parquetLog(options: ParquetLogOptions): Promise<ParquetLog
     scratch: new Scratch(),
     pool: workers > 0 ? new EncodePool(workers) : undefined,
     unsettled: new Set(),
+    manifest,
+    onSnapshotFailed: () => {
+      stats.manifestSnapshotFailures++
+    },
     ...(lock ? { verifyLock: () => lock.verify() } : {}),
   }
-  const stats: ParquetLogStats = {
-    commits: 0,
-    files: 0,
-    rows: 0,
-    bytes: 0,
-    corruptFilesSkipped: 0,
-    compactions: 0,
-  }
 
-  const commits = new CommitQueue(writer, stats, { rollRows, rollAgeMs, maxCommitRows })
-  const scanCtx = { root, featureTypes, pool: writer.pool, workers, onCorrupt, stats }
+  const guard = new MarksGuard()
+  const commits = new CommitQueue(writer, stats, { rollRows, rollAgeMs, maxCommitRows }, guard)
+  // A read-only open of a log without a manifest (written before manifests, never opened for writing
+  // since) cannot tell committed from foreign files: it reads what the names say, as before.
+  const verifier = manifest.version >= 0 ? manifestVerifier(root, manifest, readOnly) : undefined
+  const scanCtx = { root, featureTypes, pool: writer.pool, workers, onCorrupt, stats, verifier }
   let failure: unknown
   let closed = false
   /** Set when `close()` starts: from then on appends are refused, so `close()` drains a queue that no longer grows. */
@@ -190,42 +265,98 @@ export async function parquetLog(options: ParquetLogOptions): Promise<ParquetLog
     return { good: good as FeatureWrite[], dead: deadLetters.write(rejected) }
   }
 
-  async function append(batch: readonly FeatureWrite[]): Promise<void> {
+  /** A closed, read-only or lock-lost log refuses before anything is numbered or validated. */
+  function refuse(what: string): void {
     if (closing) throw new ClosedError('parquetLog')
-    if (readOnly) throw new ReadOnlyLogError('append')
+    if (readOnly) throw new ReadOnlyLogError(what)
     if (lock?.lost) throw lock.lost
-    const { good, dead } = accept(batch)
-    // The commit reads the records later; a caller may reuse its array as soon as append returns.
-    const mine = good === batch ? good.slice() : good
-    if (dead) await dead
-    if (mine.length === 0) return
-    if (closing) throw new ClosedError('parquetLog')
-    return commits.enqueue(mine)
+  }
+
+  /**
+   * Validate and enqueue in call order (so marks cover every batch appended before them), then wait
+   * for the dead letters and the commit. Any failure is remembered by the marks guard.
+   */
+  async function append(batch: readonly FeatureWrite[]): Promise<void> {
+    refuse('append')
+    const n = guard.begin()
+    try {
+      const { good, dead } = accept(batch)
+      // The commit reads the records later; a caller may reuse its array as soon as append returns.
+      const mine = good === batch ? good.slice() : good
+      const committed = mine.length > 0 ? commits.enqueue(mine, n) : undefined
+      committed?.catch(() => undefined) // awaited below, after the dead letters
+      if (dead) await dead
+      await committed
+    } catch (e) {
+      guard.fail(n)
+      throw e
+    }
+  }
+
+  async function appendMarked(batch: readonly FeatureWrite[], options: MarkedAppendOptions): Promise<void> {
+    refuse('appendMarked')
+    if (!Array.isArray(batch)) {
+      throw new InvalidArgumentError('offline-parquet appendMarked: batch must be an array')
+    }
+    const marks: CommitMarks = checkMarks(options, 'offline-parquet')
+    const ticket = guard.beginMarked()
+    try {
+      const { good, dead } = accept(batch)
+      const committed = commits.enqueue(good === batch ? good.slice() : good, ticket.n, { marks, ticket })
+      committed.catch(() => undefined)
+      if (dead) await dead
+      await committed
+    } catch (e) {
+      guard.fail(ticket.n)
+      throw e
+    }
+  }
+
+  /**
+   * A background commit that failed is reported once, by the next `write` or `flush` (or `close`),
+   * then forgotten: the caller knows, and later writes that commit make later flushes succeed.
+   */
+  function takeFailure(): unknown {
+    const f = failure
+    failure = undefined
+    return f
   }
 
   function write(batch: readonly FeatureWrite[]): void | Promise<void> {
     if (closing) throw new ClosedError('parquetLog')
-    if (failure) throw failure
-    if (readOnly) throw new ReadOnlyLogError('write')
-    if (lock?.lost) throw lock.lost
-    const { good, dead } = accept(batch)
-    const go = () => {
-      if (good.length === 0) return
-      if (closing) throw new ClosedError('parquetLog')
+    if (failure) throw takeFailure()
+    refuse('write')
+    const n = guard.begin()
+    let accepted: ReturnType<typeof accept>
+    try {
+      accepted = accept(batch)
+    } catch (e) {
+      guard.fail(n)
+      throw e
+    }
+    const { good, dead } = accepted
+    if (good.length > 0) {
       // The Sink contract lets us keep the caller's array only until write returns: copy it.
-      commits.enqueue(good.slice()).catch((e) => {
+      commits.enqueue(good.slice(), n).catch((e) => {
         failure ??= e
       })
-      if (commits.queuedRows > maxPendingRows) return commits.inflight
-      return undefined
     }
-    if (dead) return dead.then(go)
-    return go()
+    const backpressure = commits.queuedRows > maxPendingRows ? commits.inflight : undefined
+    if (dead) {
+      return dead.then(
+        () => backpressure,
+        (e) => {
+          guard.fail(n)
+          throw e
+        },
+      )
+    }
+    return backpressure
   }
 
   async function flush(): Promise<void> {
     await commits.drained()
-    if (failure) throw failure
+    if (failure) throw takeFailure()
   }
 
   const scanFiles = (o: ScanOptions, what: string) => scanSegments(scanCtx, o, what)
@@ -237,6 +368,26 @@ export async function parquetLog(options: ParquetLogOptions): Promise<ParquetLog
     recovery,
     stats,
     append,
+    appendMarked,
+    async readMarks() {
+      guard.resync()
+      if (!readOnly || manifest.version < 0) return copyMarks(manifest.marks)
+      await manifest.refresh()
+      return copyMarks(await readerMarks(manifest))
+    },
+    async describe(): Promise<LogDescription> {
+      if (readOnly && manifest.version >= 0) await manifest.refresh()
+      const files = manifest.files()
+      let rows: number | null = 0
+      for (const f of files) rows = rows === null || f.rows === null ? null : rows + f.rows
+      return {
+        features: [...manifest.features.values()].map((d) => JSON.parse(JSON.stringify(d))),
+        version: manifest.version,
+        marks: copyMarks(manifest.marks),
+        files: files.length,
+        rows,
+      }
+    },
     write,
     flush,
     scan: (o) => scanFiles(o, 'scan'),
@@ -269,7 +420,9 @@ export async function parquetLog(options: ParquetLogOptions): Promise<ParquetLog
       if (closed || closing) return Promise.reject(new ClosedError('parquetLog'))
       if (readOnly) return Promise.reject(new ReadOnlyLogError('compact'))
       if (lock?.lost) return Promise.reject(lock.lost)
-      const run = compacting.then(() => compactLog({ writer, featureTypes }, options))
+      const run = compacting.then(() =>
+        compactLog({ writer, featureTypes, verifier: verifier as NonNullable<typeof verifier> }, options),
+      )
       compacting = run.catch(() => undefined)
       return run.then((r: CompactionReport) => {
         stats.compactions += r.partitions

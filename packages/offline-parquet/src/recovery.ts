@@ -1,7 +1,7 @@
-import { readdir, readFile } from 'node:fs/promises'
+import { access, readdir, readFile } from 'node:fs/promises'
 import { dirname, join, posix } from 'node:path'
 import { resolvePartition } from './coverage.js'
-import { CorruptJournalError } from './errors.js'
+import { CorruptJournalError, RollForwardError } from './errors.js'
 import { fsyncDir, removeQuietly, rename } from './file-io.js'
 import { compareIds, isPartitionDir, JOURNAL_DIR, parseName, TEMP_PREFIX, TEMP_SUFFIX } from './layout.js'
 import { listPartitionDirs } from './segments.js'
@@ -87,6 +87,9 @@ export function parseJournal(path: string, text: string): Journal {
 export async function recover(
   root: string,
   readOnly: boolean,
+  acceptLost: ReadonlySet<string> = new Set(),
+  /** Runs after the journals are replayed, before temp files are deleted (the manifest's roll-forward). */
+  beforeCleanup?: () => Promise<void>,
 ): Promise<{ report: RecoveryReport; lastWriterId: string | undefined }> {
   const report: RecoveryReport = {
     replayedCommits: 0,
@@ -126,13 +129,21 @@ export async function recover(
         await rename(join(root, tmp), join(root, final))
         dirs.add(dirname(join(root, final)))
       } catch (e) {
-        if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e // already renamed before the crash
+        if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e
+        // Already renamed before the crash, if the final file is there; if neither is, the commit
+        // cannot be completed: say so, rather than open a log that lacks part of a commit.
+        const there = await access(join(root, final)).then(
+          () => true,
+          () => false,
+        )
+        if (!there && !acceptLost.has(final)) throw new RollForwardError(p, final, tmp)
       }
     }
     for (const d of dirs) await fsyncDir(d)
     await removeQuietly(p)
     report.replayedCommits++
   }
+  await beforeCleanup?.()
   for (const d of await listPartitionDirs(root)) {
     const names = await readdir(d)
     for (const f of names) {

@@ -4,7 +4,13 @@ import { dirname } from 'node:path'
 import { type FeatureTypes, filterBatch, resolveScan, type ScanOptions } from '@skewless/offline-log'
 import type { RecordBatch } from 'apache-arrow'
 import type { EncodePool } from './encode-pool.js'
-import { CorruptFileError, UnstableListingError } from './errors.js'
+import {
+  CorruptFileError,
+  type ForeignFileError,
+  type MissingFileError,
+  UnstableListingError,
+} from './errors.js'
+import type { Damage, PartitionVerifier } from './manifest-check.js'
 import { decodeSegment, ipcToSegmentBatches } from './read-segment.js'
 import {
   closeFd,
@@ -25,6 +31,18 @@ export interface ScanContext {
   workers: number
   onCorrupt: NonNullable<ParquetLogOptions['onCorruptFile']>
   stats: ParquetLogStats
+  /** Compares each partition listing with the manifest; unset for a log without one (opened read-only). */
+  verifier: PartitionVerifier | undefined
+}
+
+/** Report a damaged file as `onCorruptFile` says: throw it, or count it (and call back) and read around it. */
+export function reportDamaged(
+  ctx: ScanContext,
+  e: CorruptFileError | MissingFileError | ForeignFileError,
+): void {
+  if (ctx.onCorrupt === 'throw') throw e
+  ctx.stats.corruptFilesSkipped++
+  if (typeof ctx.onCorrupt === 'function') ctx.onCorrupt(e)
 }
 
 type Loaded = RecordBatch[] | CorruptFileError
@@ -77,6 +95,12 @@ export async function* scanSegments(
   const parts: PartitionDir[] = []
   for (const feature of s.features) parts.push(...(await listPartitionsOf(ctx.root, feature, s)))
   const ahead = ctx.pool ? ctx.workers + 1 : 1
+  const verify = ctx.verifier && {
+    verifier: ctx.verifier,
+    report: (d: Damage) => {
+      for (const e of d.errors) reportDamaged(ctx, e)
+    },
+  }
   const queue: { seg: SegmentFile; loaded: Promise<Loaded> }[] = []
   let pinned: SegmentFile[] = []
   let pi = 0
@@ -91,7 +115,7 @@ export async function* scanSegments(
         continue
       }
       if (pi >= parts.length) return
-      pinned = await listPartition(parts[pi++] as PartitionDir, s, true)
+      pinned = await listPartition(parts[pi++] as PartitionDir, s, true, verify)
       ci = 0
     }
   }
@@ -102,9 +126,7 @@ export async function* scanSegments(
       const loaded = await p
       await fill()
       if (loaded instanceof CorruptFileError) {
-        if (ctx.onCorrupt === 'throw') throw loaded
-        ctx.stats.corruptFilesSkipped++
-        if (typeof ctx.onCorrupt === 'function') ctx.onCorrupt(loaded)
+        reportDamaged(ctx, loaded)
         continue
       }
       // A file whose name bounds lie inside [from, to) needs no per-row time test.

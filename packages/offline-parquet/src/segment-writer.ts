@@ -1,7 +1,7 @@
 import { stat } from 'node:fs/promises'
 import { join } from 'node:path'
-import type { FeatureWrite } from '@skewless/core'
-import type { FeatureTypes } from '@skewless/offline-log'
+import type { CommitMarks, FeatureWrite } from '@skewless/core'
+import { type FeatureTypes, MarksRefusedError } from '@skewless/offline-log'
 import { Table, tableToIPC } from 'apache-arrow'
 import { chunkBatch, type SortedColumns, scatterCommit } from './chunk-batch.js'
 import { extractColumns } from './commit-columns.js'
@@ -14,14 +14,15 @@ import { ensureDir, fsyncDir, fsyncFile, removeQuietly, rename, writeFileDurable
 import {
   type Cover,
   compactedName,
-  JOURNAL_DIR,
   partitionDir,
+  type SegmentBounds,
   segmentName,
   TEMP_PREFIX,
   TEMP_SUFFIX,
 } from './layout.js'
+import type { Manifest } from './manifest.js'
+import type { ManifestVersion } from './manifest-format.js'
 import { partitionColumns } from './partition.js'
-import type { Journal } from './recovery.js'
 import type { Scratch } from './scratch.js'
 import type { ParquetEncoder } from './types.js'
 
@@ -41,10 +42,24 @@ export interface SegmentWriter {
   verifyLock?: () => Promise<void>
   /**
    * First sequence number of every commit whose files may still appear: running, or failed after its
-   * journal was written (the next open rolls it forward). Compaction only replaces files below the
+   * manifest version was written (the next commit or open rolls it forward). Compaction only replaces files below the
    * smallest of these (`settledBefore`), so no file ever appears inside a range it replaced.
    */
   unsettled: Set<number>
+  /** The log's manifest: each commit writes its version (the commit point) before renaming its files. */
+  manifest: Manifest
+  /** Snapshots of the manifest that failed (the commit itself had succeeded; the next one retries). */
+  onSnapshotFailed?: (e: unknown) => void
+}
+
+/** What a commit records besides its files, and how it reports to the queue. */
+export interface CommitExtras {
+  /** Marks recorded in this commit's manifest version. */
+  marks?: CommitMarks
+  /** Called when the commit's turn comes (every earlier commit settled), before its version is written: throw to refuse. */
+  beforeVersion?: () => void
+  /** Called on failure before the next commit may write; `committed`: its version was written (its files will appear). */
+  onFailed?: (committed: boolean) => void
 }
 
 /** Every file of this writer with a smaller sequence number is final: renamed, or never to appear. */
@@ -60,6 +75,8 @@ export interface CompactionNaming {
   cover: Pick<Cover, 'lo' | 'hi'>
   /** Number of outputs (`ceil(rows / rollRows)`); the caller reserved that many sequence numbers. */
   parts: number
+  /** Paths (relative to the root) of the inputs, removed by the same manifest version. */
+  remove: string[]
 }
 
 /** Result of one commit. */
@@ -75,11 +92,13 @@ const yieldToLoop = () => new Promise<void>((resolve) => setImmediate(resolve))
  * 1. partition by (feature, day) and sort each partition;
  * 2. encode each file and write it under a temporary name, fsynced (writes and fsyncs of earlier
  *    files overlap the encoding of later ones);
- * 3. when the commit has several files, write a journal listing the renames (temp + fsync + rename),
- *    so a crash during step 4 is rolled forward on the next open and a commit is all-or-nothing;
- * 4. rename every temp file to its final name, fsync the directories, delete the journal.
+ * 3. when every earlier commit has written its version (commits are recorded in call order), write
+ *    the next manifest version listing the files (with their temp names), the marks and, for a
+ *    compaction, the inputs it replaces: the commit point. A crash after it is rolled forward on the
+ *    next open, so a commit (and its marks) is all-or-nothing;
+ * 4. rename every temp file to its final name, fsync the directories.
  * Only then does the caller acknowledge the appends. On error every temp file is removed, unless the
- * journal was written (the next open then completes the commit).
+ * version was written (the next commit, or the next open, then completes the renames).
  *
  * `onPosted` is called once step 2 has handed every file to the encoder: from then on the commit
  * only waits for workers and the disk, and no longer uses the shared scratch buffers, so the next
@@ -90,7 +109,11 @@ export async function commitRecords(
   records: readonly FeatureWrite[],
   onPosted?: () => void,
   compaction?: CompactionNaming,
+  extras?: CommitExtras,
 ): Promise<CommitResult> {
+  // The place in the order of commits is taken now, in call order.
+  const ticket = compaction === undefined ? w.manifest.reserve() : undefined
+  let unlock: (() => void) | undefined
   const firstSeq = w.seq
   // Only a commit is registered in (and removed from) `unsettled`. A compaction's outputs need no
   // entry (they are renamed before `compactLog` returns), and its first sequence number can equal
@@ -99,8 +122,17 @@ export async function commitRecords(
   // that the commit's file lands in afterwards, hiding acknowledged rows.
   const registered = compaction === undefined
   if (registered) w.unsettled.add(firstSeq)
-  let journaled = false
-  const done: { tmp: string; final: string; dir: string }[] = []
+  let committed = false
+  const done: {
+    tmp: string
+    final: string
+    dir: string
+    rows: number
+    bytes: number
+    bounds: SegmentBounds
+  }[] = []
+  let version: ManifestVersion | undefined
+  let renamedCount = 0
   const io: Promise<void>[] = []
   const dirs = new Set<string>()
   let bytes = 0
@@ -139,7 +171,8 @@ export async function commitRecords(
         ['skewless.min_available_time', String(c.bounds.minAvailableTime)],
         ['skewless.max_available_time', String(c.bounds.maxAvailableTime)],
       ])
-      done.push({ tmp, final, dir })
+      const entry = { tmp, final, dir, rows: c.order.length, bytes: 0, bounds: c.bounds }
+      done.push(entry)
       if (w.encoder === 'parquet-wasm') {
         const batch = chunkBatch(
           cols,
@@ -161,17 +194,20 @@ export async function commitRecords(
           track(
             w.pool.run(job).then((size) => {
               bytes += size
+              entry.bytes = size
             }),
           )
         } else {
           const buf = encodeParquetWasm(batch, meta, w.compression)
           bytes += buf.length
+          entry.bytes = buf.length
           track(writeFileDurable(join(w.root, tmp), buf))
         }
         await yieldToLoop()
       } else {
         await writeParquetjs(join(w.root, tmp), records, c.order, w.featureTypes, meta)
-        bytes += (await stat(join(w.root, tmp))).size
+        entry.bytes = (await stat(join(w.root, tmp))).size
+        bytes += entry.bytes
         track(fsyncFile(join(w.root, tmp)))
       }
     }
@@ -180,45 +216,60 @@ export async function commitRecords(
     if (compaction && done.length !== compaction.parts) {
       throw new Error(`compaction wrote ${done.length} files, expected ${compaction.parts}`)
     }
-    // Last step before anything becomes visible (journal, renames): a writer that lost its lock
+    await ticket?.ready
+    unlock = await w.manifest.lock()
+    extras?.beforeVersion?.()
+    // Last step before anything becomes visible (version, renames): a writer that lost its lock
     // (another one took over after the lease ran out) must not touch the log any more. One small read
     // per commit; the window between it and the renames is what the lease's margin covers.
     await w.verifyLock?.()
-    let journal: string | undefined
-    // A compaction needs no journal: its output names say whether it is complete (coverage.ts).
-    if (done.length > 1 && !compaction) {
-      journal = join(w.root, JOURNAL_DIR, `commit-${w.writerId}-${firstSeq}.json`)
-      const body: Journal = { files: done.map((d) => [d.tmp, d.final]) }
-      await ensureDir(w.root, join(w.root, JOURNAL_DIR))
-      await writeFileDurable(`${journal}.tmp`, Buffer.from(JSON.stringify(body)))
-      await rename(`${journal}.tmp`, journal)
-      journaled = true
-      await fsyncDir(join(w.root, JOURNAL_DIR))
+    await w.manifest.finishRenames()
+    crashPoint(compaction ? 'compact-before-version' : 'commit-before-version')
+    if (done.length > 0 || extras?.marks !== undefined || compaction) {
+      version = await w.manifest.write({
+        add: done.map((d) => ({ path: d.final, tmp: d.tmp, rows: d.rows, bytes: d.bytes, ...d.bounds })),
+        remove: compaction?.remove ?? [],
+        ...(extras?.marks !== undefined ? { marks: extras.marks } : {}),
+      })
+      committed = true
     }
-    if (compaction) crashPoint('compact-before-rename')
-    else crashPoint('commit-before-rename')
+    crashPoint(compaction ? 'compact-before-rename' : 'commit-version-written')
     for (const d of done) {
       await rename(join(w.root, d.tmp), join(w.root, d.final))
+      renamedCount++
       crashPoint(compaction ? 'compact-renamed' : 'commit-renamed')
     }
     await Promise.all([...new Set(done.map((d) => d.dir))].map((d) => fsyncDir(d)))
-    if (journal) await removeQuietly(journal)
+    if (version) w.manifest.renamed(version)
     if (registered) w.unsettled.delete(firstSeq)
+    try {
+      await w.manifest.maybeSnapshot()
+    } catch (e) {
+      w.onSnapshotFailed?.(e)
+    }
     return { files: done.length, bytes }
   } catch (e) {
-    if (registered && !journaled) w.unsettled.delete(firstSeq)
+    extras?.onFailed?.(committed)
+    if (registered && !committed) w.unsettled.delete(firstSeq)
     await Promise.allSettled(io)
-    // Once the journal is written, its temp files are the commit: the next open renames them (roll
-    // forward). Deleting them would leave only the renames that succeeded, a partial commit.
-    if (!journaled) await Promise.allSettled(done.map((d) => removeQuietly(join(w.root, d.tmp))))
-    // An incomplete compaction is ignored by readers; remove what it renamed (else the next open does).
-    if (compaction) await Promise.allSettled(done.map((d) => removeQuietly(join(w.root, d.final))))
-    if (e instanceof LogLockedError) throw e
+    // Once the version is written, its temp files are the commit: the next commit (or the next open)
+    // renames them (roll forward). Deleting them would leave only the renames that succeeded.
+    if (committed) {
+      for (const d of done.slice(renamedCount)) w.manifest.unfinished.push([d.tmp, d.final])
+    } else {
+      await Promise.allSettled(done.map((d) => removeQuietly(join(w.root, d.tmp))))
+      // An incomplete compaction is ignored by readers; remove what it renamed (else the next open does).
+      if (compaction) await Promise.allSettled(done.map((d) => removeQuietly(join(w.root, d.final))))
+    }
+    if (e instanceof LogLockedError || e instanceof MarksRefusedError) throw e
     throw new CommitFailedError(
       `commit of ${records.length} records failed: ${String((e as Error)?.message ?? e)}`,
       {
         cause: e,
       },
     )
+  } finally {
+    unlock?.()
+    ticket?.release()
   }
 }

@@ -1,9 +1,10 @@
 import { close, open } from 'node:fs'
 import { readdir } from 'node:fs/promises'
 import { join } from 'node:path'
-import { newCompactionOutput, resolvePartition } from './coverage.js'
+import { type NamedFile, newCompactionOutput, resolvePartition } from './coverage.js'
 import { UnstableListingError } from './errors.js'
 import { DAY_MS, parseDay, type SegmentBounds } from './layout.js'
+import type { Damage, PartitionVerifier } from './manifest-check.js'
 
 /** A committed file of the log, as found on disk. */
 export interface SegmentFile {
@@ -95,9 +96,15 @@ export async function listPartitionsOf(
 }
 
 /** The live files of one listing of a partition that can hold rows in `window`, in name order. */
-function select(p: PartitionDir, names: readonly string[], window: TimeWindow): SegmentFile[] {
+function select(
+  p: PartitionDir,
+  live: readonly NamedFile[],
+  window: TimeWindow,
+  skip?: Set<string>,
+): SegmentFile[] {
   const out: SegmentFile[] = []
-  for (const f of resolvePartition(names).live) {
+  for (const f of live) {
+    if (skip?.has(f.name)) continue
     const bounds = f.parsed?.bounds
     if (bounds) {
       const lo = window.by === 'event' ? bounds.minEventTime : bounds.minAvailableTime
@@ -144,11 +151,22 @@ export async function listPartition(
   p: PartitionDir,
   window: TimeWindow,
   pin: boolean,
+  verify?: { verifier: PartitionVerifier; report: (d: Damage) => void },
 ): Promise<SegmentFile[]> {
   for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
     if (attempt > 2) await new Promise((r) => setTimeout(r, Math.min(50, attempt * 2)))
+    const token = verify?.verifier.begin() ?? 0
     const names = await dirEntries(p.dir)
-    const segs = select(p, names, window)
+    const live = resolvePartition(names).live
+    // 4. with a manifest, compare the listing with it: a missing or foreign file is reported (maybe
+    //    thrown) before anything is read; a manifest that moved during the listing means list again.
+    let damage: Damage | undefined
+    if (verify) {
+      const r = await verify.verifier.check(p, live, window, token)
+      if (r === 'retry') continue
+      if (r !== 'ok') damage = r
+    }
+    const segs = select(p, live, window, damage?.skip)
     if (pin && segs.length > 0) {
       // fds[i] for the first MAX_PINNED files; the others stay unpinned (see MAX_PINNED)
       const fds = await openAll(segs.slice(0, MAX_PINNED).map((x) => x.path))
@@ -169,6 +187,14 @@ export async function listPartition(
     if (newCompactionOutput(new Set(names), again)) {
       await closeAll(segs)
       continue
+    }
+    if (damage && verify && damage.errors.length > 0) {
+      try {
+        verify.report(damage)
+      } catch (e) {
+        await closeAll(segs)
+        throw e
+      }
     }
     return segs
   }

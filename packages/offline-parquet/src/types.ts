@@ -1,5 +1,7 @@
+import type { CommitMarks } from '@skewless/core'
 import type { OfflineLog, OfflineLogOptions } from '@skewless/offline-log'
-import type { CorruptFileError } from './errors.js'
+import type { CorruptFileError, ForeignFileError, MissingFileError } from './errors.js'
+import type { FeatureDefinition } from './manifest-format.js'
 import type { RecoveryReport } from './recovery.js'
 
 /** Which library encodes Parquet files. Reading is always Arrow-native (parquet-wasm), whichever wrote the file. */
@@ -42,11 +44,22 @@ export interface ParquetLogOptions extends OfflineLogOptions {
    */
   maxPendingRows?: number
   /**
-   * What `scan`/`stateAt` do with a file that cannot be read (truncated, foreign, not Parquet):
-   * `'throw'` a `CorruptFileError` naming it, `'skip'` it (counted in `stats.corruptFilesSkipped`),
-   * or call the function with the error and skip it. @default 'throw'
+   * What `scan`/`stateAt` do with a damaged file: one that cannot be read (`CorruptFileError`), a
+   * committed one that is missing (`MissingFileError`), or one no manifest version lists
+   * (`ForeignFileError`): `'throw'` the error naming it, `'skip'` it (counted in
+   * `stats.corruptFilesSkipped`), or call the function with the error and skip it. `compact` always
+   * refuses a partition with a missing or foreign file. @default 'throw'
    */
-  onCorruptFile?: 'throw' | 'skip' | ((error: CorruptFileError) => void)
+  onCorruptFile?: 'throw' | 'skip' | ((error: CorruptFileError | MissingFileError | ForeignFileError) => void)
+  /**
+   * Committed files (paths relative to `dir`, as `MissingFileError.path` gives them) that are gone
+   * for good: a writable open records their loss in the manifest (scans and compaction then proceed
+   * without them), and a commit whose roll-forward needs one of them completes without it. A listed
+   * file that exists is left alone. @default []
+   */
+  acceptLostFiles?: readonly string[]
+  /** Manifest versions between two manifest snapshots (opening reads at most this many versions). @default 100 */
+  manifestSnapshotEvery?: number
   /** Open for reading only: no recovery actions (leftovers are only reported), `append` is refused. @default false */
   readOnly?: boolean
   /**
@@ -77,6 +90,21 @@ export interface ParquetLogStats {
   corruptFilesSkipped: number
   /** Partitions compacted (summed over `compact` calls). */
   compactions: number
+  /** Manifest snapshots that failed (the commits themselves succeeded; the next commit tries again). */
+  manifestSnapshotFailures: number
+}
+
+/** What the log records about itself (`ParquetLog.describe`). */
+export interface LogDescription {
+  /** Every feature definition the log records (of this open and earlier ones), by name. */
+  features: FeatureDefinition[]
+  /** The last manifest version (-1: a log opened read-only that has no manifest yet). */
+  version: number
+  /** The marks of the last commit that carried each. */
+  marks: CommitMarks
+  /** Committed files and rows (`rows` is `null` when a file adopted by the migration to a manifest was not counted). */
+  files: number
+  rows: number | null
 }
 
 /** Options of `ParquetLog.compact`. */
@@ -133,6 +161,8 @@ export interface ParquetLog extends OfflineLog {
    * @throws InvalidArgumentError when `features` names a feature the log does not declare.
    */
   listFiles(features?: readonly string[]): Promise<string[]>
+  /** What the manifest records: feature definitions, marks, files and rows (a read-only log reads new versions first). */
+  describe(): Promise<LogDescription>
   /**
    * Merge the small files of each `feature=/date=` partition into fewer, larger files sorted by
    * (entity, event_time, version, available_time), at most `rollRows` rows each. Every row is kept
@@ -148,9 +178,11 @@ export interface ParquetLog extends OfflineLog {
    * (with the log's `compression`), whatever `encoder` the log was opened with: the inputs may hold rows
    * that parquetjs-lite cannot encode (times before 1970, NaN) from a parquet-wasm writer of the directory.
    * @throws ReadOnlyLogError when opened with `readOnly: true`; `ClosedError` after `close()`;
-   *   `InvalidArgumentError` for bad options; `CorruptFileError` if an input file is unreadable (that
-   *   partition is left as it was, partitions compacted before stay compacted, later ones are not
-   *   tried: move the file away first); `AbortedError` when `signal` aborts.
+   *   `InvalidArgumentError` for bad options; `CorruptFileError` if an input file is unreadable,
+   *   `MissingFileError` / `ForeignFileError` if a partition lacks a committed file or holds one no
+   *   manifest version lists (that partition is left as it was, so a loss is never made permanent;
+   *   partitions compacted before stay compacted, later ones are not tried); `AbortedError` when
+   *   `signal` aborts.
    */
   compact(options?: CompactOptions): Promise<CompactionReport>
 }

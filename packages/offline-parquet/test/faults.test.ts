@@ -1,10 +1,10 @@
 import { spawn } from 'node:child_process'
-import { mkdir, readdir, readFile, rename, truncate, writeFile } from 'node:fs/promises'
+import { mkdir, readdir, readFile, rename, rm, truncate, writeFile } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { FeatureWrite } from '@skewless/core'
 import { afterAll, describe, expect, it } from 'vitest'
-import { CorruptFileError, parquetLog } from '../src/index.js'
+import { CorruptFileError, ForeignFileError, parquetLog } from '../src/index.js'
 import { FEATURES, mixedRecords } from './data.js'
 import { removeTempDirs, tempDir } from './helpers.js'
 
@@ -67,14 +67,18 @@ describe('faults', () => {
     expect(await count(strict, ['spend', 'country'])).toBe(200)
   })
 
-  it('a foreign Parquet file or a non-Parquet file → CorruptFileError naming it', async () => {
+  it('a foreign Parquet file or a non-Parquet file (no manifest version lists it) → ForeignFileError naming it', async () => {
     const dir = await tempDir()
     const other = await tempDir()
     const log = await parquetLog({ features: FEATURES, dir })
     await log.append([w({})])
     const pdir = join(dir, 'feature=clicks', 'date=2026-11-01')
     await writeFile(join(pdir, 'notes.parquet'), 'hello, this is not parquet')
-    await expect(count(log, ['clicks'])).rejects.toThrow(/notes\.parquet.*not a complete Parquet file/)
+    await expect(count(log, ['clicks'])).rejects.toMatchObject({
+      code: 'foreign-file',
+      file: join(pdir, 'notes.parquet'),
+      message: expect.stringMatching(/notes\.parquet is not part of the log.*Move it out/),
+    })
     await rename(join(pdir, 'notes.parquet'), join(other, 'x'))
     // a valid Parquet file with another schema
     const { DuckDBInstance } = await import('@duckdb/node-api')
@@ -82,7 +86,11 @@ describe('faults', () => {
     const con = await db.connect()
     await con.run(`COPY (SELECT 1 AS a, 'x' AS b) TO '${join(pdir, 'foreign.parquet')}' (FORMAT parquet)`)
     con.closeSync()
-    await expect(count(log, ['clicks'])).rejects.toThrow(/foreign\.parquet.*no column "entity"/)
+    await expect(count(log, ['clicks'])).rejects.toBeInstanceOf(ForeignFileError)
+    // skip mode reads around it (counted), as around an unreadable file
+    const skipping = await parquetLog({ features: FEATURES, dir, readOnly: true, onCorruptFile: 'skip' })
+    expect(await count(skipping, ['clicks'])).toBe(1)
+    expect(skipping.stats.corruptFilesSkipped).toBe(1)
     expect(await count(log, ['spend'])).toBe(0)
   })
 
@@ -132,7 +140,9 @@ describe('faults', () => {
     await log.append(mixedRecords(40))
     await log.close()
     const files = await log.listFiles()
-    // Simulate a crash between the journal and the renames: move two committed files back to temp names.
+    // Simulate a crash of a log of an earlier version (no manifest: multi-file commits were journaled)
+    // between the journal and the renames: move two committed files back to temp names.
+    await rm(join(dir, '_skewless'), { recursive: true })
     const journalFiles: [string, string][] = []
     for (const [i, f] of files.slice(0, 2).entries()) {
       const rel = f.slice(dir.length + 1)
@@ -161,7 +171,9 @@ describe('faults', () => {
     ])
     expect(await count(again)).toBe(40)
     const all = (await readdir(dir, { recursive: true })).map(String)
-    expect(all.filter((f) => f.includes('_tmp-') || f.includes('.json'))).toEqual([])
+    expect(
+      all.filter((f) => f.includes('_tmp-') || (f.includes('.json') && !f.startsWith('_skewless'))),
+    ).toEqual([])
   })
 
   it('group commit: concurrent appends share files; rollRows splits big partitions', async () => {

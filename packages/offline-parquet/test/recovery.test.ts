@@ -9,7 +9,7 @@ import { logRows, multiset } from './rows.js'
 afterAll(removeTempDirs)
 
 /**
- * A log whose last multi-file commit crashed after its journal and before its renames: two of its
+ * A log of an earlier version (no manifest) whose last multi-file commit crashed after its journal and before its renames: two of its
  * files are back under temp names and `_journal/commit-crash-1.json` lists their renames.
  */
 async function crashedDuringRenames() {
@@ -26,6 +26,8 @@ async function crashedDuringRenames() {
     await rename(f, join(dir, tmp))
     renames.push([tmp, rel])
   }
+  // A log written before manifests: its multi-file commits were journaled (no manifest version).
+  await rm(join(dir, '_skewless'), { recursive: true })
   const journal = join(dir, '_journal', 'commit-crash-1.json')
   await mkdir(join(dir, '_journal'), { recursive: true })
   return { dir, recs, renames, journal }

@@ -1,6 +1,7 @@
 import type { OfflineLog, OfflineLogOptions } from '@skewless/offline-log'
 import type { TestFn } from '../types.js'
 import { OFFLINE_SUITE_FEATURES } from './fixtures.js'
+import { marksTests } from './suite-marks.js'
 import { readTests } from './suite-read.js'
 import { writeTests } from './suite-write.js'
 
@@ -40,4 +41,5 @@ export function offlineLogSuite(
   const test = (title: string, fn: () => Promise<void>) => it(`${name}: ${title}`, fn, ms)
   readTests({ test, open, suite })
   writeTests({ test, open, suite })
+  marksTests({ test, open, suite })
 }
