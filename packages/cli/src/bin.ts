@@ -17,6 +17,6 @@ const code = await run(process.argv.slice(2), {
   stderr: (text) => process.stderr.write(text),
   // SKEWLESS_PROGRESS=1 draws the bar on a non-terminal stderr too (tests, `script` recordings).
   progress: process.stderr.isTTY === true || process.env.SKEWLESS_PROGRESS === '1',
-  columns: process.stderr.columns ?? 80,
+  columns: process.stderr.columns || 80,
 })
 process.exitCode = code

@@ -13,7 +13,8 @@ const WIDTH = 30
 /** A bar titled `title`; silent when `io.progress` is false (a pipe, a file, CI logs). */
 export function progressBar(io: CliIo, title: string): ProgressBar {
   if (!io.progress) return { update() {}, stop() {} }
-  const columns = io.columns ?? 80
+  // A pseudo-terminal may report 0 columns (`script`, some CI runners): fall back to 80.
+  const columns = io.columns !== undefined && io.columns >= 20 ? io.columns : 80
   let last = 0
   let drawn = false
   return {
