@@ -1,6 +1,12 @@
 import { jetstreamManager } from '@nats-io/jetstream'
 import { afterEach, expect, it } from 'vitest'
-import { NatsConsumerError, type NatsSourceLogger, NatsUnavailableError, natsSource } from '../src/index.js'
+import {
+  NatsConsumerError,
+  type NatsSourceLogger,
+  NatsUnavailableError,
+  natsPartitionSources,
+  natsSource,
+} from '../src/index.js'
 import { type Click, createStream, jetstream, publishClicks, readEvents } from './fixtures.js'
 import { type NatsServerHandle, startNats } from './nats-server.js'
 
@@ -136,6 +142,36 @@ it('abort ends a reader parked waiting for messages, deletes its consumer and cl
   expect(await server.connectionCount()).toBe(1)
   const jsm = await jetstreamManager(nc)
   expect(await jsm.consumers.list('IDLE').next()).toHaveLength(0)
+  await nc.close()
+})
+
+it('the partition sources made together share the one connection they open, closed after the last reader', async () => {
+  const server = await start({ monitor: true })
+  const nc = await server.connect()
+  await createStream(nc, 'PARTS', ['parts.*.*'])
+  await publishClicks(jetstream(nc), 0, 30, (n) => `parts.${n % 3}.u${n}`)
+  const sources = natsPartitionSources<Click>({
+    servers: server.url,
+    stream: 'PARTS',
+    partitions: [0, 1, 2],
+    partitionSubject: 'parts.{partition}.*',
+  })
+  const controllers = sources.map(() => new AbortController())
+  const iterators = sources.map((s, i) =>
+    s.open(undefined, { signal: controllers[i]!.signal })[Symbol.asyncIterator](),
+  )
+  const firsts = await Promise.all(iterators.map((it) => it.next()))
+  expect(firsts.map((r) => r.value?.events.length)).toEqual([10, 10, 10])
+  expect(await server.connectionCount()).toBe(2)
+  controllers[0]!.abort()
+  controllers[1]!.abort()
+  await Promise.all(iterators.slice(0, 2).map((it) => it.next()))
+  expect(await server.connectionCount()).toBe(2)
+  controllers[2]!.abort()
+  await iterators[2]!.next()
+  for (let i = 0; i < 100 && (await server.connectionCount()) !== 1; i++)
+    await new Promise((r) => setTimeout(r, 20))
+  expect(await server.connectionCount()).toBe(1)
   await nc.close()
 })
 
