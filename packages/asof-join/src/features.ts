@@ -1,4 +1,5 @@
 import {
+  type FeatureInfo,
   type HoppingWindow,
   hopping,
   InvalidArgumentError,
@@ -9,7 +10,7 @@ import {
   type ValueType,
   type WindowSpec,
 } from '@skewless/core'
-import type { AsOfJoinOptions } from './types.js'
+import type { AsOfJoinOptions, FeatureRequest } from './types.js'
 
 /** Value kinds, indexes of the value columns below. */
 export const VALUE_COLUMNS = ['value_double', 'value_int64', 'value_string', 'value_bool'] as const
@@ -64,16 +65,18 @@ export function resolveFeatures(options: AsOfJoinOptions): ResolvedFeature[] {
     throw new InvalidArgumentError('asof-join: options.features must name at least one feature')
   }
   const seen = new Set<string>()
+  const defs = definitionsByName(options.definitions)
   return options.features.map((f) => {
-    const req = typeof f === 'string' ? { name: f } : f
-    if (!req || typeof req.name !== 'string' || req.name.length === 0) {
+    const given = typeof f === 'string' ? { name: f } : f
+    if (!given || typeof given.name !== 'string' || given.name.length === 0) {
       throw new InvalidArgumentError('asof-join: every entry of options.features needs a non-empty name')
     }
+    const req = withDefinition(given, defs.get(given.name))
     if (seen.has(req.name))
       throw new InvalidArgumentError(`asof-join: feature '${req.name}' is requested twice`)
     seen.add(req.name)
     const maxAgeMs =
-      req.maxAge === undefined
+      req.maxAge === undefined || req.maxAge === Number.POSITIVE_INFINITY
         ? Number.POSITIVE_INFINITY
         : toMs(req.maxAge, `maxAge of feature '${req.name}'`)
     return {
@@ -87,4 +90,35 @@ export function resolveFeatures(options: AsOfJoinOptions): ResolvedFeature[] {
       window: tileWindow(req.name, req.window),
     }
   })
+}
+
+/** The definitions by name; a definition without a string name is refused, not skipped. */
+function definitionsByName(defs: readonly FeatureInfo[] | undefined): Map<string, FeatureInfo> {
+  const out = new Map<string, FeatureInfo>()
+  if (defs === undefined) return out
+  if (!Array.isArray(defs)) {
+    throw new InvalidArgumentError(
+      'asof-join: options.definitions must be an array of FeatureInfo (group.describe())',
+    )
+  }
+  for (const d of defs as readonly FeatureInfo[]) {
+    if (typeof d?.name !== 'string') {
+      throw new InvalidArgumentError('asof-join: every entry of options.definitions needs a string name')
+    }
+    out.set(d.name, d)
+  }
+  return out
+}
+
+/**
+ * A request with the definition's defaults under it: its TTL as `maxAge`, a tile feature's window,
+ * its value type. Whatever the request sets wins.
+ */
+function withDefinition(req: FeatureRequest, def: FeatureInfo | undefined): FeatureRequest {
+  if (def === undefined) return req
+  const out: FeatureRequest = { ...req }
+  if (out.maxAge === undefined && def.ttlMs !== undefined) out.maxAge = def.ttlMs
+  if (out.window === undefined && def.emit === 'tiles') out.window = def.window
+  if (out.type === undefined && def.valueType !== undefined) out.type = def.valueType
+  return out
 }

@@ -6,6 +6,7 @@ import { InvalidOptionError, LogClosedError, MissingFeatureError } from './error
 import { type ResolvedFeature, resolveFeatures, VALUE_COLUMNS, valueKind } from './features.js'
 import { buildLabelIndex } from './label-index.js'
 import { type PreparedLabels, prepareLabels } from './labels.js'
+import { withLogDefinitions } from './log-definitions.js'
 import { LogEntityMatcher } from './log-entities.js'
 import { LogReader } from './log-reader.js'
 import { buildTable, createOutput, type JoinOutput } from './output.js'
@@ -205,7 +206,7 @@ export async function asOfJoin(labels: Labels, log: LogInput, options: AsOfJoinO
       'asof-join: log must be an OfflineLog (with scan and featureTypes) or an Arrow Table',
     )
   }
-  const p = plan(labels, options, (f) => {
+  const p = plan(labels, await withLogDefinitions(log, options), (f) => {
     const t = log.featureTypes[f.name]
     if (t === undefined) {
       throw new InvalidArgumentError(

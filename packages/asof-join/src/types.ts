@@ -24,7 +24,7 @@
  * every eligible tile lies after the window). Null only when no tile record is eligible. `maxAge`
  * applies to that eventTime, like the reader's `ttlMs`.
  */
-import type { Duration, ValueType, WindowSpec } from '@skewless/core'
+import type { Duration, FeatureInfo, ValueType, WindowSpec } from '@skewless/core'
 import type { OfflineLog, TimeBasis } from '@skewless/offline-log'
 import type { Table } from 'apache-arrow'
 
@@ -65,8 +65,9 @@ export interface FeatureRequest {
   name: string
   /**
    * Maximum age at the label time: when `t - eventTime > maxAge` the output is null (like a TTL;
-   * an age equal to `maxAge` is kept). Ms or a duration string such as `'1h'`.
-   * @default no limit
+   * an age equal to `maxAge` is kept). Ms or a duration string such as `'1h'`; `Infinity` for no
+   * limit even when the definition has a TTL.
+   * @default the feature's definition's `ttlMs` (see `AsOfJoinOptions.definitions`), else no limit
    */
   maxAge?: Duration
   /**
@@ -75,8 +76,8 @@ export interface FeatureRequest {
    * In a table log a feature without `type` must have at least one record (else
    * `MissingFeatureError`: a misspelt name is not silently an all-null column); with `type` it may
    * have none.
-   * @default for a table log: the only `value_*` column present, else the first one with a
-   * non-null value for this feature, else 'double'
+   * @default the definition's `valueType`; for a table log without one: the only `value_*` column
+   * present, else the first one with a non-null value for this feature, else 'double'
    */
   type?: ValueType
   /** Add a `<name>__event_time` column (Timestamp ms) with the chosen record's eventTime. @default options.includeEventTime */
@@ -91,7 +92,7 @@ export interface FeatureRequest {
    * `maxAge` plays the reader's `ttlMs`. The feature must be double or int64. A tile record of a
    * feature requested without `window`, or a whole-value record of one requested with it, throws
    * `UnsupportedRecordError`.
-   * @default undefined (a whole-value feature)
+   * @default the definition's `window` when it has `emit: 'tiles'`, else undefined (a whole-value feature)
    */
   window?: WindowSpec
 }
@@ -100,6 +101,13 @@ export interface FeatureRequest {
 export interface AsOfJoinOptions {
   /** Features to join: names, or requests with per-feature options. Each becomes an output column. */
   features: readonly (string | FeatureRequest)[]
+  /**
+   * The feature definitions (`group.describe()`): a requested feature's `maxAge` defaults to its
+   * `ttlMs`, a tile feature's `window` to its window, `type` to its `valueType`, so the join applies
+   * what the online reader applied without repeating it. Request options still override.
+   * @default what the log records, when it has a `describe()` (e.g. the Parquet log's manifest), else none
+   */
+  definitions?: readonly FeatureInfo[]
   /**
    * Which records are eligible at label time `t`. `'available'`: eventTime and availableTime both
    * `<= t` (leak-free: what the online store served at `t`). `'event'`: eventTime `<= t` only.
