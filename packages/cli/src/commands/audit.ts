@@ -1,5 +1,6 @@
 /** `skewless audit <log> --served served.parquet`: every served value checked against the log; exit 1 on skew. */
 import { skewAudit } from '@skewless/asof-join'
+import type { WindowSpec } from '@skewless/core'
 import { discoverLog } from '../discover-log.js'
 import { SkewFoundError } from '../errors.js'
 import { iso, table } from '../format.js'
@@ -21,7 +22,12 @@ export async function auditCommand(path: string, opts: AuditCommandOptions, io: 
   const log = await openLog(found)
   let report: Awaited<ReturnType<typeof skewAudit>>
   try {
+    // Tile features are summed over their window, as the reader did (their definition is in the manifest).
+    const tiles = found.features
+      .filter((f) => f.emit === 'tiles' && f.window !== undefined)
+      .map((f) => ({ name: f.name, strategy: 'additive', window: f.window as WindowSpec }))
     report = await skewAudit(served, log, {
+      ...(tiles.length > 0 ? { features: tiles } : {}),
       ...(opts.ttl ? { maxAge: opts.ttl } : {}),
       ...(opts.inFlight ? { inFlightMs: opts.inFlight } : {}),
     })

@@ -1,11 +1,12 @@
 /** `skewless join <log> --labels labels.parquet --out training.parquet`: the leak-free as-of join. */
 import { asOfJoin, writeParquet } from '@skewless/asof-join'
+import type { WindowSpec } from '@skewless/core'
 import type { TimeBasis } from '@skewless/offline-log'
 import { discoverLog } from '../discover-log.js'
 import { countingLog, openLog } from '../open-log.js'
 import { progressBar } from '../progress.js'
 import { readParquetTable } from '../read-table.js'
-import type { CliIo } from '../types.js'
+import type { CliIo, LogFeature } from '../types.js'
 import { summarizeLog } from './inspect.js'
 
 export interface JoinCommandOptions {
@@ -39,7 +40,7 @@ export async function joinCommand(path: string, opts: JoinCommandOptions, io: Cl
       bar.update(read, totalRows, `${read} log rows`)
     })
     training = await asOfJoin(labels, counted, {
-      features,
+      features: features.map((name) => featureRequest(found.features, name)),
       by: opts.by,
       entityColumn: opts.entityColumn,
       timeColumn: opts.timeColumn,
@@ -58,4 +59,16 @@ export async function joinCommand(path: string, opts: JoinCommandOptions, io: Cl
     io.stdout(
       `wrote ${opts.out}: ${summary.rows} label rows x ${summary.columns} columns (${read} log rows read)\n`,
     )
+}
+
+/**
+ * A feature the manifest records as emitted in additive tiles is joined over its window (the sum the
+ * reader computes); every other feature by name.
+ */
+export function featureRequest(
+  defs: readonly LogFeature[],
+  name: string,
+): string | { name: string; window: WindowSpec } {
+  const def = defs.find((f) => f.name === name)
+  return def?.emit === 'tiles' && def.window !== undefined ? { name, window: def.window as WindowSpec } : name
 }
