@@ -51,9 +51,11 @@ const sources = () =>
     batchSize: 200,
   })
 
-/** Poll (bounded) until `p` has read `n` events. */
+/** Poll (bounded: 20 s) until `p` has read `n` events. */
 async function waitForEvents(p: Pipeline, n: number): Promise<void> {
   for (let i = 0; i < 1000 && p.metrics.eventsIn < n; i++) await new Promise((r) => setTimeout(r, 20))
+  if (p.metrics.eventsIn < n)
+    throw new Error(`the pipeline read ${p.metrics.eventsIn} events of the ${n} expected`)
 }
 
 it('feeds createPipeline; a pipeline resumed from a checkpoint counts every click exactly once', async () => {
@@ -90,4 +92,4 @@ it('feeds createPipeline; a pipeline resumed from a checkpoint counts every clic
   const expected = new Map<string, number>()
   for (let n = 0; n < TOTAL; n++) expected.set(`u${n % 11}`, (expected.get(`u${n % 11}`) ?? 0) + 1)
   expect(Object.fromEntries(last)).toEqual(Object.fromEntries(expected))
-})
+}, 60_000)
