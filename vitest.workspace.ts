@@ -14,6 +14,7 @@ const packages = [
   'cli',
   'source-nats',
   'e2e',
+  'feature-store',
 ] as const
 
 export default packages.map((name) => ({
