@@ -7,7 +7,7 @@
  * the kernel sees only whole-value features, under its own feature indexes.
  */
 import type { TimeBasis } from '@skewless/offline-log'
-import type { Data, RecordBatch } from 'apache-arrow'
+import type { Data, RecordBatch, Schema } from 'apache-arrow'
 import { int64View, is64, readNumbers, stringReader, timeFactor } from './arrow-read.js'
 import { ColumnTypeError, MissingColumnError, UnsupportedRecordError } from './errors.js'
 import { type ResolvedFeature, VALUE_COLUMNS } from './features.js'
@@ -19,8 +19,20 @@ import { ValueReader } from './value-reader.js'
 
 const BLOCK = 8192
 
+const fieldIndexes = new WeakMap<Schema, Map<string, number>>()
+
+/**
+ * A column's Data, by name. Read from the batch's struct Data through a name → index map cached per
+ * schema: `batch.getChild` builds a Vector per call, which costs as much as a small batch's join.
+ */
 function child(batch: RecordBatch, name: string): Data | undefined {
-  return batch.getChild(name)?.data[0] as Data | undefined
+  let index = fieldIndexes.get(batch.schema)
+  if (index === undefined) {
+    index = new Map(batch.schema.fields.map((f, i) => [f.name, i]))
+    fieldIndexes.set(batch.schema, index)
+  }
+  const i = index.get(name)
+  return i === undefined ? undefined : (batch.data.children[i] as Data | undefined)
 }
 
 export class LogReader {
