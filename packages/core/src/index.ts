@@ -15,6 +15,12 @@ export {
 } from './features.js'
 export { logCheckpoints } from './log-checkpoints.js'
 export {
+  type RateLimitedLoggerOptions,
+  rateLimitedLogger,
+  resolveLogger,
+  silentLogger,
+} from './logger.js'
+export {
   createOperator,
   type OperatorOptions,
   type OperatorOutput,

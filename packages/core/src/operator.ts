@@ -18,8 +18,8 @@ import { type CheckpointData, restoreOperator, snapshotOperator } from './checkp
 import { systemClock } from './clock.js'
 import { toMs } from './duration.js'
 import { emitDecay, emitDirty } from './emission.js'
-import { InvalidDefinitionError, InvalidEventError } from './errors.js'
 import { entityKey } from './entity-key.js'
+import { InvalidDefinitionError, InvalidEventError } from './errors.js'
 import { evictIdleKeys } from './eviction.js'
 import { type FeatureState, SessionState, TiledState } from './feature-state.js'
 import type { FeatureGroup, ResolvedFeature } from './features.js'
@@ -31,6 +31,7 @@ import type {
   Clock,
   DeadLetter,
   DeadLetterCode,
+  Duration,
   FeatureUpdate,
   LateEvent,
   WatermarkOptions,
@@ -44,8 +45,13 @@ export interface OperatorOptions {
   sources?: number
   /** Throw `InvalidEventError` on the first bad event instead of dead-lettering it. @default false */
   failFast?: boolean
-  /** Processing-time clock, for `watermark.maxFutureTime`. @default systemClock */
+  /** Processing-time clock, for `watermark.maxFutureTime` and `historyAge`. @default systemClock */
   clock?: Clock
+  /**
+   * Count the events of each batch dated more than this behind the clock (`historicInBatch`), for
+   * the pipeline's warning about history on the live path. @default Infinity (not counted)
+   */
+  historyAge?: Duration
 }
 
 /** What one call to `process` produced. */
@@ -85,6 +91,12 @@ export class WindowOperator<E> {
   readonly failFast: boolean
   /** Events later than the clock plus this are dead-lettered `future-time`; `Infinity` when off. */
   readonly maxFutureMs: number
+  /** Events older than the clock minus this are counted in `historicInBatch`; `Infinity` when off. */
+  readonly historyAgeMs: number
+  /** Events of the last `process` call older than `historyAgeMs` behind the clock (first group's time). */
+  historicInBatch = 0
+  /** The oldest of them (ms), `Infinity` when none. */
+  oldestHistoricInBatch = Number.POSITIVE_INFINITY
   private readonly clock: Clock
   /** @internal */ readonly groups: GroupState<E>[]
   /** @internal */ sourceMax: number[]
@@ -114,6 +126,8 @@ export class WindowOperator<E> {
     const future = wmo.maxFutureTime ?? '1d'
     this.maxFutureMs = future === Number.POSITIVE_INFINITY ? future : toMs(future, 'watermark.maxFutureTime')
     this.clock = options.clock ?? systemClock
+    const history = options.historyAge ?? Number.POSITIVE_INFINITY
+    this.historyAgeMs = history === Number.POSITIVE_INFINITY ? history : toMs(history, 'historyAge')
     const n = options.sources ?? 1
     this.sourceMax = new Array(n).fill(Number.NEGATIVE_INFINITY)
     this.sourceIdle = new Array(n).fill(false)
@@ -171,8 +185,16 @@ export class WindowOperator<E> {
     this.out = []
     const lateBound = this.wm - this.allowedLatenessMs
     // Read once per batch: the bound only has to stop wildly wrong dates, not be exact.
+    const now =
+      this.maxFutureMs === Number.POSITIVE_INFINITY && this.historyAgeMs === Number.POSITIVE_INFINITY
+        ? 0
+        : this.clock.now()
     const futureBound =
-      this.maxFutureMs === Number.POSITIVE_INFINITY ? this.maxFutureMs : this.clock.now() + this.maxFutureMs
+      this.maxFutureMs === Number.POSITIVE_INFINITY ? this.maxFutureMs : now + this.maxFutureMs
+    const historyBound =
+      this.historyAgeMs === Number.POSITIVE_INFINITY ? Number.NEGATIVE_INFINITY : now - this.historyAgeMs
+    let historic = 0
+    let oldest = Number.POSITIVE_INFINITY
     this.counters.eventsIn += batch.length
     this.sourceIdle[source] = false
     let srcMax = this.sourceMax[source] ?? Number.NEGATIVE_INFINITY
@@ -187,6 +209,8 @@ export class WindowOperator<E> {
       dirtyEntitiesPerGroup.push(dirtyEntities)
       const entityOf = g.group.entity
       const timeOf = g.group.eventTime
+      // An event is counted once, by the first group's time.
+      const oldBound = gi === 0 ? historyBound : Number.NEGATIVE_INFINITY
       const feats = g.features
       const nf = feats.length
       const index = g.index
@@ -235,6 +259,10 @@ export class WindowOperator<E> {
             `event time ${t} is ${t - (futureBound - this.maxFutureMs)} ms ahead of the clock, more than watermark.maxFutureTime (${this.maxFutureMs} ms): fix the event's date, or raise maxFutureTime (Infinity disables it) when the clock lags the events`,
           )
           continue
+        }
+        if (t < oldBound) {
+          historic++
+          if (t < oldest) oldest = t
         }
         const key = entityKey(rawK)
         if (key === undefined) {
@@ -371,6 +399,8 @@ export class WindowOperator<E> {
       this.counters.eventsApplied += applied
     }
     this.sourceMax[source] = srcMax
+    this.historicInBatch = historic
+    this.oldestHistoricInBatch = oldest
     for (let gi = 0; gi < this.groups.length; gi++) {
       const g = this.groups[gi] as GroupState<E>
       const dirty = dirtyPerGroup[gi] as number[]

@@ -15,6 +15,7 @@ import { systemClock } from './clock.js'
 import { toMs } from './duration.js'
 import { ClosedError, InvalidDefinitionError } from './errors.js'
 import type { FeatureGroup } from './features.js'
+import { resolveLogger } from './logger.js'
 import { createOperator, type WindowOperator } from './operator.js'
 import { isResumableSource } from './resumable-source.js'
 import { type Source, toBatches } from './sources.js'
@@ -25,6 +26,7 @@ import type {
   FeatureInfo,
   FeatureUpdate,
   LateEvent,
+  Logger,
   PipelineMetrics,
   Sink,
   WatermarkOptions,
@@ -79,6 +81,18 @@ export interface PipelineOptions<E> {
   drainTo?: 'max-event-time' | 'none' | number
   /** How often (real ms) idleness is checked while waiting for input. @default min(idleTimeout / 4, 1000) */
   tickIntervalMs?: number
+  /**
+   * Where warnings go (a pino logger fits). `false` or `null`: silent.
+   * @default warnings to stderr, each message at most once a minute
+   */
+  logger?: Logger | false | null
+  /**
+   * Events dated more than this behind `clock` are history: counted in `metrics.historicEvents`,
+   * and the first batch holding some logs one warning pointing to `backfill()` (a live pipeline
+   * stamps values available now, so a training set over replayed history reads nothing).
+   * `Infinity` turns the check off. @default '1d'
+   */
+  historyWarningAge?: Duration
 }
 
 /** How a run ended. */
@@ -148,7 +162,10 @@ export function createPipeline<Ev>(options: PipelineOptions<Ev>): Pipeline {
     ...(options.watermark === undefined ? {} : { watermark: options.watermark }),
     ...(options.failFast === undefined ? {} : { failFast: options.failFast }),
     ...(options.clock === undefined ? {} : { clock: options.clock }),
+    historyAge: options.historyWarningAge ?? '1d',
   })
+  const logger = resolveLogger(options.logger)
+  let historicEvents = 0
   const resumable = sources.map((src) => isResumableSource(src))
   const names = sources.map((src, i) => (resumable[i] ? (src as ResumableSource<Ev>).name : undefined))
   checkSourceNames(names, options.checkpoints !== undefined)
@@ -283,7 +300,26 @@ export function createPipeline<Ev>(options: PipelineOptions<Ev>): Pipeline {
     batches,
     watermark: op.watermark,
     ...cpStats,
+    historicEvents,
   })
+
+  /** After a batch (passes its output through): count history on the live path, say once what to use instead. */
+  function noteHistory<T>(out: T): T {
+    const n = op.historicInBatch
+    if (n === 0) return out
+    if (historicEvents === 0) {
+      logger.warn(
+        {
+          historicEvents: n,
+          oldestEventTime: new Date(op.oldestHistoricInBatch).toISOString(),
+          historyWarningAgeMs: op.historyAgeMs,
+        },
+        `${n} event(s) of one batch are older than historyWarningAge behind the pipeline's clock: a live pipeline makes their values available now, so a training set over that period reads none of them. Compute history with backfill() (@skewless/offline-log) and resume the live pipeline from its checkpoint; set historyWarningAge or logger: false if this replay is intended.`,
+      )
+    }
+    historicEvents += n
+    return out
+  }
 
   async function emit(updates: FeatureUpdate[], late?: LateEvent<Ev>[], dead?: DeadLetter<Ev>[]) {
     if (dead && dead.length > 0 && options.deadLetters) {
@@ -395,7 +431,8 @@ export function createPipeline<Ev>(options: PipelineOptions<Ev>): Pipeline {
         if (events.length > 0) {
           batches++
           eventsPerSource[got.i] = (eventsPerSource[got.i] as number) + events.length
-          await emitOutput(op.process(events, got.i))
+          // One expression: a local holding the output would keep it alive while the next batch is read.
+          await emitOutput(noteHistory(op.process(events, got.i)))
         }
         if (position !== undefined) positions[got.i] = position
         if (idleMs !== undefined) await checkIdle(lastActive, done)
@@ -417,6 +454,9 @@ export function createPipeline<Ev>(options: PipelineOptions<Ev>): Pipeline {
     // a failure to commit fails the run.
     if (options.checkpoints !== undefined) await startCheckpoint()
     await commitChain
+    if (historicEvents > 0) {
+      logger.info({ historicEvents }, 'the run read events older than historyWarningAge (see the warning)')
+    }
     return { ended, metrics: metrics() }
   }
 

@@ -215,6 +215,26 @@ export interface PipelineMetrics {
   checkpointPauseMs: number
   /** From the last checkpoint's snapshot until it was committed (sinks flushed, log commit), ms. */
   checkpointCommitMs: number
+  /**
+   * Events older than `historyWarningAge` behind the processing clock when they were read: history
+   * replayed through the live path, whose values read as available now (use `backfill()`). 0 in a
+   * backfill, which simulates its clock.
+   */
+  historicEvents: number
+}
+
+/**
+ * Where a pipeline reports what needs a human's attention (history on the live path, and later
+ * connection loss, retries, dead-letter and late-event summaries). The subset of pino's logger that
+ * Skewless calls: a pino (or bunyan-like) logger can be passed as is.
+ */
+export interface Logger {
+  /** Something is probably wrong and the data may not be what the user expects. */
+  warn(obj: object, msg?: string): void
+  /** A notable, expected event (a summary at the end of a run). */
+  info(obj: object, msg?: string): void
+  /** Something failed. */
+  error(obj: object, msg?: string): void
 }
 
 /** How a feature's updates are emitted. */
