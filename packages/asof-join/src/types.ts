@@ -141,9 +141,9 @@ export interface AsOfJoinOptions {
   partitions?: number
   /**
    * Worker threads (0 or 1) that apply staged records to the label slots while the main thread
-   * decodes the log, through SharedArrayBuffers. Used only when every requested feature is a
-   * double (other values are read from the Arrow batch on the main thread). The join stays
-   * synchronous: the main thread waits with `Atomics.wait`.
+   * decodes the log, through SharedArrayBuffers, for whole-value features of every type (tile
+   * features are joined on the main thread). The join stays synchronous: the main thread waits
+   * with `Atomics.wait`.
    * @default 1 when there are at least 65 536 labels, else 0
    */
   workers?: 0 | 1

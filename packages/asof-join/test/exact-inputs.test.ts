@@ -364,3 +364,30 @@ describe('inputs that were accepted silently throw typed errors', () => {
     expect((err as Error).message).toContain("'g'")
   })
 })
+
+describe('wide joins move every value type exactly', () => {
+  it('int64 values whose bits read as NaN, bools and strings, with and without the apply worker, in tiny batches', () => {
+    const types = { i: 'int64', s: 'string', b: 'bool', d: 'double' } as const
+    const big = [-1n, -(2n ** 63n), 2n ** 63n - 1n, -(2n ** 52n) - 3n, 0x7ff0_0000_0000_0001n]
+    const recs: Rec[] = []
+    big.forEach((v, e) => {
+      recs.push(rec(`e${e}`, 'i', v, 10 + e))
+      recs.push(rec(`e${e}`, 's', `\uFEFFs${e}\u0000é`, 10 + e))
+      recs.push(rec(`e${e}`, 'b', e % 2 === 0, 10 + e))
+      recs.push(rec(`e${e}`, 'd', e === 0 ? null : -0.5 * e, 10 + e))
+    })
+    const labels = { entity: big.map((_, e) => `e${e}`), time: big.map(() => 100) }
+    for (const workers of [0, 1] as const) {
+      for (const batchSize of [1, 3, 100]) {
+        const out = asOfJoinTable(labels, logTable(recs, types, { batchSize }), {
+          features: ['i', 's', 'b', 'd'],
+          workers,
+        })
+        expect(col(out, 'i')).toEqual(big)
+        expect(strings(out, 's')).toEqual(big.map((_, e) => `\uFEFFs${e}\u0000é`))
+        expect(col(out, 'b')).toEqual(big.map((_, e) => e % 2 === 0))
+        expect(col(out, 'd')).toEqual([null, -0.5, -1, -1.5, -2])
+      }
+    }
+  })
+})
