@@ -6,6 +6,7 @@
 import type { PositionedBatch, SourcePosition } from '@skewless/core'
 import { InvalidDefinitionError } from '@skewless/core'
 import { ConnectionProvider } from './connection.js'
+import { rateLimitedStderrLogger } from './logger.js'
 import { Reader } from './reader.js'
 import { redactServer } from './redact.js'
 import { type ReaderSettings, resolveSettings } from './settings.js'
@@ -43,9 +44,11 @@ export function natsPartitionSources<E = unknown>(options: NatsPartitionOptions<
     )
   }
   const provider = providerFor(options)
+  // One default logger for all: its rate limit then spans the partitions, not each one.
+  const shared = { ...options, logger: options.logger ?? rateLimitedStderrLogger() }
   return partitions.map((p) =>
     makeSource(
-      options,
+      shared,
       provider,
       `${options.stream}/partition=${p}`,
       partitionSubject.replaceAll('{partition}', String(p)),
