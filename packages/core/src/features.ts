@@ -43,14 +43,18 @@ export interface FeatureSpec<E> {
   tags?: readonly string[]
 }
 
-/** Definition of a feature group: how to key and time the events, and the features to compute. */
-export interface FeatureGroupSpec<E> {
+/**
+ * Definition of a feature group: how to key and time the events, and the features to compute.
+ * `K` is the union of the feature names, inferred when `E` is too (annotate the entity extractor's
+ * parameter instead of writing `defineFeatures<E>`), so typed APIs can check feature names.
+ */
+export interface FeatureGroupSpec<E, K extends string = string> {
   /** Entity key of an event (string or number; converted with `String`). A missing key dead-letters the event. */
   entity: (event: E) => unknown
   /** Event time of an event: ms since epoch, a `Date` or an ISO-8601 string. */
   eventTime: (event: E) => unknown
   /** Features by unique name. */
-  features: Record<string, FeatureSpec<E>>
+  features: Record<K, FeatureSpec<E>>
 }
 
 /** A validated feature. */
@@ -73,8 +77,10 @@ export interface ResolvedFeature<E> {
   readonly metadata: Pick<FeatureInfo, 'ttlMs' | 'description' | 'owner' | 'tags'>
 }
 
-/** A validated group of features sharing an entity key and event-time extractor. */
-export interface FeatureGroup<E> {
+/** A validated group of features sharing an entity key and event-time extractor; `K`: its feature names. */
+export interface FeatureGroup<E, K extends string = string> {
+  /** The feature names, in definition order. */
+  readonly names: readonly K[]
   /** Entity key extractor. */
   readonly entity: (event: E) => unknown
   /** Event-time extractor. */
@@ -115,7 +121,9 @@ const NUMERIC_KINDS: Readonly<Record<string, (t: 'double' | 'int64') => Aggregat
  * @throws InvalidDefinitionError with a message saying what to change (bad window, unknown
  *   aggregator, missing value extractor, tiles on a non-additive aggregator...).
  */
-export function defineFeatures<E>(spec: FeatureGroupSpec<E>): FeatureGroup<E> {
+export function defineFeatures<E, K extends string = string>(
+  spec: FeatureGroupSpec<E, K>,
+): FeatureGroup<E, K> {
   if (!spec || typeof spec.entity !== 'function') {
     throw new InvalidDefinitionError('defineFeatures needs `entity: (event) => key`')
   }
@@ -124,7 +132,7 @@ export function defineFeatures<E>(spec: FeatureGroupSpec<E>): FeatureGroup<E> {
   }
   const names = spec.features ? Object.keys(spec.features) : []
   if (names.length === 0) throw new InvalidDefinitionError('defineFeatures needs at least one feature')
-  const features = names.map((name) => resolveFeature(name, spec.features[name] as FeatureSpec<E>))
+  const features = names.map((name) => resolveFeature(name, spec.features[name as K] as FeatureSpec<E>))
   const infos = features.map(
     (f): FeatureInfo => ({
       name: f.name,
@@ -136,6 +144,7 @@ export function defineFeatures<E>(spec: FeatureGroupSpec<E>): FeatureGroup<E> {
     }),
   )
   return {
+    names: names as K[],
     entity: spec.entity,
     eventTime: spec.eventTime,
     features,

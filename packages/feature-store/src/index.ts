@@ -1,0 +1,3 @@
+export { UnsupportedOperationError } from './errors.js'
+export { featureStore } from './feature-store.js'
+export type * from './types.js'
