@@ -58,7 +58,7 @@ export async function backfillBatched<E>(options: BackfillOptions<E>): Promise<B
     // The log belongs to the caller: the backfill never closes it.
     close: () => log.flush(),
   }
-  pipeline = createPipeline({ drainTo: 'none', ...pipelineOptions, sink })
+  pipeline = createPipeline({ drainTo: 'none', logger: false, ...pipelineOptions, sink })
   const result = await pipeline.run()
   return { ...result, records, checkpoint: pipeline.snapshot() }
 }

@@ -188,6 +188,66 @@ describe('backfill', () => {
     expect(got).toEqual(expected)
   })
 
+  it('joins a run of equal event times split across source chunks into one micro-batch', async () => {
+    const log = memoryLog({ features: group.describe() })
+    const r = await backfill({
+      source: batches([[ev('a', 1000), ev('a', 2000)], [ev('a', 2000)], [ev('a', 2000), ev('b', 3000)]]),
+      features: group,
+      log,
+    })
+    const rows: unknown[] = []
+    for await (const b of log.scanRows({ features: ['clicks'] })) {
+      for (const w of b) rows.push([w.entity, w.value, w.eventTime, w.version, w.availableTime])
+    }
+    // One update for the three events at 2000, as a live pipeline that got them at 2000 emits.
+    expect(rows).toEqual([
+      ['a', 1, 1000, 1, 1000],
+      ['a', 4, 2000, 2, 2000],
+      ['b', 1, 3000, 1, 3000],
+    ])
+    expect(r.metrics.batches).toBe(3)
+    expect(r.metrics.eventsIn).toBe(5)
+  })
+
+  it('sends late events and dead letters to their outputs, as the live pipeline does', async () => {
+    const late: unknown[] = []
+    const dead: unknown[] = []
+    const sinkOf = (into: unknown[]) => ({
+      write: (xs: readonly unknown[]) => {
+        into.push(...xs)
+      },
+      flush: async () => undefined,
+      close: async () => undefined,
+    })
+    const r = await backfill({
+      source: [ev('a', 10_000), ev('a', 1000), { user: '', ts: 11_000, amount: 1 }],
+      features: group,
+      watermark: { outOfOrderness: '1s' },
+      log: memoryLog({ features: group.describe() }),
+      lateEvents: sinkOf(late),
+      deadLetters: sinkOf(dead),
+    })
+    expect(late).toHaveLength(1)
+    expect(dead).toHaveLength(1)
+    expect(r.metrics.lateEvents).toBe(1)
+    expect(r.metrics.deadLetters).toBe(1)
+  })
+
+  it('refuses several sources and a checkpoint store, before reading anything', async () => {
+    const log = memoryLog({ features: group.describe() })
+    await expect(backfill({ sources: [[ev('a', 1)], [ev('b', 2)]], features: group, log })).rejects.toThrow(
+      /one source.*merge the partitions by event time/,
+    )
+    await expect(
+      backfill({
+        source: [ev('a', 1)],
+        features: group,
+        log,
+        checkpoints: { commitCheckpoint: async () => undefined, latestCheckpoint: async () => undefined },
+      }),
+    ).rejects.toThrow(/no `checkpoints`/)
+  })
+
   it('refuses a missing log or a bad delay before reading anything', async () => {
     let read = false
     const src = {
