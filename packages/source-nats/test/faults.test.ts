@@ -213,6 +213,30 @@ it('resuming behind what the stream still retains is counted and logged as an er
   await nc.close()
 })
 
+it('a reader closed while it retries creating its consumer stops retrying', async () => {
+  const server = await start()
+  const nc = await server.connect()
+  await createStream(nc, 'RETRY', ['retry.>'])
+  await publishClicks(jetstream(nc), 0, 5, (n) => `retry.${n}`)
+  const logger = memoryLogger()
+  const source = natsSource<Click>({ connection: nc, stream: 'RETRY', reconnectWaitMs: 50, logger })
+  const it = source.open(undefined, { signal: new AbortController().signal })[Symbol.asyncIterator]()
+  expect((await it.next()).value?.events).toHaveLength(5)
+  // The server comes back without JetStream: after the reconnect, consumer creation keeps failing.
+  await server.kill()
+  const plain = await start({ port: server.port, jetstream: false })
+  const retries = () => logger.lines.filter((l) => l.includes('consumer creation failed')).length
+  for (let i = 0; i < 500 && retries() < 2; i++) await new Promise((r) => setTimeout(r, 20))
+  expect(retries()).toBeGreaterThanOrEqual(2)
+  // The caller stops reading without aborting (a `break` out of `for await`).
+  await it.return?.()
+  const after = retries()
+  await new Promise((r) => setTimeout(r, 500))
+  expect(retries()).toBe(after)
+  await nc.close()
+  await plain.stop()
+})
+
 it('abort while the server is unreachable ends the reader without waiting for the connect bound', async () => {
   const server = await start()
   await server.kill()

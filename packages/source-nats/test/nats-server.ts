@@ -21,6 +21,10 @@ export interface StartNatsOptions {
   auth?: { user: string; pass: string }
   /** Serve the HTTP monitoring endpoints (`connz`) on another free port. @default false */
   monitor?: boolean
+  /** Enable JetStream. @default true */
+  jetstream?: boolean
+  /** Listen on this port instead of a free one (e.g. to replace a killed server). */
+  port?: number
 }
 
 /** A running server. */
@@ -51,9 +55,10 @@ export async function startNats(options: StartNatsOptions = {}): Promise<NatsSer
       for (const c of alive) c.kill('SIGKILL')
     })
   }
-  const port = await freePort()
+  const port = options.port ?? (await freePort())
   const dir = mkdtempSync(join(tmpdir(), 'skewless-nats-'))
-  const args = ['-js', '-a', HOST, '-p', String(port), '-sd', join(dir, 'store')]
+  const jetstream = options.jetstream ?? true
+  const args = ['-a', HOST, '-p', String(port), ...(jetstream ? ['-js', '-sd', join(dir, 'store')] : [])]
   const monitorPort = options.monitor ? await freePort() : undefined
   if (monitorPort !== undefined) args.push('-m', String(monitorPort))
   let config = options.config ?? ''
@@ -82,8 +87,10 @@ export async function startNats(options: StartNatsOptions = {}): Promise<NatsSer
       try {
         const nc = await connect({ ...clientOptions(), timeout: 1000, reconnect: false })
         try {
-          const { jetstreamManager } = await import('@nats-io/jetstream')
-          await (await jetstreamManager(nc)).getAccountInfo()
+          if (jetstream) {
+            const { jetstreamManager } = await import('@nats-io/jetstream')
+            await (await jetstreamManager(nc)).getAccountInfo()
+          }
           return
         } finally {
           await nc.close()
