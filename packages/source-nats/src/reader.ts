@@ -49,6 +49,7 @@ export class Reader<E> {
       () => this.restartConsumer(),
     )
     signal.addEventListener('abort', this.onAbort, { once: true })
+    if (signal.aborted) this.lifetime.abort()
   }
 
   /**
