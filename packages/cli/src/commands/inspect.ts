@@ -2,7 +2,7 @@
 import { stat } from 'node:fs/promises'
 import { relative, sep } from 'node:path'
 import { discoverLog } from '../discover-log.js'
-import { bytes, iso, table } from '../format.js'
+import { bytes, definition, iso, table } from '../format.js'
 import { openLog } from '../open-log.js'
 import { readFooter } from '../parquet-meta.js'
 import type { CliIo, LogFeature } from '../types.js'
@@ -131,21 +131,4 @@ export async function inspectCommand(path: string, opts: { json?: boolean }, io:
       ]),
     ),
   )
-}
-
-/** A window and aggregate in words, when the manifest recorded them. */
-function definition(f: LogFeature): string {
-  const parts: string[] = []
-  if (f.aggregate) parts.push(f.aggregate)
-  if (f.window && typeof f.window === 'object') {
-    const w = f.window as Record<string, unknown>
-    parts.push(
-      ['kind', 'size', 'hop', 'gap']
-        .filter((k) => w[k] !== undefined)
-        .map((k) => String(w[k]))
-        .join(' '),
-    )
-  }
-  if (f.emit === 'tiles') parts.push('tiles')
-  return parts.length > 0 ? parts.join(', ') : '-'
 }
