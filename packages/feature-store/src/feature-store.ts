@@ -5,6 +5,7 @@
 import { asOfJoin, type FeatureRequest, skewAudit } from '@skewless/asof-join'
 import {
   AbortedError,
+  type CheckpointData,
   ClosedError,
   InvalidArgumentError,
   InvalidDefinitionError,
@@ -64,6 +65,8 @@ export async function featureStore<E, K extends string>(
   const stop = new AbortController()
   let running: Promise<unknown> | undefined
   let closing: Promise<void> | undefined
+  // The operator state the last ingest or backfill ended with: the stream goes on across calls.
+  let carried: CheckpointData | undefined
 
   const checkOpen = (what: string) => {
     if (closing) throw new ClosedError(`featureStore (${what})`)
@@ -95,10 +98,14 @@ export async function featureStore<E, K extends string>(
     online,
     offline,
     ingest: (source: Source<E> | ResumableSource<E>, call = {}) =>
-      exclusive('ingest', () => runIngest(ctx, source, linked(call.signal), call)),
+      exclusive('ingest', async () => {
+        const r = await runIngest(ctx, source, linked(call.signal), call, carried)
+        carried = r.checkpoint
+        return r
+      }),
     backfill: (source, call = {}) =>
-      exclusive('backfill', () =>
-        backfill<E>({
+      exclusive('backfill', async () => {
+        const r = await backfill<E>({
           source,
           features: group,
           log: offline,
@@ -107,8 +114,11 @@ export async function featureStore<E, K extends string>(
           ...(options.lateEvents === undefined ? {} : { lateEvents: options.lateEvents }),
           ...(options.deadLetters === undefined ? {} : { deadLetters: options.deadLetters }),
           ...(call.availabilityDelay === undefined ? {} : { availabilityDelay: call.availabilityDelay }),
-        }),
-      ),
+          ...(carried === undefined ? {} : { checkpoint: carried }),
+        })
+        carried = r.checkpoint
+        return r
+      }),
     async materialize(call = {}) {
       checkOpen('materialize')
       checkSignal(call.signal, 'materialize')
@@ -155,7 +165,7 @@ export async function featureStore<E, K extends string>(
           'the offline log has no compact() (the memory log keeps no files); use a Parquet log to compact',
         )
       }
-      return offline.compact(call.signal === undefined ? {} : { signal: call.signal })
+      return offline.compact(call)
     },
     describe: () => group.describe(),
     close() {

@@ -5,6 +5,7 @@
  * sink forwards each acknowledged write to the log.
  */
 import {
+  type CheckpointData,
   type CheckpointStore,
   createPipeline,
   type FeatureGroup,
@@ -38,6 +39,7 @@ export async function runIngest<E>(
   source: Source<E> | ResumableSource<E>,
   signal: AbortSignal,
   call: IngestOptions,
+  carried: CheckpointData | undefined,
 ): Promise<IngestResult> {
   const { online, offline, options } = ctx
   const viaChangelog = online.capabilities.changelog === true
@@ -54,6 +56,9 @@ export async function runIngest<E>(
   // changelog's exactly-once path into the log, without resuming.
   const checkpoints: CheckpointStore | undefined =
     committer !== undefined && isResumableSource(source) ? committer : undefined
+  // Resuming: the caller's checkpoint, else the log's committed one (with checkpoints), else the
+  // state the previous call of this facade ended with, so consecutive ingests continue one stream.
+  const checkpoint = call.checkpoint ?? (checkpoints === undefined ? carried : undefined)
   try {
     const pipeline = createPipeline<E>({
       source,
@@ -66,14 +71,19 @@ export async function runIngest<E>(
       ...(options.deadLetters === undefined ? {} : { deadLetters: options.deadLetters }),
       ...(checkpoints === undefined ? {} : { checkpoints }),
       ...(options.checkpointInterval === undefined ? {} : { checkpointInterval: options.checkpointInterval }),
-      ...(call.checkpoint === undefined ? {} : { checkpoint: call.checkpoint }),
+      ...(checkpoint === undefined ? {} : { checkpoint }),
     })
     const result = await pipeline.run()
     // The pipeline flushed its sinks; closing ours (not the pipeline) leaves the user's late and
     // dead-letter outputs open for the next call.
     await sink.close()
     await committer?.close()
-    return { ...result, sink: sink.metrics(), logPath: committer === undefined ? 'downstream' : 'changelog' }
+    return {
+      ...result,
+      sink: sink.metrics(),
+      logPath: committer === undefined ? 'downstream' : 'changelog',
+      checkpoint: pipeline.snapshot(),
+    }
   } catch (err) {
     // Best effort on the way out: the run's error is the one worth reporting.
     await sink.close().catch(() => undefined)

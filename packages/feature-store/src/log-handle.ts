@@ -17,6 +17,6 @@ export function unclosable(log: OfflineLog): Sink<FeatureWrite> {
 /** Whether the log can merge its files (the Parquet log can; the memory log cannot). */
 export function compactable(
   log: OfflineLog,
-): log is OfflineLog & { compact(options?: { signal?: AbortSignal }): Promise<unknown> } {
+): log is OfflineLog & { compact(options?: object): Promise<unknown> } {
   return typeof (log as { compact?: unknown }).compact === 'function'
 }

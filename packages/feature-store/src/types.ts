@@ -74,8 +74,9 @@ export interface AbortOptions {
 /** Options of `ingest`. */
 export interface IngestOptions extends AbortOptions {
   /**
-   * Resume from this operator state (e.g. `(await fs.backfill(history)).checkpoint`) instead of the
-   * checkpoint the log last committed. @default the log's latest committed checkpoint, if any
+   * Resume from this operator state (e.g. `(await fs.backfill(history)).checkpoint`).
+   * @default with a changelog store and a `ResumableSource`: the checkpoint the log last committed;
+   * otherwise the state the previous `ingest` or `backfill` of this object ended with (none at first)
    */
   checkpoint?: CheckpointData | CommittedCheckpoint
 }
@@ -90,12 +91,19 @@ export interface IngestResult extends PipelineResult {
    * forwards each acknowledged write).
    */
   logPath: 'changelog' | 'downstream'
+  /** The operator state at the end: the next `ingest` or `backfill` of this object continues from it. */
+  checkpoint: CheckpointData
 }
 
 /** Options of `backfill`. */
 export interface BackfillCallOptions extends AbortOptions {
   /** Added to each simulated `availableTime`: the live pipeline's write and processing latency. @default 0 */
   availabilityDelay?: Duration
+}
+
+/** Options of `compact`: `signal` and whatever the log's `compact()` takes, passed through. */
+export interface CompactCallOptions extends AbortOptions {
+  readonly [option: string]: unknown
 }
 
 /** Options of `materialize`. */
@@ -144,8 +152,9 @@ export interface FeatureStore<E, K extends string = string> extends AsyncDisposa
   ingest(source: Source<E> | ResumableSource<E>, options?: IngestOptions): Promise<IngestResult>
   /**
    * Compute history into the offline log at event granularity, with simulated `availableTime`s
-   * (offline-log's `backfill`); the online store is not written (`materialize()` loads it). The
-   * result's `checkpoint` lets `ingest` continue where the history stops.
+   * (offline-log's `backfill`), from the state the previous call ended with; the online store is
+   * not written (`materialize()` loads it). The next `ingest` continues where the history stops
+   * (the result's `checkpoint` says where, for another process).
    */
   backfill(source: Source<E> | ResumableSource<E>, options?: BackfillCallOptions): Promise<BackfillResult>
   /**
@@ -169,10 +178,11 @@ export interface FeatureStore<E, K extends string = string> extends AsyncDisposa
   /** Compare served values (e.g. collected through `servedLog`) with the log: any mismatch is skew. */
   audit(served: readonly ServedValueRecord[], options?: AuditOptions): Promise<SkewReport>
   /**
-   * Merge the log's small files (logs with a `compact()` method, such as the Parquet log).
+   * Merge the log's small files (logs with a `compact()` method, such as the Parquet log), with the
+   * log's own options (the Parquet log's `features`, `before`, `minFiles`); resolves with its report.
    * @throws UnsupportedOperationError when the log cannot compact.
    */
-  compact(options?: AbortOptions): Promise<unknown>
+  compact(options?: CompactCallOptions): Promise<unknown>
   /** The registry: every feature with its definition, TTL, description, owner and tags. */
   describe(): FeatureDescription[]
   /**
