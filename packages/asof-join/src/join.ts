@@ -113,7 +113,7 @@ function plan(labels: Labels, options: AsOfJoinOptions, typeOf: (f: ResolvedFeat
     features,
     out,
     partitions,
-    makeReader: () => new LogReader(features, matcher, by, out.strings),
+    makeReader: () => new LogReader(features, matcher, by, kernelOut),
     makePartition: (inPartition, sortedInput) => {
       const index = buildLabelIndex(prepared.codes, prepared.times, numEntities, inPartition)
       const byAvailable = by === 'available'

@@ -12,12 +12,16 @@ import { int64View, is64, readNumbers, stringReader, timeFactor } from './arrow-
 import { ColumnTypeError, MissingColumnError, UnsupportedRecordError } from './errors.js'
 import { type ResolvedFeature, VALUE_COLUMNS } from './features.js'
 import type { LogEntityMatcher } from './log-entities.js'
+import type { JoinOutput } from './output.js'
 import type { Block, PartitionJoin } from './partition-join.js'
 import { StringTable } from './string-table.js'
 import type { TileJoin } from './tile-join.js'
 import { ValueReader } from './value-reader.js'
 
 const BLOCK = 8192
+
+/** Compact the string table once it holds more than this many strings (tests lower it). */
+export const stringCompaction = { minimum: 1 << 20 }
 
 const fieldIndexes = new WeakMap<Schema, Map<string, number>>()
 
@@ -50,13 +54,14 @@ export class LogReader {
   private readonly tileIdx: Int32Array
   private readonly anyTiles: boolean
   private readonly values: ValueReader
+  private compactAt = stringCompaction.minimum
 
   constructor(
     private readonly features: readonly ResolvedFeature[],
     private readonly entities: LogEntityMatcher,
     private readonly by: TimeBasis,
-    /** The join's string table: string values are read as codes in it. */
-    strings: StringTable,
+    /** The kernel's output: string values are read as codes in its string table. */
+    private readonly out: JoinOutput,
   ) {
     this.featureMatcher = StringTable.of(features.map((f) => f.name))
     this.seen = new Uint8Array(features.length)
@@ -87,7 +92,7 @@ export class LogReader {
       valW: new Int32Array(valF.buffer),
       valid: new Uint8Array(BLOCK),
     }
-    this.values = new ValueReader(strings, Int32Array.from(features.map((f) => f.kind)), BLOCK)
+    this.values = new ValueReader(out.strings, Int32Array.from(features.map((f) => f.kind)), BLOCK)
   }
 
   /** Feed one batch of log records to the kernel (whole-value features) and the tile join. */
@@ -179,6 +184,12 @@ export class LogReader {
       this.values.read(b, start)
       if (checkTiles || this.anyTiles) this.route(b, tile, tileFactor, tiles)
       if (join) join.block(b)
+    }
+    // String values are interned: drop those no slot holds any more, so memory follows the labels,
+    // not the number of distinct strings the log ever had.
+    if (join && this.out.strings.size > this.compactAt) {
+      join.compactStrings(this.out)
+      this.compactAt = Math.max(stringCompaction.minimum, 2 * this.out.strings.size)
     }
   }
 

@@ -234,6 +234,46 @@ export class PartitionJoin {
     )
   }
 
+  /**
+   * Renumber the string table to the codes still held — by a slot of this partition or a finished
+   * row of an earlier one — and rewrite both. Everything staged is applied first (and, with the
+   * worker, waited for), so no staged record holds an old code.
+   */
+  compactStrings(out: JoinOutput): void {
+    this.flush()
+    if (this.worker !== undefined) {
+      for (let bk = 0; bk < this.fill.length; bk++) {
+        this.worker.waitFree(bk, 0)
+        this.worker.waitFree(bk, 1)
+      }
+    }
+    const keep = new Uint8Array(out.strings.size)
+    const { stateI, hasVal } = this
+    const L = this.n
+    const stringFeatures = this.features.map((f, i) => (f.kind === 2 ? i : -1)).filter((i) => i >= 0)
+    for (const f of stringFeatures) {
+      for (let s = f * L; s < (f + 1) * L; s++)
+        if (hasVal[s] === 1) keep[stateI[(4 * s + 3) << 1] as number] = 1
+      const col = out.features[f]
+      if (col !== undefined) {
+        for (let r = 0; r < col.valid.length; r++)
+          if (col.valid[r] === 1) keep[col.words[2 * r] as number] = 1
+      }
+    }
+    const remap = out.strings.compact(keep)
+    for (const f of stringFeatures) {
+      for (let s = f * L; s < (f + 1) * L; s++) {
+        if (hasVal[s] === 1) stateI[(4 * s + 3) << 1] = remap[stateI[(4 * s + 3) << 1] as number] as number
+      }
+      const col = out.features[f]
+      if (col !== undefined) {
+        for (let r = 0; r < col.valid.length; r++) {
+          if (col.valid[r] === 1) col.words[2 * r] = remap[col.words[2 * r] as number] as number
+        }
+      }
+    }
+  }
+
   /** Release the worker if the join stops early (no-op after `finish`). */
   dispose(): void {
     this.worker?.abort()

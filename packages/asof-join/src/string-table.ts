@@ -29,7 +29,7 @@ export class StringTable {
   private codeOff = new Int32Array(64)
   private codeLen = new Int32Array(64)
   private scratch = new Uint8Array(256)
-  private readonly dictCache = new WeakMap<object, Int32Array>()
+  private dictCache = new WeakMap<object, Int32Array>()
   /** Number of distinct keys; codes are 0..size-1 in order of first `intern`. */
   size = 0
 
@@ -183,6 +183,42 @@ export class StringTable {
   /** Code of bytes[start, end), added when new. */
   intern(bytes: Uint8Array, start: number, end: number): number {
     return this.lookup(bytes, start, end, true)
+  }
+
+  /**
+   * Keep only the codes with `keep[code] === 1`, renumbered densely in their old order, and forget
+   * every dictionary mapping. Returns old code → new code (-1: dropped).
+   */
+  compact(keep: Uint8Array): Int32Array {
+    const n = this.size
+    const pool = this.pool
+    const off = this.codeOff
+    const len = this.codeLen
+    let kept = 0
+    let bytes = 0
+    for (let c = 0; c < n; c++) {
+      if (keep[c] !== 1) continue
+      kept++
+      bytes += len[c] as number
+    }
+    let cap = 16
+    while (cap < kept * 2) cap <<= 1
+    this.slots = new Int32Array(cap * ENTRY)
+    this.mask = cap - 1
+    this.pool = new Uint8Array(Math.max(1024, bytes))
+    this.poolLen = 0
+    const codes = Math.max(64, kept)
+    this.codeHash = new Int32Array(codes)
+    this.codeOff = new Int32Array(codes)
+    this.codeLen = new Int32Array(codes)
+    this.size = 0
+    this.dictCache = new WeakMap()
+    const remap = new Int32Array(n).fill(-1)
+    for (let c = 0; c < n; c++) {
+      if (keep[c] === 1)
+        remap[c] = this.intern(pool, off[c] as number, (off[c] as number) + (len[c] as number))
+    }
+    return remap
   }
 
   private grow(): void {
