@@ -53,6 +53,12 @@ export function buildProgram(io: CliIo): Command {
     .requiredOption('--out <file.svg>', 'where to write the SVG chart')
     .option('--batch-every <duration>', 'period of the simulated batch materialization', durationArg, '1h')
     .option('--samples <n>', 'sample instants per feature', intArg(2), 240)
+    .option(
+      '--from <instant>',
+      'first sample instant (ISO or ms; default: the first availableTime)',
+      instantArg,
+    )
+    .option('--to <instant>', 'last sample instant (ISO or ms; default: the last availableTime)', instantArg)
     .option('--features <a,b>', 'only these features', listArg)
     .option('--served <file.parquet>', 'also chart the ages of these served values (columns as for audit)')
     .option('--json', 'print the percentiles as JSON')

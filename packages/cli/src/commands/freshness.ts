@@ -12,6 +12,8 @@ export interface FreshnessCommandOptions {
   out: string
   batchEvery: string
   samples: number
+  from?: number
+  to?: number
   features?: string[]
   served?: string
   json?: boolean
@@ -35,6 +37,8 @@ export async function freshnessCommand(
     report = await freshnessReport(log, {
       batchEvery: opts.batchEvery,
       samples: opts.samples,
+      ...(opts.from === undefined ? {} : { from: opts.from }),
+      ...(opts.to === undefined ? {} : { to: opts.to }),
       ...(opts.features ? { features: opts.features } : {}),
       ...(served ? { served } : {}),
       onProgress: (p) => bar.update(p.scansDone, p.scansTotal, `${p.feature} (${p.rows} rows)`),
