@@ -46,7 +46,13 @@ export class ValueReader {
         throw new ColumnTypeError(name, `log column '${name}' has type ${String(d.type)}: it must be ${what}`)
       }
     }
-    check(0, (t) => DataType.isFloat(t) || DataType.isInt(t), 'Float64')
+    const dbl = values[0]
+    if (dbl !== undefined && !(dbl.values instanceof Float64Array || dbl.values instanceof Float32Array)) {
+      throw new ColumnTypeError(
+        'value_double',
+        `log column 'value_double' has type ${String(dbl.type)}: it must be Float64 (or Float32)`,
+      )
+    }
     check(1, (t) => DataType.isInt(t), 'Int64')
     check(2, (t) => DataType.isUtf8(t) || DataType.isLargeUtf8(t) || DataType.isDictionary(t), 'Utf8')
     check(3, (t) => DataType.isBool(t), 'Bool')
