@@ -3,6 +3,7 @@
  * training agree without repeating them (`maxAge`, `window` stay as overrides).
  */
 import {
+  ClosedError,
   count,
   createPipeline,
   defineFeatures,
@@ -21,7 +22,7 @@ import {
   type ServedRecord,
 } from '@skewless/online-sink'
 import { describe, expect, it } from 'vitest'
-import { asOfJoin, skewAudit } from '../src/index.js'
+import { asOfJoin, LogClosedError, skewAudit } from '../src/index.js'
 
 const HOUR = 3_600_000
 const T0 = Date.UTC(2026, 0, 1)
@@ -84,6 +85,20 @@ describe('TTL from the definition', () => {
       features: ['last_amount'],
     })
     expect(joined.getChild('last_amount')?.get(0)).toBeNull()
+  })
+
+  it('a closed log that describes itself still fails with LogClosedError', async () => {
+    const log = memoryLog({ features: defs })
+    await log.close()
+    const closed = Object.assign(Object.create(log), {
+      describe: async () => {
+        throw new ClosedError('log')
+      },
+    })
+    const err = await asOfJoin({ entity: ['a'], time: [T0] }, closed, { features: ['last_amount'] }).catch(
+      (e: unknown) => e,
+    )
+    expect(err).toBeInstanceOf(LogClosedError)
   })
 
   it('maxAge still overrides the definition (Infinity: no limit)', async () => {
