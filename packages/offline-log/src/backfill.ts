@@ -149,7 +149,8 @@ function oneSource<E>(options: BackfillOptions<E>): Source<E> {
         : `backfill reads one source, got ${sources.length}: merge the partitions by event time into one source first (the simulated arrival order is the source's order)`,
     )
   }
-  if (options.checkpoints !== undefined) {
+  // Not in the type; refused for callers in plain JavaScript or with a cast.
+  if ((options as { checkpoints?: unknown }).checkpoints !== undefined) {
     throw new InvalidDefinitionError(
       'backfill takes no `checkpoints`: it returns its `checkpoint`; pass that to the live pipeline, which commits its own',
     )

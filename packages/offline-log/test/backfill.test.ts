@@ -243,8 +243,9 @@ describe('backfill', () => {
         source: [ev('a', 1)],
         features: group,
         log,
+        // Not in BackfillOptions: a JavaScript caller could still pass it.
         checkpoints: { commitCheckpoint: async () => undefined, latestCheckpoint: async () => undefined },
-      }),
+      } as never),
     ).rejects.toThrow(/no `checkpoints`/)
   })
 
