@@ -76,12 +76,15 @@ async function runBackfill(source: BackfillSource, delay: number, outOfOrderness
 }
 
 /** What the simulated live pipeline served for `user` at label time `at`. */
-function reference(events: Ev[], user: string, at: number, delay: number) {
+function reference(events: Ev[], user: string, at: number, delay: number, outOfOrderness: number) {
   const seen = events.filter((e) => e.ts <= at - delay)
   const mine = seen.filter((e) => e.user === user)
   if (mine.length === 0) return { clicks: null, spend: null, top: null }
   const frontier = Math.max(...seen.map((e) => e.ts))
-  const inWin = (w: WindowSpec) => mine.filter((e) => inWindowAt(e.ts, frontier, w))
+  // Decays fire at the watermark, outOfOrderness behind the frontier; the entity's own last event
+  // moved its value to that event's window already.
+  const instant = Math.max(frontier - outOfOrderness, Math.max(...mine.map((e) => e.ts)))
+  const inWin = (w: WindowSpec) => mine.filter((e) => inWindowAt(e.ts, instant, w))
   const tops = inWin(W_TOP).map((e) => e.amount)
   return {
     clicks: inWin(W_CLICKS).length,
@@ -105,22 +108,24 @@ describe('backfill at event granularity', () => {
         ),
         fc.array(fc.nat(40), { maxLength: 8 }),
         fc.constantFrom(0, 1500),
+        fc.constantFrom(0, 3000),
         fc.array(fc.integer({ min: -5000, max: 60_000 }), { maxLength: 10 }),
-        async (raw, rawCuts, delay, extraLabels) => {
+        async (raw, rawCuts, delay, ooo, extraLabels) => {
           let t = T0
           const events = raw.map((x) => {
             t += x.step
             return { user: x.user, ts: t, amount: x.amount }
           })
           const cuts = [...rawCuts].sort((x, y) => x - y)
-          const whole = await runBackfill(events, delay)
-          const random = await runBackfill(chunks(events, cuts), delay)
+          const whole = await runBackfill(events, delay, ooo)
+          const random = await runBackfill(chunks(events, cuts), delay, ooo)
           const single = await runBackfill(
             chunks(
               events,
               events.map((_, i) => i),
             ),
             delay,
+            ooo,
           )
           expect(random.rows).toEqual(whole.rows)
           expect(single.rows).toEqual(whole.rows)
@@ -131,7 +136,7 @@ describe('backfill at event granularity', () => {
           for (const x of extraLabels) times.add(t + x)
           const labels: { entity: string; time: number }[] = []
           for (const user of ['a', 'b', 'c']) for (const time of times) labels.push({ entity: user, time })
-          const expected = labels.map((l) => ({ ...l, ...reference(events, l.entity, l.time, delay) }))
+          const expected = labels.map((l) => ({ ...l, ...reference(events, l.entity, l.time, delay, ooo) }))
           for (const r of [whole, random, single]) {
             const table = await asOfJoin(labels, r.log, { features: [...FEATURES], by: 'available' })
             const got = labels.map((l, i) => ({
