@@ -14,7 +14,7 @@ import type {
 import { checkValue, isTransientError } from '@skewless/online-sink'
 import { encodeEntry } from './encoding.js'
 import { isRedirection, toStoreError } from './errors.js'
-import { tileKeyOf, valueKeyOf } from './keys.js'
+import type { KeyLayout } from './keys.js'
 import { type PreparedFeature, type PreparedFeatures, prepareFeatures } from './prepared.js'
 import { APPLY_SCRIPT, APPLY_SCRIPT_SHA } from './script.js'
 import { groupByNode, keySlot } from './slot.js'
@@ -23,11 +23,11 @@ import type { RedisLike } from './types.js'
 /** What the write and read paths of one store share. */
 export interface StoreContext {
   readonly client: RedisLike
-  readonly prefix: string
+  readonly layout: KeyLayout
   readonly isCluster: boolean
   readonly slackMs: number
-  /** The changelog stream's key when the store keeps a changelog (standalone only), else `undefined`. */
-  readonly changelogKey: string | undefined
+  /** The changelog streams when the store keeps a changelog (one per bucket, or the one), else `undefined`. */
+  readonly changelogKeys: readonly string[] | undefined
 }
 
 /**
@@ -39,8 +39,8 @@ interface ScriptCall {
   header: string[]
   args: string[]
   sent: number[]
-  /** Feature name of each spec of `header`, in order (the changelog's arguments). */
-  names: string[]
+  /** Feature of each spec of `header`, in order (the changelog's arguments). */
+  specs: PreparedFeature[]
 }
 
 /** One EVALSHA of the apply script; on NOSCRIPT (script cache flushed, failover) EVAL loads it again. */
@@ -63,9 +63,18 @@ async function evalApply(
 
 /** The `apply` of a store. */
 export function createApply(ctx: StoreContext) {
-  const { client, prefix, isCluster, slackMs, changelogKey } = ctx
-  // The script cuts the entity out of each key by the prefix's length in bytes (see script.ts).
-  const prefixBytes = String(Buffer.byteLength(prefix, 'utf8'))
+  const { client, layout, isCluster, slackMs, changelogKeys } = ctx
+  const bucketed = layout.buckets > 0
+  /** Hash slot of each bucket's keys, computed when first needed. */
+  const bucketSlots = new Int32Array(layout.buckets).fill(-1)
+  const slotOfBucket = (b: number) => {
+    let slot = bucketSlots[b] as number
+    if (slot === -1) {
+      slot = keySlot(layout.valueKey('', b))
+      bucketSlots[b] = slot
+    }
+    return slot
+  }
   const preparedCache = new WeakMap<ReadonlyMap<string, OnlineFeatureConfig>, PreparedFeatures>()
 
   /** Send one script call and write its outcomes at `call.sent[k]`. */
@@ -151,7 +160,7 @@ export function createApply(ctx: StoreContext) {
     features: ReadonlyMap<string, OnlineFeatureConfig>,
     options?: ApplyOptions,
   ): Promise<ApplyResult> {
-    const logTo = options?.changelog === false ? undefined : changelogKey
+    const logged = options?.changelog !== false && changelogKeys !== undefined
     const n = writes.length
     const outcomes: ApplyResult['outcomes'] = new Array(n)
     const prepared = prepareFeatures(features, slackMs, preparedCache)
@@ -160,6 +169,7 @@ export function createApply(ctx: StoreContext) {
     const keyOf: string[] = new Array(n)
     const encOf: string[] = new Array(n)
     const specOf = new Int32Array(n)
+    const bucketOf = new Int32Array(n)
     const valid: number[] = []
     for (let i = 0; i < n; i++) {
       const w = writes[i] as FeatureUpdate
@@ -173,7 +183,9 @@ export function createApply(ctx: StoreContext) {
         outcomes[i] = serializationFailure(p, w)
         continue
       }
-      keyOf[i] = p.tile ? tileKeyOf(prefix, w.entity, w.feature) : valueKeyOf(prefix, w.entity)
+      const b = layout.bucketOf(w.entity)
+      keyOf[i] = p.tile ? layout.tileKey(w.entity, w.feature, b) : layout.valueKey(w.entity, b)
+      bucketOf[i] = b
       encOf[i] = enc
       specOf[i] = p.index
       valid.push(i)
@@ -181,26 +193,34 @@ export function createApply(ctx: StoreContext) {
     if (valid.length === 0) return { outcomes }
     // The writer's wall clock: physical expiry counts from the later of it and the event time.
     const now = String(Date.now())
-    if (!isCluster) {
+    if (!isCluster && !bucketed) {
       const call = buildCall(valid, now)
-      if (logTo !== undefined) logCall(call)
+      if (logged) logCall(call, 0)
       await applyCall(call, outcomes)
       return { outcomes }
     }
-    // Cluster: a script may only touch keys of one slot, so one call per slot; the calls of the
-    // slots one node serves share a pipeline, and the nodes are written in parallel.
+    // Bucketed: one call per bucket (its keys and its changelog share a slot). Entity tag on a
+    // Cluster: a script may only touch keys of one slot, so one call per slot. The calls of the
+    // slots one node serves share a pipeline (all of them on a standalone server), and the nodes
+    // are written in parallel.
     const groups = new Map<number, number[]>()
     for (const i of valid) {
-      const slot = keySlot(keyOf[i] as string)
-      const g = groups.get(slot)
-      if (g === undefined) groups.set(slot, [i])
+      const g0 = bucketed ? (bucketOf[i] as number) : keySlot(keyOf[i] as string)
+      const g = groups.get(g0)
+      if (g === undefined) groups.set(g0, [i])
       else g.push(i)
     }
-    const calls = new Map<number, ScriptCall>()
-    for (const [slot, g] of groups) calls.set(slot, buildCall(g, now))
+    const calls: [slot: number, call: ScriptCall][] = []
+    for (const [g0, g] of groups) {
+      const call = buildCall(g, now)
+      if (bucketed) {
+        if (logged) logCall(call, g0)
+        calls.push([slotOfBucket(g0), call])
+      } else calls.push([g0, call])
+    }
     // Every node's call is awaited: a transient failure is thrown (the sink retries the batch) only
     // once no call of this attempt is still running; a node refusing for good fails its own writes.
-    const byNode = groupByNode(client.slots, calls)
+    const byNode = isCluster ? groupByNode(client.slots, calls) : [calls.map(([, c]) => c)]
     const settled = await Promise.allSettled(
       byNode.map((cs) =>
         cs.length === 1 ? applyCall(cs[0] as ScriptCall, outcomes) : applyPipelined(cs, outcomes),
@@ -225,7 +245,7 @@ export function createApply(ctx: StoreContext) {
         counts[s] = (counts[s] as number) + 1
       }
       const header: string[] = ['0', nowArg]
-      const names: string[] = []
+      const specs: PreparedFeature[] = []
       const start = new Int32Array(list.length)
       let used = 0
       let at = 0
@@ -235,7 +255,7 @@ export function createApply(ctx: StoreContext) {
         used++
         const sp = (list[s] as PreparedFeature).spec
         header.push(sp[0], sp[1], sp[2], sp[3], String(c))
-        names.push((list[s] as PreparedFeature).config.name)
+        specs.push(list[s] as PreparedFeature)
         start[s] = at
         at += c
       }
@@ -255,7 +275,7 @@ export function createApply(ctx: StoreContext) {
             args[2 * k + 1] = encOf[i] as string
           } else args[k] = encOf[i] as string
         }
-        return { keys, header, args, sent, names }
+        return { keys, header, args, sent, specs }
       }
       // Several features: place each write at its spec's next slot (counting sort; at most one
       // write per key per batch, so no key's writes are reordered).
@@ -275,15 +295,20 @@ export function createApply(ctx: StoreContext) {
           args.push(String((writes[i] as FeatureUpdate).tileStart))
         args.push(encOf[i] as string)
       }
-      return { keys, header, args, sent, names }
+      return { keys, header, args, sent, specs }
     }
   }
 
-  /** Make `call` append its applied writes to the changelog: the stream key, then its arguments. */
-  function logCall(call: ScriptCall): void {
-    call.keys.push(changelogKey as string)
-    call.args.push(prefixBytes)
-    for (const name of call.names) call.args.push(name)
+  /**
+   * Make `call` (of bucket `bucket`) append its applied writes to the changelog: the stream key,
+   * then per spec its feature name and where the entity is in its keys (the script cuts it out).
+   */
+  function logCall(call: ScriptCall, bucket: number): void {
+    call.keys.push((changelogKeys as readonly string[])[bucket] as string)
+    for (const p of call.specs) {
+      const [from, cut] = layout.entitySpan(p.tile ? p.config.name : undefined, bucket)
+      call.args.push(p.config.name, String(from), String(cut))
+    }
   }
 
   return apply

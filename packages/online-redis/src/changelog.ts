@@ -1,6 +1,7 @@
 /**
- * Reading and trimming the changelog stream `<prefix>changelog` (standalone Redis). Positions are
- * stream ids; a page ends on an entry boundary, so one script call's writes are never split.
+ * Reading and trimming the changelog stream `<prefix>changelog[:<name>]` (entity-tag layout,
+ * standalone Redis). Positions are stream ids; a page ends on an entry boundary, so one script
+ * call's writes are never split. A bucketed store has one stream per bucket: changelog-buckets.ts.
  */
 import {
   type FeatureWrite,
@@ -9,6 +10,7 @@ import {
   type SourcePosition,
 } from '@skewless/core'
 import type { ChangelogPage, ReadChangelogOptions } from '@skewless/online-sink'
+import { createBucketedChangelog } from './changelog-buckets.js'
 import { checkPosition, decodeEntry, nextId } from './changelog-codec.js'
 import { toStoreError } from './errors.js'
 import type { RedisLike } from './types.js'
@@ -16,8 +18,8 @@ import type { RedisLike } from './types.js'
 /** Entries fetched per round trip at most (each holds at least one write). */
 const MAX_ENTRIES_PER_FETCH = 100
 
-/** `readChangelog` and `trimChangelog` of a store whose changelog is `key`. */
-export function createChangelog(client: RedisLike, key: string) {
+/** `readChangelog` and `trimChangelog` of a store whose changelog is `keys` (one per bucket, or the one). */
+export function createChangelog(client: RedisLike, keys: readonly string[], bucketed: boolean) {
   const xrange = client.xrange?.bind(client)
   const xtrim = client.xtrim?.bind(client)
   if (xrange === undefined || xtrim === undefined) {
@@ -25,6 +27,8 @@ export function createChangelog(client: RedisLike, key: string) {
       'online-redis: changelog: true needs a client with xrange and xtrim (an ioredis Redis has them)',
     )
   }
+  if (bucketed) return createBucketedChangelog(keys, xrange, xtrim)
+  const key = keys[0] as string
 
   let writesPerEntry = 1
 

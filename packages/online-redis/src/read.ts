@@ -6,12 +6,11 @@ import type { OnlineFeatureConfig, StoredEntry, StoredTile } from '@skewless/onl
 import type { StoreContext } from './apply.js'
 import { decodeStored } from './encoding.js'
 import { isRedirection, toStoreError } from './errors.js'
-import { tileKeyOf, valueKeyOf } from './keys.js'
 import { groupByNode, keySlot } from './slot.js'
 
 /** The `read` of a store. */
 export function createRead(ctx: StoreContext) {
-  const { client, prefix, isCluster } = ctx
+  const { client, layout, isCluster } = ctx
 
   async function read(
     entities: readonly string[],
@@ -34,13 +33,14 @@ export function createRead(ctx: StoreContext) {
     const cmdFeature: number[] = []
     for (let i = 0; i < entities.length; i++) {
       const e = entities[i] as string
+      const b = layout.bucketOf(e)
       if (valueIdx.length > 0) {
-        cmdKeys.push(valueKeyOf(prefix, e))
+        cmdKeys.push(layout.valueKey(e, b))
         cmdEntity.push(i)
         cmdFeature.push(-1)
       }
       for (const j of tileIdx) {
-        cmdKeys.push(tileKeyOf(prefix, e, (features[j] as OnlineFeatureConfig).name))
+        cmdKeys.push(layout.tileKey(e, (features[j] as OnlineFeatureConfig).name, b))
         cmdEntity.push(i)
         cmdFeature.push(j)
       }

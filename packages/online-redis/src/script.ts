@@ -16,8 +16,8 @@
  *     value write: enc                 tile write: tileStart, enc
  *   enc = '<eventTime>,<version>,<tag><value>' is stored as is (see encoding.ts).
  * Changelog (optional): when KEYS holds one key more than there are writes, that last key is the
- * changelog stream, and ARGV continues after the writes with the prefix's length in bytes and the
- * feature name of each spec. The writes the call applied are then appended to the stream by one
+ * changelog stream, and ARGV continues after the writes with 3 strings per spec: the feature name,
+ * and where the entity is in the spec's keys (first byte, 1-based; bytes after it), keys.ts. The writes the call applied are then appended to the stream by one
  * `XADD <stream> *` as the call's last command, in the same atomic step (see changelog-codec.ts for
  * the entry's fields); its id's ms part + 1 is an upper bound of when the call's writes became readable.
  * Returns { codes, msg... }: one char per write ('a' applied, 's' stale, 'w' WRONGTYPE, 'e' other
@@ -74,21 +74,21 @@ end
 local function logApplied()
   local n = clk and #clk or 0
   if n == 0 then return end
-  local plen, k = tonumber(ARGV[wend + 1]), 1
+  local k = 1
   local args, a, inEntry = { clog, '*' }, 2, 0
   while k <= n do
     local s = cls[k]
     local j = k
     while j < n and cls[j + 1] == s and inEntry + (j + 1 - k) < ${CHANGELOG_CHUNK} do j = j + 1 end
-    local name = ARGV[wend + 1 + s]
+    local name = ARGV[wend + 3 * s - 2]
     local tile = ARGV[2 + (s - 1) * 5 + 2] == ''
-    local cut = tile and (#name + 4) or 1
+    local from, cut = tonumber(ARGV[wend + 3 * s - 1]), tonumber(ARGV[wend + 3 * s])
     args[a + 1] = name
     args[a + 2] = (tile and 't' or 'v') .. (j - k + 1)
     a = a + 2
     for m = k, j do
       local key = KEYS[clk[m]]
-      args[a + 1] = sub(key, plen + 2, #key - cut)
+      args[a + 1] = sub(key, from, #key - cut)
       args[a + 2] = clv[m]
       a = a + 2
     end

@@ -27,16 +27,21 @@ export function keySlot(key: string): number {
       end = close
     }
   }
+  return crc16(key, start, end) % SLOTS
+}
+
+/** CRC16/XMODEM of the UTF-8 bytes of `s` (or of its code units `start` to `end`). */
+export function crc16(s: string, start = 0, end = s.length): number {
   let crc = 0
   for (let i = start; i < end; i++) {
-    let c = key.charCodeAt(i)
+    let c = s.charCodeAt(i)
     if (c < 0x80) {
       crc = ((crc << 8) ^ (TABLE[((crc >>> 8) ^ c) & 0xff] as number)) & 0xffff
       continue
     }
     // Non-ASCII: hash the UTF-8 bytes.
     if (c >= 0xd800 && c <= 0xdbff && i + 1 < end) {
-      const lo = key.charCodeAt(i + 1)
+      const lo = s.charCodeAt(i + 1)
       if (lo >= 0xdc00 && lo <= 0xdfff) {
         c = 0x10000 + ((c - 0xd800) << 10) + (lo - 0xdc00)
         i++
@@ -47,7 +52,7 @@ export function keySlot(key: string): number {
       crc = ((crc << 8) ^ (TABLE[((crc >>> 8) ^ (bytes[b] as number)) & 0xff] as number)) & 0xffff
     }
   }
-  return crc % SLOTS
+  return crc
 }
 
 /**
@@ -59,9 +64,9 @@ export function keySlot(key: string): number {
  */
 export function groupByNode<T>(
   slotMap: readonly (readonly string[] | undefined)[] | undefined,
-  bySlot: ReadonlyMap<number, T>,
+  bySlot: Iterable<readonly [number, T]>,
 ): T[][] {
-  if (slotMap === undefined || slotMap.length === 0) return [...bySlot.values()].map((x) => [x])
+  if (slotMap === undefined || slotMap.length === 0) return [...bySlot].map(([, x]) => [x])
   const byNode = new Map<string | number, T[]>()
   for (const [slot, item] of bySlot) {
     const nodes = slotMap[slot]

@@ -9,19 +9,21 @@ import type { OnlineStoreCapabilities } from '@skewless/online-sink'
 import { createApply, type StoreContext } from './apply.js'
 import { createChangelog } from './changelog.js'
 import { createClient } from './client.js'
-import { changelogKeyOf, checkPrefix, DEFAULT_PREFIX, tileKeyOf, valueKeyOf } from './keys.js'
+import { checkBuckets, checkPrefix, DEFAULT_PREFIX, keyLayout } from './keys.js'
 import { createRead } from './read.js'
 import type { RedisStore, RedisStoreOptions } from './types.js'
 
 /**
  * Create a Redis online store. Connects lazily, on the first call.
  * @throws InvalidDefinitionError when `expirySlackMs` is not a finite number of ms >= 0, or `prefix`
- * is not a string or contains a brace, or `changelog` is not a boolean or is `true` on a Cluster.
+ * is not a string or contains a brace, `buckets` is not a whole number in [0, 16384], or
+ * `changelog` is not a boolean or `{ name }` with a valid name, or is set on a Cluster without buckets.
  */
 export function redisStore(options: RedisStoreOptions = {}): RedisStore {
   const prefix = checkPrefix(options.prefix ?? DEFAULT_PREFIX)
   const slackMs = checkSlack(options.expirySlackMs)
-  const changelog = checkChangelog(options)
+  const buckets = checkBuckets(options.buckets)
+  const changelog = checkChangelog(options, buckets)
   const owned = options.client === undefined
   let connectionErrors = 0
   const client =
@@ -30,19 +32,23 @@ export function redisStore(options: RedisStoreOptions = {}): RedisStore {
       connectionErrors++
     })
   const isCluster = client.isCluster === true
-  if (changelog && isCluster) {
+  if (changelog !== false && isCluster && buckets === 0) {
     throw new InvalidDefinitionError(CLUSTER_CHANGELOG)
   }
-  const changelogKey = changelog ? changelogKeyOf(prefix) : undefined
-  const ctx: StoreContext = { client, prefix, isCluster, slackMs, changelogKey }
-  const log = changelogKey === undefined ? undefined : createChangelog(client, changelogKey)
+  const layout = keyLayout(prefix, buckets)
+  const changelogKeys =
+    changelog === false
+      ? undefined
+      : Array.from({ length: Math.max(1, buckets) }, (_, b) => layout.changelogKey(b, changelog.name))
+  const ctx: StoreContext = { client, layout, isCluster, slackMs, changelogKeys }
+  const log = changelogKeys === undefined ? undefined : createChangelog(client, changelogKeys, buckets > 0)
   const capabilities: OnlineStoreCapabilities = {
     cas: true,
     additive: true,
     ttl: true,
     cluster: ctx.isCluster,
     durable: true,
-    changelog,
+    changelog: changelog !== false,
   }
   return {
     name: 'redis',
@@ -62,28 +68,42 @@ export function redisStore(options: RedisStoreOptions = {}): RedisStore {
     get connectionErrors() {
       return connectionErrors
     },
-    valueKey: (entity) => valueKeyOf(prefix, entity),
-    tileKey: (entity, feature) => tileKeyOf(prefix, entity, feature),
-    changelogKey,
+    buckets,
+    bucketOf: (entity) => layout.bucketOf(entity),
+    valueKey: (entity) => layout.valueKey(entity, layout.bucketOf(entity)),
+    tileKey: (entity, feature) => layout.tileKey(entity, feature, layout.bucketOf(entity)),
+    changelogKey: buckets === 0 ? changelogKeys?.[0] : undefined,
+    changelogKeys,
   }
 }
 
 const CLUSTER_CHANGELOG =
-  'online-redis: changelog: true is not supported on a Redis Cluster yet (each entity has its own slot, so no one stream can be written atomically with every write); use a standalone server, or leave changelog unset'
+  'online-redis: a changelog on a Redis Cluster needs buckets > 0 (with the entity as the hash tag each entity has its own slot, so no one stream can be written atomically with every write); set buckets (e.g. 64: README, "Key layout"), or use a standalone server'
 
-/** `changelog` is a boolean; a Cluster is refused once the client is known (it may be given). */
-function checkChangelog(options: RedisStoreOptions): boolean {
-  const v = options.changelog
+/** A changelog name: it ends a key name, so no braces, no separators, bounded. */
+const CHANGELOG_NAME = /^[A-Za-z0-9_.-]{1,64}$/
+
+/**
+ * `changelog`: false, or the stream's name (`undefined`: unnamed). A Cluster without buckets is
+ * refused here when known from the options, else once the client is (it may be given).
+ */
+function checkChangelog(options: RedisStoreOptions, buckets: number): false | { name: string | undefined } {
+  const v = options.changelog as unknown
   if (v === undefined || v === false) return false
+  let name: string | undefined
   if (v !== true) {
-    throw new InvalidDefinitionError(
-      `online-redis: changelog must be true or false, got ${typeof v} ${JSON.stringify(v)}`,
-    )
+    const n = typeof v === 'object' && v !== null ? (v as { name?: unknown }).name : undefined
+    if (typeof n !== 'string' || !CHANGELOG_NAME.test(n)) {
+      throw new InvalidDefinitionError(
+        `online-redis: changelog must be true, false or { name } with a name of 1-64 letters, digits, '_', '.' or '-', got ${typeof v} ${JSON.stringify(v)}`,
+      )
+    }
+    name = n
   }
-  if (options.cluster !== undefined) {
+  if (options.cluster !== undefined && buckets === 0) {
     throw new InvalidDefinitionError(CLUSTER_CHANGELOG)
   }
-  return true
+  return { name }
 }
 
 /**

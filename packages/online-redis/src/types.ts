@@ -80,8 +80,8 @@ export interface RedisStoreOptions {
    */
   clientOptions?: Record<string, unknown>
   /**
-   * Prefix of every key. Must not contain `{` or `}` (the hash tag is the entity); one that does
-   * throws `InvalidDefinitionError`.
+   * Prefix of every key. Must not contain `{` or `}` (the hash tag is the entity or the bucket); one
+   * that does throws `InvalidDefinitionError`.
    * @default 'sk:'
    */
   prefix?: string
@@ -94,12 +94,23 @@ export interface RedisStoreOptions {
   expirySlackMs?: number
   /**
    * Keep a changelog: every write `apply` applies is appended, in the same atomic script call, to
-   * the Redis Stream `<prefix>changelog` (one entry per call), with the server's time as its
-   * `availableTime`; read it with `readChangelog`, trim it with `trimChangelog` (something must:
-   * it grows until trimmed). Standalone Redis >= 6.2 only: `true` with a Cluster throws
-   * `InvalidDefinitionError` (not supported yet). @default false
+   * the Redis Stream `<prefix>changelog` (one entry per call; with `buckets`, one stream per bucket,
+   * `<prefix>{b<k>}changelog`), with the server's time as its `availableTime`; read it with
+   * `readChangelog`, trim it with `trimChangelog` (something must: it grows until trimmed).
+   * `{ name }` names the stream `...changelog:<name>`, so several pipelines (one per stream
+   * partition) on one Redis each consume their own; a name is 1-64 of `A-Z a-z 0-9 _ . -`.
+   * Redis >= 6.2. On a Cluster it needs `buckets` > 0 (else `InvalidDefinitionError`).
+   * @default false
    */
-  changelog?: boolean
+  changelog?: boolean | { readonly name: string }
+  /**
+   * Key layout. 0: the entity is the hash tag (a batch over many entities is one script call per
+   * Cluster slot). N > 0: entities are hashed into N buckets and the bucket is the hash tag, so a
+   * batch is at most N script calls, and a Cluster can keep a changelog (one stream per bucket).
+   * The two layouts name keys differently: switching needs a migration (README, "Key layout").
+   * A whole number in [0, 16384]. @default 0
+   */
+  buckets?: number
 }
 
 /** An online store backed by Redis. */
@@ -108,10 +119,16 @@ export interface RedisStore extends OnlineStore {
   getInstance(): RedisLike
   /** Connection errors of a client the store created (reconnects; the failed calls were retried by the sink). */
   readonly connectionErrors: number
+  /** Key layout: 0 (entity tag) or the number of buckets. */
+  readonly buckets: number
   /** Name of the hash holding `entity`'s values. */
   valueKey(entity: string): string
   /** Name of the hash holding the tiles of additive `feature` of `entity`. */
   tileKey(entity: string, feature: string): string
-  /** Name of the changelog stream (`<prefix>changelog`) with `changelog: true`, else `undefined`. */
+  /** Bucket of `entity` (`buckets` > 0), or 0. */
+  bucketOf(entity: string): number
+  /** Name of the changelog stream with `changelog` and no buckets, else `undefined`. */
   readonly changelogKey: string | undefined
+  /** Names of the changelog streams with `changelog` (one per bucket, or the one), else `undefined`. */
+  readonly changelogKeys: readonly string[] | undefined
 }

@@ -43,18 +43,40 @@ describe('redisStore changelog option', () => {
   }
   const fake: RedisLike = { evalsha: never, eval: never, pipeline: never, quit: never, disconnect: never }
 
-  it('is refused on a Cluster (not supported yet), given as nodes or as a client', () => {
+  it('is refused on a Cluster without buckets, given as nodes or as a client; accepted with buckets', () => {
     expect(() => redisStore({ cluster: [{ host: '127.0.0.1', port: 1 }], changelog: true })).toThrow(
-      /changelog: true is not supported on a Redis Cluster yet/,
+      /a changelog on a Redis Cluster needs buckets > 0/,
     )
     expect(() => redisStore({ client: { ...fake, isCluster: true }, changelog: true })).toThrow(
       InvalidDefinitionError,
     )
+    const xfake = { ...fake, isCluster: true, xrange: never, xtrim: never }
+    const s = redisStore({ client: xfake, changelog: { name: 'p-3' }, buckets: 4, prefix: 'x:' })
+    expect(s.capabilities.changelog).toBe(true)
+    expect(s.changelogKeys).toEqual([0, 1, 2, 3].map((b) => `x:{b${b}}changelog:p-3`))
+    expect(s.changelogKey).toBeUndefined()
+  })
+
+  it('a changelog name is 1-64 of A-Z a-z 0-9 _ . -; buckets a whole number in [0, 16384]', () => {
+    const xfake = { ...fake, xrange: never, xtrim: never }
+    expect(redisStore({ client: xfake, changelog: { name: 'part_7.a-b' } }).changelogKey).toBe(
+      'sk:changelog:part_7.a-b',
+    )
+    for (const name of ['', 'a}b', '{x}', 'a:b', 'a b', 'x'.repeat(65), 7, undefined]) {
+      expect(() => redisStore({ client: xfake, changelog: { name } as unknown as { name: string } })).toThrow(
+        /changelog must be true, false or \{ name \}/,
+      )
+    }
+    for (const buckets of [-1, 1.5, 16385, Number.NaN, '4']) {
+      expect(() => redisStore({ client: xfake, buckets: buckets as number })).toThrow(
+        /buckets must be a whole number from 0/,
+      )
+    }
   })
 
   it('must be a boolean, and needs a client with xrange and xtrim', () => {
     expect(() => redisStore({ client: fake, changelog: 'yes' as unknown as boolean })).toThrow(
-      /changelog must be true or false, got string "yes"/,
+      /changelog must be true, false or \{ name \}.*got string "yes"/,
     )
     expect(() => redisStore({ client: fake, changelog: true })).toThrow(
       /needs a client with xrange and xtrim/,

@@ -44,3 +44,23 @@ onlineStoreSuite(it, factory, {
 })
 
 onlineStorePropertySuite(it, factory, { name: 'redis', property: { numRuns: 40 } })
+
+// The bucketed key layout on a standalone server: one script call per bucket (one pipeline), one
+// changelog stream per bucket, merged by readChangelog (exact order per key only).
+const bucketed = () =>
+  redisStore({ url: server.url, expirySlackMs: 20, changelog: true, buckets: 8, prefix: 'bk:' })
+
+onlineStoreSuite(it, bucketed, {
+  name: 'redis (8 buckets)',
+  capabilities: { cas: true, additive: true, ttl: true, cluster: false, durable: true, changelog: true },
+  storeTime: serverTime,
+  changelogOrder: 'per-key',
+  sibling: () => bucketed(),
+  corruptKey: async (store, entity) => {
+    const s = store as RedisStore
+    await (s.getInstance() as unknown as { set(k: string, v: string): Promise<unknown> }).set(
+      s.valueKey(entity),
+      'not a hash',
+    )
+  },
+})

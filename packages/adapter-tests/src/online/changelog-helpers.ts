@@ -68,14 +68,35 @@ function sig(w: Record<string, unknown>): string {
 
 /**
  * Assert that `log` is, call after call, exactly the writes each call applied: the writes of call k
- * (in any order within it) come after those of call k − 1, each once.
+ * (in any order within it) come after those of call k − 1, each once. With `order: 'per-key'` (a
+ * store whose changelog orders writes per key only, e.g. one stream per bucket), the log holds the
+ * same writes, each once, and each key's writes in call order.
  */
-export function assertLoggedByCall(log: readonly FeatureWrite[], calls: readonly FeatureUpdate[][]): void {
+export function assertLoggedByCall(
+  log: readonly FeatureWrite[],
+  calls: readonly FeatureUpdate[][],
+  order: 'total' | 'per-key' = 'total',
+): void {
+  const bySig = (a: Record<string, unknown>, b: Record<string, unknown>) => (sig(a) < sig(b) ? -1 : 1)
+  if (order === 'per-key') {
+    const want = calls.flat().map(logged)
+    const got = log.map(withoutTime)
+    assert.deepStrictEqual([...got].sort(bySig), [...want].sort(bySig), 'writes logged')
+    const seq = (ws: Record<string, unknown>[]) => {
+      const m = new Map<string, string[]>()
+      for (const w of ws) {
+        const k = keyOf(w as unknown as FeatureUpdate)
+        m.set(k, [...(m.get(k) ?? []), sig(w)])
+      }
+      return m
+    }
+    assert.deepStrictEqual(seq(got), seq(want), "each key's writes in call order")
+    return
+  }
   let at = 0
   for (let c = 0; c < calls.length; c++) {
     const want = (calls[c] as FeatureUpdate[]).map(logged)
     const got = log.slice(at, at + want.length).map(withoutTime)
-    const bySig = (a: Record<string, unknown>, b: Record<string, unknown>) => (sig(a) < sig(b) ? -1 : 1)
     assert.deepStrictEqual(got.sort(bySig), want.sort(bySig), `writes logged for apply call ${c}`)
     at += want.length
   }

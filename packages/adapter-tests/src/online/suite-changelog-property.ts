@@ -94,7 +94,7 @@ export function registerChangelogProperty(
           call.filter((_, i) => results[c]?.outcomes[i] === 'applied'),
         )
         const log = mine((await readToEnd(store, start)).writes, es)
-        assertLoggedByCall(log, [applied])
+        assertLoggedByCall(log, [applied], options.changelogOrder)
         // Per key, the changelog's order is CAS order; its last write is what the store holds.
         const last = new Map<string, FeatureUpdate>()
         for (const w of log) {
@@ -157,7 +157,7 @@ export function registerChangelogProperty(
           }
           const read = await readToEnd(store, start, plan.limit)
           start = read.position
-          assertLoggedByCall(mine(read.writes, es), logs)
+          assertLoggedByCall(mine(read.writes, es), logs, options.changelogOrder)
         }),
         { numRuns: options.changelogRuns ?? 30 },
       )

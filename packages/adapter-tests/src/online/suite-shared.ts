@@ -44,6 +44,12 @@ export interface OnlineStoreSuiteOptions {
    * `store`). @default the store itself
    */
   sibling?: (store: OnlineStore) => OnlineStore | Promise<OnlineStore>
+  /**
+   * How the changelog orders writes: `'total'` (in apply-call order) or `'per-key'` (each key's
+   * writes in apply order; calls on different keys may interleave, e.g. one stream per bucket).
+   * @default 'total'
+   */
+  changelogOrder?: 'total' | 'per-key'
   /** fast-check runs of the changelog property. @default 30 */
   changelogRuns?: number
   /** fast-check runs of the additive tile-pruning property. @default 40 */
