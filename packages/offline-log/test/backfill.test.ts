@@ -233,6 +233,24 @@ describe('backfill', () => {
     expect(r.metrics.deadLetters).toBe(1)
   })
 
+  it('stops at a source chunk when aborted: what it covers is logged, the held-back instant is not', async () => {
+    const ac = new AbortController()
+    async function* src() {
+      yield [ev('a', 1000), ev('a', 2000)]
+      ac.abort()
+      yield [ev('a', 3000)]
+    }
+    const log = memoryLog({ features: group.describe() })
+    const r = await backfill({ source: src(), features: group, log, signal: ac.signal })
+    expect(r.ended).toBe('aborted')
+    const times: number[] = []
+    for await (const b of log.scanRows({ features: ['clicks'] })) for (const w of b) times.push(w.eventTime)
+    // The chunk read when the signal fired is processed up to its last instant (3000), which could
+    // have continued in the next chunk: it is held back and not processed, as if never read.
+    expect(times).toEqual([1000, 2000])
+    expect(r.metrics.eventsIn).toBe(2)
+  })
+
   it('refuses several sources and a checkpoint store, before reading anything', async () => {
     const log = memoryLog({ features: group.describe() })
     await expect(backfill({ sources: [[ev('a', 1)], [ev('b', 2)]], features: group, log })).rejects.toThrow(
