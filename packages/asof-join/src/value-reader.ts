@@ -8,7 +8,7 @@
  * Values are read at `start + i` (Arrow slices value buffers with the Data), validity and Bool bits
  * at `offset + start + i`.
  */
-import { type Data, DataType } from 'apache-arrow'
+import { type Data, DataType, Precision } from 'apache-arrow'
 import { int64View, is64 } from './arrow-read.js'
 import { ColumnTypeError } from './errors.js'
 import { VALUE_COLUMNS } from './features.js'
@@ -47,7 +47,7 @@ export class ValueReader {
       }
     }
     const dbl = values[0]
-    if (dbl !== undefined && !(dbl.values instanceof Float64Array || dbl.values instanceof Float32Array)) {
+    if (dbl !== undefined && !(DataType.isFloat(dbl.type) && dbl.type.precision !== Precision.HALF)) {
       throw new ColumnTypeError(
         'value_double',
         `log column 'value_double' has type ${String(dbl.type)}: it must be Float64 (or Float32)`,
