@@ -12,11 +12,13 @@ function pick(t: Table, names: readonly string[]): string | undefined {
 
 /**
  * Served values from a table: `entity`, `feature`, `read_time` (or `readTime`), optionally `event_time`
- * (or `eventTime`), and the value in `value` or in the log's typed `value_*` columns.
+ * (or `eventTime`) and `answered_time` (or `answeredTime`: when the store's answer arrived, so the
+ * audit checks the whole read interval), and the value in `value` or in the log's typed `value_*` columns.
  */
 export function servedRecords(t: Table, path: string): ServedValueRecord[] {
   const readCol = pick(t, ['read_time', 'readTime'])
   const eventCol = pick(t, ['event_time', 'eventTime'])
+  const answeredCol = pick(t, ['answered_time', 'answeredTime'])
   const valueCols = ['value', 'value_double', 'value_int64', 'value_string', 'value_bool'].filter((c) =>
     pick(t, [c]),
   )
@@ -37,6 +39,7 @@ export function servedRecords(t: Table, path: string): ServedValueRecord[] {
     feature: t.getChild('feature'),
     read: t.getChild(readCol as string),
     event: eventCol ? t.getChild(eventCol) : null,
+    answered: answeredCol ? t.getChild(answeredCol) : null,
     values: valueCols.map((c) => t.getChild(c)),
   }
   for (let i = 0; i < t.numRows; i++) {
@@ -49,7 +52,9 @@ export function servedRecords(t: Table, path: string): ServedValueRecord[] {
       }
     }
     const ev = cols.event?.get(i)
+    const answered = cols.answered?.get(i)
     out.push({
+      ...(answered === null || answered === undefined ? {} : { answeredTime: plain(answered) as number }),
       entity: String(cols.entity?.get(i)),
       feature: String(cols.feature?.get(i)),
       value: value as FeatureValue,
