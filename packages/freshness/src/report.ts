@@ -48,6 +48,22 @@ export async function freshnessReport(
     throw new InvalidArgumentError(`freshnessReport: samples must be an integer >= 2, got ${samples}`)
   }
   const memoryBytes = options.memoryBytes ?? DEFAULT_MEMORY
+  if (!(memoryBytes > 0))
+    throw new InvalidArgumentError(`freshnessReport: memoryBytes must be > 0, got ${memoryBytes}`)
+  for (const [name, v] of [
+    ['from', options.from],
+    ['to', options.to],
+  ] as const) {
+    if (v !== undefined && !Number.isFinite(v)) {
+      throw new InvalidArgumentError(
+        `freshnessReport: ${name} must be a finite number of ms since epoch, got ${v}`,
+      )
+    }
+  }
+  // Checked before any scan when both are given (otherwise once the feature's bounds are known).
+  if (options.from !== undefined && options.to !== undefined && options.to < options.from) {
+    throw new InvalidArgumentError(`freshnessReport: to (${options.to}) must be >= from (${options.from})`)
+  }
   const progress = { scansDone: 0, scansTotal: features.length, feature: '', rows: 0 }
   const report = (feature: string) => {
     progress.feature = feature

@@ -79,6 +79,9 @@ describe('freshnessReport', () => {
     await expect(freshnessReport(log, { features: ['nope'] })).rejects.toThrow(/not declared/)
     await expect(freshnessReport(log, { batchEvery: 'soon' })).rejects.toThrow(/not a duration/)
     await expect(freshnessReport(log, { samples: 1 })).rejects.toThrow(/samples/)
+    await expect(freshnessReport(log, { from: T + MIN, to: T })).rejects.toThrow(/to .* must be >= from/)
+    await expect(freshnessReport(log, { from: Number.NaN })).rejects.toThrow(/from must be a finite number/)
+    await expect(freshnessReport(log, { memoryBytes: 0 })).rejects.toThrow(/memoryBytes/)
   })
 
   it('matches stateAt at every sample, whether the entities fit memory or are split into partitions', async () => {
