@@ -236,7 +236,11 @@ export function createPipeline<Ev>(options: PipelineOptions<Ev>): Pipeline {
       // Without a store, keep the old order: flush, then snapshot (nothing is written meanwhile).
       return flushed.then(() => {
         cpStats.checkpoints++
-        return { checkpoint: op.snapshot(), eventsPerSource: eventsPerSource.slice(), positions: positionsByName() }
+        return {
+          checkpoint: op.snapshot(),
+          eventsPerSource: eventsPerSource.slice(),
+          positions: positionsByName(),
+        }
       })
     }
     const started = performance.now()
