@@ -1,28 +1,33 @@
 /**
  * `pnpm bench cluster`: the online sink + Redis store on a 3-node Redis Cluster this benchmark
- * starts on free loopback ports.
+ * starts on free loopback ports, against one standalone Redis in the same run.
  *
- * A batch of writes over many entities touches many hash slots, and a script call may only touch
- * one slot. The store sends one call per slot and groups the calls of the slots one node serves
- * into one pipeline (from ioredis' slot map). The baseline, in the same run, is the same store
- * given a client without a slot map, so it sends every slot's call on its own (what the store did
- * before grouping). Both write the same updates (fresh keys each run: Redis is FLUSHALLed), and the
- * final state is checked.
+ * Rows, each the same updates through `onlineSink` + `redisStore` (fresh keys: FLUSHALL first, final
+ * state checked):
+ * - standalone: one redis-server, the entity-tag layout (one script call per batch);
+ * - cluster, entity tag (`buckets: 0`): one script call per hash slot a batch touches (~1 write
+ *   each with many entities), the calls of one node in one pipeline;
+ * - cluster, bucketed (`buckets: BENCH_BUCKETS`): one script call per bucket (at most N per batch).
+ * `ratio_vs_standalone` is bucketed cluster over standalone (target >= 0.5, issue 13).
  *
  * Rounds are interleaved (the machine is shared); the JSON line reports medians.
- * Env: BENCH_UPDATES (default 200_000), BENCH_KEYS (default 100_000), BENCH_ROUNDS (default 3).
+ * Env: BENCH_UPDATES (default 200_000), BENCH_KEYS (default 100_000), BENCH_ROUNDS (default 3),
+ * BENCH_BUCKETS (default 16), BENCH_CHANGELOG=1 (bucketed and standalone stores keep a changelog).
  */
 import type { FeatureUpdate } from '@skewless/core'
-import { type RedisLike, type RedisStore, redisStore } from '@skewless/online-redis'
+import { type RedisStore, redisStore } from '@skewless/online-redis'
 import { onlineSink } from '@skewless/online-sink'
-import { Cluster } from 'ioredis'
+import { Cluster, Redis } from 'ioredis'
 import { startRedisCluster } from '../packages/adapter-tests/src/online/redis-cluster.js'
+import { startRedis } from '../packages/adapter-tests/src/online/redis-server.js'
 import { checkFinalState, writeAll } from './lib/online-run.ts'
 import { xorshift } from './lib/rng.ts'
 
 const UPDATES = Number(process.env.BENCH_UPDATES ?? 200_000)
 const KEYS = Number(process.env.BENCH_KEYS ?? 100_000)
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3)
+const BUCKETS = Number(process.env.BENCH_BUCKETS ?? 16)
+const CHANGELOG = process.env.BENCH_CHANGELOG === '1'
 const CHUNK = 1000
 const IN_FLIGHT = 8
 const FEATURE = 'clicks_5m'
@@ -41,30 +46,25 @@ for (let i = 0; i < UPDATES; i++) {
   }
 }
 
-/** The same ioredis Cluster, seen through a client that has no slot map: one call per slot. */
-function withoutSlotMap(c: Cluster): RedisLike {
-  const client = c as unknown as RedisLike
-  return {
-    isCluster: true,
-    get status() {
-      return client.status
-    },
-    evalsha: (...a) => client.evalsha(...a),
-    eval: (...a) => client.eval(...a),
-    refreshSlotsCache: () => client.refreshSlotsCache?.(),
-    pipeline: () => client.pipeline(),
-    quit: () => client.quit(),
-    disconnect: () => client.disconnect(),
-  }
-}
+type Target =
+  | { kind: 'standalone'; url: string }
+  | { kind: 'cluster'; nodes: { host: string; port: number }[] }
 
-async function run(nodes: readonly { host: string; port: number }[], grouped: boolean) {
-  const client = new Cluster(nodes as { host: string; port: number }[], {
-    enableAutoPipelining: false,
-    scaleReads: 'master',
+async function run(target: Target, buckets: number) {
+  const changelog = CHANGELOG && (target.kind === 'standalone' || buckets > 0)
+  let client: Redis | Cluster
+  if (target.kind === 'cluster') {
+    client = new Cluster(target.nodes, { enableAutoPipelining: false, scaleReads: 'master' })
+    await Promise.all(client.nodes('master').map((n) => n.flushall()))
+  } else {
+    client = new Redis(target.url)
+    await client.flushall()
+  }
+  const store: RedisStore = redisStore({
+    client: client as unknown as NonNullable<Parameters<typeof redisStore>[0]>['client'],
+    buckets,
+    changelog,
   })
-  await Promise.all(client.nodes('master').map((n) => n.flushall()))
-  const store: RedisStore = redisStore({ client: grouped ? client : withoutSlotMap(client) })
   const sink = onlineSink({ store, features, maxBatchSize: CHUNK, maxInFlightBatches: IN_FLIGHT })
   const t = performance.now()
   await writeAll(sink, updates, CHUNK)
@@ -74,43 +74,58 @@ async function run(nodes: readonly { host: string; port: number }[], grouped: bo
   await checkFinalState(store, features, updates)
   await store.close()
   client.disconnect()
-  return { perSec: m.writes / seconds, writes: m.writes, coalesced: m.coalesced }
+  return { perSec: m.writes / seconds, writes: m.writes }
 }
 
 const median = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b)
   return s[Math.floor(s.length / 2)] as number
 }
+const fmt = (x: number) => Math.round(x).toLocaleString().padStart(10)
 
 console.log(
-  `starting a 3-node Redis Cluster; ${UPDATES.toLocaleString()} CAS updates over ${KEYS.toLocaleString()} keys`,
+  `starting a 3-node Redis Cluster and a standalone Redis; ${UPDATES.toLocaleString()} CAS updates over ${KEYS.toLocaleString()} keys, ${BUCKETS} buckets${CHANGELOG ? ', changelog on' : ''}`,
 )
 const cluster = await startRedisCluster({ nodes: 3 })
-const grouped: number[] = []
-const perSlot: number[] = []
+const single = await startRedis({ useEnv: false })
+const standalone: number[] = []
+const entityTag: number[] = []
+const bucketed: number[] = []
 try {
   console.log('')
-  console.log('| round | store writes | per node (writes/s) | per slot (writes/s) | ratio |')
-  console.log('|-------|--------------|---------------------|---------------------|-------|')
+  console.log(
+    '| round | store writes | standalone | cluster, entity tag | cluster, bucketed | bucketed / standalone |',
+  )
+  console.log(
+    '|-------|--------------|------------|---------------------|-------------------|-----------------------|',
+  )
   for (let r = 0; r < ROUNDS; r++) {
-    const a = await run(cluster.nodes, true)
-    const b = await run(cluster.nodes, false)
-    grouped.push(a.perSec)
-    perSlot.push(b.perSec)
+    const s = await run({ kind: 'standalone', url: single.url }, 0)
+    const e = await run({ kind: 'cluster', nodes: [...cluster.nodes] }, 0)
+    const b = await run({ kind: 'cluster', nodes: [...cluster.nodes] }, BUCKETS)
+    standalone.push(s.perSec)
+    entityTag.push(e.perSec)
+    bucketed.push(b.perSec)
     console.log(
-      `| ${String(r + 1).padStart(5)} | ${a.writes.toLocaleString().padStart(12)} | ${Math.round(a.perSec).toLocaleString().padStart(19)} | ${Math.round(b.perSec).toLocaleString().padStart(19)} | ${(a.perSec / b.perSec).toFixed(2).padStart(5)} |`,
+      `| ${String(r + 1).padStart(5)} | ${s.writes.toLocaleString().padStart(12)} | ${fmt(s.perSec)} | ${fmt(e.perSec).padStart(19)} | ${fmt(b.perSec).padStart(17)} | ${(b.perSec / s.perSec).toFixed(2).padStart(21)} |`,
     )
   }
 } finally {
   await cluster.stop()
+  await single.stop()
 }
-const ratios = grouped.map((g, i) => g / (perSlot[i] as number))
+const ratios = bucketed.map((b, i) => b / (standalone[i] as number))
+const tagRatios = entityTag.map((e, i) => e / (standalone[i] as number))
 console.log(
   JSON.stringify({
     bench: 'cluster',
     updates: UPDATES,
-    sink_writes_per_s: Math.round(median(grouped)),
-    per_slot_writes_per_s: Math.round(median(perSlot)),
-    ratio_vs_per_slot: Number(median(ratios).toFixed(2)),
+    buckets: BUCKETS,
+    changelog: CHANGELOG,
+    standalone_writes_per_s: Math.round(median(standalone)),
+    entity_tag_writes_per_s: Math.round(median(entityTag)),
+    bucketed_writes_per_s: Math.round(median(bucketed)),
+    ratio_vs_standalone: Number(median(ratios).toFixed(2)),
+    entity_tag_ratio_vs_standalone: Number(median(tagRatios).toFixed(2)),
   }),
 )
