@@ -32,6 +32,24 @@ onlineStoreSuite(it, factory, {
 
 onlineStorePropertySuite(it, factory, { name: 'redis cluster', property: { numRuns: 25 } })
 
+// The bucketed layout: one script call per bucket, and a changelog (one stream per bucket, in the
+// slot of its keys), so the changelog group runs on the Cluster too.
+const bucketed = () =>
+  redisStore({ cluster: cluster.nodes, expirySlackMs: 20, buckets: 16, changelog: true, prefix: 'bk:' })
+
+onlineStoreSuite(it, bucketed, {
+  name: 'redis cluster (16 buckets)',
+  capabilities: { cas: true, additive: true, ttl: true, cluster: true, durable: true, changelog: true },
+  changelogOrder: 'per-key',
+  sibling: () => bucketed(),
+  corruptKey: async (store, entity) => {
+    const s = store as RedisStore
+    await (s.getInstance() as unknown as Cluster).set(s.valueKey(entity), 'not a hash')
+  },
+})
+
+onlineStorePropertySuite(it, bucketed, { name: 'redis cluster (16 buckets)', property: { numRuns: 25 } })
+
 it('redis cluster: keySlot matches the server, and an entity keeps all its keys in one slot', async () => {
   const client = new Cluster(cluster.nodes as { host: string; port: number }[])
   try {
