@@ -19,7 +19,7 @@ import { type OnlineStore, onlineFeatures, onlineReader, onlineSink } from '@ske
 import { UnsupportedOperationError } from './errors.js'
 import { type IngestContext, runIngest } from './ingest.js'
 import { compactable } from './log-handle.js'
-import type { FeatureStore, FeatureStoreOptions, TypedFeatureVector } from './types.js'
+import type { EntityKey, FeatureStore, FeatureStoreOptions, TypedFeatureVector } from './types.js'
 
 /**
  * Build a feature store. Store and log given as factories are created here (and closed by
@@ -138,9 +138,9 @@ export async function featureStore<E, K extends string>(
         await sink.close()
       }
     },
-    async getOnlineFeatures(entities, features = names) {
+    async getOnlineFeatures<F extends K = K>(entities: readonly EntityKey[], features?: readonly F[]) {
       checkOpen('getOnlineFeatures')
-      return (await reader.get(entities, features)) as TypedFeatureVector<K>[]
+      return (await reader.get(entities, features ?? names)) as TypedFeatureVector<F>[]
     },
     async getHistoricalFeatures(labels, features = names, call = {}) {
       checkOpen('getHistoricalFeatures')

@@ -163,8 +163,11 @@ export interface FeatureStore<E, K extends string = string> extends AsyncDisposa
    * @throws AbortedError when `signal` aborted before the load started.
    */
   materialize(options?: MaterializeCallOptions): Promise<MaterializeResult>
-  /** Serve feature vectors (all features by default), with the definitions' TTLs. */
-  getOnlineFeatures(entities: readonly EntityKey[], features?: readonly K[]): Promise<TypedFeatureVector<K>[]>
+  /** Serve feature vectors (all features by default), with the definitions' TTLs; `values` has exactly the requested names. */
+  getOnlineFeatures<F extends K = K>(
+    entities: readonly EntityKey[],
+    features?: readonly F[],
+  ): Promise<TypedFeatureVector<F>[]>
   /**
    * A leak-free training set: each label row with what the online store served at its time, the
    * definitions' TTLs and tile windows applied (`maxAge`/`window` in a request override them).

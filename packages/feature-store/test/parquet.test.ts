@@ -70,6 +70,9 @@ describe('featureStore over a Parquet log', () => {
     })
     const ok: readonly ('dwell_1h' | 'last_dwell')[] = fs.names
     expect(ok).toEqual(['dwell_1h', 'last_dwell'])
+    const subset = await fs.getOnlineFeatures(['ann'], ['last_dwell'])
+    // @ts-expect-error: only the requested features are in a vector's type
+    expect(subset[0]?.values.dwell_1h).toBeUndefined()
     // @ts-expect-error: a misspelt feature name is a type error
     await expect(fs.getOnlineFeatures(['ann'], ['dwell_1hr'])).rejects.toThrow(/not in the reader's features/)
     await fs.close()
