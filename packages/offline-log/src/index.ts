@@ -21,6 +21,7 @@ export { backfill } from './backfill.js'
 export { filterBatch, type ResolvedScan, resolveScan } from './batch-filter.js'
 export { InvalidRecordError, MarksRefusedError } from './errors.js'
 export { normalizeFeatureTypes } from './feature-types.js'
+export { dropDuplicateIdentities } from './identity.js'
 export { fromInt64Array, toInt64Array } from './int64.js'
 export {
   checkMarks,
@@ -31,7 +32,7 @@ export {
 } from './marks-guard.js'
 export { materialize } from './materialize.js'
 export { checkInstant, memoryLog } from './memory-log.js'
-export { compareState, compareWrites } from './order.js'
+export { compareState, compareWrites, sameIdentity } from './order.js'
 export { stateAtFromBatches } from './state-at.js'
 export type * from './types.js'
 export { decodeUtf8, utf8Data } from './utf8.js'

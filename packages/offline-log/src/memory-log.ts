@@ -10,7 +10,7 @@ import { writesToRecordBatch } from './arrow-build.js'
 import { type ResolvedScan, resolveScan } from './batch-filter.js'
 import { normalizeFeatureTypes } from './feature-types.js'
 import { checkMarks, copyMarks, MarksGuard, mergeMarks } from './marks-guard.js'
-import { compareWrites } from './order.js'
+import { compareWrites, sameIdentity } from './order.js'
 import { stateAtFromBatches } from './state-at.js'
 import type { OfflineLog, OfflineLogOptions, ScanOptions, StateAtOptions } from './types.js'
 import { acceptBatch } from './validate.js'
@@ -34,6 +34,12 @@ function matches(r: FeatureWrite, s: ResolvedScan): boolean {
   if (!s.includeStale && r.outcome === 'stale') return false
   const t = s.by === 'event' ? r.eventTime : r.availableTime
   return t >= s.from && t < s.to
+}
+
+/** Whether `r` repeats the identity of a row of `out` from `from` on (a write logged twice counts once; runs are sorted, so the earliest copy is kept). */
+function isRepeat(out: readonly FeatureWrite[], from: number, r: FeatureWrite): boolean {
+  for (let j = from; j < out.length; j++) if (sameIdentity(out[j] as FeatureWrite, r)) return true
+  return false
 }
 
 /** Check the instant given to `stateAt`. */
@@ -124,8 +130,21 @@ export function memoryLog(options: OfflineLogOptions): OfflineLog {
     for (const f of s.features) {
       for (const run of runs.get(f) ?? []) {
         const out: FeatureWrite[] = []
-        for (let i = 0; i < run.length; i++)
-          if (matches(run[i] as FeatureWrite, s)) out.push(run[i] as FeatureWrite)
+        let runStart = 0
+        for (let i = 0; i < run.length; i++) {
+          const r = run[i] as FeatureWrite
+          if (!matches(r, s)) continue
+          const prev = out[out.length - 1]
+          if (
+            prev === undefined ||
+            prev.eventTime !== r.eventTime ||
+            prev.version !== r.version ||
+            prev.entity !== r.entity
+          ) {
+            runStart = out.length
+          } else if (isRepeat(out, runStart, r)) continue
+          out.push(r)
+        }
         if (out.length > 0) yield out
       }
     }

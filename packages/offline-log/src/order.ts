@@ -10,8 +10,10 @@ export function compareWrites(a: FeatureWrite, b: FeatureWrite): number {
 }
 
 /**
- * Which of two records of one (entity, feature) is the later state: greater eventTime, then greater
- * version, then greater availableTime. Positive when `a` wins.
+ * Which of two records of one (entity, feature[, tileStart]) is the state: greater eventTime, then
+ * greater version; at equal eventTime and version the two are one write (its identity is (entity,
+ * feature, tileStart, eventTime, version)) logged twice, e.g. replayed after a crash, and the copy
+ * with the **earliest** availableTime counts — when the value first became readable. Positive when `a` wins.
  */
 export function compareState(
   aEv: number,
@@ -21,5 +23,19 @@ export function compareState(
   bVer: number,
   bAv: number,
 ): number {
-  return aEv - bEv || aVer - bVer || aAv - bAv
+  return aEv - bEv || aVer - bVer || bAv - aAv
+}
+
+/**
+ * Whether two records are the same write: equal (entity, feature, tileStart, eventTime, version).
+ * A log may hold a write twice (a replay after a crash logged it again); readers count it once.
+ */
+export function sameIdentity(a: FeatureWrite, b: FeatureWrite): boolean {
+  return (
+    a.eventTime === b.eventTime &&
+    a.version === b.version &&
+    a.entity === b.entity &&
+    a.feature === b.feature &&
+    a.tileStart === b.tileStart
+  )
 }

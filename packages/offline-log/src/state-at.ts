@@ -27,7 +27,8 @@ interface Best {
  * holds each tile separately (sum those of the window at `t` for the value, or use the as-of join).
  *
  * - `by: 'available'`: among records with availableTime <= t, the greatest eventTime, ties broken
- *   by version, then by availableTime — what the online store would have served at `t`.
+ *   by version — what the online store would have served at `t`. A write logged twice (same
+ *   identity: eventTime, version and tile) counts once, with its earliest availableTime (`compareState`).
  * - `by: 'event'`: among records with eventTime <= t, the same order (availableTime is ignored for
  *   filtering).
  *

@@ -65,8 +65,9 @@ export interface StateAtOptions {
   entities?: readonly string[]
   /**
    * `available`: what the online store would have served at `t` (records with availableTime <= t,
-   * greatest eventTime, ties by version then availableTime). `event`: records with eventTime <= t,
-   * same ordering. @default 'available'
+   * greatest eventTime, ties by version; a write logged twice — same (entity, feature, tileStart,
+   * eventTime, version) — counts once, with its earliest availableTime). `event`: records with
+   * eventTime <= t, same ordering. @default 'available'
    */
   by?: TimeBasis
 }

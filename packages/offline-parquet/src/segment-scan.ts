@@ -1,7 +1,13 @@
 import { readFile } from 'node:fs'
 import { readFile as readPath } from 'node:fs/promises'
 import { dirname } from 'node:path'
-import { type FeatureTypes, filterBatch, resolveScan, type ScanOptions } from '@skewless/offline-log'
+import {
+  dropDuplicateIdentities,
+  type FeatureTypes,
+  filterBatch,
+  resolveScan,
+  type ScanOptions,
+} from '@skewless/offline-log'
 import type { RecordBatch } from 'apache-arrow'
 import type { EncodePool } from './encode-pool.js'
 import {
@@ -137,7 +143,8 @@ export async function* scanSegments(
         lo >= s.from && hi < s.to ? { ...s, from: Number.NEGATIVE_INFINITY, to: Number.POSITIVE_INFINITY } : s
       for (const batch of loaded) {
         const kept = filterBatch(batch, fs, false)
-        if (kept) yield kept
+        // A write logged twice in one file (a compaction merged a replayed copy) counts once.
+        if (kept) yield dropDuplicateIdentities(kept)
       }
     }
   } finally {

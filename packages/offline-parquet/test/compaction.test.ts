@@ -277,7 +277,7 @@ describe('compact() rewrites whatever the directory holds, whichever encoder the
       value: -(2 ** 53 - 1),
       eventTime: T + i,
       version: i,
-      availableTime: -(2 ** 53 - 1) + i, // far outside the range of a Date
+      availableTime: -62_167_219_200_000 + i, // the earliest storable instant (0000-01-01), long before 1970
       outcome: 'applied',
       tileStart: -1 - i,
     },

@@ -67,7 +67,8 @@ export function referenceStateAt(
       !cur ||
       r.eventTime > cur.eventTime ||
       (r.eventTime === cur.eventTime && r.version > cur.version) ||
-      (r.eventTime === cur.eventTime && r.version === cur.version && r.availableTime > cur.availableTime)
+      // one write logged twice (same identity): its earliest copy counts
+      (r.eventTime === cur.eventTime && r.version === cur.version && r.availableTime < cur.availableTime)
     ) {
       best.set(k, r)
     }

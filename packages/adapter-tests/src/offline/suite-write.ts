@@ -39,14 +39,15 @@ export function writeTests({ test, open, suite }: SuiteContext): void {
     for (const withDead of [false, true]) {
       const log = await open(withDead ? { deadLetters: collect<RejectedWrite>() } : {})
       const e = uid()
+      // distinct writes: a write is identified by (entity, feature, tileStart, eventTime, version)
       const buf = [
-        fw({ entity: e, feature: 'clicks', value: 1 }),
-        fw({ entity: e, feature: 'clicks', value: 2 }),
+        fw({ entity: e, feature: 'clicks', value: 1, version: 1 }),
+        fw({ entity: e, feature: 'clicks', value: 2, version: 2 }),
       ]
       if (withDead) buf.push(fw({ entity: e, feature: 'nope', value: 1 }))
       const appended = log.append(buf)
       buf.length = 0
-      buf.push(fw({ entity: e, feature: 'clicks', value: 3 }))
+      buf.push(fw({ entity: e, feature: 'clicks', value: 3, version: 3 }))
       const written = log.write(buf)
       buf.length = 0
       await Promise.all([appended, written])
