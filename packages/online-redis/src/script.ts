@@ -46,7 +46,7 @@ export const APPLY_SCRIPT = `
 local find, sub, tonumber, type, pcall = string.find, string.sub, tonumber, type, redis.pcall
 local nspec, now = tonumber(ARGV[1]), tonumber(ARGV[2])
 local pos, i = 2 + nspec * 5, 0
-local codes, msgs, exp, newf = {}, {}, nil, nil
+local codes, msgs, exp, created = {}, {}, nil, nil
 -- The changelog stream is the key after the writes' keys, when present; its arguments follow the writes.
 local nw, wend = 0, pos
 for s = 1, nspec do
@@ -202,9 +202,13 @@ for s = 1, nspec do
       -- another feature list (another sink) may have given the hash a TTL that would delete it.
       if wantexp or (r == 1 and not tile) then
         if exp == nil then
-          exp, newf = {}, {}
+          exp, created = {}, {}
         end
-        newf[key] = (newf[key] or 0) + r
+        if created[key] == nil then
+          -- Created by this call iff its first applied write added the hash's only field. Checked
+          -- now: pruning (which adds 'h' and deletes tiles) and later writes change HLEN.
+          created[key] = r == 1 and redis.call('HLEN', key) == 1
+        end
         local want = exp[key]
         if life < 0 then
           exp[key] = -1
@@ -242,7 +246,7 @@ if exp then
       local cur = pcall('PTTL', key)
       if type(cur) == 'table' then
         r2 = cur
-      elseif (cur == -1 and redis.call('HLEN', key) == newf[key]) or (cur >= 0 and cur < ms) then
+      elseif (cur == -1 and created[key]) or (cur >= 0 and cur < ms) then
         r2 = pcall('PEXPIRE', key, ms)
       end
     end

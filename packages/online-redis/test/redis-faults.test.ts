@@ -481,6 +481,31 @@ describe('standalone server faults', () => {
     expect(r.outcomes[2]).toBe('applied')
   })
 
+  it('additive tiles: a TTL tile hash whose first call also prunes tiles gets its TTL', async () => {
+    const clicks: OnlineFeatureConfig = {
+      name: 'clicks_first',
+      valueType: 'int64',
+      strategy: 'additive',
+      window: { kind: 'hopping', sizeMs: 300_000, hopMs: 60_000 },
+      ttlMs: 120_000,
+    }
+    const store = redisStore({ client: redis, prefix: 'tiles-first:' })
+    // 20 tiles in one call: more than 2·size/hop + 1 = 11, so the call creates the hash and prunes it.
+    const writes = Array.from({ length: 20 }, (_, i) => ({
+      entity: 'u',
+      feature: clicks.name,
+      value: i,
+      eventTime: T + i * 60_000 + 1,
+      version: 0,
+      tileStart: T + i * 60_000,
+    }))
+    expect((await store.apply(writes, fm(clicks))).outcomes.every((o) => o === 'applied')).toBe(true)
+    const key = store.tileKey('u', clicks.name)
+    expect(await redis.hexists(key, 'h')).toBe(1) // pruned in this call
+    // It was -1 (no expiry, kept forever) when pruning made HLEN differ from the fields created.
+    expect(await redis.pttl(key)).toBeGreaterThan(0)
+  })
+
   it('additive tiles: old tiles are pruned, a replay below the horizon is stale, the tile hash expires', async () => {
     const clicks: OnlineFeatureConfig = {
       name: 'clicks',
