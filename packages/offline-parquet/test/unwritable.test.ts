@@ -87,6 +87,35 @@ describe('a background commit that failed (disk full), then the disk has room ag
     await log.close()
   })
 
+  it('marks are refused after the failed commit (its rows are not in the log) until readMarks(), then accepted', async () => {
+    const dir = await tempDir()
+    const log = await parquetLog({ dir, workers: 0, features: { x: 'double' } })
+    await log.appendMarked([rec('first')], { marks: { changelog: 1 } })
+    fault.enospc = true
+    try {
+      log.write([rec('lost')])
+      // shares the failing commit (group commit): rejected with it, its marks not recorded
+      await expect(log.appendMarked([], { marks: { changelog: 2 } })).rejects.toBeInstanceOf(
+        CommitFailedError,
+      )
+    } finally {
+      fault.enospc = false
+    }
+    // the disk has room again, but these marks would claim the lost write: refused
+    await expect(log.appendMarked([rec('next')], { marks: { changelog: 3 } })).rejects.toMatchObject({
+      code: 'marks-refused',
+    })
+    expect(await log.readMarks()).toEqual({ changelog: 1 })
+    await log.appendMarked([rec('again')], { marks: { changelog: 2 } })
+    expect(await log.readMarks()).toEqual({ changelog: 2 })
+    await log.close().catch(() => undefined) // the failed write is reported once, here or by flush
+    const again = await parquetLog({ dir, features: { x: 'double' }, readOnly: true })
+    expect(await again.readMarks()).toEqual({ changelog: 2 })
+    let rows = 0
+    for await (const b of again.scan({ features: ['x'] })) rows += b.numRows
+    expect(rows).toBe(2)
+  })
+
   it('a failure nobody has seen yet is still reported by close()', async () => {
     const dir = await tempDir()
     const log = await parquetLog({ dir, workers: 0, features: { x: 'double' } })
