@@ -72,4 +72,26 @@ describe('DuckDB: the documented view counts a write logged twice once', () => {
       )
     expect(rows).toEqual(expected)
   })
+
+  it('scan: copies in different files are both read until compact() merges them into one file, after which the earliest copy alone is read', async () => {
+    const dir = await tempDir()
+    const log = await parquetLog({ features: { clicks: 'int64' }, dir })
+    const original = Array.from({ length: 10 }, (_, i) => w(`u${i % 3}`, i))
+    await log.append(original)
+    await log.append(original.slice(0, 4).map((r) => ({ ...r, availableTime: r.availableTime + 1000 })))
+    await log.append(original.slice(2, 6).map((r) => ({ ...r, availableTime: r.availableTime + 2000 })))
+    const scanned = async () => {
+      const out: FeatureWrite[] = []
+      for await (const rows of log.scanRows({ features: ['clicks'] })) out.push(...rows)
+      return out
+    }
+    expect((await scanned()).length).toBe(18)
+    const before = await log.stateAt(T0 + 1e6, { features: ['clicks'] })
+    expect(await log.compact({ minFiles: 2 })).toMatchObject({ filesIn: 3, filesOut: 1 })
+    const after = await scanned()
+    expect(after.length).toBe(10)
+    expect(after.map((r) => r.availableTime).sort()).toEqual(original.map((r) => r.availableTime).sort())
+    expect(await log.stateAt(T0 + 1e6, { features: ['clicks'] })).toEqual(before)
+    await log.close()
+  })
 })
