@@ -71,6 +71,8 @@ export async function runIngest<E>(
       ...(options.deadLetters === undefined ? {} : { deadLetters: options.deadLetters }),
       ...(checkpoints === undefined ? {} : { checkpoints }),
       ...(options.checkpointInterval === undefined ? {} : { checkpointInterval: options.checkpointInterval }),
+      ...(options.logger === undefined ? {} : { logger: options.logger }),
+      ...(options.historyWarningAge === undefined ? {} : { historyWarningAge: options.historyWarningAge }),
       ...(checkpoint === undefined ? {} : { checkpoint }),
     })
     const result = await pipeline.run()

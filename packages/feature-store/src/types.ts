@@ -21,6 +21,7 @@ import type {
   FeatureGroup,
   FeatureInfo,
   LateEvent,
+  Logger,
   PipelineResult,
   ResumableSource,
   Sink,
@@ -63,6 +64,10 @@ export interface FeatureStoreOptions<E, K extends string = string> {
   servedLog?: Sink<ServedRecord>
   /** With a changelog store and a `ResumableSource`: how often `ingest` commits a checkpoint. @default '10s' */
   checkpointInterval?: Duration
+  /** Where `ingest`'s warnings go (a pino logger fits); `false`: silent. @default core's rate-limited stderr logger */
+  logger?: Logger | false | null
+  /** `ingest` warns once when it reads events older than this behind the clock (history belongs in `backfill`). @default '1d' */
+  historyWarningAge?: Duration
 }
 
 /** Options of the calls that may run long. */

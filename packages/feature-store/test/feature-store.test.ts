@@ -130,6 +130,26 @@ describe('featureStore over the memory store and the memory log', () => {
     ])
   })
 
+  it('ingest passes its logger to the pipeline: history on the live path is warned about, naming backfill()', async () => {
+    const warnings: string[] = []
+    const logger = {
+      warn: (_: object, m?: string) => void warnings.push(m ?? ''),
+      info: () => {},
+      error: () => {},
+    }
+    const clock = manualClock(T0 + 30 * 24 * HOUR) // the events are a month old
+    await using fs = await featureStore({
+      features,
+      online: memoryStore({ clock }),
+      offline: memoryLog({ features: features.describe() }),
+      clock,
+      logger,
+    })
+    const r = await fs.ingest(txns)
+    expect(r.metrics.eventsIn).toBe(3)
+    expect(warnings.some((w) => w.includes('backfill()'))).toBe(true)
+  })
+
   it('describe() is the registry: definitions with TTL, description, owner and tags', async () => {
     await using fs = await featureStore({
       features,
