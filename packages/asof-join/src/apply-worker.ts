@@ -10,7 +10,6 @@
 import { Worker } from 'node:worker_threads'
 import { applyStaged } from './apply-kernel.js'
 
-const RING = 1024
 /** Queue words: head (worker), tail (main), done (main), status (worker: 1 finished, 2 failed). */
 const HEAD = 0
 const TAIL = 1
@@ -25,6 +24,8 @@ export interface ApplyWorkerData {
   stage: SharedArrayBuffer
   flags: SharedArrayBuffer
   queue: SharedArrayBuffer
+  /** Entries of the queue's ring (one per buffer). */
+  ring: number
   L: number
   inclusive: boolean
   byAvailable: boolean
@@ -57,7 +58,7 @@ try {
       Atomics.wait(q, ${TAIL}, tail, 20)
       continue
     }
-    const e = 4 + (head % ${RING}) * 3
+    const e = 4 + (head % w.ring) * 3
     const bucket = q[e], buf = q[e + 1], count = q[e + 2]
     const from = (bucket * 2 + buf) * w.cap * 6
     const f = Math.floor(bucket / w.nb)
@@ -85,14 +86,20 @@ export class ApplyWorker {
   private readonly flags: Int32Array
   private readonly worker: Worker
   private tail = 0
+  private readonly ring: number
   private error: unknown
 
-  constructor(data: Omit<ApplyWorkerData, 'flags' | 'queue'>, buffers: number) {
-    const queue = new SharedArrayBuffer((4 + RING * 3) * 4)
+  constructor(data: Omit<ApplyWorkerData, 'flags' | 'queue' | 'ring'>, buffers: number) {
+    // A buffer is queued at most once until the worker frees it, so a ring with one entry per
+    // buffer can never overwrite an entry the worker has not read (with more buckets than ring
+    // entries, one did, and the join waited forever for a buffer nobody would apply).
+    const ring = buffers
+    this.ring = ring
+    const queue = new SharedArrayBuffer((4 + ring * 3) * 4)
     const flags = new SharedArrayBuffer(buffers * 4)
     this.q = new Int32Array(queue)
     this.flags = new Int32Array(flags)
-    this.worker = new Worker(SOURCE, { eval: true, workerData: { ...data, flags, queue } })
+    this.worker = new Worker(SOURCE, { eval: true, workerData: { ...data, flags, queue, ring } })
     this.worker.on('error', (err) => {
       this.error = err
     })
@@ -101,7 +108,7 @@ export class ApplyWorker {
 
   /** Hand a full buffer to the worker. */
   submit(bucket: number, buf: number, count: number): void {
-    const e = 4 + (this.tail % RING) * 3
+    const e = 4 + (this.tail % this.ring) * 3
     Atomics.store(this.flags, bucket * 2 + buf, 1)
     this.q[e] = bucket
     this.q[e + 1] = buf

@@ -391,3 +391,16 @@ describe('wide joins move every value type exactly', () => {
     }
   })
 })
+
+describe('the apply worker with many buckets', () => {
+  it('1500 features (3000 staging buffers) with the worker: every buffer is applied, nothing waits forever', () => {
+    const F = 1500
+    const recs: Rec[] = []
+    for (let f = 0; f < F; f++) recs.push(rec('a', `f${f}`, f, 10))
+    const features = recs.map((r) => ({ name: r.feature, type: 'double' as const }))
+    const types = Object.fromEntries(features.map((f) => [f.name, 'double' as const]))
+    const out = asOfJoinTable({ entity: ['a'], time: [20] }, logTable(recs, types), { features, workers: 1 })
+    for (let f = 0; f < F; f += 97) expect(col(out, `f${f}`)).toEqual([f])
+    expect(col(out, `f${F - 1}`)).toEqual([F - 1])
+  }, 60_000)
+})
