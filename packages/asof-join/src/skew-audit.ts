@@ -272,7 +272,10 @@ async function explainSuperseded(
       continue
     if (requests.some((r) => r.name === s.feature && r.window !== undefined)) continue // a sum of tiles
     let idx = byFeature.get(s.feature)
-    if (idx === undefined) byFeature.set(s.feature, (idx = []))
+    if (idx === undefined) {
+      idx = []
+      byFeature.set(s.feature, idx)
+    }
     idx.push(i)
   }
   for (const [feature, idx] of byFeature) {
@@ -297,7 +300,10 @@ async function explainSuperseded(
       for (const w of rows) {
         const k = `${w.entity}\u0000${w.eventTime}\u0000${String(w.value)}`
         let ts = seen.get(k)
-        if (ts === undefined) seen.set(k, (ts = []))
+        if (ts === undefined) {
+          ts = []
+          seen.set(k, ts)
+        }
         ts.push(w.availableTime)
       }
     }
