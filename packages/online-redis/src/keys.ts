@@ -54,8 +54,8 @@ export function checkPrefix(prefix: string): string {
 }
 
 /**
- * Check a feature name the store writes: a brace in it would let two keys collide in the
- * entity-tag layout (see above), and move the hash tag of a tile key.
+ * Check the name of an additive feature (it is part of its tile hash's key): a brace in it would
+ * let two keys collide in the entity-tag layout (see above).
  * @throws InvalidDefinitionError naming the feature.
  */
 export function checkFeatureName(name: string): string {

@@ -3,6 +3,7 @@
  * on every call), so the hot loop only looks them up: the script's spec arguments of each feature.
  */
 import type { OnlineFeatureConfig } from '@skewless/online-sink'
+import { checkFeatureName } from './keys.js'
 
 /** How writes of one feature are sent to the script. */
 export interface PreparedFeature {
@@ -41,6 +42,8 @@ export function prepareFeatures(
     const strategy = f.strategy ?? 'cas'
     let p: PreparedFeature
     if (strategy === 'additive') {
+      // Its name is part of the tile hash's key (a value feature's is only a hash field).
+      checkFeatureName(name)
       const w = f.window
       const windowed = w !== undefined && (w.kind === 'tumbling' || w.kind === 'hopping')
       // The hash must outlive what a reader can still see: after the newest tile leaves the window

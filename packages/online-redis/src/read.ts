@@ -6,6 +6,7 @@ import type { OnlineFeatureConfig, StoredEntry, StoredTile } from '@skewless/onl
 import type { StoreContext } from './apply.js'
 import { decodeStored } from './encoding.js'
 import { isRedirection, toStoreError } from './errors.js'
+import { checkFeatureName } from './keys.js'
 import { groupByNode, keySlot } from './slot.js'
 
 /** The `read` of a store. */
@@ -21,8 +22,10 @@ export function createRead(ctx: StoreContext) {
     const tileIdx: number[] = []
     for (let j = 0; j < features.length; j++) {
       const f = features[j] as OnlineFeatureConfig
-      if ((f.strategy ?? 'cas') === 'additive') tileIdx.push(j)
-      else {
+      if ((f.strategy ?? 'cas') === 'additive') {
+        checkFeatureName(f.name)
+        tileIdx.push(j)
+      } else {
         valueIdx.push(j)
         valueFields.push(f.name)
       }

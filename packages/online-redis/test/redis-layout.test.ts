@@ -2,7 +2,7 @@
 // or feature name, a bucket's keys and changelog share a slot, and pipelines with their own named
 // changelog on one Redis each read only their own writes.
 import { type RedisServerHandle, startRedis } from '@skewless/adapter-tests'
-import type { FeatureUpdate } from '@skewless/core'
+import { type FeatureUpdate, InvalidDefinitionError } from '@skewless/core'
 import { keySlot, type RedisLike, type RedisStore, redisStore } from '@skewless/online-redis'
 import type { OnlineFeatureConfig } from '@skewless/online-sink'
 import { Redis } from 'ioredis'
@@ -158,5 +158,21 @@ describe('named changelogs on one Redis', () => {
     } finally {
       await s.close()
     }
+  })
+})
+
+describe('feature names in key names', () => {
+  it('an additive feature whose name holds a brace is refused (its tile hash could be another entity’s value hash)', async () => {
+    const s = redisStore({ client: fake })
+    // The collision the check prevents: the same key for two different hashes.
+    expect(s.tileKey('e', 'f}')).toBe(s.valueKey('e}:t:f'))
+    for (const name of ['f}', '{f', 'a{b}']) {
+      const bad: OnlineFeatureConfig = { ...clicks, name }
+      const w = { entity: 'e', feature: name, value: 1, eventTime: 1, version: 0, tileStart: 0 }
+      await expect(s.apply([w], new Map([[name, bad]]))).rejects.toThrow(InvalidDefinitionError)
+      await expect(s.read(['e'], [bad])).rejects.toThrow(/feature name '.*' contains a brace/)
+    }
+    // A value feature's name is a hash field, not part of a key: any name is fine there.
+    expect(redisStore({ client: fake }).valueKey('x')).toBe('sk:{x}')
   })
 })
