@@ -1,7 +1,8 @@
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { defineFeatures, last, manualClock, sum, tumbling, unbounded } from '@skewless/core'
+import { asOfJoin } from '@skewless/asof-join'
+import { count, defineFeatures, hopping, last, manualClock, sum, tumbling, unbounded } from '@skewless/core'
 import { parquetLog } from '@skewless/offline-parquet'
 import { memoryStore } from '@skewless/online-sink'
 import { afterEach, describe, expect, it } from 'vitest'
@@ -60,6 +61,31 @@ describe('featureStore over a Parquet log', () => {
     const rows = await again.stateAt(T0 + 10 * MIN, { features: ['last_dwell'] })
     expect(rows.map((w) => w.value)).toEqual([300])
     await again.close()
+  })
+
+  it('a join over the Parquet log alone takes a tile window from the definitions its manifest records', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'skewless-fs-'))
+    dirs.push(dir)
+    const tiles = defineFeatures({
+      entity: (e: Click) => e.user,
+      eventTime: (e) => e.ts,
+      features: { clicks_10m: { window: hopping('10m', '1m'), aggregate: count(), emit: 'tiles' } },
+    })
+    const clock = manualClock(T0 + 10 * MIN)
+    await using fs = await featureStore({
+      features: tiles,
+      online: memoryStore({ clock }),
+      offline: (defs) => parquetLog({ dir, features: defs }),
+      clock,
+    })
+    await fs.ingest([0, 1, 2].map((i) => ({ user: 'ann', ts: T0 + i * MIN, ms: 1 })))
+    const reader = await parquetLog({ dir, features: { clicks_10m: 'int64' }, readOnly: true })
+    // No window in the request, no definitions in the options: the log's describe() has them.
+    const joined = await asOfJoin({ entity: ['ann', 'ann'], time: [T0 + 10 * MIN, T0 + 30 * MIN] }, reader, {
+      features: ['clicks_10m'],
+    })
+    expect([0, 1].map((i) => Number(joined.getChild('clicks_10m')?.get(i)))).toEqual([2, 0]) // the window at +10m holds the tiles of minutes 1 and 2
+    await reader.close()
   })
 
   it('types feature names from the definitions', async () => {
