@@ -10,6 +10,10 @@
  * - cluster, bucketed (`buckets: BENCH_BUCKETS`): one script call per bucket (at most N per batch).
  * `ratio_vs_standalone` is bucketed cluster over standalone (target >= 0.5, issue 13).
  *
+ * Besides wall-clock rates, each row measures CPU per store write, which moves less with the
+ * machine's load: the servers' (`INFO cpu`, user + sys, summed over the masters) and this process's
+ * (`process.cpuUsage`: the sink, the store's batching and ioredis).
+ *
  * Rounds are interleaved (the machine is shared); the JSON line reports medians.
  * Env: BENCH_UPDATES (default 200_000), BENCH_KEYS (default 100_000), BENCH_ROUNDS (default 3),
  * BENCH_BUCKETS (default 16), BENCH_CHANGELOG=1 (bucketed and standalone stores keep a changelog).
@@ -65,16 +69,35 @@ async function run(target: Target, buckets: number) {
     buckets,
     changelog,
   })
+  const servers = target.kind === 'cluster' ? (client as Cluster).nodes('master') : [client as Redis]
+  const serverCpu = async () => {
+    let us = 0
+    for (const n of servers) {
+      const info = await n.info('cpu')
+      for (const f of ['used_cpu_user', 'used_cpu_sys'])
+        us += Number(new RegExp(`^${f}:([\\d.]+)`, 'm').exec(info)?.[1] ?? 0) * 1e6
+    }
+    return us
+  }
   const sink = onlineSink({ store, features, maxBatchSize: CHUNK, maxInFlightBatches: IN_FLIGHT })
+  const cpu0 = await serverCpu()
+  const own0 = process.cpuUsage()
   const t = performance.now()
   await writeAll(sink, updates, CHUNK)
   const seconds = (performance.now() - t) / 1000
+  const own = process.cpuUsage(own0)
+  const cpu1 = await serverCpu()
   const m = sink.metrics()
   await sink.close()
   await checkFinalState(store, features, updates)
   await store.close()
   client.disconnect()
-  return { perSec: m.writes / seconds, writes: m.writes }
+  return {
+    perSec: m.writes / seconds,
+    writes: m.writes,
+    serverUs: (cpu1 - cpu0) / m.writes,
+    clientUs: (own.user + own.system) / m.writes,
+  }
 }
 
 const median = (xs: number[]) => {
@@ -91,6 +114,11 @@ const single = await startRedis({ useEnv: false })
 const standalone: number[] = []
 const entityTag: number[] = []
 const bucketed: number[] = []
+const cpu: Record<'s' | 'e' | 'b', { server: number[]; client: number[] }> = {
+  s: { server: [], client: [] },
+  e: { server: [], client: [] },
+  b: { server: [], client: [] },
+}
 try {
   console.log('')
   console.log(
@@ -106,6 +134,14 @@ try {
     standalone.push(s.perSec)
     entityTag.push(e.perSec)
     bucketed.push(b.perSec)
+    for (const [k, x] of [
+      ['s', s],
+      ['e', e],
+      ['b', b],
+    ] as const) {
+      cpu[k].server.push(x.serverUs)
+      cpu[k].client.push(x.clientUs)
+    }
     console.log(
       `| ${String(r + 1).padStart(5)} | ${s.writes.toLocaleString().padStart(12)} | ${fmt(s.perSec)} | ${fmt(e.perSec).padStart(19)} | ${fmt(b.perSec).padStart(17)} | ${(b.perSec / s.perSec).toFixed(2).padStart(21)} |`,
     )
@@ -113,6 +149,17 @@ try {
 } finally {
   await cluster.stop()
   await single.stop()
+}
+console.log('')
+console.log('CPU per store write (µs, median): server (all masters) / this process')
+for (const [k, label] of [
+  ['s', 'standalone'],
+  ['e', 'cluster, entity tag'],
+  ['b', 'cluster, bucketed'],
+] as const) {
+  console.log(
+    `  ${label.padEnd(20)} ${median(cpu[k].server).toFixed(2)} / ${median(cpu[k].client).toFixed(2)}`,
+  )
 }
 const ratios = bucketed.map((b, i) => b / (standalone[i] as number))
 const tagRatios = entityTag.map((e, i) => e / (standalone[i] as number))
@@ -127,5 +174,15 @@ console.log(
     bucketed_writes_per_s: Math.round(median(bucketed)),
     ratio_vs_standalone: Number(median(ratios).toFixed(2)),
     entity_tag_ratio_vs_standalone: Number(median(tagRatios).toFixed(2)),
+    server_cpu_us_per_write: {
+      standalone: Number(median(cpu.s.server).toFixed(2)),
+      entity_tag: Number(median(cpu.e.server).toFixed(2)),
+      bucketed: Number(median(cpu.b.server).toFixed(2)),
+    },
+    client_cpu_us_per_write: {
+      standalone: Number(median(cpu.s.client).toFixed(2)),
+      entity_tag: Number(median(cpu.e.client).toFixed(2)),
+      bucketed: Number(median(cpu.b.client).toFixed(2)),
+    },
   }),
 )
