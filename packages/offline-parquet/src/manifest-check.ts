@@ -46,7 +46,12 @@ function overlaps(e: FileEntry, w: TimeWindow): boolean {
  * or it or its temp file exists on disk: the writer is renaming it (or crashed while doing so, and
  * the next writable open rolls it forward), or it appeared after the listing.
  */
-export function manifestVerifier(root: string, manifest: Manifest, readOnly: boolean): PartitionVerifier {
+export function manifestVerifier(
+  root: string,
+  manifest: Manifest,
+  /** Whether this handle only reads now: opened read-only, or closed (another writer may own the log). */
+  isReader: () => boolean,
+): PartitionVerifier {
   return {
     begin: () => manifest.stamp,
     async check(p, live, window, token) {
@@ -57,6 +62,7 @@ export function manifestVerifier(root: string, manifest: Manifest, readOnly: boo
       const skip = new Set<string>()
       // A reader leaves out the files of a commit whose renames are unfinished (its marks are not
       // reported either, see `readerMarks`): all of a commit or none of it.
+      const readOnly = isReader()
       const unfinished = readOnly ? await unfinishedNewest(manifest) : undefined
       for (const f of live) {
         listed.add(f.name)

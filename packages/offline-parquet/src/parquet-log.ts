@@ -190,7 +190,8 @@ export async function parquetLog(options: ParquetLogOptions): Promise<ParquetLog
   const commits = new CommitQueue(writer, stats, { rollRows, rollAgeMs, maxCommitRows }, guard)
   // A read-only open of a log without a manifest (written before manifests, never opened for writing
   // since) cannot tell committed from foreign files: it reads what the names say, as before.
-  const verifier = manifest.version >= 0 ? manifestVerifier(root, manifest, readOnly) : undefined
+  const verifier =
+    manifest.version >= 0 ? manifestVerifier(root, manifest, () => readOnly || closed) : undefined
   const scanCtx = { root, featureTypes, pool: writer.pool, workers, onCorrupt, stats, verifier }
   let failure: unknown
   let closed = false
