@@ -16,7 +16,8 @@
  *
  * Rounds are interleaved (the machine is shared); the JSON line reports medians.
  * Env: BENCH_UPDATES (default 200_000), BENCH_KEYS (default 100_000), BENCH_ROUNDS (default 3),
- * BENCH_BUCKETS (default 16), BENCH_CHANGELOG=1 (bucketed and standalone stores keep a changelog).
+ * BENCH_BUCKETS (default 16), BENCH_CHANGELOG=1 (bucketed and standalone stores keep a changelog),
+ * BENCH_ONLY_BUCKETED=1 (the bucketed row alone, e.g. under `node --cpu-prof`).
  */
 import type { FeatureUpdate } from '@skewless/core'
 import { type RedisStore, redisStore } from '@skewless/online-redis'
@@ -32,6 +33,7 @@ const KEYS = Number(process.env.BENCH_KEYS ?? 100_000)
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3)
 const BUCKETS = Number(process.env.BENCH_BUCKETS ?? 16)
 const CHANGELOG = process.env.BENCH_CHANGELOG === '1'
+const ONLY_BUCKETED = process.env.BENCH_ONLY_BUCKETED === '1'
 const CHUNK = 1000
 const IN_FLIGHT = 8
 const FEATURE = 'clicks_5m'
@@ -128,9 +130,10 @@ try {
     '|-------|--------------|------------|---------------------|-------------------|-----------------------|',
   )
   for (let r = 0; r < ROUNDS; r++) {
+    const b = await run({ kind: 'cluster', nodes: [...cluster.nodes] }, BUCKETS)
+    if (ONLY_BUCKETED) continue // for a CPU profile of the bucketed path alone
     const s = await run({ kind: 'standalone', url: single.url }, 0)
     const e = await run({ kind: 'cluster', nodes: [...cluster.nodes] }, 0)
-    const b = await run({ kind: 'cluster', nodes: [...cluster.nodes] }, BUCKETS)
     standalone.push(s.perSec)
     entityTag.push(e.perSec)
     bucketed.push(b.perSec)
@@ -149,6 +152,18 @@ try {
 } finally {
   await cluster.stop()
   await single.stop()
+}
+if (ONLY_BUCKETED) {
+  console.log(
+    JSON.stringify({
+      bench: 'cluster',
+      only: 'bucketed',
+      bucketed_writes_per_s: Math.round(median(bucketed)),
+      server_cpu_us_per_write: Number(median(cpu.b.server).toFixed(2)),
+      client_cpu_us_per_write: Number(median(cpu.b.client).toFixed(2)),
+    }),
+  )
+  process.exit(0)
 }
 console.log('')
 console.log('CPU per store write (µs, median): server (all masters) / this process')
