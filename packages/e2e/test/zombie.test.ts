@@ -6,7 +6,6 @@
  */
 import { skewAudit } from '@skewless/asof-join'
 import {
-  arraySource,
   collectingSink,
   count,
   createPipeline,
@@ -93,7 +92,7 @@ describe('a zombie and its replacement writing the same keys', () => {
           `${w.entity}/${w.feature}/${w.tileStart ?? ''}=${JSON.stringify(w.value)}@${w.eventTime}#${w.version}`,
       ),
     )
-    final.forEach((row, i) =>
+    final.forEach((row, i) => {
       row.forEach((e, j) => {
         const k = `${users[i]}/${online[j]?.name}`
         if (e.kind === 'value')
@@ -105,8 +104,8 @@ describe('a zombie and its replacement writing the same keys', () => {
             expect(logged).toContain(
               `${k}/${t.tileStart}=${JSON.stringify(t.value)}@${t.eventTime}#${t.version}`,
             )
-      }),
-    )
+      })
+    })
     expect(served.items.length).toBeGreaterThan(100)
     const report = await skewAudit(served.items, log, { features: online })
     if (report.mismatches.length > 0 && process.env.ZDEBUG) {
