@@ -21,6 +21,7 @@ export async function createConsumer<E>(
   s: ReaderSettings<E>,
   startSeq: number,
   signal: AbortSignal,
+  superseded: () => boolean,
 ): Promise<Consumer> {
   const options: Partial<OrderedConsumerOptions> = {
     deliver_policy: DeliverPolicy.StartSequence,
@@ -32,7 +33,7 @@ export async function createConsumer<E>(
     try {
       return await js.consumers.get(s.stream, { ...options })
     } catch (err) {
-      if (signal.aborted) throw err
+      if (signal.aborted || superseded()) throw err
       if ((err as Error | undefined)?.name === 'ClosedConnectionError') {
         throw new NatsUnavailableError(`the connection to ${s.server} is closed: reopen the source`, {
           server: s.server,

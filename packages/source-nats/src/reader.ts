@@ -25,7 +25,6 @@ export class Reader<E> {
   private failure: Error | undefined
   private closed = false
   private paused = false
-  private starting = 0
   private gen = 0
   private messages: ConsumerMessages | undefined
   private consumer: Consumer | undefined
@@ -136,41 +135,60 @@ export class Reader<E> {
 
   /** Resume pulling once the pipeline has taken half of what paused it. */
   private maybeResume(): void {
-    if (!this.paused || this.starting > 0 || this.closed) return
+    // A start still in flight here is stale (the pause superseded it): never wait for it.
+    if (!this.paused || this.closed) return
     if (this.buffer.size > this.s.maxBufferedMessages / 2) return
     this.paused = false
     this.startConsumer().catch((err: Error) => this.fail(err))
   }
 
+  /**
+   * Create a consumer from the sequence after the last one received. A newer start, a pause or the
+   * close supersede it (`gen`): a superseded start stops retrying, fails nothing and leaves nothing
+   * behind.
+   */
   private async startConsumer(): Promise<void> {
     const gen = ++this.gen
-    this.starting++
+    const superseded = () => gen !== this.gen || this.closed
+    let consumer: Consumer
     try {
-      const consumer = await createConsumer(this.js, this.s, this.buffer.lastSeq + 1, this.lifetime.signal)
-      if (gen !== this.gen || this.closed) {
-        this.track(consumer.delete())
-        return
-      }
-      this.consumer = consumer
-      const onMessage = (m: JsMsg): void => {
-        if (gen !== this.gen) return
-        this.buffer.add(m.seq, m.subject, m.data)
-        if (this.buffer.size >= this.s.maxBufferedMessages) this.pause()
-      }
-      const messages = await consumer.consume({
-        max_messages: this.s.pullSize,
-        // The client's recovery after a reconnect backs off by this much when the server is not
-        // ready yet (30 s by default): 5 s bounds that pause and costs one idle pull per 5 s.
-        expires: PULL_EXPIRES_MS,
-        callback: onMessage,
-      })
-      this.messages = messages
-      watchConsumer(messages, this.s, (err) => {
-        if (gen === this.gen) this.fail(err)
-      })
-    } finally {
-      this.starting--
+      consumer = await createConsumer(
+        this.js,
+        this.s,
+        this.buffer.lastSeq + 1,
+        this.lifetime.signal,
+        superseded,
+      )
+    } catch (err) {
+      if (superseded()) return
+      throw err
     }
+    if (superseded()) {
+      this.track(consumer.delete())
+      return
+    }
+    const onMessage = (m: JsMsg): void => {
+      if (gen !== this.gen) return
+      this.buffer.add(m.seq, m.subject, m.data)
+      if (this.buffer.size >= this.s.maxBufferedMessages) this.pause()
+    }
+    const messages = await consumer.consume({
+      max_messages: this.s.pullSize,
+      // The client's recovery after a reconnect backs off by this much when the server is not
+      // ready yet (30 s by default): 5 s bounds that pause and costs one idle pull per 5 s.
+      expires: PULL_EXPIRES_MS,
+      callback: onMessage,
+    })
+    if (superseded()) {
+      this.track(messages.close())
+      this.track(consumer.delete())
+      return
+    }
+    this.consumer = consumer
+    this.messages = messages
+    watchConsumer(messages, this.s, (err) => {
+      if (gen === this.gen) this.fail(err)
+    })
   }
 
   /**
