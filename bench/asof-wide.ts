@@ -13,7 +13,7 @@
  *
  * Env: ASOF_WIDE_RECORDS (10_000_000), ASOF_WIDE_LABELS (1_000_000), ASOF_WIDE_ENTITIES (100_000),
  * ASOF_WIDE_REPEAT (2: best of), ASOF_WIDE_BATCHES (10_000: the small-batch cut),
- * ASOF_WIDE_ENGINES (lib,duckdb,polars).
+ * ASOF_WIDE_ENGINES (lib,duckdb,polars), ASOF_WIDE_DUCKDB_PLANS (per_feature,pivot).
  */
 import { spawnSync } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
@@ -25,6 +25,7 @@ const ENTITIES = Number(process.env.ASOF_WIDE_ENTITIES ?? Math.max(1, Math.round
 const REPEAT = Number(process.env.ASOF_WIDE_REPEAT ?? 2)
 const BATCHES = Number(process.env.ASOF_WIDE_BATCHES ?? 10_000)
 const ENGINES = (process.env.ASOF_WIDE_ENGINES ?? 'lib,duckdb,polars').split(',')
+const DUCKDB_PLANS = (process.env.ASOF_WIDE_DUCKDB_PLANS ?? 'per_feature,pivot').split(',')
 const DAY = 86_400_000
 const T0 = Date.UTC(2026, 9, 1)
 const SPAN = 30 * DAY
@@ -367,6 +368,7 @@ async function runDuck(d: Data): Promise<ChildResult> {
       ['per_feature', perFeature(by)],
       ['pivot', pivot(by)],
     ] as const) {
+      if (!DUCKDB_PLANS.includes(plan)) continue
       try {
         timings[`${by}_${plan}`] = await best(() => con.run(sql))
         checksum[`${by}_${plan}`] = await read()
@@ -489,7 +491,11 @@ async function main(): Promise<void> {
     `asof-wide bench: ${RECORDS} records over ${F} features (10 double, 4 int64, 4 string, 2 bool), ${ENTITIES} entities, ${LABELS} labels, 30 days, unsorted; best of ${REPEAT}`,
   )
   const results = new Map<string, ChildResult>()
-  for (const engine of ENGINES) results.set(engine, spawnChild(engine))
+  for (const engine of ENGINES) {
+    const r = spawnChild(engine)
+    results.set(engine, r)
+    console.error(`done ${engine}: ${JSON.stringify(r.timings)} peak ${r.peakRssMb.toFixed(0)} MB`)
+  }
   const same = (a: number[] | undefined, b: number[] | undefined) =>
     a !== undefined && b !== undefined && a.length === b.length && a.every((x, i) => x === b[i])
   console.log('')
