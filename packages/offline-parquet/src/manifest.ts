@@ -60,7 +60,8 @@ export class Manifest {
   /** Whether the last version file on disk was torn (a crash while writing it): it is not committed. */
   tornTail: string | undefined
   private readonly live = new Map<string, Map<string, FileEntry>>()
-  private readonly removed = new Set<string>()
+  /** Paths removed by versions read or written since open, with that version (pruned at snapshots). */
+  private readonly removed = new Map<string, number>()
   private snapshotAt = -1
   private chain: Promise<void> = Promise.resolve()
   private mutex: Promise<void> = Promise.resolve()
@@ -202,7 +203,7 @@ export class Manifest {
   private apply(v: ManifestVersion): void {
     for (const r of v.remove) {
       this.live.get(partitionOf(r))?.delete(nameOf(r))
-      this.removed.add(r)
+      this.removed.set(r, v.version)
     }
     for (const a of v.add) this.setLive(a)
     this.marksBefore = this.marks
@@ -317,6 +318,9 @@ export class Manifest {
     this.snapshotAt = v
     // Keep the versions after the previous snapshot: a reader that loaded it still finds its next ones.
     if (previous < 0) return
+    // Files removed that long ago are deleted (compaction deletes its inputs right after its
+    // version; recovery deletes what a crash left): a listing no longer shows them.
+    for (const [path, version] of this.removed) if (version <= previous) this.removed.delete(path)
     for (const n of (await this.entries()) ?? []) {
       const p = parseManifestName(n)
       if (p && (p.kind === 'version' ? p.version <= previous : p.version < previous))
