@@ -7,7 +7,12 @@ import {
 } from '@skewless/adapter-tests'
 import { collectingSink, type FeatureWrite } from '@skewless/core'
 import { keySlot, type RedisStore, redisStore } from '@skewless/online-redis'
-import { type OnlineDeadLetter, type OnlineFeatureConfig, onlineSink } from '@skewless/online-sink'
+import {
+  changelogCommitter,
+  type OnlineDeadLetter,
+  type OnlineFeatureConfig,
+  onlineSink,
+} from '@skewless/online-sink'
 import { Cluster, Redis } from 'ioredis'
 import { afterAll, beforeAll, expect, it } from 'vitest'
 
@@ -139,6 +144,72 @@ it("redis cluster: a node refusing the script fails only its slots' writes; the 
   } finally {
     await node.call('ACL', 'SETUSER', 'default', '+@all')
     node.disconnect()
+    await store.close()
+  }
+})
+
+it('redis cluster (16 buckets): the changelog committer moves every applied write into a log exactly once, through array positions, and trims every bucket', async () => {
+  const score: OnlineFeatureConfig = { name: 'score', valueType: 'double', strategy: 'cas' }
+  const store = redisStore({
+    cluster: cluster.nodes,
+    buckets: 16,
+    changelog: { name: 'part0' },
+    prefix: 'cmt:',
+  })
+  // A log standing in for the offline log: rows, and marks kept as JSON (as a log stores them).
+  const rows: FeatureWrite[] = []
+  let marks = '{}'
+  const log = {
+    async appendMarked(batch: readonly FeatureWrite[], o: { marks: Record<string, unknown> }) {
+      rows.push(...batch)
+      marks = JSON.stringify({ ...JSON.parse(marks), ...o.marks })
+    },
+    async readMarks() {
+      return JSON.parse(marks)
+    },
+  }
+  const T = Date.UTC(2026, 10, 1)
+  const batch = (from: number, n: number) =>
+    Array.from({ length: n }, (_, i) => ({
+      entity: `c${(from + i) % 700}`,
+      feature: score.name,
+      value: from + i,
+      eventTime: T + from + i,
+      version: 0,
+    }))
+  try {
+    const sink = onlineSink({ store, features: [score], lingerMs: 0 })
+    sink.write(batch(0, 2000))
+    await sink.flush()
+    const committer = changelogCommitter({ store, log, intervalMs: 0, pageSize: 300 })
+    await committer.drain()
+    const applied = sink.metrics().writes
+    expect(rows.length).toBe(applied)
+    expect(Array.isArray(JSON.parse(marks).changelog)).toBe(true)
+    const lens = await Promise.all(
+      (store.changelogKeys ?? []).map((k) => (store.getInstance() as unknown as Cluster).xlen(k)),
+    )
+    expect(lens.every((n) => n === 0)).toBe(true)
+    await committer.close()
+    // A new committer (a restarted process) resumes at the log's mark: only the new writes.
+    sink.write(batch(2000, 500))
+    await sink.close()
+    const again = changelogCommitter({ store, log, intervalMs: 0, pageSize: 300 })
+    await again.drain()
+    await again.close()
+    expect(rows.length).toBe(sink.metrics().writes)
+    const ids = new Set(rows.map((w) => `${w.entity}/${w.eventTime}`))
+    expect(ids.size).toBe(rows.length) // none twice
+    // The log's last value per entity is what the store serves.
+    const last = new Map<string, FeatureWrite>()
+    for (const w of rows) if ((last.get(w.entity)?.eventTime ?? -1) < w.eventTime) last.set(w.entity, w)
+    const es = [...last.keys()]
+    const read = await store.read(es, [score])
+    es.forEach((e, i) => {
+      const r = read[i]?.[0]
+      expect(r?.kind === 'value' ? r.stored.value : undefined).toBe(last.get(e)?.value)
+    })
+  } finally {
     await store.close()
   }
 })
