@@ -47,6 +47,8 @@ onlineStoreSuite(it, bucketed, {
   capabilities: { cas: true, additive: true, ttl: true, cluster: true, durable: true, changelog: true },
   changelogOrder: 'per-key',
   sibling: () => bucketed(),
+  namedChangelog: (_, name) =>
+    redisStore({ cluster: cluster.nodes, changelog: { name }, buckets: 16, prefix: 'bk:' }),
   corruptKey: async (store, entity) => {
     const s = store as RedisStore
     await (s.getInstance() as unknown as Cluster).set(s.valueKey(entity), 'not a hash')

@@ -34,6 +34,7 @@ onlineStoreSuite(it, factory, {
   storeTime: serverTime,
   // Another client of the same server, as a second process would have.
   sibling: () => factory(),
+  namedChangelog: (_, name) => redisStore({ url: server.url, changelog: { name } }),
   corruptKey: async (store, entity) => {
     const s = store as RedisStore
     await (s.getInstance() as unknown as { set(k: string, v: string): Promise<unknown> }).set(
@@ -56,6 +57,8 @@ onlineStoreSuite(it, bucketed, {
   storeTime: serverTime,
   changelogOrder: 'per-key',
   sibling: () => bucketed(),
+  namedChangelog: (_, name) =>
+    redisStore({ url: server.url, changelog: { name }, buckets: 8, prefix: 'bk:' }),
   corruptKey: async (store, entity) => {
     const s = store as RedisStore
     await (s.getInstance() as unknown as { set(k: string, v: string): Promise<unknown> }).set(

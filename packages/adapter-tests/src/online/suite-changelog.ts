@@ -207,6 +207,7 @@ export function registerChangelogTests(
   )
 
   registerPagingAndTrimTests(t, options)
+  registerNamedChangelogTest(t, options)
   registerChangelogProperty(it, factory, options)
 }
 
@@ -275,6 +276,50 @@ function registerPagingAndTrimTests(
       const c = [upd(es[0], F.label.name, 'c0', T + 1)]
       await store.apply(c, fm)
       assertLoggedByCall(mine((await readToEnd(store, end)).writes, es), [c], options.changelogOrder)
+    },
+  )
+}
+
+function registerNamedChangelogTest(
+  t: (title: string, fn: (store: OnlineStore) => Promise<void>) => void,
+  options: OnlineStoreSuiteOptions,
+): void {
+  const named = options.namedChangelog
+  if (named === undefined) return
+  t(
+    'changelog: named changelogs on one store each hold only their own writes, and trim alone',
+    async (store) => {
+      if (!store.capabilities.changelog) return
+      const suffix =
+        randomEntities(1)[0]
+          ?.replace(/[^A-Za-z0-9]/g, '')
+          .slice(0, 12) ?? 'x'
+      const [a, b] = [await named(store, `a${suffix}`), await named(store, `b${suffix}`)]
+      try {
+        const { position: start } = await readToEnd(store, undefined, 10_000)
+        const es = randomEntities(8)
+        const fm = featureMap([F.label])
+        const wa = es.slice(0, 5).map((e) => upd(e, F.label.name, `a-${e}`, T))
+        const wb = es.slice(5).map((e) => upd(e, F.label.name, `b-${e}`, T))
+        await a.apply(wa, fm)
+        await b.apply(wb, fm)
+        const ra = await readToEnd(a, undefined)
+        assertLoggedByCall(mine(ra.writes, es), [wa], options.changelogOrder)
+        assertLoggedByCall(mine((await readToEnd(b, undefined)).writes, es), [wb], options.changelogOrder)
+        // The store's own (unnamed) changelog has neither; every client reads the same data.
+        assert.deepEqual(mine((await readToEnd(store, start)).writes, es), [])
+        const rows = await store.read([es[0] as string, es[7] as string], [F.label])
+        assert.deepEqual(
+          rows.map((r) => (r[0]?.kind === 'value' ? r[0].stored.value : undefined)),
+          [`a-${es[0]}`, `b-${es[7]}`],
+        )
+        await a.trimChangelog?.(ra.position as SourcePosition)
+        assert.deepEqual(mine((await readToEnd(a, undefined)).writes, es), [])
+        assert.equal(mine((await readToEnd(b, undefined)).writes, es).length, 3)
+      } finally {
+        await a.close()
+        await b.close()
+      }
     },
   )
 }

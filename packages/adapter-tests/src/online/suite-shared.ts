@@ -50,6 +50,12 @@ export interface OnlineStoreSuiteOptions {
    * @default 'total'
    */
   changelogOrder?: 'total' | 'per-key'
+  /**
+   * A store on the same data as `store` whose changelog is the one named `name` (Redis:
+   * `changelog: { name }`), for the test that pipelines with their own named changelogs each read
+   * only their own writes; closed after it. @default none: the test is not registered
+   */
+  namedChangelog?: (store: OnlineStore, name: string) => OnlineStore | Promise<OnlineStore>
   /** fast-check runs of the changelog property. @default 30 */
   changelogRuns?: number
   /** fast-check runs of the additive tile-pruning property. @default 40 */
