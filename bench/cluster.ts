@@ -131,7 +131,13 @@ try {
   )
   for (let r = 0; r < ROUNDS; r++) {
     const b = await run({ kind: 'cluster', nodes: [...cluster.nodes] }, BUCKETS)
-    if (ONLY_BUCKETED) continue // for a CPU profile of the bucketed path alone
+    if (ONLY_BUCKETED) {
+      // For a CPU profile of the bucketed path alone.
+      bucketed.push(b.perSec)
+      cpu.b.server.push(b.serverUs)
+      cpu.b.client.push(b.clientUs)
+      continue
+    }
     const s = await run({ kind: 'standalone', url: single.url }, 0)
     const e = await run({ kind: 'cluster', nodes: [...cluster.nodes] }, 0)
     standalone.push(s.perSec)
