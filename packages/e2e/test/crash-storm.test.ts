@@ -95,7 +95,9 @@ async function newRun(name: string): Promise<Run> {
 }
 
 // One stream for every life of both runs (scenario.ts reads it).
-process.env.CRASH_T0 = String(Date.now() - 3_600_000)
+// Event i happens at T0 + 50 ms * i: the whole stream lies in the past (an event time after the
+// read time is never joined), ending an hour before the test started.
+process.env.CRASH_T0 = String(Date.now() - EVENTS * 50 - 3_600_000)
 
 const life = (run: Run, env: Record<string, string> = {}) =>
   startFixture(
