@@ -23,6 +23,7 @@ import {
   offsetSource,
   sum,
 } from '@skewless/core'
+import { memoryLog } from '@skewless/offline-log'
 import { parquetLog } from '@skewless/offline-parquet'
 import { redisStore } from '@skewless/online-redis'
 import { changelogCommitter, onlineFeatures, onlineSink } from '@skewless/online-sink'
@@ -53,7 +54,11 @@ const features = defineFeatures<Ev>({
 const server = await startRedis({ useEnv: false })
 const dir = mkdtempSync(join(tmpdir(), 'skewless-bench-checkpoint-'))
 const store = redisStore({ url: server.url, changelog: true })
-const log = await parquetLog({ dir, features: features.describe() })
+// CHECKPOINT_LOG=memory: the memory log, to tell the log's cost from the rest.
+const log =
+  process.env.CHECKPOINT_LOG === 'memory'
+    ? memoryLog({ features: features.describe() })
+    : await parquetLog({ dir, features: features.describe() })
 const committer = changelogCommitter({ store, log })
 const sink = onlineSink({ store, features: onlineFeatures(features.describe()) })
 
