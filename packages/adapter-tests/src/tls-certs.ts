@@ -25,6 +25,8 @@ export interface TestCa {
   readonly caPem: Buffer
   /** Server certificate for `localhost` and `127.0.0.1`, signed by `ca`. */
   readonly server: CertFiles
+  /** Server certificate signed by `ca` for the address `127.0.0.1` only (no DNS name). */
+  readonly ipOnly: CertFiles
   /** Server certificate signed by `ca` for another host only (`wrong.example`). */
   readonly wrongHost: CertFiles
   /** Another CA, not trusted by the clients, and a server certificate for `127.0.0.1` signed by it. */
@@ -108,6 +110,7 @@ export function makeTestCa(): TestCa {
       ca,
       caPem: readFileSync(ca.certFile),
       server: makeLeaf('server', ca, 'localhost', local),
+      ipOnly: makeLeaf('ip-only', ca, '127.0.0.1', 'IP:127.0.0.1'),
       wrongHost: makeLeaf('wrong-host', ca, 'wrong.example', 'DNS:wrong.example'),
       rogueCa,
       rogueServer: makeLeaf('rogue-server', rogueCa, 'localhost', local),

@@ -4,14 +4,16 @@
  * closed when the last of them ends.
  */
 import { connect, type NatsConnection } from '@nats-io/transport-node'
-import { NatsUnavailableError } from './errors.js'
+import { NatsTlsError, NatsUnavailableError } from './errors.js'
 import { redactServers } from './redact.js'
-import type { NatsConnectionLike } from './types.js'
+import { clientTls, tlsRefusal } from './tls.js'
+import type { NatsConnectionLike, NatsTlsOptions } from './types.js'
 
 /** Options of `ConnectionProvider`. */
 export interface ConnectionProviderOptions {
   connection?: NatsConnectionLike
   servers?: string | readonly string[]
+  tls?: NatsTlsOptions
   clientName: string
   maxReconnectTimeMs: number
   reconnectWaitMs: number
@@ -77,11 +79,13 @@ export class ConnectionProvider {
   /** Connect, retrying every `reconnectWaitMs` until `maxReconnectTimeMs` (a server still starting is normal). */
   private async connectWithRetry(): Promise<NatsConnection> {
     const { servers, clientName, maxReconnectTimeMs, reconnectWaitMs } = this.options
+    const tls = clientTls(servers, this.options.tls)
     const deadline = Date.now() + maxReconnectTimeMs
     for (let attempt = 1; ; attempt++) {
       try {
         return await connect({
           ...withoutCredentials(servers ?? []),
+          ...(tls === undefined ? {} : { tls }),
           name: clientName,
           // Reconnects never give up inside the client: the source bounds the outage itself
           // (maxReconnectTimeMs), and reports it with the server's address.
@@ -95,6 +99,12 @@ export class ConnectionProvider {
             `${this.server} refused the credentials (${errorMessage(err)}): fix the user, password or token in the server URL`,
             { server: this.server, cause: err },
           )
+        }
+        // A certificate that does not verify, or a server without the TLS we require, will not
+        // change by retrying: fail now, and never fall back to a plaintext connection.
+        const refusal = tlsRefusal(err)
+        if (refusal !== undefined) {
+          throw new NatsTlsError(`${this.server}: ${refusal}`, { server: this.server, cause: err })
         }
         const left = deadline - Date.now()
         if (left <= 0 || this.users === 0) {

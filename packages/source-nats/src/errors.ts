@@ -5,7 +5,7 @@
 import { SkewlessError, type SkewlessErrorOptions } from '@skewless/core'
 
 /** Stable codes of this package's errors. */
-export type NatsSourceErrorCode = 'nats-unavailable' | 'nats-consumer'
+export type NatsSourceErrorCode = 'nats-unavailable' | 'nats-consumer' | 'nats-tls'
 
 /** Options of the errors that name a server. */
 export interface NatsErrorOptions extends SkewlessErrorOptions {
@@ -34,6 +34,21 @@ export class NatsConsumerError extends SkewlessError {
 
   constructor(message: string, options: NatsErrorOptions) {
     super('nats-consumer', `source-nats: ${message}`, options)
+    this.server = options.server
+  }
+}
+
+/**
+ * The TLS connection was refused: the server's certificate is not signed by a trusted CA or not for
+ * the host connected to, or TLS was required and the server does not offer it. Not retried: waiting
+ * cannot fix a certificate; fix the `tls` option, the server URL or the server's certificate.
+ */
+export class NatsTlsError extends SkewlessError {
+  /** The server address(es), credentials redacted. */
+  readonly server: string
+
+  constructor(message: string, options: NatsErrorOptions) {
+    super('nats-tls', `source-nats: ${message}`, options)
     this.server = options.server
   }
 }

@@ -1,5 +1,5 @@
 export { jsonDecoder } from './decoder.js'
-export { NatsConsumerError, type NatsSourceErrorCode, NatsUnavailableError } from './errors.js'
+export { NatsConsumerError, type NatsSourceErrorCode, NatsTlsError, NatsUnavailableError } from './errors.js'
 export { type RateLimitedLoggerOptions, rateLimitedStderrLogger } from './logger.js'
 export { natsPartitionSources, natsSource } from './nats-source.js'
 export { redactServer } from './redact.js'

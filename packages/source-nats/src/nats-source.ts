@@ -60,6 +60,7 @@ function providerFor<E>(options: NatsSourceBaseOptions<E>): ConnectionProvider {
   return new ConnectionProvider({
     connection: options.connection,
     servers: options.servers,
+    tls: options.tls,
     clientName: options.clientName ?? 'skewless-source-nats',
     maxReconnectTimeMs: options.maxReconnectTimeMs ?? 60_000,
     reconnectWaitMs: options.reconnectWaitMs ?? 1000,

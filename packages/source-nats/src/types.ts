@@ -47,6 +47,27 @@ export interface NatsConnectionLike {
   getServer(): string
 }
 
+/**
+ * TLS settings of a connection the source opens: PEM text or the path of a PEM file, passed to the
+ * client's `tls` option. Verification of the server's certificate cannot be disabled.
+ */
+export interface NatsTlsOptions {
+  /** CA certificate(s) trusted for the server's certificate (PEM text). @default Node's trusted CAs */
+  ca?: string
+  /** Path of a PEM file with the CA certificate(s); read by the client at connect. */
+  caFile?: string
+  /** Client certificate (PEM text), for a server that verifies clients (`--tlsverify`). */
+  cert?: string
+  /** Path of the client certificate (PEM). */
+  certFile?: string
+  /** Client private key (PEM text, unencrypted). */
+  key?: string
+  /** Path of the client private key (PEM). */
+  keyFile?: string
+  /** TLS handshake before the server's INFO; the server needs `handshake_first: true`. @default false */
+  handshakeFirst?: boolean
+}
+
 /** Options shared by `natsSource` and `natsPartitionSources`. */
 export interface NatsSourceBaseOptions<E> {
   /**
@@ -59,6 +80,13 @@ export interface NatsSourceBaseOptions<E> {
    * and closes the connection when the last of its readers ends. Credentials are never logged.
    */
   servers?: string | readonly string[]
+  /**
+   * TLS for a connection the source opens (ignored with `connection`). Given — or with a `tls://`
+   * server URL — the source requires TLS: a server without it is refused (`NatsTlsError`), never
+   * read in plaintext. The server's certificate is always verified against `ca`/`caFile` (else
+   * Node's trusted CAs) and the host name of the URL; there is deliberately no way to turn that off.
+   */
+  tls?: NatsTlsOptions
   /** Client name shown by the server's monitoring. @default 'skewless-source-nats' */
   clientName?: string
   /** The JetStream stream to read. */

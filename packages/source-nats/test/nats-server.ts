@@ -8,6 +8,7 @@ import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { connect, type NatsConnection } from '@nats-io/transport-node'
+import { clientTls } from '../src/tls.js'
 
 const HOST = '127.0.0.1'
 const alive = new Set<ChildProcess>()
@@ -25,6 +26,11 @@ export interface StartNatsOptions {
   jetstream?: boolean
   /** Listen on this port instead of a free one (e.g. to replace a killed server). */
   port?: number
+  /**
+   * Require TLS (`--tls`) with this certificate and key; `connect()` trusts `caFile`. The readiness
+   * probe does not verify the certificate, so a server with a wrong-host or rogue one starts too.
+   */
+  tls?: { certFile: string; keyFile: string; caFile: string }
 }
 
 /** A running server. */
@@ -61,6 +67,7 @@ export async function startNats(options: StartNatsOptions = {}): Promise<NatsSer
   const args = ['-a', HOST, '-p', String(port), ...(jetstream ? ['-js', '-sd', join(dir, 'store')] : [])]
   const monitorPort = options.monitor ? await freePort() : undefined
   if (monitorPort !== undefined) args.push('-m', String(monitorPort))
+  if (options.tls) args.push('--tls', '--tlscert', options.tls.certFile, '--tlskey', options.tls.keyFile)
   let config = options.config ?? ''
   if (options.auth)
     config += `\nauthorization { user: "${options.auth.user}", password: "${options.auth.pass}" }\n`
@@ -70,9 +77,14 @@ export async function startNats(options: StartNatsOptions = {}): Promise<NatsSer
     args.push('-c', file)
   }
   const url = `nats://${HOST}:${port}`
-  const clientOptions = () => ({
+  const clientOptions = (verify = true) => ({
     servers: url,
     ...(options.auth ? { user: options.auth.user, pass: options.auth.pass } : {}),
+    // The source's own TLS settings (identity checked against 127.0.0.1); the probe copies
+    // `rejectUnauthorized` through the client into Node's tls.connect options.
+    ...(options.tls
+      ? { tls: verify ? clientTls(url, { caFile: options.tls.caFile }) : { rejectUnauthorized: false } }
+      : {}),
   })
   let child: ChildProcess | undefined
   const boot = async () => {
@@ -85,7 +97,7 @@ export async function startNats(options: StartNatsOptions = {}): Promise<NatsSer
     for (;;) {
       if (c.exitCode !== null) throw new Error(`nats-server exited with code ${c.exitCode}`)
       try {
-        const nc = await connect({ ...clientOptions(), timeout: 1000, reconnect: false })
+        const nc = await connect({ ...clientOptions(false), timeout: 1000, reconnect: false })
         try {
           if (jetstream) {
             const { jetstreamManager } = await import('@nats-io/jetstream')
