@@ -112,6 +112,12 @@ describe('source-nats over TLS', () => {
       tls: { ca: ca.caPem.toString('utf8') },
     })
     expect(e.message).toMatch(/certificate was refused/)
+    // Node's `rejectUnauthorized: false`, slipped in past the type, is not passed to the client.
+    const sneaky = {
+      ca: ca.caPem.toString('utf8'),
+      rejectUnauthorized: false,
+    } as NatsSourceOptions<Click>['tls']
+    await expectRefused(`tls://alice:${auth.pass}@127.0.0.1:${s.port}`, { tls: sneaky })
   })
 
   it('refuses a certificate from the trusted CA that is for another host', async () => {
