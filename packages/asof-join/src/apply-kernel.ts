@@ -8,11 +8,11 @@
  * (int32 pair: feature, valid)]. Values are copied as two 32-bit words, never through a double, so
  * an int64 whose bits read as a NaN stays exact.
  *
- * Every staged record of one call belongs to one feature and one slot range (a bucket). When the
- * bucket is dense (`warmFirst < warmLast`), that feature's slot range is read sequentially once
- * first, one load per cache line: the prefetcher streams it at memory bandwidth, where the same
- * lines fetched on demand in random order would each pay a full memory latency. Returns that
- * read's sum so it is not optimised away.
+ * Every staged record of one call belongs to one slot range (a bucket), of any feature. When the
+ * bucket is dense (`warmFirst < warmLast`), the range is read sequentially once first (label times
+ * and every feature's slots), one load per cache line: the prefetcher streams it at memory
+ * bandwidth, where the same lines fetched on demand in random order would each pay a full memory
+ * latency. Returns that read's sum so it is not optimised away.
  */
 export function applyStaged(
   T: Float64Array,
@@ -28,13 +28,15 @@ export function applyStaged(
   byAvailable: boolean,
   warmFirst: number,
   warmLast: number,
-  warmFeature: number,
+  F: number,
 ): number {
   let acc = 0
   if (warmFirst < warmLast) {
     for (let j = warmFirst; j < warmLast; j += 8) acc += T[j] as number
-    const end = (warmFeature * L + warmLast) << 2
-    for (let q = (warmFeature * L + warmFirst) << 2; q < end; q += 8) acc += state[q] as number
+    for (let f = 0; f < F; f++) {
+      const end = (f * L + warmLast) << 2
+      for (let q = (f * L + warmFirst) << 2; q < end; q += 8) acc += state[q] as number
+    }
   }
   for (let o = from; o < to; o += 6) {
     const w = (o + 4) << 1

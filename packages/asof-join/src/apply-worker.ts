@@ -30,8 +30,8 @@ export interface ApplyWorkerData {
   inclusive: boolean
   byAvailable: boolean
   shift: number
-  /** Buckets per feature: bucket b is feature floor(b / nb), slot range (b % nb) << shift. */
-  nb: number
+  /** Features: every bucket holds records of all of them. */
+  F: number
   cap: number
   sorted: boolean
   /** Warm each bucket's slot range before applying it (dense buckets only). */
@@ -61,10 +61,9 @@ try {
     const e = 4 + (head % w.ring) * 3
     const bucket = q[e], buf = q[e + 1], count = q[e + 2]
     const from = (bucket * 2 + buf) * w.cap * 6
-    const f = Math.floor(bucket / w.nb)
-    const first = w.sorted || !w.warm ? 0 : (bucket - f * w.nb) << w.shift
+    const first = w.sorted || !w.warm ? 0 : bucket << w.shift
     const last = w.sorted || !w.warm ? 0 : Math.min(w.L, first + (1 << w.shift))
-    applyStaged(T, state, stateI, hasVal, stageF, stageI, from, from + count * 6, w.L, w.inclusive, w.byAvailable, first, last, f)
+    applyStaged(T, state, stateI, hasVal, stageF, stageI, from, from + count * 6, w.L, w.inclusive, w.byAvailable, first, last, w.F)
     head++
     Atomics.store(q, ${HEAD}, head)
     Atomics.store(flags, bucket * 2 + buf, 0)

@@ -172,7 +172,11 @@ export class StringTable {
   /** Copy the UTF-8 bytes of the key of `code` into `dst` at `at`. */
   copyBytes(code: number, dst: Uint8Array, at: number): void {
     const o = this.codeOff[code] as number
-    dst.set(this.pool.subarray(o, o + (this.codeLen[code] as number)), at)
+    const n = this.codeLen[code] as number
+    const pool = this.pool
+    // A loop for the usual short values: a subarray + set per string costs ~100 ns.
+    if (n <= 32) for (let i = 0; i < n; i++) dst[at + i] = pool[o + i] as number
+    else dst.set(pool.subarray(o, o + n), at)
   }
 
   /** Code of bytes[start, end), or -1. */
