@@ -19,7 +19,12 @@ type XRange = NonNullable<RedisLike['xrange']>
 type XTrim = NonNullable<RedisLike['xtrim']>
 
 /** `readChangelog` and `trimChangelog` over the streams `keys` (bucket k's at index k). */
-export function createBucketedChangelog(keys: readonly string[], xrange: XRange, xtrim: XTrim) {
+export function createBucketedChangelog(
+  keys: readonly string[],
+  xrange: XRange,
+  xtrim: XTrim,
+  lastId: (key: string) => Promise<string>,
+) {
   const n = keys.length
   let writesPerEntry = 1
 
@@ -45,6 +50,7 @@ export function createBucketedChangelog(keys: readonly string[], xrange: XRange,
     }
     const pos =
       after === undefined ? new Array<string>(n).fill('0-0') : checkPositions(after, 'readChangelog after')
+    const upTo = options.upTo === undefined ? undefined : checkPositions(options.upTo, 'readChangelog upTo')
     const writes: FeatureWrite[] = []
     let moved = false
     for (;;) {
@@ -55,7 +61,12 @@ export function createBucketedChangelog(keys: readonly string[], xrange: XRange,
       let fetched: [string, string[]][][]
       try {
         // '(' makes the start exclusive (Redis >= 6.2); no entry has the id 0-0.
-        fetched = await Promise.all(keys.map((k, b) => xrange(k, `(${pos[b]}`, '+', 'COUNT', want)))
+        // With `upTo`, each bucket is read up to its own id of it (inclusive).
+        fetched = await Promise.all(
+          keys.map((k, b) =>
+            xrange(k, `(${pos[b]}`, upTo === undefined ? '+' : (upTo[b] as string), 'COUNT', want),
+          ),
+        )
       } catch (err) {
         throw toStoreError(err, 'changelog read')
       }
@@ -105,7 +116,12 @@ export function createBucketedChangelog(keys: readonly string[], xrange: XRange,
     }
   }
 
-  return { readChangelog, trimChangelog }
+  async function changelogHead(): Promise<SourcePosition | undefined> {
+    const ids = await Promise.all(keys.map((k) => lastId(k)))
+    return ids.every((id) => id === '0-0') ? undefined : ids
+  }
+
+  return { readChangelog, trimChangelog, changelogHead }
 }
 
 /** A stream id's ms and sequence, as numbers (exact below 2^53: ms clocks and per-ms counters are). */

@@ -27,7 +27,22 @@ export function createChangelog(client: RedisLike, keys: readonly string[], buck
       'online-redis: changelog: true needs a client with xrange and xtrim (an ioredis Redis has them)',
     )
   }
-  if (bucketed) return createBucketedChangelog(keys, xrange, xtrim)
+  const xrevrange = client.xrevrange?.bind(client)
+  /** The newest entry id of `k`, `'0-0'` when it is empty (no entry has that id). */
+  async function lastId(k: string): Promise<string> {
+    if (xrevrange === undefined) {
+      throw new InvalidDefinitionError(
+        'online-redis: changelogHead needs a client with xrevrange (an ioredis Redis has it)',
+      )
+    }
+    try {
+      const es = await xrevrange(k, '+', '-', 'COUNT', 1)
+      return es.length === 0 ? '0-0' : (es[0] as [string, string[]])[0]
+    } catch (err) {
+      throw toStoreError(err, 'changelog head')
+    }
+  }
+  if (bucketed) return createBucketedChangelog(keys, xrange, xtrim, lastId)
   const key = keys[0] as string
 
   let writesPerEntry = 1
@@ -43,6 +58,7 @@ export function createChangelog(client: RedisLike, keys: readonly string[], buck
       )
     }
     let position = after === undefined ? undefined : checkPosition(after, 'readChangelog after')
+    const end = options.upTo === undefined ? '+' : checkPosition(options.upTo, 'readChangelog upTo')
     const writes: FeatureWrite[] = []
     for (;;) {
       // Entries enough for the writes still wanted, at the writes per entry seen last (a call's
@@ -57,7 +73,7 @@ export function createChangelog(client: RedisLike, keys: readonly string[], buck
         entries = await (xrange as NonNullable<RedisLike['xrange']>)(
           key,
           position === undefined ? '-' : `(${position}`,
-          '+',
+          end,
           'COUNT',
           want,
         )
@@ -87,5 +103,10 @@ export function createChangelog(client: RedisLike, keys: readonly string[], buck
     }
   }
 
-  return { readChangelog, trimChangelog }
+  async function changelogHead(): Promise<SourcePosition | undefined> {
+    const id = await lastId(key)
+    return id === '0-0' ? undefined : id
+  }
+
+  return { readChangelog, trimChangelog, changelogHead }
 }

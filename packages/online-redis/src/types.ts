@@ -51,6 +51,14 @@ export interface RedisLike {
     countToken: 'COUNT',
     count: number,
   ): Promise<[string, string[]][]>
+  /** `XREVRANGE key end start COUNT count`: the newest entries first. Used by `changelogHead` (ioredis has it). */
+  xrevrange?(
+    key: string,
+    end: string,
+    start: string,
+    countToken: 'COUNT',
+    count: number,
+  ): Promise<[string, string[]][]>
   /** `XTRIM key MINID threshold`: entries removed. Needed with `changelog: true` (ioredis has it). */
   xtrim?(key: string, strategy: 'MINID', threshold: string): Promise<number>
   /** Start a pipeline (on a Cluster: all its keys must be in slots one node serves). */

@@ -97,6 +97,7 @@ export function changelogCommitter(options: ChangelogCommitterOptions): Changelo
   }
   const readChangelog = store.readChangelog.bind(store)
   const trimChangelog = store.trimChangelog.bind(store)
+  const changelogHead = store.changelogHead?.bind(store)
   const intervalMs = checkNumber('changelogCommitter', 'intervalMs', options.intervalMs ?? 1000, {
     min: 0,
     max: 2 ** 31 - 1,
@@ -139,14 +140,21 @@ export function changelogCommitter(options: ChangelogCommitterOptions): Changelo
     return m.position
   }
 
-  /** Move the changelog into the log up to its end; the last commit carries `checkpoint`. */
+  /**
+   * Move the changelog into the log up to its end; the last commit carries `checkpoint`. A checkpoint
+   * reads only up to the changelog's head when it starts: every write it covers was applied before
+   * (the pipeline flushed its sinks), and chasing the writes that go on meanwhile would make its
+   * commit wait as long as the writer keeps up with the reader.
+   */
   async function drainOnce(checkpoint: CommittedCheckpoint | undefined, signal?: AbortSignal) {
+    const upTo = checkpoint !== undefined && changelogHead !== undefined ? await changelogHead() : undefined
+    const readOptions = upTo === undefined ? { limit: pageSize } : { limit: pageSize, upTo }
     let pos = await position()
     let pending: FeatureWrite[] = []
     let pendingPos = pos
     for (;;) {
       if (signal?.aborted) throw new AbortedError('changelog drain', { cause: signal.reason })
-      const page = await readChangelog(pos, { limit: pageSize })
+      const page = await readChangelog(pos, readOptions)
       for (let i = 0; i < page.writes.length; i++) pending.push(page.writes[i] as FeatureWrite)
       if (page.position !== undefined) pendingPos = page.position
       pos = pendingPos

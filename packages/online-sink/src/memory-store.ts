@@ -245,7 +245,7 @@ export function memoryStore(options: MemoryStoreOptions = {}): MemoryStore {
       if (latencyMs > 0) await delay()
       return applyNow(writes, features, changelog && applyOptions?.changelog !== false)
     },
-    ...(changelog ? { readChangelog, trimChangelog } : {}),
+    ...(changelog ? { readChangelog, trimChangelog, changelogHead } : {}),
     async read(entities, features) {
       readCalls++
       if (latencyMs > 0) await delay()
@@ -272,7 +272,7 @@ export function memoryStore(options: MemoryStoreOptions = {}): MemoryStore {
 
   async function readChangelog(
     after: SourcePosition | undefined,
-    readOptions: { limit: number },
+    readOptions: { limit: number; upTo?: SourcePosition },
   ): Promise<ChangelogPage> {
     const limit = readOptions?.limit
     if (!Number.isSafeInteger(limit) || limit < 1) {
@@ -285,10 +285,18 @@ export function memoryStore(options: MemoryStoreOptions = {}): MemoryStore {
       after === undefined
         ? logHead
         : Math.max(logHead, checkPosition(after, 'readChangelog after') - logBase + 1)
-    const to = Math.min(log.length, from + limit)
+    const stop =
+      readOptions.upTo === undefined
+        ? log.length
+        : Math.min(log.length, checkPosition(readOptions.upTo, 'readChangelog upTo') - logBase + 1)
+    const to = Math.min(stop, from + limit)
     if (from >= to) return { writes: [], position: after, end: true }
     const writes = log.slice(from, to).map((w) => ({ ...w }))
-    return { writes, position: logBase + to - 1, end: to === log.length }
+    return { writes, position: logBase + to - 1, end: to === stop }
+  }
+
+  async function changelogHead(): Promise<SourcePosition | undefined> {
+    return log.length > logHead ? logBase + log.length - 1 : undefined
   }
 
   async function trimChangelog(upTo: SourcePosition): Promise<void> {

@@ -84,6 +84,11 @@ export interface ApplyOptions {
 export interface ReadChangelogOptions {
   /** Most writes returned (a store may return a few more to finish one atomic step). A whole number >= 1. */
   limit: number
+  /**
+   * Read no further than this position (one `changelogHead()` returned): `end` is then true once it
+   * is reached, however much was written after it. @default no bound
+   */
+  upTo?: SourcePosition
 }
 
 /** A page of the changelog. */
@@ -175,6 +180,11 @@ export interface OnlineStore {
   readChangelog?(after: SourcePosition | undefined, options: ReadChangelogOptions): Promise<ChangelogPage>
   /** Changelog stores only: forget the writes up to and including `upTo` (they are in the log). */
   trimChangelog?(upTo: SourcePosition): Promise<void>
+  /**
+   * Changelog stores only: the position of the newest write in the changelog now (`undefined` when
+   * it holds none), so a reader can stop there while writes go on (`ReadChangelogOptions.upTo`).
+   */
+  changelogHead?(): Promise<SourcePosition | undefined>
   /** Read raw entries, `result[i][j]` for `entities[i]`, `features[j]`, in one round trip per shard. */
   read(entities: readonly string[], features: readonly OnlineFeatureConfig[]): Promise<StoredEntry[][]>
   /** Release connections the store opened itself (never a client the user passed in). */

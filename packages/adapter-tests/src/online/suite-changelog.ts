@@ -215,6 +215,46 @@ function registerPagingAndTrimTests(
   t: (title: string, fn: (store: OnlineStore) => Promise<void>) => void,
   options: OnlineStoreSuiteOptions,
 ): void {
+  t('changelog: reading up to changelogHead() stops there while writes go on', async (store) => {
+    if (!store.capabilities.changelog) return
+    assert.ok(store.changelogHead, 'a changelog store has changelogHead')
+    const { position: start } = await readToEnd(store, undefined, 10_000)
+    const es = randomEntities(9)
+    const write = (from: number, to: number) =>
+      store.apply(
+        es.slice(from, to).map((e) => upd(e, F.label.name, e, T)),
+        featureMap([F.label]),
+      )
+    await write(0, 3)
+    await write(3, 5)
+    const head = await store.changelogHead()
+    assert.notEqual(head, undefined, 'a changelog with writes has a head')
+    await write(5, 9) // after the head: a read bounded by it never returns these
+    for (const limit of [1, 2, 1000]) {
+      const got: FeatureWrite[] = []
+      let position = start
+      for (let k = 0; k < 1000; k++) {
+        const page = await (store.readChangelog as NonNullable<OnlineStore['readChangelog']>)(position, {
+          limit,
+          upTo: head as SourcePosition,
+        })
+        got.push(...page.writes)
+        position = page.position
+        if (page.end) break
+        assert.ok(page.writes.length > 0, 'a page before the bound holds writes')
+      }
+      assert.deepStrictEqual(
+        mine(got, es)
+          .map((w) => w.entity)
+          .sort(),
+        es.slice(0, 5).sort(),
+        `limit ${limit}: exactly the writes up to the head`,
+      )
+    }
+    // The rest is still there for an unbounded read.
+    assert.equal(mine((await readToEnd(store, start)).writes, es).length, 9)
+  })
+
   t('changelog: pages of `limit` writes chain by position and end at the end', async (store) => {
     if (!store.capabilities.changelog) return
     const { position: start } = await readToEnd(store, undefined, 10_000)
