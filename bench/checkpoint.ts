@@ -59,16 +59,29 @@ const log =
   process.env.CHECKPOINT_LOG === 'memory'
     ? memoryLog({ features: features.describe() })
     : await parquetLog({ dir, features: features.describe() })
-const committer = changelogCommitter({ store, log })
+// Each log commit the committer makes: rows and duration.
+const logCommits: { rows: number; ms: number }[] = []
+const timedLog = {
+  async appendMarked(...a: Parameters<typeof log.appendMarked>) {
+    const t = performance.now()
+    await log.appendMarked(...a)
+    logCommits.push({ rows: a[0].length, ms: performance.now() - t })
+  },
+  readMarks: () => log.readMarks(),
+}
+const committer = changelogCommitter({ store, log: timedLog })
 const sink = onlineSink({ store, features: onlineFeatures(features.describe()) })
 
 const pauses: number[] = []
 const commits: number[] = []
+/** From the snapshot until the sinks acknowledged what it covers (the rest is the log commit). */
+const flushes: number[] = []
 let pipeline: ReturnType<typeof createPipeline> | undefined
 const checkpoints = {
   latestCheckpoint: () => committer.latestCheckpoint(),
   async commitCheckpoint(cp: CommittedCheckpoint) {
     pauses.push(pipeline?.metrics.checkpointPauseMs ?? 0)
+    flushes.push(Date.now() - cp.takenAt)
     await committer.commitCheckpoint(cp)
     commits.push(Date.now() - cp.takenAt)
   },
@@ -131,8 +144,18 @@ console.table({
   entities: ENTITIES,
   checkpoints: commits.length,
   'pause p50 / p99 (ms)': `${r2(pct(pauses, 50))} / ${r2(pct(pauses, 99))}`,
+  'flush part p50 / p99 (ms)': `${r2(pct(flushes, 50))} / ${r2(pct(flushes, 99))}`,
   'commit p50 / p99 (ms)': `${r2(pct(commits, 50))} / ${r2(pct(commits, 99))}`,
   'log rows': committer.metrics().writes,
+  'log commits, rows p50, ms p50 / max': `${logCommits.length}, ${pct(
+    logCommits.map((c) => c.rows),
+    50,
+  )}, ${r2(
+    pct(
+      logCommits.map((c) => c.ms),
+      50,
+    ),
+  )} / ${r2(Math.max(0, ...logCommits.map((c) => c.ms)))}`,
 })
 console.log(
   JSON.stringify({
@@ -142,6 +165,8 @@ console.log(
     checkpoints: commits.length,
     pause_p50_ms: r2(pct(pauses, 50)),
     pause_p99_ms: r2(pct(pauses, 99)),
+    flush_p50_ms: r2(pct(flushes, 50)),
+    flush_p99_ms: r2(pct(flushes, 99)),
     commit_p50_ms: r2(pct(commits, 50)),
     commit_p99_ms: r2(pct(commits, 99)),
   }),

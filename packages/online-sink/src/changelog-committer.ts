@@ -141,13 +141,13 @@ export function changelogCommitter(options: ChangelogCommitterOptions): Changelo
   }
 
   /**
-   * Move the changelog into the log up to its end; the last commit carries `checkpoint`. A checkpoint
-   * reads only up to the changelog's head when it starts: every write it covers was applied before
-   * (the pipeline flushed its sinks), and chasing the writes that go on meanwhile would make its
-   * commit wait as long as the writer keeps up with the reader.
+   * Move the changelog into the log up to its head when the drain starts; the last commit carries
+   * `checkpoint`. Every write a checkpoint covers is before that head (the pipeline flushed its sinks
+   * first), and chasing the writes that go on meanwhile would make a drain last as long as the
+   * writer keeps up with the reader (the next drain takes them).
    */
   async function drainOnce(checkpoint: CommittedCheckpoint | undefined, signal?: AbortSignal) {
-    const upTo = checkpoint !== undefined && changelogHead !== undefined ? await changelogHead() : undefined
+    const upTo = changelogHead !== undefined ? await changelogHead() : undefined
     const readOptions = upTo === undefined ? { limit: pageSize } : { limit: pageSize, upTo }
     let pos = await position()
     let pending: FeatureWrite[] = []
@@ -184,13 +184,22 @@ export function changelogCommitter(options: ChangelogCommitterOptions): Changelo
     }
   }
 
+  // A background drain slower than the interval must not queue more behind it (a checkpoint would
+  // wait for all of them): a tick is skipped while the previous drain runs.
+  let draining = false
   const timer =
     intervalMs > 0
       ? setInterval(() => {
-          serial(() => drainOnce(undefined)).catch((err: unknown) => {
-            m.failures++
-            options.onError?.(err)
-          })
+          if (draining) return
+          draining = true
+          serial(() => drainOnce(undefined))
+            .catch((err: unknown) => {
+              m.failures++
+              options.onError?.(err)
+            })
+            .finally(() => {
+              draining = false
+            })
         }, intervalMs)
       : undefined
   timer?.unref?.()
