@@ -8,7 +8,7 @@
  */
 import { type FeatureWrite, InvalidArgumentError, type SourcePosition } from '@skewless/core'
 import type { ChangelogPage, ReadChangelogOptions } from '@skewless/online-sink'
-import { checkPosition, decodeEntry, nextId } from './changelog-codec.js'
+import { checkLimit, checkPosition, decodeEntry, nextId } from './changelog-codec.js'
 import { toStoreError } from './errors.js'
 import type { RedisLike } from './types.js'
 
@@ -42,12 +42,7 @@ export function createBucketedChangelog(
     after: SourcePosition | undefined,
     options: ReadChangelogOptions,
   ): Promise<ChangelogPage> {
-    const limit = options?.limit
-    if (!Number.isSafeInteger(limit) || limit < 1) {
-      throw new InvalidArgumentError(
-        `online-redis: readChangelog limit must be a whole number >= 1, got ${JSON.stringify(limit)}`,
-      )
-    }
+    const limit = checkLimit(options?.limit)
     const pos =
       after === undefined ? new Array<string>(n).fill('0-0') : checkPositions(after, 'readChangelog after')
     const upTo = options.upTo === undefined ? undefined : checkPositions(options.upTo, 'readChangelog upTo')

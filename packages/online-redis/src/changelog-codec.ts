@@ -29,6 +29,19 @@ export function checkPosition(p: SourcePosition, what: string): string {
   )
 }
 
+/**
+ * Check a `readChangelog` page limit.
+ * @throws InvalidArgumentError naming what was given.
+ */
+export function checkLimit(limit: unknown): number {
+  if (typeof limit !== 'number' || !Number.isSafeInteger(limit) || limit < 1) {
+    throw new InvalidArgumentError(
+      `online-redis: readChangelog limit must be a whole number >= 1, got ${JSON.stringify(limit)}`,
+    )
+  }
+  return limit
+}
+
 /** The smallest stream id after `id` (XTRIM MINID keeps ids >= it). */
 export function nextId(id: string): string {
   const m = ID.exec(id) as RegExpExecArray

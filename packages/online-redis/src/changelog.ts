@@ -3,15 +3,10 @@
  * standalone Redis). Positions are stream ids; a page ends on an entry boundary, so one script
  * call's writes are never split. A bucketed store has one stream per bucket: changelog-buckets.ts.
  */
-import {
-  type FeatureWrite,
-  InvalidArgumentError,
-  InvalidDefinitionError,
-  type SourcePosition,
-} from '@skewless/core'
+import { type FeatureWrite, InvalidDefinitionError, type SourcePosition } from '@skewless/core'
 import type { ChangelogPage, ReadChangelogOptions } from '@skewless/online-sink'
 import { createBucketedChangelog } from './changelog-buckets.js'
-import { checkPosition, decodeEntry, nextId } from './changelog-codec.js'
+import { checkLimit, checkPosition, decodeEntry, nextId } from './changelog-codec.js'
 import { toStoreError } from './errors.js'
 import type { RedisLike } from './types.js'
 
@@ -51,12 +46,7 @@ export function createChangelog(client: RedisLike, keys: readonly string[], buck
     after: SourcePosition | undefined,
     options: ReadChangelogOptions,
   ): Promise<ChangelogPage> {
-    const limit = options?.limit
-    if (!Number.isSafeInteger(limit) || limit < 1) {
-      throw new InvalidArgumentError(
-        `online-redis: readChangelog limit must be a whole number >= 1, got ${JSON.stringify(limit)}`,
-      )
-    }
+    const limit = checkLimit(options?.limit)
     let position = after === undefined ? undefined : checkPosition(after, 'readChangelog after')
     const end = options.upTo === undefined ? '+' : checkPosition(options.upTo, 'readChangelog upTo')
     const writes: FeatureWrite[] = []
