@@ -24,9 +24,9 @@ import { type LifeEnd, sleep, startFixture } from './helpers.js'
 
 const EVENTS = Number(process.env.SKEWLESS_CRASH_EVENTS ?? 30_000)
 const RANDOM_KILLS = Number(process.env.SKEWLESS_CRASH_RANDOM_KILLS ?? 2)
-// 250 events per batch every 40 ms: a full pass takes ~5 s, and each killed life gets through
+// 250 events per batch every 60 ms: a full pass takes ~7 s, and each killed life gets through
 // well under a second of it, so every planned kill lands mid-run.
-const PACE_MS = 40
+const PACE_MS = 60
 
 /** What Redis holds, as `entity/feature[/tileStart] → value@eventTime#version`. */
 async function dumpStore(url: string): Promise<Map<string, string>> {
