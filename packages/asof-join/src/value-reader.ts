@@ -35,7 +35,10 @@ export class ValueReader {
     block: number,
   ) {
     this.strCodes = new Int32Array(block)
+    this.allDouble = kinds.every((k) => k === 0)
   }
+
+  private readonly allDouble: boolean
 
   /** Use the value columns of a new batch (undefined: absent). */
   bind(values: (Data | undefined)[]): void {
@@ -67,6 +70,13 @@ export class ValueReader {
     const kinds = this.kinds
     const [dbl, int, str, bool] = this.cols
     this.strStart = -1
+    if (this.allDouble && dbl !== undefined && dbl.nullCount === 0) {
+      // Only doubles and no nulls (the one-feature join): a straight copy, no test per row.
+      const v = dbl.values as Float64Array
+      for (let i = 0; i < b.n; i++) valF[i] = v[start + i] as number
+      valid.fill(1, 0, b.n)
+      return
+    }
     for (let i = 0; i < b.n; i++) {
       const f = fid[i] as number
       if (f < 0 || (ent[i] as number) < 0) continue
