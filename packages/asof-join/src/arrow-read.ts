@@ -3,6 +3,7 @@
  * Timestamp, Date(ms)) are read through an Int32 view of their buffer: building a BigInt per value
  * costs an order of magnitude more than two 32-bit loads.
  */
+import { END_STORABLE_TIME, MIN_STORABLE_TIME } from '@skewless/core'
 import { type Data, DataType, DateUnit, TimeUnit } from 'apache-arrow'
 import { ColumnTypeError, InvalidTimeError } from './errors.js'
 
@@ -38,8 +39,8 @@ export function timeFactor(type: DataType, column: string): number {
  * The instants the offline log stores: whole ms in the UTC years 0000 to 9999 (core's storable-time
  * rule). A converted Timestamp/Date outside them is an error, never a rounded or wrapped time.
  */
-const MIN_STORABLE_MS = -62_167_219_200_000
-const END_STORABLE_MS = 253_402_300_800_000
+const MIN_STORABLE_MS = MIN_STORABLE_TIME
+const END_STORABLE_MS = END_STORABLE_TIME
 
 /** Whether slot `i` (relative to the Data's offset) is null. */
 export function isNull(data: Data, i: number): boolean {

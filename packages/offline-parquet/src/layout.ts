@@ -1,4 +1,4 @@
-import { InvalidDefinitionError } from '@skewless/core'
+import { END_STORABLE_TIME, InvalidDefinitionError, MIN_STORABLE_TIME } from '@skewless/core'
 
 /** Milliseconds per UTC day. */
 export const DAY_MS = 86_400_000
@@ -33,9 +33,9 @@ export function checkFeatureName(name: string): void {
  * `toISOString` writes `+010000-01-05…` / `-000001-…` (or throws past the range of a Date), which
  * would file a day under a wrong directory name that scans prune away.
  */
-export const MIN_EVENT_TIME = -62_167_219_200_000 // 0000-01-01T00:00:00Z
+export const MIN_EVENT_TIME = MIN_STORABLE_TIME // 0000-01-01T00:00:00Z, core's storable-time rule
 /** Exclusive end of `MIN_EVENT_TIME`'s range: 10000-01-01T00:00:00Z. */
-export const END_EVENT_TIME = 253_402_300_800_000
+export const END_EVENT_TIME = END_STORABLE_TIME
 
 /** `YYYY-MM-DD` of a UTC day number. */
 export function dayString(day: number): string {
