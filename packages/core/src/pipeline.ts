@@ -298,7 +298,15 @@ export function createPipeline<Ev>(options: PipelineOptions<Ev>): Pipeline {
     if (latest !== undefined) restoreFrom(latest)
   }
 
-  const cpStats = { checkpoints: 0, checkpointPauseMs: 0, checkpointCommitMs: 0 }
+  const cpStats = { checkpoints: 0, checkpointPauseMs: 0, checkpointCommitMs: 0, checkpointFailures: 0 }
+  /** A periodic checkpoint nobody awaits failed: counted and logged (the next one retries). */
+  const periodicFailed = (err: unknown) => {
+    cpStats.checkpointFailures++
+    logger.error(
+      { error: err instanceof Error ? err.message : String(err), failures: cpStats.checkpointFailures },
+      'a periodic checkpoint failed to commit; the previous one stays the resume point and the next interval retries',
+    )
+  }
   const metrics = (): PipelineMetrics => ({
     ...op.metrics,
     batches,
@@ -374,7 +382,7 @@ export function createPipeline<Ev>(options: PipelineOptions<Ev>): Pipeline {
     let ended: PipelineResult['ended'] = 'completed'
     try {
       while (!done.every(Boolean)) {
-        if (checkpointDue()) checkpointRequests.push({ resolve: () => undefined, reject: () => undefined })
+        if (checkpointDue()) checkpointRequests.push({ resolve: () => undefined, reject: periodicFailed })
         if (checkpointRequests.length > 0) serveCheckpoints()
         if (aborted()) {
           ended = 'aborted'

@@ -215,6 +215,8 @@ export interface PipelineMetrics {
   checkpointPauseMs: number
   /** From the last checkpoint's snapshot until it was committed (sinks flushed, log commit), ms. */
   checkpointCommitMs: number
+  /** Periodic checkpoints that failed to commit (each logged; the next interval retries). */
+  checkpointFailures: number
   /**
    * Events older than `historyWarningAge` behind the processing clock when they were read: history
    * replayed through the live path, whose values read as available now (use `backfill()`). 0 in a

@@ -134,6 +134,7 @@ export async function backfill<E>(options: BackfillOptions<E>): Promise<Backfill
     checkpoints: 0,
     checkpointPauseMs: 0,
     checkpointCommitMs: 0,
+    checkpointFailures: 0,
     historicEvents: 0,
   }
   return { ended, metrics, records, checkpoint: op.snapshot() }

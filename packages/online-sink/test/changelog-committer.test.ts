@@ -213,4 +213,45 @@ describe('pipeline with checkpoints committed by the log', () => {
     expect((await log.readMarks()).checkpoint?.sources).toEqual({ slow: 30 })
     await sink.close()
   })
+
+  it('a periodic checkpoint that fails to commit is counted and logged, and the run goes on', async () => {
+    const store = memoryStore({ changelog: true })
+    const log = memoryLog({ features: features.describe() })
+    const committer = changelogCommitter({ store, log, intervalMs: 0 })
+    const sink = onlineSink({ store, features: online })
+    let calls = 0
+    const failingOnce = {
+      latestCheckpoint: () => committer.latestCheckpoint(),
+      async commitCheckpoint(cp: Parameters<typeof committer.commitCheckpoint>[0]) {
+        if (++calls === 1) throw new Error('disk full')
+        await committer.commitCheckpoint(cp)
+      },
+    }
+    const errors: string[] = []
+    const logger = {
+      warn: () => undefined,
+      info: () => undefined,
+      error: (o: object, m?: string) => errors.push(`${m} ${JSON.stringify(o)}`),
+    }
+    async function* slow(from: number) {
+      for (let i = from; i < 20; i++) {
+        yield { user: 'a', ts: 10_000 + i }
+        await new Promise((r) => setTimeout(r, 2))
+      }
+    }
+    const { offsetSource } = await import('@skewless/core')
+    const p = createPipeline({
+      source: offsetSource('slow', slow, { batchSize: 1 }),
+      features,
+      sink,
+      checkpoints: failingOnce,
+      checkpointInterval: 5,
+      logger,
+    })
+    const r = await p.run()
+    expect(r.metrics.checkpointFailures).toBe(1)
+    expect(errors.join('\n')).toMatch(/periodic checkpoint failed.*disk full/)
+    expect((await log.readMarks()).checkpoint?.sources).toEqual({ slow: 20 })
+    await sink.close()
+  })
 })
