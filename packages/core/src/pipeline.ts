@@ -231,6 +231,8 @@ export function createPipeline<Ev>(options: PipelineOptions<Ev>): Pipeline {
    */
   function startCheckpoint(): Promise<PipelineCheckpoint> {
     const flushed = Promise.all(sinks.map((s) => s.flush()))
+    // Awaited later (behind earlier commits); a failure before then is not an unhandled rejection.
+    flushed.catch(() => undefined)
     const store = options.checkpoints
     if (store === undefined) {
       // Without a store, keep the old order: flush, then snapshot (nothing is written meanwhile).
@@ -293,9 +295,10 @@ export function createPipeline<Ev>(options: PipelineOptions<Ev>): Pipeline {
 
   async function resume(): Promise<void> {
     if (resumed) return
-    resumed = true
     const latest = await (options.checkpoints as CheckpointStore).latestCheckpoint()
     if (latest !== undefined) restoreFrom(latest)
+    // Only once it worked: a run after a failed read must not start from nothing.
+    resumed = true
   }
 
   const cpStats = { checkpoints: 0, checkpointPauseMs: 0, checkpointCommitMs: 0, checkpointFailures: 0 }

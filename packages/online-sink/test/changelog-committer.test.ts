@@ -254,4 +254,45 @@ describe('pipeline with checkpoints committed by the log', () => {
     expect((await log.readMarks()).checkpoint?.sources).toEqual({ slow: 20 })
     await sink.close()
   })
+
+  it('a run whose resume read fails rejects, and the next run still resumes from the checkpoint', async () => {
+    const store = memoryStore({ changelog: true })
+    const log = memoryLog({ features: features.describe() })
+    const sink = onlineSink({ store, features: online })
+    const first = changelogCommitter({ store, log, intervalMs: 0 })
+    await createPipeline({
+      source: arraySource('e', events(10), { batchSize: 5 }),
+      features,
+      sink,
+      checkpoints: first,
+    }).run()
+    const committer = changelogCommitter({ store, log, intervalMs: 0 })
+    let fail = true
+    const flaky = {
+      latestCheckpoint: () =>
+        fail ? Promise.reject(new Error('log unreachable')) : committer.latestCheckpoint(),
+      commitCheckpoint: (cp: Parameters<typeof committer.commitCheckpoint>[0]) =>
+        committer.commitCheckpoint(cp),
+    }
+    const read: unknown[] = []
+    const src = arraySource('e', events(20), { batchSize: 5 })
+    const p = createPipeline({
+      source: {
+        name: 'e',
+        open: (from: Parameters<typeof src.open>[0], o: Parameters<typeof src.open>[1]) => {
+          read.push(from)
+          return src.open(from, o)
+        },
+      },
+      features,
+      sink,
+      checkpoints: flaky,
+    })
+    await expect(p.run()).rejects.toThrow('log unreachable')
+    fail = false
+    const r = await p.run()
+    expect(read).toEqual([10]) // resumed after the 10 events the checkpoint covers, not from 0
+    expect(r.metrics.eventsIn).toBe(20)
+    await sink.close()
+  })
 })
