@@ -378,7 +378,7 @@ export function createPipeline<Ev>(options: PipelineOptions<Ev>): Pipeline {
         : unpositioned(toBatches(src as Source<Ev>, { ...batchOpts, signal: sourceStop.signal })),
     )
     const lastActive = sources.map(() => clock.now())
-    const pending: (Promise<{ i: number; r: IteratorResult<PositionedBatch<Ev>> }> | undefined)[] = its.map(
+    const pending: (Promise<{ i: number; r: IteratorResult<SourceBatch<Ev>> }> | undefined)[] = its.map(
       () => undefined,
     )
     const done = sources.map(() => false)
@@ -393,7 +393,7 @@ export function createPipeline<Ev>(options: PipelineOptions<Ev>): Pipeline {
         }
         for (let i = 0; i < its.length; i++) {
           if (!done[i] && pending[i] === undefined) {
-            pending[i] = (its[i] as AsyncIterator<PositionedBatch<Ev>>).next().then((r) => ({ i, r }))
+            pending[i] = (its[i] as AsyncIterator<SourceBatch<Ev>>).next().then((r) => ({ i, r }))
           }
         }
         const racers: Promise<unknown>[] = [
@@ -422,7 +422,7 @@ export function createPipeline<Ev>(options: PipelineOptions<Ev>): Pipeline {
           | 'abort'
           | 'tick'
           | 'wake'
-          | { i: number; r: IteratorResult<PositionedBatch<Ev>> }
+          | { i: number; r: IteratorResult<SourceBatch<Ev>> }
         wakeRun = undefined
         if (tick !== undefined) clearTimeout(tick)
         if (got === 'abort') {
@@ -533,9 +533,12 @@ export function createPipeline<Ev>(options: PipelineOptions<Ev>): Pipeline {
 }
 
 /** Wrap plain micro-batches as positioned batches without a position. */
-async function* unpositioned<E>(batches: AsyncGenerator<E[]>): AsyncGenerator<PositionedBatch<E>> {
+/** A micro-batch as the run loop reads it: a plain source's batches have no position. */
+type SourceBatch<E> = Omit<PositionedBatch<E>, 'position'> & { position?: SourcePosition }
+
+async function* unpositioned<E>(batches: AsyncGenerator<E[]>): AsyncGenerator<SourceBatch<E>> {
   try {
-    for await (const events of batches) yield { events, position: undefined as unknown as SourcePosition }
+    for await (const events of batches) yield { events }
   } finally {
     await batches.return(undefined)
   }

@@ -13,6 +13,7 @@ import {
   type FeatureWrite,
   hopping,
   last,
+  offsetSource,
 } from '@skewless/core'
 import { memoryLog } from '@skewless/offline-log'
 import {
@@ -57,7 +58,6 @@ describe('a zombie and its replacement writing the same keys', () => {
         await new Promise((r) => setTimeout(r, 1))
       }
     }
-    const { offsetSource } = await import('@skewless/core')
     const committer = changelogCommitter({ store, log, intervalMs: 2 })
     const served = collectingSink<ServedRecord>()
     const reader = onlineReader({ store, features: online, servedLog: served })

@@ -7,6 +7,7 @@ import {
   hopping,
   InvalidDefinitionError,
   manualClock,
+  offsetSource,
 } from '@skewless/core'
 import { memoryLog } from '@skewless/offline-log'
 import { describe, expect, it } from 'vitest'
@@ -24,6 +25,19 @@ const features = defineFeatures<Ev>({
 const online = onlineFeatures(features.describe())
 const events = (n: number): Ev[] =>
   Array.from({ length: n }, (_, i) => ({ user: `u${i % 5}`, ts: 10_000 + i * 100 }))
+
+/** One event every 2 ms, `n` in all, one per batch: a run long enough for periodic checkpoints. */
+const slowSource = (n: number) =>
+  offsetSource(
+    'slow',
+    async function* (from: number) {
+      for (let i = from; i < n; i++) {
+        yield { user: 'a', ts: 10_000 + i }
+        await new Promise((r) => setTimeout(r, 2))
+      }
+    },
+    { batchSize: 1 },
+  )
 
 async function rows(log: ReturnType<typeof memoryLog>): Promise<FeatureWrite[]> {
   const out: FeatureWrite[] = []
@@ -194,15 +208,8 @@ describe('pipeline with checkpoints committed by the log', () => {
         await committer.commitCheckpoint(cp)
       },
     }
-    async function* slow(from: number) {
-      for (let i = from; i < 30; i++) {
-        yield { user: 'a', ts: 10_000 + i }
-        await new Promise((r) => setTimeout(r, 2))
-      }
-    }
-    const { offsetSource } = await import('@skewless/core')
     const p = createPipeline({
-      source: offsetSource('slow', slow, { batchSize: 1 }),
+      source: slowSource(30),
       features,
       sink,
       checkpoints: counting,
@@ -233,15 +240,8 @@ describe('pipeline with checkpoints committed by the log', () => {
       info: () => undefined,
       error: (o: object, m?: string) => errors.push(`${m} ${JSON.stringify(o)}`),
     }
-    async function* slow(from: number) {
-      for (let i = from; i < 20; i++) {
-        yield { user: 'a', ts: 10_000 + i }
-        await new Promise((r) => setTimeout(r, 2))
-      }
-    }
-    const { offsetSource } = await import('@skewless/core')
     const p = createPipeline({
-      source: offsetSource('slow', slow, { batchSize: 1 }),
+      source: slowSource(20),
       features,
       sink,
       checkpoints: failingOnce,
