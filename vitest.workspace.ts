@@ -17,11 +17,22 @@ const packages = [
   'feature-store',
 ] as const
 
-export default packages.map((name) => ({
+/**
+ * Examples under `examples/<name>` with tests in `examples/<name>/test`: add a name here (the project
+ * is named `example-<name>`, e.g. `vitest run --project example-fraud`).
+ */
+const examples: readonly string[] = []
+
+const project = (name: string, root: string) => ({
   extends: true as const,
   test: {
     name,
-    root: `packages/${name}`,
+    root,
     include: ['test/**/*.test.ts'],
   },
-}))
+})
+
+export default [
+  ...packages.map((name) => project(name, `packages/${name}`)),
+  ...examples.map((name) => project(`example-${name}`, `examples/${name}`)),
+]
