@@ -35,6 +35,7 @@ export {
   type PipelineResult,
 } from './pipeline.js'
 export { toFeatureWrite } from './records.js'
+export { REDACTED, redactText, redactUrl, redactUrls, registerSecret, scrubError } from './redact.js'
 export {
   arraySource,
   isResumableSource,

@@ -1,7 +1,6 @@
 /** Clients the store creates itself: ioredis `Redis` or `Cluster`, lazily connected. */
-import { InvalidDefinitionError } from '@skewless/core'
+import { InvalidDefinitionError, redactText, registerSecret, scrubError } from '@skewless/core'
 import { Cluster, Redis } from 'ioredis'
-import { redactText, registerSecret, scrubError } from './redact.js'
 import type { RedisLike, RedisStoreOptions } from './types.js'
 
 const STORE_DEFAULTS = { lazyConnect: true, maxRetriesPerRequest: 2, autoResendUnfulfilledCommands: false }

@@ -3,11 +3,10 @@
  * become `StoreUnavailableError`, the rest `StoreWriteError` (the whole call failed permanently).
  * Two permanent causes get their own class, because the fix is the operator's, not a retry:
  * a missing ACL permission (`RedisPermissionError`) and a refused TLS handshake (`RedisTlsError`).
- * Every message and `cause` is scrubbed of passwords (redact.ts) before it leaves the store.
+ * Every message and `cause` is scrubbed of passwords (core's redact rule) before it leaves the store.
  */
-import { SkewlessError, type SkewlessErrorOptions } from '@skewless/core'
+import { redactText, SkewlessError, type SkewlessErrorOptions, scrubError } from '@skewless/core'
 import { StoreUnavailableError, StoreWriteError } from '@skewless/online-sink'
-import { redactText, scrubError } from './redact.js'
 
 /** Server replies that mean "try again later" (loading, failover, cluster reconfiguration, busy script, full memory or disk). */
 const TRANSIENT_REPLY =

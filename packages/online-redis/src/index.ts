@@ -1,5 +1,5 @@
+export { redactUrl } from '@skewless/core'
 export { ChangelogFormatError, isTransientRedisError, RedisPermissionError, RedisTlsError } from './errors.js'
-export { redactUrl } from './redact.js'
 export { keySlot } from './slot.js'
 export { redisStore } from './store.js'
 export type * from './types.js'

@@ -4,8 +4,8 @@
  * closed when the last of them ends.
  */
 import { connect, type NatsConnection } from '@nats-io/transport-node'
+import { redactUrls } from '@skewless/core'
 import { NatsTlsError, NatsUnavailableError } from './errors.js'
-import { redactServers } from './redact.js'
 import { clientTls, tlsRefusal } from './tls.js'
 import type { NatsConnectionLike, NatsTlsOptions } from './types.js'
 
@@ -30,7 +30,8 @@ export class ConnectionProvider {
 
   constructor(options: ConnectionProviderOptions) {
     this.options = options
-    this.server = redactServers(options.servers)
+    this.server =
+      options.servers === undefined ? '(connection given by the caller)' : redactUrls(options.servers)
   }
 
   /** Whether the connection is the caller's (so it is never closed here). */

@@ -5,8 +5,8 @@
  */
 import type { ConsumerMessages } from '@nats-io/jetstream'
 import type { NatsConnection } from '@nats-io/transport-node'
+import { redactUrl } from '@skewless/core'
 import { NatsUnavailableError } from './errors.js'
-import { redactServer } from './redact.js'
 import type { ReaderSettings } from './settings.js'
 
 /** Start watching; returns the function that stops it. */
@@ -29,7 +29,7 @@ export function watchConnection<E>(
       if (stopped) break
       if (st.type === 'disconnect') {
         metrics.disconnects++
-        const server = redactServer(st.server)
+        const server = redactUrl(st.server)
         logger.warn({ source: name, server }, 'source-nats: disconnected, reconnecting')
         if (timer === undefined) {
           timer = setTimeout(() => {
@@ -45,7 +45,7 @@ export function watchConnection<E>(
       } else if (st.type === 'reconnect') {
         metrics.reconnects++
         clear()
-        logger.info({ source: name, server: redactServer(st.server) }, 'source-nats: reconnected')
+        logger.info({ source: name, server: redactUrl(st.server) }, 'source-nats: reconnected')
         onReconnect()
       } else if (st.type === 'close') {
         clear()

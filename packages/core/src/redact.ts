@@ -1,9 +1,11 @@
 /**
- * Secret hygiene: passwords must never reach an error message, a `cause`, a stack or a log line.
- * Errors that name an address show it as `redis://user:***@host:port`. The store registers the
- * passwords of the clients it creates; every error it surfaces is scrubbed of them here.
+ * Secret hygiene, one rule for every package: passwords and tokens must never reach an error
+ * message, a `cause`, a stack or a log line. An address is shown as `redis://user:***@host:port`
+ * (a token URL `nats://token@host` as `nats://***@host`). Adapters register the passwords of the
+ * clients they create (`registerSecret`) and scrub every error they surface (`scrubError`).
  *
- * (Meant to move to @skewless/core once the NATS source needs the same: one rule, every package.)
+ * Exported for the Skewless adapter packages (online-redis, source-nats) and adapter authors; not
+ * needed by pipeline code.
  */
 
 /** What replaces a secret. */
@@ -24,14 +26,38 @@ export function registerSecret(secret: unknown): void {
   if (encoded !== secret) secrets.add(encoded)
 }
 
-/** A URL with its password replaced: `redis://user:***@host:port`; text that is no URL is scrubbed as text. */
+/** `scheme://token@` (user info without a colon: a NATS token, or a user name alone). */
+const URL_TOKEN = /([a-z][a-z0-9+.-]*:\/\/)[^:@/\s]+@/gi
+
+/**
+ * One address with its credentials replaced: `redis://user:***@host:port`, `nats://***@host` for a
+ * token. The user info runs to the last `@`, so a password holding a raw `@` is hidden whole. Text
+ * holding spaces (not one address) is scrubbed as text (`redactText`).
+ */
 export function redactUrl(url: string): string {
-  return redactText(url)
+  if (/\s/.test(url)) return redactText(url)
+  const at = url.lastIndexOf('@')
+  const scheme = url.indexOf('://')
+  const start = scheme < 0 ? 0 : scheme + 3
+  if (at < start) return redactSecrets(url)
+  const userInfo = url.slice(start, at)
+  const colon = userInfo.indexOf(':')
+  const hidden = colon < 0 ? REDACTED : `${userInfo.slice(0, colon)}:${REDACTED}`
+  return redactSecrets(`${url.slice(0, start)}${hidden}${url.slice(at)}`)
 }
 
-/** `text` with every URL password and every registered secret replaced by `***`. */
+/** Several addresses (a string or a list), each redacted, comma-separated. */
+export function redactUrls(urls: string | readonly string[]): string {
+  return (typeof urls === 'string' ? [urls] : urls).map(redactUrl).join(', ')
+}
+
+/** `text` with every URL password or token and every registered secret replaced by `***`. */
 export function redactText(text: string): string {
-  let out = text.replace(URL_PASSWORD, `$1:${REDACTED}@`)
+  return redactSecrets(text.replace(URL_PASSWORD, `$1:${REDACTED}@`).replace(URL_TOKEN, `$1${REDACTED}@`))
+}
+
+function redactSecrets(text: string): string {
+  let out = text
   for (const s of secrets) if (out.includes(s)) out = out.split(s).join(REDACTED)
   return out
 }
@@ -81,6 +107,6 @@ function trySet(rec: Record<string, unknown>, field: string, value: unknown): vo
   try {
     rec[field] = value
   } catch {
-    // A frozen or getter-only field: left as it is (a test greps every error this store surfaces).
+    // A frozen or getter-only field: left as it is (the adapters' tests grep every error they surface).
   }
 }
