@@ -5,6 +5,7 @@
 import { InvalidDefinitionError } from './errors.js'
 import { intInputMessage } from './input-checks.js'
 import type { Aggregator, FeatureValue, ValueType } from './types.js'
+import { checkValueType, describe, VALUE_TYPES } from './value-types.js'
 
 const notFiniteNumber = (v: unknown): string | undefined =>
   typeof v === 'number' && Number.isFinite(v) ? undefined : `expected a finite number, got ${describe(v)}`
@@ -250,33 +251,4 @@ export function resolveAggregator(agg: Aggregator | string, featureName: string)
     )
   }
   return agg
-}
-
-/** All value types. */
-export const VALUE_TYPES: readonly ValueType[] = ['double', 'int64', 'string', 'bool']
-
-/** Check that `v` fits `type`; returns an error message or `undefined`. `null` always fits. */
-export function checkValueType(v: unknown, type: ValueType): string | undefined {
-  if (v === null) return undefined
-  switch (type) {
-    case 'double':
-      return typeof v === 'number' && !Number.isNaN(v) ? undefined : `expected a double, got ${describe(v)}`
-    case 'int64':
-      return typeof v === 'number' && Number.isSafeInteger(v)
-        ? undefined
-        : `expected an int64 (a safe integer number), got ${describe(v)}`
-    case 'string':
-      return typeof v === 'string' ? undefined : `expected a string, got ${describe(v)}`
-    case 'bool':
-      return typeof v === 'boolean' ? undefined : `expected a boolean, got ${describe(v)}`
-  }
-}
-
-/** A short description of a value for error messages. */
-export function describe(v: unknown): string {
-  if (v === null) return 'null'
-  if (v === undefined) return 'undefined'
-  if (typeof v === 'number') return String(v)
-  if (typeof v === 'string') return JSON.stringify(v.length > 40 ? `${v.slice(0, 40)}…` : v)
-  return typeof v
 }

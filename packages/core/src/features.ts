@@ -2,10 +2,11 @@
  * Code-first feature definitions: one group per entity key over one event stream, many features
  * per group, all computed in one pass.
  */
-import { last, max, min, resolveAggregator, sum, VALUE_TYPES } from './aggregators.js'
+import { last, max, min, resolveAggregator, sum } from './aggregators.js'
 import { InvalidDefinitionError } from './errors.js'
 import { featureMetadata } from './feature-metadata.js'
 import type { Aggregator, Duration, EmitMode, FeatureInfo, ValueType, WindowSpec } from './types.js'
+import { VALUE_TYPES } from './value-types.js'
 import { hopping, session, tumbling, unbounded } from './windows.js'
 
 /** Definition of one feature inside a group. */

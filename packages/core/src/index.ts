@@ -26,7 +26,15 @@ export {
   type OperatorOutput,
   WindowOperator,
 } from './operator.js'
-export { parseTime } from './parse-time.js'
+/** Shared internals of Skewless's packages, not public API (see internal.ts). */
+export * as internal from './internal.js'
+export {
+  looksLikeSeconds,
+  parseTime,
+  SECONDS_LIKE_END,
+  SECONDS_LIKE_FROM,
+  secondsLikeMessage,
+} from './parse-time.js'
 export {
   createPipeline,
   type Pipeline,
@@ -34,8 +42,8 @@ export {
   type PipelineOptions,
   type PipelineResult,
 } from './pipeline.js'
+export { compareRecord, compareVersion, isNewerVersion } from './record-order.js'
 export { toFeatureWrite } from './records.js'
-export { REDACTED, redactText, redactUrl, redactUrls, registerSecret, scrubError } from './redact.js'
 export {
   arraySource,
   isResumableSource,
@@ -51,4 +59,5 @@ export {
   MIN_STORABLE_TIME,
 } from './storable-time.js'
 export type * from './types.js'
+export { checkValueType, describe, fitsValueType, isValueType, VALUE_TYPES } from './value-types.js'
 export * from './windows.js'

@@ -13,7 +13,7 @@
  *   it fires: a tile leaving the window or a session closing emits the decayed value at that
  *   instant, so `clicks_last_5m` returns to 0 when clicks stop.
  */
-import { describe } from './aggregators.js'
+
 import { type CheckpointData, restoreOperator, snapshotOperator } from './checkpoint.js'
 import { systemClock } from './clock.js'
 import { toMs } from './duration.js'
@@ -25,7 +25,7 @@ import { type FeatureState, SessionState, TiledState } from './feature-state.js'
 import type { FeatureGroup, ResolvedFeature } from './features.js'
 import { GroupState, H_DIRTY, H_MAX_T, H_TIMER, OP_COUNT, OP_MIN, OP_NONE, OP_SUM } from './group-state.js'
 import { intInputMessage, messageOf } from './input-checks.js'
-import { parseTime } from './parse-time.js'
+import { parseTime, SECONDS_LIKE_END, SECONDS_LIKE_FROM, secondsLikeMessage } from './parse-time.js'
 import { checkStorableTime, END_STORABLE_TIME, MIN_STORABLE_TIME } from './storable-time.js'
 import type {
   Clock,
@@ -36,6 +36,7 @@ import type {
   LateEvent,
   WatermarkOptions,
 } from './types.js'
+import { describe } from './value-types.js'
 
 /** Options of an operator. */
 export interface OperatorOptions {
@@ -52,6 +53,12 @@ export interface OperatorOptions {
    * the pipeline's warning about history on the live path. @default Infinity (not counted)
    */
   historyAge?: Duration
+  /**
+   * Accept bare numbers that look like seconds (1e9 <= t < 1e11: as ms, instants of 1970-01-12 to
+   * 1973-03-03) as event times. Off, they are dead-lettered `invalid-time` with a message to
+   * multiply by 1000 (see core's `parseTime`). @default false
+   */
+  allowEarlyTimes?: boolean
 }
 
 /** What one call to `process` produced. */
@@ -91,6 +98,7 @@ export class WindowOperator<E> {
   readonly failFast: boolean
   /** Events later than the clock plus this are dead-lettered `future-time`; `Infinity` when off. */
   readonly maxFutureMs: number
+  private readonly allowEarlyTimes: boolean
   /** Events older than the clock minus this are counted in `historicInBatch`; `Infinity` when off. */
   readonly historyAgeMs: number
   /** Events of the last `process` call older than `historyAgeMs` behind the clock (first group's time). */
@@ -123,6 +131,7 @@ export class WindowOperator<E> {
     this.outOfOrdernessMs = toMs(wmo.outOfOrderness ?? 0, 'watermark.outOfOrderness')
     this.allowedLatenessMs = toMs(wmo.allowedLateness ?? 0, 'watermark.allowedLateness')
     this.failFast = options.failFast ?? false
+    this.allowEarlyTimes = options.allowEarlyTimes === true
     const future = wmo.maxFutureTime ?? '1d'
     this.maxFutureMs = future === Number.POSITIVE_INFINITY ? future : toMs(future, 'watermark.maxFutureTime')
     this.clock = options.clock ?? systemClock
@@ -250,6 +259,13 @@ export class WindowOperator<E> {
           const parsed = typeof rawT === 'number' || Number.isNaN(t) ? '' : ` (parsed from ${describe(rawT)})`
           this.reject(dead, ev, 'invalid-time', `${why}${parsed}`)
           continue
+        }
+        if (t >= SECONDS_LIKE_FROM && t < SECONDS_LIKE_END && !this.allowEarlyTimes) {
+          const why = secondsLikeMessage(rawT, t)
+          if (why !== undefined) {
+            this.reject(dead, ev, 'invalid-time', why)
+            continue
+          }
         }
         if (t > futureBound) {
           this.reject(

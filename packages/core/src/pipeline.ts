@@ -93,6 +93,13 @@ export interface PipelineOptions<E> {
    * `Infinity` turns the check off. @default '1d'
    */
   historyWarningAge?: Duration
+  /**
+   * Accept event times given as bare numbers that look like seconds (1e9 <= t < 1e11, i.e. as ms
+   * instants of 1970-01-12 to 1973-03-03). Off, such an event is dead-lettered `invalid-time` with a
+   * message to multiply by 1000: Unix seconds read as ms put every event in January 1970. `Date`s
+   * and ISO strings are never in question. @default false
+   */
+  allowEarlyTimes?: boolean
 }
 
 /** How a run ended. */
@@ -162,6 +169,7 @@ export function createPipeline<Ev>(options: PipelineOptions<Ev>): Pipeline {
     ...(options.watermark === undefined ? {} : { watermark: options.watermark }),
     ...(options.failFast === undefined ? {} : { failFast: options.failFast }),
     ...(options.clock === undefined ? {} : { clock: options.clock }),
+    ...(options.allowEarlyTimes === undefined ? {} : { allowEarlyTimes: options.allowEarlyTimes }),
     historyAge: options.historyWarningAge ?? '1d',
   })
   const logger = resolveLogger(options.logger)

@@ -7,7 +7,7 @@
  * would be truncated silently) and files each record under a `date=YYYY-MM-DD` partition, which
  * can name only the UTC years 0000 to 9999 (`toISOString` writes `+010000-…` past them).
  */
-import { describe } from './aggregators.js'
+import { describe } from './value-types.js'
 
 /** Earliest storable instant (inclusive): 0000-01-01T00:00:00.000Z. */
 export const MIN_STORABLE_TIME = -62_167_219_200_000
