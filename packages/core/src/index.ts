@@ -58,6 +58,15 @@ export {
   isStorableTime,
   MIN_STORABLE_TIME,
 } from './storable-time.js'
+export {
+  DURATION_BUCKETS_S,
+  observeWeakly,
+  SIZE_BUCKETS,
+  skewlessMeter,
+  TELEMETRY_VERSION,
+  type TelemetryOptions,
+  withAttributes,
+} from './telemetry.js'
 export type * from './types.js'
 export { checkValueType, describe, fitsValueType, isValueType, VALUE_TYPES } from './value-types.js'
 export * from './windows.js'

@@ -17,8 +17,10 @@ import { ClosedError, InvalidDefinitionError } from './errors.js'
 import type { FeatureGroup } from './features.js'
 import { resolveLogger } from './logger.js'
 import { createOperator, type WindowOperator } from './operator.js'
+import { type PipelineTelemetry, pipelineTelemetry } from './pipeline-telemetry.js'
 import { isResumableSource } from './resumable-source.js'
 import { type Source, toBatches } from './sources.js'
+import type { TelemetryOptions } from './telemetry.js'
 import type {
   Clock,
   DeadLetter,
@@ -32,8 +34,8 @@ import type {
   WatermarkOptions,
 } from './types.js'
 
-/** Options of `createPipeline`. */
-export interface PipelineOptions<E> {
+/** Options of `createPipeline` (`meterProvider`, `metricAttributes`: OpenTelemetry metrics, docs/decisions/telemetry.md). */
+export interface PipelineOptions<E> extends TelemetryOptions {
   /**
    * The event source. Give `source` or `sources`. A `ResumableSource` (a replayable stream read from a
    * position, e.g. `arraySource`, `offsetSource`, a JetStream partition) is required with `checkpoints`.
@@ -207,6 +209,8 @@ export function createPipeline<Ev>(options: PipelineOptions<Ev>): Pipeline {
     ...(options.lingerMs === undefined ? {} : { lingerMs: options.lingerMs }),
   }
   let batches = 0
+  /** Set once the pipeline object exists (its metrics are observed through it). */
+  let telemetry: PipelineTelemetry | undefined
   let running: Promise<PipelineResult> | undefined
   let closed = false
   const stop = new AbortController()
@@ -259,7 +263,8 @@ export function createPipeline<Ev>(options: PipelineOptions<Ev>): Pipeline {
       eventsPerSource: eventsPerSource.slice(),
       positions: positionsByName(),
     }
-    cpStats.checkpointPauseMs = performance.now() - started
+    const pauseMs = performance.now() - started
+    cpStats.checkpointPauseMs = pauseMs
     const committed: CommittedCheckpoint = {
       format: 'skewless.checkpoint/1',
       operator: result.checkpoint,
@@ -274,6 +279,7 @@ export function createPipeline<Ev>(options: PipelineOptions<Ev>): Pipeline {
         await store.commitCheckpoint(committed)
         cpStats.checkpoints++
         cpStats.checkpointCommitMs = performance.now() - started
+        telemetry?.checkpoint(pauseMs, cpStats.checkpointCommitMs)
         return result
       } finally {
         commitsInFlight--
@@ -345,6 +351,7 @@ export function createPipeline<Ev>(options: PipelineOptions<Ev>): Pipeline {
   }
 
   async function emit(updates: FeatureUpdate[], late?: LateEvent<Ev>[], dead?: DeadLetter<Ev>[]) {
+    if (dead && dead.length > 0) telemetry?.deadLetters(dead)
     if (dead && dead.length > 0 && options.deadLetters) {
       const r = options.deadLetters.write(dead)
       if (r) await r
@@ -496,7 +503,7 @@ export function createPipeline<Ev>(options: PipelineOptions<Ev>): Pipeline {
     if (allIdle) await emit(op.advanceWatermark(now - op.outOfOrdernessMs))
   }
 
-  return {
+  const pipeline: Pipeline = {
     run() {
       if (closed) return Promise.reject(new ClosedError('pipeline'))
       if (running) return Promise.reject(new InvalidDefinitionError('pipeline.run() is already running'))
@@ -527,6 +534,7 @@ export function createPipeline<Ev>(options: PipelineOptions<Ev>): Pipeline {
     async close() {
       if (closed) return
       closed = true
+      telemetry?.close()
       stop.abort()
       if (running) await running.catch(() => undefined)
       for (const s of sinks) await s.close()
@@ -538,6 +546,8 @@ export function createPipeline<Ev>(options: PipelineOptions<Ev>): Pipeline {
     features: groups.flatMap((g) => g.describe()),
     operator: op as WindowOperator<E>,
   }
+  telemetry = pipelineTelemetry(pipeline, clock, options)
+  return pipeline
 }
 
 /** Wrap plain micro-batches as positioned batches without a position. */

@@ -1,0 +1,79 @@
+/**
+ * OpenTelemetry metrics, shared by every instrumented package: the meter, the `meterProvider`
+ * option, bucket advice in seconds, and observable callbacks that read a component's own counters
+ * at collection time through a `WeakRef` (a component nobody holds is collected, and its callback
+ * unregisters itself). Only `@opentelemetry/api` is imported: without an SDK every call is a no-op.
+ * Names, units and attributes: docs/decisions/telemetry.md.
+ */
+import {
+  type Attributes,
+  type BatchObservableResult,
+  type Meter,
+  type MeterProvider,
+  metrics,
+  type Observable,
+} from '@opentelemetry/api'
+
+/** Options of every instrumented component (pipeline, sink, stores, logs, join, reader). */
+export interface TelemetryOptions {
+  /**
+   * Where the component creates its OpenTelemetry instruments. Skewless depends on the API only:
+   * register an SDK (e.g. `@opentelemetry/sdk-metrics` with a Prometheus exporter) to collect them.
+   * @default the global MeterProvider (a no-op until an SDK registers one)
+   */
+  meterProvider?: MeterProvider
+  /** Attributes added to every measurement of this component, e.g. `{ 'skewless.worker': '3' }`. */
+  metricAttributes?: Attributes
+}
+
+/** The version reported as the instrumentation scope's version. */
+export const TELEMETRY_VERSION = '0.1.0'
+
+/** The meter of one package (`scope`, e.g. `'@skewless/core'`) from the given or the global provider. */
+export function skewlessMeter(scope: string, provider?: MeterProvider): Meter {
+  return (provider ?? metrics.getMeterProvider()).getMeter(scope, TELEMETRY_VERSION)
+}
+
+/**
+ * Histogram bucket boundaries (seconds) for durations from 0.1 ms to 10 min: store calls, commits,
+ * checkpoints, joins and feature ages all fall in this range.
+ */
+export const DURATION_BUCKETS_S: number[] = [
+  0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60,
+  120, 300, 600,
+]
+
+/** Bucket boundaries for sizes (rows of a commit, a join). */
+export const SIZE_BUCKETS: number[] = [1, 10, 100, 1_000, 10_000, 100_000, 1_000_000, 10_000_000]
+
+/**
+ * Read `target` at every collection: `read` observes its counters. The callback holds `target`
+ * weakly; once it was collected (or `unregister()` was called) the callback is removed.
+ * @returns unregister
+ */
+export function observeWeakly<T extends object>(
+  meter: Meter,
+  observables: Observable[],
+  target: T,
+  read: (target: T, result: BatchObservableResult) => void,
+): () => void {
+  const ref = new WeakRef(target)
+  let registered = true
+  const unregister = () => {
+    if (!registered) return
+    registered = false
+    meter.removeBatchObservableCallback(callback, observables)
+  }
+  const callback = (result: BatchObservableResult) => {
+    const t = ref.deref()
+    if (t === undefined) unregister()
+    else read(t, result)
+  }
+  meter.addBatchObservableCallback(callback, observables)
+  return unregister
+}
+
+/** `extra` merged over `base` (the component's `metricAttributes`), without copying when one is empty. */
+export function withAttributes(base: Attributes | undefined, extra: Attributes): Attributes {
+  return base === undefined ? extra : { ...base, ...extra }
+}
