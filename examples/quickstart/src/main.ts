@@ -13,10 +13,15 @@
  * resumes from the backfill's checkpoint. Time is simulated: the rest of the stream is replayed
  * "live", so processing time follows event time plus a small processing lag, and every
  * `availableTime` the online sink stamps is meaningful.
+ *
+ * Usage: `pnpm demo [--out <dir>]`. With `--out`, the feature log, the training set, the served
+ * values and the freshness chart are kept in `<dir>` (for `pnpm skewless inspect <dir>/feature-log`
+ * and friends); without it they live in a temp dir that is removed at the end.
  */
-import { mkdtemp, readdir, rm, stat } from 'node:fs/promises'
+import { mkdir, mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
-import { join, relative } from 'node:path'
+import { join, relative, resolve } from 'node:path'
+import { parseArgs } from 'node:util'
 import { asOfJoin, skewAudit, writeParquet } from '@skewless/asof-join'
 import {
   collectingSink,
@@ -24,11 +29,13 @@ import {
   createPipeline,
   type DeadLetter,
   defineFeatures,
+  type FeatureInfo,
   hopping,
   type LateEvent,
   last,
   sum,
 } from '@skewless/core'
+import { formatDuration, freshnessReport, renderFreshnessChart } from '@skewless/freshness'
 import { backfill, materialize } from '@skewless/offline-log'
 import { parquetLog } from '@skewless/offline-parquet'
 import {
@@ -38,6 +45,41 @@ import {
   onlineSink,
   type ServedRecord,
 } from '@skewless/online-sink'
+import { type DataType, Float64, Table, Utf8, vectorFromArray } from 'apache-arrow'
+
+// ── Command line ──────────────────────────────────────────────────────────────────────────────
+const USAGE = `usage: pnpm demo [--out <dir>]
+
+  --out <dir>  keep what the demo writes in <dir> (created if missing; it must not hold a feature-log yet):
+                 <dir>/feature-log       the offline log (pnpm skewless inspect <dir>/feature-log)
+                 <dir>/training.parquet  the leak-free training set
+                 <dir>/served.parquet    the values the reader served (pnpm skewless audit ... --served)
+                 <dir>/freshness.svg     streaming vs hourly batch freshness chart
+               without it, everything lives in a temp dir removed at the end
+  -h, --help   this text`
+
+function parseCommandLine(argv: string[]): { out?: string } {
+  // `pnpm demo -- --out x` passes the `--` through: drop it.
+  const args = argv[0] === '--' ? argv.slice(1) : argv
+  try {
+    const { values } = parseArgs({
+      args,
+      options: { out: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+      strict: true,
+      allowPositionals: false,
+    })
+    if (values.help) {
+      console.log(USAGE)
+      process.exit(0)
+    }
+    if (values.out === '') throw new Error('--out needs a directory')
+    return values.out === undefined ? {} : { out: resolve(values.out) }
+  } catch (err) {
+    console.error(`demo: ${err instanceof Error ? err.message : String(err)}\n\n${USAGE}`)
+    process.exit(2)
+  }
+}
+const cli = parseCommandLine(process.argv.slice(2))
 
 /** One event of the demo stream. */
 interface ShopEvent {
@@ -55,6 +97,8 @@ const EVENTS = 20_000
 const HISTORY = 6_000
 /** Processing lag: the pipeline sees an event this long after it happened. */
 const LAG_MS = 1_500
+/** Events per micro-batch the sources yield (history and live). */
+const CHUNK = 200
 
 // A deterministic pseudo-random stream (mulberry32), with bounded disorder, one very late event and
 // one malformed event, so the demo shows late-event and dead-letter handling too.
@@ -92,12 +136,50 @@ const features = defineFeatures<ShopEvent>({
   entity: (e) => e.user,
   eventTime: (e) => e.ts,
   features: {
-    clicks_5m: { window: hopping('5m', '1m'), aggregate: count() },
-    spend_1h: { window: hopping('1h', '5m'), aggregate: sum(), value: (e) => e.amount },
-    last_page_10m: { window: hopping('10m', '1m'), aggregate: last('string'), value: (e) => e.page },
+    clicks_5m: {
+      window: hopping('5m', '1m'),
+      aggregate: count(),
+      description: "the user's events (clicks and purchases) in the last 5 minutes",
+    },
+    spend_1h: {
+      window: hopping('1h', '5m'),
+      aggregate: sum(),
+      value: (e) => e.amount,
+      description: 'what the user spent on purchases in the last hour',
+    },
+    last_page_10m: {
+      window: hopping('10m', '1m'),
+      aggregate: last('string'),
+      value: (e) => e.page,
+      ttl: '10m', // the reader, the join and the audit all read it from here
+      description: 'the page of the latest event in the last 10 minutes',
+    },
   },
 })
 const featureNames = features.describe().map((f) => f.name)
+
+const iso = (t: number | null | undefined) =>
+  t === null || t === undefined ? null : new Date(t).toISOString()
+function windowText(f: FeatureInfo): string {
+  const w = f.window
+  if (w.kind === 'hopping') return `hopping ${formatDuration(w.sizeMs)} every ${formatDuration(w.hopMs)}`
+  if (w.kind === 'tumbling') return `tumbling ${formatDuration(w.sizeMs)}`
+  if (w.kind === 'session') return `session, gap ${formatDuration(w.gapMs)}`
+  return 'unbounded'
+}
+console.log(
+  `Skewless demo: ${EVENTS} simulated shop events of ${USERS} users from ${iso(START)}; ` +
+    `the first ${HISTORY} are history (backfilled), the rest arrive live.\n\n== Features`,
+)
+console.table(
+  features.describe().map((f) => ({
+    name: f.name,
+    aggregate: `${f.aggregate} (${f.valueType})`,
+    window: windowText(f),
+    ttl: f.ttlMs === undefined ? '-' : formatDuration(f.ttlMs),
+    description: f.description ?? '',
+  })),
+)
 
 // ── Online store, offline log, sink, reader ───────────────────────────────────────────────────
 /**
@@ -115,11 +197,23 @@ const clock = (() => {
     },
   }
 })()
-const dir = await mkdtemp(join(tmpdir(), 'skewless-demo-'))
+async function outputDir(out: string | undefined): Promise<string> {
+  if (out === undefined) return mkdtemp(join(tmpdir(), 'skewless-demo-'))
+  await mkdir(out, { recursive: true })
+  const existing = await readdir(join(out, 'feature-log')).catch(() => [])
+  if (existing.length > 0) {
+    console.error(
+      `demo: ${join(out, 'feature-log')} already holds a feature log; pass an empty or new --out directory (or delete it)`,
+    )
+    process.exit(2)
+  }
+  return out
+}
+const dir = await outputDir(cli.out)
 const log = await parquetLog({ dir: join(dir, 'feature-log'), features: features.describe() })
 const store = memoryStore({ clock })
-// Every feature written with compare-and-set on (eventTime, version); the last page expires after 10 min.
-const online = onlineFeatures(features.describe(), { last_page_10m: { ttlMs: 10 * 60_000 } })
+// Every feature written with compare-and-set on (eventTime, version); TTLs come from the definitions.
+const online = onlineFeatures(features.describe())
 const sink = onlineSink({ store, features: online, downstream: log, clock })
 const served = collectingSink<ServedRecord>()
 const reader = onlineReader({ store, features: online, clock, servedLog: served })
@@ -130,7 +224,7 @@ const dead = collectingSink<DeadLetter<ShopEvent>>()
 const WATERMARK = { outOfOrderness: '10s', allowedLateness: '5s' }
 const history = events.slice(0, HISTORY)
 async function* historyChunks(): AsyncGenerator<ShopEvent[]> {
-  for (let i = 0; i < history.length; i += 200) yield history.slice(i, i + 200)
+  for (let i = 0; i < history.length; i += CHUNK) yield history.slice(i, i + CHUNK)
 }
 const backfilled = await backfill({
   source: historyChunks(),
@@ -150,15 +244,19 @@ const loaded = await materialize({ log, sink: loader, at: clock.now(), features:
 await loader.close()
 
 // The source replays the rest of the stream live: the clock follows the newest event plus the processing lag,
-// and an "inference service" reads feature vectors after every chunk of 200 events. Simulated time runs thousands
+// and an "inference service" reads feature vectors after every chunk of CHUNK events. Simulated time runs thousands
 // of times faster than the real milliseconds a store write takes, so the replay lets each chunk's
 // writes land before time moves on; otherwise `availableTime` would charge real write latency at
 // the simulated rate.
+/** Simulated time each live chunk spans (newest event of a chunk minus the previous chunk's). */
+const chunkSpans: number[] = []
 async function* replay(): AsyncGenerator<ShopEvent[]> {
-  let maxTs = START
-  for (let i = HISTORY; i < events.length; i += 200) {
-    const chunk = events.slice(i, i + 200)
+  let maxTs = historyEnd
+  for (let i = HISTORY; i < events.length; i += CHUNK) {
+    const chunk = events.slice(i, i + CHUNK)
+    const before = maxTs
     for (const e of chunk) if (e.ts > maxTs) maxTs = e.ts
+    chunkSpans.push(maxTs - before)
     clock.advanceTo(maxTs + LAG_MS)
     yield chunk
     await sink.flush()
@@ -187,6 +285,7 @@ console.table({
   'events backfilled': history.length,
   'records appended to the log': backfilled.records,
   'values materialized into the online store': loaded.records,
+  'went live at': iso(historyEnd + LAG_MS),
 })
 console.log('== Pipeline (counters include the backfill, restored from its checkpoint)')
 console.table({
@@ -201,8 +300,16 @@ console.table({
   applied: sm.applied,
   'stale (rejected by compare-and-set)': sm.stale,
   'coalesced (never sent)': sm.coalesced,
-  'freshness p99 (availableTime − eventTime, simulated ms)': sm.freshnessMs.p99,
+  'freshness p50 (simulated)': formatSeconds(sm.freshnessMs.p50),
+  'freshness p99 (simulated)': formatSeconds(sm.freshnessMs.p99),
 })
+const meanSpan = chunkSpans.reduce((a, b) => a + b, 0) / Math.max(1, chunkSpans.length)
+console.log(
+  `   Freshness is how long after an event its feature value became readable online (availableTime − eventTime); ` +
+    `here it is mostly the replay's batching: values are written once per micro-batch of ${CHUNK} events ` +
+    `(${formatSeconds(meanSpan)} of simulated time on average), stamped with the user's latest event in it, ` +
+    `plus the ${formatSeconds(LAG_MS)} processing lag.`,
+)
 
 // ── Offline log on disk ───────────────────────────────────────────────────────────────────────
 async function parquetFiles(d: string, out: string[] = []): Promise<string[]> {
@@ -216,14 +323,13 @@ const logDir = join(dir, 'feature-log')
 const files = await parquetFiles(logDir)
 let bytes = 0
 for (const f of files) bytes += (await stat(f)).size
-console.log(`== Offline log: ${files.length} Parquet files, ${bytes} bytes under ${dir}`)
+console.log(`\n== Offline log: ${files.length} Parquet files, ${bytes} bytes under ${logDir}`)
 for (const f of files.slice(0, 3)) console.log(`   ${relative(dir, f)}`)
 
 // Every group commit wrote one small file per partition; compaction merges each feature=/date=
 // partition into a few large sorted files (the pipeline closed the log, so reopen it to write).
 const writable = await parquetLog({ dir: logDir, features: features.describe() })
 const compaction = await writable.compact()
-await writable.close()
 console.log(
   `== Compaction: ${compaction.filesIn} files → ${compaction.filesOut} in ${compaction.partitions} partitions ` +
     `(${compaction.rows} rows, ${compaction.bytesIn} → ${compaction.bytesOut} bytes, ${Math.round(compaction.durationMs)} ms); ` +
@@ -232,14 +338,14 @@ console.log(
 
 // ── Time travel ───────────────────────────────────────────────────────────────────────────────
 const probe = START + 30 * 60_000
-const state = await log.stateAt(probe, { features: featureNames, entities: ['user-00'] })
-console.log(`\n== Time travel: user-00 as served at ${new Date(probe).toISOString()}`)
+const state = await writable.stateAt(probe, { features: featureNames, entities: ['user-00'] })
+console.log(`\n== Time travel: user-00 as served at ${iso(probe)}`)
 console.table(
   state.map((w) => ({
     feature: w.feature,
     value: w.value,
-    eventTime: new Date(w.eventTime).toISOString(),
-    availableTime: new Date(w.availableTime).toISOString(),
+    eventTime: iso(w.eventTime),
+    availableTime: iso(w.availableTime),
   })),
 )
 
@@ -254,38 +360,103 @@ for (const e of events) {
     labels.purchased.push(e.kind === 'purchase')
   }
 }
-const training = await asOfJoin(labels, log, { features: featureNames, includeAge: true })
-const leaky = await asOfJoin(labels, log, { features: featureNames, by: 'event' })
+// The definitions give the join each feature's TTL (as maxAge), as they gave the reader.
+const definitions = features.describe()
+const training = await asOfJoin(labels, writable, { features: featureNames, definitions, includeAge: true })
+const leaky = await asOfJoin(labels, writable, { features: featureNames, definitions, by: 'event' })
 let leaks = 0
+for (let i = 0; i < training.numRows; i++) if (training.get(i)?.clicks_5m !== leaky.get(i)?.clicks_5m) leaks++
+const plain = (v: unknown) =>
+  typeof v === 'bigint' ? Number(v) : typeof v === 'number' ? Math.round(v * 100) / 100 : v
+const complete: number[] = [] // rows with every feature, spread over the run
 for (let i = 0; i < training.numRows; i++) {
-  const a = training.get(i)?.clicks_5m
-  const b = leaky.get(i)?.clicks_5m
-  if (a !== b) leaks++
+  const row = training.get(i)
+  if (featureNames.every((f) => row?.[f] !== null)) complete.push(i)
 }
-const out = join(dir, 'training.parquet')
-await writeParquet(training, out)
-console.log(`\n== Training set: ${training.numRows} label rows × ${training.numCols} columns → ${out}`)
-const plain = (v: unknown) => (typeof v === 'bigint' ? Number(v) : v)
-console.table(
-  training
-    .slice(0, 6)
-    .toArray()
-    .map((r) => Object.fromEntries(Object.entries(r.toJSON()).map(([k, v]) => [k, plain(v)]))),
+const preview = Array.from({ length: Math.min(6, complete.length) }, (_, k) => {
+  const row = training.get(complete[Math.floor((k * complete.length) / 6)] as number)?.toJSON() ?? {}
+  return Object.fromEntries(
+    Object.entries(row).map(([c, v]) => [c, c === 'time' ? iso(Number(v)) : plain(v)]),
+  )
+})
+const trainingFile = join(dir, 'training.parquet')
+await writeParquet(training, trainingFile)
+console.log(
+  `\n== Training set: ${training.numRows} label rows × ${training.numCols} columns → ${trainingFile}\n` +
+    `   ${complete.length} rows have every feature; the others are labels before the user's first value ` +
+    `was available online, or past a TTL. A few rows with values:`,
 )
+console.table(preview)
 console.log(
   `   ${leaks} of ${training.numRows} rows would have seen a clicks_5m value that was not yet available ` +
     `with a classic event-time as-of join (by: 'event'); the default by: 'available' never does.`,
 )
 
 // ── Skew audit: what the reader served vs what the log says was available then ─────────────
-// The reader hides values past their TTL; the audit applies the same limit as a max age.
-const maxAge: Record<string, number> = {}
-for (const f of online) if (f.ttlMs !== undefined) maxAge[f.name] = f.ttlMs
-const audit = await skewAudit(served.items, log, { maxAge })
+// The reader hides values past their TTL; the audit applies the same limit (both from the definitions).
+const audit = await skewAudit(served.items, writable, { features: online })
 console.log(`\n== Skew audit: ${audit.checked} served values checked, ${audit.mismatches.length} mismatches`)
 for (const x of audit.mismatches.slice(0, 5)) console.log('  ', x)
+const servedFile = join(dir, 'served.parquet')
+await writeServed(served.items, servedFile)
 
+// ── Freshness chart: the age of what the store held, streaming vs an hourly batch job ─────────
+const report = await freshnessReport(writable, { batchEvery: '1h' })
+const chartFile = join(dir, 'freshness.svg')
+await writeFile(chartFile, renderFreshnessChart(report, { title: 'Skewless demo: feature age over time' }))
+console.log('\n== Freshness of the values the online store held (age = t − eventTime of the value held at t)')
+console.table(
+  report.features.map((f) => ({
+    feature: f.feature,
+    'streaming p50': formatSeconds(f.streaming.overall.p50),
+    'streaming p99': formatSeconds(f.streaming.overall.p99),
+    'hourly batch p50': formatSeconds(f.batch.overall.p50),
+    'hourly batch p99': formatSeconds(f.batch.overall.p99),
+  })),
+)
+
+await writable.close()
 await store.close()
-if (!process.env.SKEWLESS_KEEP_DEMO) await rm(dir, { recursive: true, force: true })
-else console.log(`(kept ${dir})`)
+if (cli.out !== undefined) {
+  console.log(`\n== Kept in ${dir}:`)
+  console.log(`   feature-log/       the offline log: pnpm skewless inspect ${logDir}`)
+  console.log(`   training.parquet   the training set (${training.numRows} rows)`)
+  console.log(
+    `   served.parquet     the ${served.items.length} served values: pnpm skewless audit ${logDir} --served ${servedFile}`,
+  )
+  console.log(
+    `   freshness.svg      the freshness chart (pnpm skewless freshness ${logDir} --out chart.svg redraws it)`,
+  )
+} else if (process.env.SKEWLESS_KEEP_DEMO) {
+  console.log(`\n(kept ${dir}; pnpm demo --out <dir> keeps the output in a directory of your choice)`)
+} else {
+  await rm(dir, { recursive: true, force: true })
+  console.log(
+    '\n(pnpm demo --out <dir> keeps the log, the training set, the served values and the freshness chart)',
+  )
+}
 if (audit.mismatches.length > 0) process.exitCode = 1
+
+// ── Helpers ───────────────────────────────────────────────────────────────────────────────────
+function formatSeconds(ms: number): string {
+  if (ms < 1000) return `${Math.round(ms)} ms`
+  return ms < 120_000 ? `${(ms / 1000).toFixed(1)} s` : `${(ms / 60_000).toFixed(1)} min`
+}
+
+/**
+ * Served values as a Parquet file in the columns `skewless audit --served` reads: entity, feature,
+ * read_time, answered_time, event_time and the value in a column per type.
+ */
+async function writeServed(records: readonly ServedRecord[], file: string): Promise<void> {
+  const column = <T>(type: DataType, f: (r: ServedRecord) => T) => vectorFromArray(records.map(f), type)
+  const table = new Table({
+    entity: column(new Utf8(), (r) => r.entity),
+    feature: column(new Utf8(), (r) => r.feature),
+    read_time: column(new Float64(), (r) => r.readTime),
+    answered_time: column(new Float64(), (r) => r.answeredTime ?? r.readTime),
+    event_time: column(new Float64(), (r) => r.eventTime),
+    value_double: column(new Float64(), (r) => (typeof r.value === 'number' ? r.value : null)),
+    value_string: column(new Utf8(), (r) => (typeof r.value === 'string' ? r.value : null)),
+  })
+  await writeParquet(table, file)
+}
