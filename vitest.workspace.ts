@@ -15,6 +15,7 @@ const packages = [
   'source-nats',
   'e2e',
   'feature-store',
+  'worker',
 ] as const
 
 /**

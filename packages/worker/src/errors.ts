@@ -1,0 +1,23 @@
+/** The errors of @skewless/worker. */
+import { SkewlessError } from '@skewless/core'
+import type { ReleasedPartition } from './types.js'
+
+/**
+ * A partition did not stop cleanly: its last checkpoint could not be committed, or closing its
+ * store or log failed. Nothing committed is lost: the next owner resumes from the last checkpoint
+ * that was committed (`released.checkpoint`), re-reading what came after it.
+ */
+export class PartitionStopError extends SkewlessError {
+  /** What is known about the partition: its last committed checkpoint and the error (`released.error`). */
+  readonly released: ReleasedPartition
+
+  constructor(partition: number, released: ReleasedPartition) {
+    const why = released.error instanceof Error ? released.error.message : String(released.error)
+    super(
+      'partition-stop',
+      `worker: partition ${partition} did not stop cleanly (${why}); the next owner resumes from its last committed checkpoint`,
+      { cause: released.error },
+    )
+    this.released = released
+  }
+}
