@@ -72,9 +72,11 @@ export function applyStaged(
     const be = state[q] as number
     if (e < be) continue
     const v = stageF[o + 1] as number
+    // core's compareRecord, inlined (this source imports nothing): greater eventTime, then greater
+    // version, then the earlier availableTime (two copies of one write: the first readable).
     if (e === be) {
       const bv = state[q + 1] as number
-      if (v < bv || (v === bv && a < (state[q + 2] as number))) continue
+      if (v < bv || (v === bv && a > (state[q + 2] as number))) continue
     }
     // Records arrive in scan order: on a full tie the later one wins.
     state[q] = e

@@ -3,11 +3,11 @@
  * Timestamp, Date(ms)) are read through an Int32 view of their buffer: building a BigInt per value
  * costs an order of magnitude more than two 32-bit loads.
  */
-import { END_STORABLE_TIME, MIN_STORABLE_TIME } from '@skewless/core'
+import { END_STORABLE_TIME, internal, MIN_STORABLE_TIME } from '@skewless/core'
 import { type Data, DataType, DateUnit, TimeUnit } from 'apache-arrow'
 import { ColumnTypeError, InvalidTimeError } from './errors.js'
 
-const TWO32 = 4294967296
+const { divInt64, getInt64 } = internal
 
 /**
  * How a column's stored integers become ms: a positive result multiplies (s → 1000, Date(day) →
@@ -101,24 +101,11 @@ export function readNumbers(
   if (is64(data)) {
     const v = int64View(data.values as BigInt64Array)
     if (factor < 0) {
+      // Exact integer division of the 64-bit value (core's divInt64): no BigInt, no rounding.
       const d = -factor
-      const half = subMs === 'half'
-      for (let i = 0; i < n; i++) {
-        const k = (start + i) << 1
-        // v = hi·2^32 + lo = (a·d + b)·2^32 + lo with 0 <= b < d, so v / d = a·2^32 + (b·2^32 + lo) / d
-        // where b·2^32 + lo < d·2^32 < 2^53: every step is an exact double.
-        const hi = v[k + 1] as number
-        const a = Math.floor(hi / d)
-        const rest = (hi - a * d) * TWO32 + ((v[k] as number) >>> 0)
-        const q = Math.floor(rest / d)
-        const ms = a * TWO32 + q
-        out[i] = rest - q * d === 0 ? ms : half ? ms + 0.5 : ms + 1
-      }
+      for (let i = 0; i < n; i++) out[i] = divInt64(v, start + i, d, subMs)
     } else {
-      for (let i = 0; i < n; i++) {
-        const k = (start + i) << 1
-        out[i] = ((v[k + 1] as number) * TWO32 + ((v[k] as number) >>> 0)) * factor
-      }
+      for (let i = 0; i < n; i++) out[i] = getInt64(v, start + i) * factor
     }
   } else {
     const v = data.values as Float64Array

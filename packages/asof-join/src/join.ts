@@ -1,4 +1,4 @@
-import { ClosedError, InvalidArgumentError, type ValueType } from '@skewless/core'
+import { ClosedError, InvalidArgumentError, VALUE_TYPES, type ValueType } from '@skewless/core'
 import type { OfflineLog } from '@skewless/offline-log'
 import { type Data, type RecordBatch, Table } from 'apache-arrow'
 import { isNull, stringReader } from './arrow-read.js'
@@ -15,7 +15,8 @@ import { PartitionJoin } from './partition-join.js'
 import { TileJoin } from './tile-join.js'
 import type { AsOfJoinOptions, Labels, LogInput } from './types.js'
 
-const TYPES: readonly ValueType[] = ['double', 'int64', 'string', 'bool']
+/** The value type of each of the log's VALUE_COLUMNS, which follow core's VALUE_TYPES order. */
+const TYPES = VALUE_TYPES
 
 interface Plan {
   labels: PreparedLabels
@@ -66,7 +67,12 @@ function plan(labels: Labels, options: AsOfJoinOptions, typeOf: (f: ResolvedFeat
     throw new InvalidOptionError('partitions', `options.partitions must be an integer >= 1, got ${count}`)
   }
   const entityColumn = options.entityColumn ?? 'entity'
-  const prepared = prepareLabels(labels, entityColumn, options.timeColumn ?? 'time')
+  const prepared = prepareLabels(
+    labels,
+    entityColumn,
+    options.timeColumn ?? 'time',
+    options.allowEarlyTimes === true,
+  )
   for (const f of features) {
     if (f.type === undefined) {
       f.type = typeOf(f)

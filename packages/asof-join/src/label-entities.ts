@@ -2,10 +2,13 @@
  * Dense codes for label entity keys: strings interned by their UTF-8 bytes, integers through a
  * direct table (compact ranges) or a Map. Mixed string/integer keys are an error.
  */
+import { internal } from '@skewless/core'
 import { type Data, DataType, type Vector } from 'apache-arrow'
 import { int64View, is64, isNull } from './arrow-read.js'
 import { ColumnTypeError } from './errors.js'
 import { StringTable } from './string-table.js'
+
+const { getInt64 } = internal
 
 type Column = Vector | ArrayLike<unknown>
 
@@ -122,10 +125,7 @@ function encodeArrow(enc: EntityEncoder, v: Vector, name: string, codes: Int32Ar
       const nums = new Float64Array(n)
       if (is64(data)) {
         const v32 = int64View(data.values as BigInt64Array)
-        for (let i = 0; i < n; i++) {
-          const k = i << 1
-          nums[i] = (v32[k + 1] as number) * 4294967296 + ((v32[k] as number) >>> 0)
-        }
+        for (let i = 0; i < n; i++) nums[i] = getInt64(v32, i)
       } else {
         const vals = data.values as Float64Array
         for (let i = 0; i < n; i++) nums[i] = vals[i] as number

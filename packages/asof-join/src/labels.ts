@@ -2,8 +2,22 @@
  * Normalises the three label shapes (Arrow table, columns, row objects) to: the output vectors of
  * every label column, a dense entity code per row and the label times in ms.
  */
-import { InvalidArgumentError } from '@skewless/core'
-import { type Data, type Field, makeVector, Table, type Vector, vectorFromArray } from 'apache-arrow'
+import {
+  InvalidArgumentError,
+  looksLikeSeconds,
+  parseTime,
+  secondsLikeMessage,
+  secondsLikeReason,
+} from '@skewless/core'
+import {
+  type Data,
+  DataType,
+  type Field,
+  makeVector,
+  Table,
+  type Vector,
+  vectorFromArray,
+} from 'apache-arrow'
 import { readNumbers, timeFactor } from './arrow-read.js'
 import { ColumnTypeError, InvalidTimeError, MissingColumnError } from './errors.js'
 import { encodeEntities } from './label-entities.js'
@@ -102,10 +116,15 @@ function toVector(name: string, c: Column): Vector {
   }
 }
 
-function readTimes(name: string, c: Column, length: number): Float64Array {
+function readTimes(name: string, c: Column, length: number, allowEarlyTimes: boolean): Float64Array {
   const out = new Float64Array(length)
   if (!Array.isArray(c) && !isTypedArray(c)) {
     const v = c as Vector
+    const t = DataType.isDictionary(v.type) ? v.type.dictionary : v.type
+    if (DataType.isUtf8(t) || DataType.isLargeUtf8(t)) {
+      const strings = Array.from({ length }, (_, i) => v.get(i) as unknown)
+      return readTimes(name, strings, length, allowEarlyTimes)
+    }
     const factor = timeFactor(v.type, name)
     let row = 0
     for (const data of v.data as Data[]) {
@@ -122,37 +141,60 @@ function readTimes(name: string, c: Column, length: number): Float64Array {
       )
       row += data.length
     }
+    // Integer and float columns are bare numbers: a Timestamp or Date column carries its unit.
+    if (!allowEarlyTimes && (DataType.isInt(v.type) || DataType.isFloat(v.type))) {
+      for (let i = 0; i < length; i++) {
+        const t = out[i] as number
+        if (looksLikeSeconds(t)) throw new InvalidTimeError(name, i, t, secondsLikeReason(t))
+      }
+    }
     return out
   }
   const a = c as ArrayLike<unknown>
   for (let i = 0; i < length; i++) {
     const x = a[i]
-    let t: number
-    if (typeof x === 'number') t = x
-    else if (typeof x === 'bigint') t = Number(x)
-    else if (x instanceof Date) t = x.getTime()
-    else if (x === null || x === undefined) throw new InvalidTimeError(name, i, x)
-    else {
+    if (x === null || x === undefined) throw new InvalidTimeError(name, i, x)
+    const kind = typeof x
+    if (kind !== 'number' && kind !== 'bigint' && kind !== 'string' && !(x instanceof Date)) {
       throw new ColumnTypeError(
         name,
-        `label column '${name}' row ${i} has a ${typeof x}: label times must be ms since epoch (number), bigint or Date`,
+        `label column '${name}' row ${i} has a ${kind}: label times must be ms since epoch (number or bigint), a Date or an ISO-8601 string with an offset`,
       )
     }
-    if (!Number.isFinite(t)) throw new InvalidTimeError(name, i, x)
+    // Core's one parser: the pipeline's door reads event times the same way.
+    const t = parseTime(x)
+    if (!Number.isFinite(t)) {
+      throw new InvalidTimeError(
+        name,
+        i,
+        x,
+        kind === 'string'
+          ? 'is not ms or an ISO-8601 date or date-time with an offset (Z or ±hh:mm)'
+          : undefined,
+      )
+    }
+    if (!allowEarlyTimes && looksLikeSeconds(t) && secondsLikeMessage(x, t) !== undefined) {
+      throw new InvalidTimeError(name, i, t, secondsLikeReason(t))
+    }
     out[i] = t
   }
   return out
 }
 
 /** Validate and normalise labels. */
-export function prepareLabels(labels: Labels, entityColumn: string, timeColumn: string): PreparedLabels {
+export function prepareLabels(
+  labels: Labels,
+  entityColumn: string,
+  timeColumn: string,
+  allowEarlyTimes = false,
+): PreparedLabels {
   const { names, columns, fields, length } = toColumns(labels)
   const ei = names.indexOf(entityColumn)
   if (ei < 0) throw new MissingColumnError(entityColumn, 'labels', ' (set options.entityColumn)')
   const ti = names.indexOf(timeColumn)
   if (ti < 0) throw new MissingColumnError(timeColumn, 'labels', ' (set options.timeColumn)')
   const { enc, codes } = encodeEntities(entityColumn, columns[ei] as Column, length)
-  const times = readTimes(timeColumn, columns[ti] as Column, length)
+  const times = readTimes(timeColumn, columns[ti] as Column, length, allowEarlyTimes)
   const vectors = names.map((n, i) => toVector(n, columns[i] as Column))
   return {
     length,

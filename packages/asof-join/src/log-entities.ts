@@ -4,11 +4,14 @@
  * keys never match an integer log entity (that is an `EntityTypeMismatchError`: '007' and 7 are not
  * the same key, and guessing would join the wrong rows).
  */
+import { internal } from '@skewless/core'
 import { type Data, DataType } from 'apache-arrow'
 import { int64View, is64 } from './arrow-read.js'
 import { ColumnTypeError, EntityTypeMismatchError } from './errors.js'
 import type { PreparedLabels } from './labels.js'
 import { StringTable } from './string-table.js'
+
+const { getInt64 } = internal
 
 export class LogEntityMatcher {
   private strings: StringTable | undefined
@@ -72,10 +75,8 @@ export class LogEntityMatcher {
       const v32 = is64(data) ? int64View(data.values as BigInt64Array) : undefined
       for (let i = 0; i < n; i++) {
         let x: number
-        if (v32) {
-          const k = (o + i) << 1
-          x = (v32[k + 1] as number) * 4294967296 + ((v32[k] as number) >>> 0)
-        } else x = vals[o + i] as number
+        if (v32) x = getInt64(v32, o + i)
+        else x = vals[o + i] as number
         if (direct) {
           const d = x - min
           out[i] = d >= 0 && d < direct.length && d === Math.floor(d) ? (direct[d] as number) : -1

@@ -6,6 +6,7 @@
  * never needs 10M-row temporaries. Records of tile features (`tile_start` set) go to the TileJoin;
  * the kernel sees only whole-value features, under its own feature indexes.
  */
+import { internal } from '@skewless/core'
 import type { TimeBasis } from '@skewless/offline-log'
 import type { Data, RecordBatch, Schema } from 'apache-arrow'
 import { int64View, is64, readNumbers, stringReader, timeFactor } from './arrow-read.js'
@@ -17,6 +18,8 @@ import type { Block, PartitionJoin } from './partition-join.js'
 import { StringTable } from './string-table.js'
 import type { TileJoin } from './tile-join.js'
 import { ValueReader } from './value-reader.js'
+
+const { getInt64 } = internal
 
 const BLOCK = 8192
 
@@ -249,10 +252,7 @@ export class LogReader {
       const kind = (this.features[f] as ResolvedFeature).kind
       const valid = b.valid[i] as number
       // Tile values are summed as doubles: an int64 tile from its two words (exact below 2^53).
-      const x =
-        kind === 0
-          ? (b.valF[i] as number)
-          : (b.valW[2 * i + 1] as number) * 4294967296 + ((b.valW[2 * i] as number) >>> 0)
+      const x = kind === 0 ? (b.valF[i] as number) : getInt64(b.valW, i)
       tiles?.add(
         c,
         k,
@@ -277,5 +277,5 @@ function num(
 ): number {
   if (v32 !== undefined) return v32[k] as number
   if (v64 === undefined) return decoded[i] as number
-  return (v64[2 * k + 1] as number) * 4294967296 + ((v64[2 * k] as number) >>> 0)
+  return getInt64(v64, k)
 }

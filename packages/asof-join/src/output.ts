@@ -5,6 +5,7 @@
  * without knowing their type and no JS value is made per row. 64-bit columns are written through an
  * Int32 view (no BigInt per row).
  */
+import { internal } from '@skewless/core'
 import {
   Bool,
   type Data,
@@ -26,6 +27,8 @@ import { ColumnTypeError } from './errors.js'
 import type { ResolvedFeature } from './features.js'
 import type { PreparedLabels } from './labels.js'
 import { StringTable } from './string-table.js'
+
+const { setInt64 } = internal
 
 export interface FeatureColumn {
   /** 1 when a record was chosen (and not dropped by maxAge). */
@@ -71,13 +74,6 @@ export function createOutput(length: number, features: readonly ResolvedFeature[
   }
 }
 
-/** Store integer `x` (exact below 2^53) as the int64 value of row `row`. */
-export function setInt64(words: Int32Array, row: number, x: number): void {
-  const hi = Math.floor(x / 4294967296)
-  words[2 * row] = (x - hi * 4294967296) | 0
-  words[2 * row + 1] = hi
-}
-
 function bitmap(flags: Uint8Array): { bitmap: Uint8Array; nullCount: number } {
   const bm = new Uint8Array(((flags.length + 63) >> 6) << 3)
   let nulls = 0
@@ -92,10 +88,7 @@ function int64Data(type: DataType, values: Float64Array, flags: Uint8Array) {
   const words = new Int32Array(values.length * 2)
   for (let i = 0; i < values.length; i++) {
     // floor: a sub-ms label time (kept as floor + 0.5) has a whole-ms age of floor(t) - eventTime.
-    const x = Math.floor(values[i] as number)
-    const hi = Math.floor(x / 4294967296)
-    words[2 * i] = (x - hi * 4294967296) | 0
-    words[2 * i + 1] = hi
+    setInt64(words, i, Math.floor(values[i] as number))
   }
   const { bitmap: nullBitmap, nullCount } = bitmap(flags)
   const data = new BigInt64Array(words.buffer)

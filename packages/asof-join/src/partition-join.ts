@@ -3,7 +3,7 @@
  * the *first* label slot (in (entity, time) order) at which it becomes eligible — found by binary
  * search on `eligibleFrom` (eventTime for `by: 'event'`, max(eventTime, availableTime) for
  * `'available'`: a record is eligible at t iff both its times are <= t, and once eligible it stays
- * eligible) — and the slot keeps the greatest record by (eventTime, version, availableTime, scan
+ * eligible) — and the slot keeps the greatest record by core's `compareRecord` (eventTime, version, the earlier availableTime), then scan
  * order). A final prefix sweep per entity carries the running best forward to later labels. Cost:
  * one pass over the records with O(log labels-per-entity) each, then one pass over the labels; the
  * records can arrive in any order and are never held, so the log is streamed batch by batch.
@@ -25,11 +25,14 @@
  * buckets are applied only when full, never at the end of a batch, and many small batches cost what
  * one large batch costs.
  */
+import { compareRecord, internal } from '@skewless/core'
 import { applyStaged } from './apply-kernel.js'
 import { ApplyWorker } from './apply-worker.js'
 import type { ResolvedFeature } from './features.js'
 import type { LabelIndex } from './label-index.js'
 import type { JoinOutput } from './output.js'
+
+const { getInt64 } = internal
 
 /** A bucket's slot range spans up to 2^12 slots (4096 × 40 B of times and state of a feature fit in L2). */
 const SHIFT_MIN = 12
@@ -166,19 +169,10 @@ export class PartitionJoin {
       const bucket = lo >>> shift
       const p = fill[bucket] as number
       const o = ((bufBase[bucket] as number) + p) * 6
-      if (et64 !== undefined) {
-        const k = (base + i) << 1
-        stageF[o] = (et64[k + 1] as number) * 4294967296 + ((et64[k] as number) >>> 0)
-      } else stageF[o] = et[i] as number
+      stageF[o] = et64 !== undefined ? getInt64(et64, base + i) : (et[i] as number)
       if (ver32 !== undefined) stageF[o + 1] = ver32[base + i] as number
-      else if (ver64 !== undefined) {
-        const k = (base + i) << 1
-        stageF[o + 1] = (ver64[k + 1] as number) * 4294967296 + ((ver64[k] as number) >>> 0)
-      } else stageF[o + 1] = ver[i] as number
-      if (at64 !== undefined) {
-        const k = (base + i) << 1
-        stageF[o + 2] = (at64[k + 1] as number) * 4294967296 + ((at64[k] as number) >>> 0)
-      } else stageF[o + 2] = at[i] as number
+      else stageF[o + 1] = ver64 !== undefined ? getInt64(ver64, base + i) : (ver[i] as number)
+      stageF[o + 2] = at64 !== undefined ? getInt64(at64, base + i) : (at[i] as number)
       const w = (o + 3) << 1
       stageI[w] = valW[2 * i] as number
       stageI[w + 1] = valW[2 * i + 1] as number
@@ -304,12 +298,11 @@ export class PartitionJoin {
               const be = state[4 * best] as number
               const v = state[4 * s + 1] as number
               const bv = state[4 * best + 1] as number
-              // A full tie (same eventTime and availableTime) always lands in the same slot, where
-              // the later record in scan order already won, so no tie can span two slots.
+              // core's compareRecord: a full tie (same eventTime and availableTime) always lands in
+              // the same slot, where the later record in scan order already won, so no tie can span
+              // two slots.
               if (
-                e > be ||
-                (e === be &&
-                  (v > bv || (v === bv && (state[4 * s + 2] as number) > (state[4 * best + 2] as number))))
+                compareRecord(e, v, state[4 * s + 2] as number, be, bv, state[4 * best + 2] as number) > 0
               ) {
                 best = s
               }

@@ -338,6 +338,8 @@ async function compareAt(
     features: requests,
     by: 'available',
     definitions: [],
+    // Read times are the reader's clock, recorded in ms: not a user's guess at the unit.
+    allowEarlyTimes: true,
   })
   const n = served.length
   const values = new Map<string, ReturnType<Table['getChild']>>()

@@ -3,6 +3,7 @@
  * tile seen so far at one label slot, as a struct of typed arrays grown by doubling, with the link
  * to the slot's next entry.
  */
+import { compareRecord } from '@skewless/core'
 
 export const NONE = -1
 
@@ -75,7 +76,7 @@ export class TileEntries {
       const o = live[lo] as number
       // A full tie (same times and version) has the same eligibleFrom, so it was decided in one slot
       // by scan order; entries of different slots always differ.
-      const d = newer(
+      const d = compareRecord(
         this.et[k] as number,
         this.ver[k] as number,
         this.at[k] as number,
@@ -88,16 +89,4 @@ export class TileEntries {
     }
     live.splice(lo, 0, k)
   }
-}
-
-/** The record order of the log: eventTime, then version, then availableTime. */
-export function newer(
-  aEt: number,
-  aVer: number,
-  aAt: number,
-  bEt: number,
-  bVer: number,
-  bAt: number,
-): number {
-  return aEt - bEt || aVer - bVer || aAt - bAt
 }

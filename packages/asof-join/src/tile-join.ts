@@ -22,11 +22,11 @@
  * tie rule included) is unchanged; and a bucket's entries are allocated together, which keeps the
  * sweep's chain walks local too.
  */
-import { tileStart as tileStartOf } from '@skewless/core'
+import { compareRecord, tileStart as tileStartOf } from '@skewless/core'
 import type { ResolvedFeature } from './features.js'
 import type { LabelIndex } from './label-index.js'
 import type { FeatureColumn } from './output.js'
-import { NONE, newer, TileEntries } from './tile-entries.js'
+import { NONE, TileEntries } from './tile-entries.js'
 import { sweepTiles } from './tile-sweep.js'
 
 /** Bucket geometry; tests make it tiny so that records cross buckets and buffers fill. */
@@ -189,7 +189,14 @@ export class TileJoin {
       while (k !== NONE && entries.tile[k] !== tile) k = entries.next[k] as number
       if (k === NONE) head[s] = entries.push(head[s] as number, tile, et, ver, at, value, valid)
       else if (
-        newer(et, ver, at, entries.et[k] as number, entries.ver[k] as number, entries.at[k] as number) >= 0
+        compareRecord(
+          et,
+          ver,
+          at,
+          entries.et[k] as number,
+          entries.ver[k] as number,
+          entries.at[k] as number,
+        ) >= 0
       ) {
         // Records arrive in scan order: on a full tie the later one wins.
         entries.set(k, tile, et, ver, at, value, valid)

@@ -125,8 +125,19 @@ export interface AsOfJoinOptions {
    * @default 'entity'
    */
   entityColumn?: string
-  /** Name of the label column holding the label time (ms since epoch, Timestamp or Date). @default 'time' */
+  /**
+   * Name of the label column holding the label time: ms since epoch (numbers or bigints), Dates,
+   * ISO-8601 strings with an offset, or an Arrow Timestamp (any unit), Date, integer, float or Utf8
+   * column; read by core's `parseTime`, as the pipeline reads event times. @default 'time'
+   */
   timeColumn?: string
+  /**
+   * Accept label times given as bare numbers that look like seconds (1e9 <= t < 1e11: as ms,
+   * instants of 1970-01-12 to 1973-03-03). Off, such a time throws `InvalidTimeError` saying to
+   * multiply by 1000. Dates, ISO strings and Arrow Timestamp/Date columns carry their unit and are
+   * never in question. @default false
+   */
+  allowEarlyTimes?: boolean
   /** Default of `FeatureRequest.includeEventTime` for every feature. @default false */
   includeEventTime?: boolean
   /** Default of `FeatureRequest.includeAge` for every feature. @default false */

@@ -58,14 +58,19 @@ describe('leak-free semantics', () => {
     ])
   })
 
-  it('ties on eventTime: higher version wins, then later availableTime, then later in scan order', () => {
+  it("ties on eventTime: higher version wins, then the earlier availableTime (core's compareRecord, as stateAt), then later in scan order", () => {
+    // Same (eventTime, version) is one write logged more than once, so real copies carry one value;
+    // distinct values here show which copy is taken. Before core's rule the join took the latest
+    // availableTime (4 at t = 12) while stateAt took the earliest (1).
     const log = logTable(
-      [rec('a', 10, 10, 1, 2), rec('a', 10, 11, 2, 1), rec('a', 10, 12, 3, 2), rec('a', 10, 12, 4, 2)],
+      [rec('a', 10, 12, 3, 2), rec('a', 10, 11, 2, 1), rec('a', 10, 10, 1, 2), rec('a', 10, 10, 4, 2)],
       T,
     )
     const labels = { entity: ['a', 'a', 'a'], time: [10, 11, 12] }
-    expect(col(asOfJoinTable(labels, log, { features: ['f'] }), 'f')).toEqual([1, 1, 4])
+    expect(col(asOfJoinTable(labels, log, { features: ['f'] }), 'f')).toEqual([4, 4, 4])
     expect(col(asOfJoinTable(labels, log, { features: ['f'], by: 'event' }), 'f')).toEqual([4, 4, 4])
+    const later = logTable([rec('a', 10, 11, 5, 2), rec('a', 10, 11, 6, 1), rec('a', 10, 12, 7, 2)], T)
+    expect(col(asOfJoinTable(labels, later, { features: ['f'] }), 'f')).toEqual([null, 5, 5])
   })
 
   it('stale writes are never joined', () => {

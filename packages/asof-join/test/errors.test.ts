@@ -63,17 +63,24 @@ describe('bad input: typed errors naming the column', () => {
     )
   })
 
-  it('non-numeric, NaN and null times', () => {
+  it('non-time, unparsable, NaN and null times', () => {
     expectError(
-      () => asOfJoinTable({ entity: ['a'], time: ['noon'] }, log, opts),
+      () => asOfJoinTable({ entity: ['a'], time: [true] }, log, opts),
       ColumnTypeError,
       'column-type',
       'time',
     )
+    // Strings go through core's parseTime: not an ISO-8601 time with an offset, so an invalid time.
+    expectError(
+      () => asOfJoinTable({ entity: ['a'], time: ['noon'] }, log, opts),
+      InvalidTimeError,
+      'invalid-time',
+      'time',
+    )
     expectError(
       () => asOfJoinTable(tableFromArrays({ entity: ['a'], time: ['noon'] }), log, opts),
-      ColumnTypeError,
-      'column-type',
+      InvalidTimeError,
+      'invalid-time',
       'time',
     )
     expectError(

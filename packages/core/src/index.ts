@@ -34,6 +34,7 @@ export {
   SECONDS_LIKE_END,
   SECONDS_LIKE_FROM,
   secondsLikeMessage,
+  secondsLikeReason,
 } from './parse-time.js'
 export {
   createPipeline,

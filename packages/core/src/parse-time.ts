@@ -91,5 +91,10 @@ export function secondsLikeMessage(raw: unknown, ms: number, what = 'event time'
   if (!looksLikeSeconds(ms)) return undefined
   if (raw instanceof Date) return undefined
   if (typeof raw === 'string' && !DECIMAL.test(raw)) return undefined
-  return `${what} ${ms} looks like seconds since the epoch (as ms it is ${new Date(ms).toISOString()}): Skewless times are ms, so multiply by 1000; if it really is an instant of 1970-1973, set allowEarlyTimes: true`
+  return `${what} ${ms} ${secondsLikeReason(ms)}`
+}
+
+/** Why a number that looks like seconds is refused, and what to do: the tail of `secondsLikeMessage`. */
+export function secondsLikeReason(ms: number): string {
+  return `looks like seconds since the epoch (as ms it is ${new Date(ms).toISOString()}): Skewless times are ms, so multiply by 1000; if it really is an instant of 1970-1973, set allowEarlyTimes: true`
 }

@@ -3,7 +3,7 @@
  * a small fake `OfflineLog` over that table (until @skewless/offline-log's memoryLog is committed),
  * and the brute-force oracle the kernel is checked against.
  */
-import type { FeatureWrite, ValueType } from '@skewless/core'
+import { compareRecord, type FeatureWrite, type ValueType } from '@skewless/core'
 import type { OfflineLog, ScanOptions } from '@skewless/offline-log'
 import {
   Bool,
@@ -137,7 +137,7 @@ export interface OracleOptions {
   maxAge: Record<string, number>
 }
 
-/** Brute force: for each label and feature, the greatest eligible record by (eventTime, version, availableTime, index). */
+/** Brute force: for each label and feature, the greatest eligible record by core's `compareRecord`, then index. */
 export function oracle(
   labels: readonly { entity: string | number | null; time: number }[],
   records: readonly Rec[],
@@ -154,15 +154,13 @@ export function oracle(
         const le = (x: number) => (o.inclusive ? x <= l.time : x < l.time)
         if (!le(r.eventTime)) return
         if (o.by === 'available' && !le(r.availableTime)) return
-        if (
-          best === null ||
-          r.eventTime > best.eventTime ||
-          (r.eventTime === best.eventTime &&
-            (r.version > best.version ||
-              (r.version === best.version &&
-                (r.availableTime > best.availableTime ||
-                  (r.availableTime === best.availableTime && idx > bestIdx)))))
-        ) {
+        const b = best as Rec | null
+        const d =
+          b === null
+            ? 1
+            : compareRecord(r.eventTime, r.version, r.availableTime, b.eventTime, b.version, b.availableTime)
+        // Scan order: on a full tie the later record wins.
+        if (d > 0 || (d === 0 && idx > bestIdx)) {
           best = r
           bestIdx = idx
         }
@@ -201,7 +199,7 @@ export function tileOracle(
       // Scan order: on a full tie the later record wins.
       if (
         b === undefined ||
-        (r.eventTime - b.eventTime || r.version - b.version || r.availableTime - b.availableTime) >= 0
+        compareRecord(r.eventTime, r.version, r.availableTime, b.eventTime, b.version, b.availableTime) >= 0
       ) {
         best.set(s, r)
       }
