@@ -20,7 +20,7 @@ export interface PipelineTelemetry {
   deadLetters(dead: readonly DeadLetter<unknown>[]): void
   /** A checkpoint was committed: how long it paused the stream and how long until it committed (ms). */
   checkpoint(pauseMs: number, commitMs: number): void
-  /** Stop observing (the pipeline was closed). */
+  /** The pipeline was closed: observe its final counts once more, then stop. */
   close(): void
 }
 
@@ -74,7 +74,7 @@ export function pipelineTelemetry(
   })
   // key: reason + '\0' + feature; few distinct values (codes x features).
   const deadBy = new Map<string, { attrs: Attributes; n: number }>()
-  const unregister = observeWeakly(
+  const retire = observeWeakly(
     meter,
     [events, late, historic, dead, updates, batches, checkpoints, cpFailures, lag],
     target,
@@ -110,6 +110,6 @@ export function pipelineTelemetry(
       cpPause.record(pauseMs / 1000, base)
       cpDuration.record(commitMs / 1000, base)
     },
-    close: unregister,
+    close: retire,
   }
 }

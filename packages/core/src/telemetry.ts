@@ -48,8 +48,9 @@ export const SIZE_BUCKETS: number[] = [1, 10, 100, 1_000, 10_000, 100_000, 1_000
 
 /**
  * Read `target` at every collection: `read` observes its counters. The callback holds `target`
- * weakly; once it was collected (or `unregister()` was called) the callback is removed.
- * @returns unregister
+ * weakly: once it was collected the callback is removed. `retire()` (the component was closed)
+ * removes it after one more collection, so the final counts are still exported once.
+ * @returns retire
  */
 export function observeWeakly<T extends object>(
   meter: Meter,
@@ -58,6 +59,7 @@ export function observeWeakly<T extends object>(
   read: (target: T, result: BatchObservableResult) => void,
 ): () => void {
   const ref = new WeakRef(target)
+  let retired = false
   let registered = true
   const unregister = () => {
     if (!registered) return
@@ -66,11 +68,13 @@ export function observeWeakly<T extends object>(
   }
   const callback = (result: BatchObservableResult) => {
     const t = ref.deref()
-    if (t === undefined) unregister()
-    else read(t, result)
+    if (t !== undefined) read(t, result)
+    if (t === undefined || retired) unregister()
   }
   meter.addBatchObservableCallback(callback, observables)
-  return unregister
+  return () => {
+    retired = true
+  }
 }
 
 /** `extra` merged over `base` (the component's `metricAttributes`), without copying when one is empty. */

@@ -79,7 +79,9 @@ describe('pipeline telemetry (OpenTelemetry SDK)', () => {
     expect(pointsOf(pts, 'skewless.pipeline.events')[0]?.scope).toBe('@skewless/core')
     expect(removed.length).toBe(0)
     await p.close()
-    // A closed pipeline is no longer observed (the SDK keeps exporting its last cumulative values).
+    // A closed pipeline is observed once more (its final counts), then no longer.
+    expect(removed.length).toBe(0)
+    expect(metricValue(await m.collect(), 'skewless.pipeline.events', w)).toBe(events.length)
     expect(removed.length).toBe(1)
     await m.shutdown()
   })

@@ -10,9 +10,11 @@ import {
   InvalidDefinitionError,
   type SourcePosition,
   systemClock,
+  type TelemetryOptions,
 } from '@skewless/core'
 import { checkNumber, MAX_TIMER_MS } from './check-number.js'
 import { isNewer } from './feature-config.js'
+import { storeTelemetry } from './telemetry.js'
 import type {
   ApplyResult,
   ChangelogPage,
@@ -26,7 +28,7 @@ import type {
 import { checkValue } from './value-check.js'
 
 /** Options of `memoryStore`. */
-export interface MemoryStoreOptions {
+export interface MemoryStoreOptions extends TelemetryOptions {
   /**
    * Processing-time clock for physical expiry: a value written at `now` with a feature `ttlMs` is
    * dropped at `now + ttlMs`, an additive feature's tiles no earlier than `eventTime + size + ttlMs`
@@ -236,21 +238,28 @@ export function memoryStore(options: MemoryStoreOptions = {}): MemoryStore {
   }
 
   const delay = () => new Promise<void>((r) => setTimeout(r, latencyMs))
+  const tel = storeTelemetry('skewless.memory', options)
 
   return {
     name: 'memory',
     capabilities,
-    async apply(writes, features, applyOptions) {
+    apply: tel.timed('apply', async (writes, features, applyOptions) => {
       applyCalls++
       if (latencyMs > 0) await delay()
       return applyNow(writes, features, changelog && applyOptions?.changelog !== false)
-    },
-    ...(changelog ? { readChangelog, trimChangelog, changelogHead } : {}),
-    async read(entities, features) {
+    }),
+    ...(changelog
+      ? {
+          readChangelog: tel.timed('read_changelog', readChangelog),
+          trimChangelog: tel.timed('trim_changelog', trimChangelog),
+          changelogHead: tel.timed('changelog_head', changelogHead),
+        }
+      : {}),
+    read: tel.timed('read', async (entities, features) => {
       readCalls++
       if (latencyMs > 0) await delay()
       return readNow(entities, features)
-    },
+    }),
     async close() {},
     corrupt(entity, feature) {
       corrupted.add(keyOf(entity, feature))

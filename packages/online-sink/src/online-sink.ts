@@ -47,7 +47,10 @@ class AsyncOnlineSink implements OnlineSink {
   }
 
   close(options?: OnlineSinkWaitOptions): Promise<void> {
-    return closeSink(this.sink, options)
+    const closing = closeSink(this.sink, options)
+    // Once closed, the final counts are exported at the next collection, then no longer.
+    closing.then(this.sink.telemetry.close, this.sink.telemetry.close)
+    return closing
   }
 
   metrics(): OnlineSinkMetrics {

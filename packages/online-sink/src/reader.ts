@@ -12,6 +12,7 @@ import {
   windowAt,
 } from '@skewless/core'
 import { type ResolvedFeatureConfig, resolveFeatures } from './feature-config.js'
+import { readerTelemetry } from './telemetry.js'
 import type {
   FeatureVector,
   OnlineReader,
@@ -44,6 +45,7 @@ export function onlineReader(options: OnlineReaderOptions): OnlineReader {
   const byName = resolveFeatures(options.features, store, 'onlineReader')
   const clock: Clock = options.clock ?? systemClock
   const servedLog: Sink<ServedRecord> | undefined = options.servedLog
+  const telemetry = readerTelemetry(store.name, options)
 
   return {
     async get(entityKeys, features) {
@@ -68,10 +70,12 @@ export function onlineReader(options: OnlineReaderOptions): OnlineReader {
       // request's time is a lower bound of it, so a value the log says was available by then was
       // necessarily seen. The skew audit explains the other way round with `answeredTime`.
       const readTime = clock.now()
+      const started = performance.now()
       const raw = await store.read(entities, cfgs)
       const answeredTime = clock.now()
       const out: FeatureVector[] = new Array(entities.length)
       const served: ServedRecord[] | undefined = servedLog ? [] : undefined
+      let nulls = 0
       for (let i = 0; i < entities.length; i++) {
         const entity = entities[i] as string
         const row = raw[i]
@@ -81,6 +85,7 @@ export function onlineReader(options: OnlineReaderOptions): OnlineReader {
           const f = cfgs[j] as ResolvedFeatureConfig
           const v = serve(row?.[j] ?? { kind: 'missing' }, f, readTime)
           values[f.name] = v
+          if (v === null) nulls++
           served?.push({
             entity,
             feature: f.name,
@@ -96,6 +101,8 @@ export function onlineReader(options: OnlineReaderOptions): OnlineReader {
         const r = servedLog.write(served)
         if (r) await r
       }
+      const n = entities.length * cfgs.length
+      telemetry.get(entities.length, n - nulls, nulls, performance.now() - started)
       return out
     },
   }

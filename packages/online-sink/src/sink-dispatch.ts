@@ -95,13 +95,16 @@ async function runBatch(sink: SinkState, b: Batch): Promise<void> {
   const emit = sink.downstream !== undefined
   const emitStale = emit && sink.forwardStale
   let dead: OnlineDeadLetter[] | undefined
+  let maxAge = Number.NEGATIVE_INFINITY
   if (outcomes !== undefined) {
     for (let i = 0; i < n; i++) {
       const u = updates[i] as FeatureUpdate
       const o = outcomes[i]
       if (o === 'applied') {
         sink.nApplied++
-        sink.freshness.record(availableTime - u.eventTime)
+        const age = availableTime - u.eventTime
+        sink.freshness.record(age)
+        if (age > maxAge) maxAge = age
         if (emit) writes.push(toFeatureWrite(u, availableTime, 'applied'))
       } else if (o === 'stale') {
         sink.nStale++
@@ -116,6 +119,7 @@ async function runBatch(sink: SinkState, b: Batch): Promise<void> {
         })
       }
     }
+    if (maxAge !== Number.NEGATIVE_INFINITY) sink.telemetry.batchFreshness(maxAge)
   } else {
     const code = isTransientError(error) ? 'retries-exhausted' : permanentCodeOf(error)
     const reason =

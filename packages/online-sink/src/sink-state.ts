@@ -14,6 +14,7 @@ import { OrderedEmitter } from './ordered-emitter.js'
 import { interruptibleSleep, type RetryPolicy } from './retry.js'
 import { sinkSettings } from './sink-options.js'
 import type { StoreCallContext } from './store-call.js'
+import { type SinkTelemetry, sinkTelemetry } from './telemetry.js'
 import type { OnlineDeadLetter, OnlineSinkOptions, OnlineStore } from './types.js'
 
 /** A `write()` caller waiting for buffer space. */
@@ -87,6 +88,8 @@ export class SinkState {
   readonly latency = new Histogram()
   readonly call: StoreCallContext
   readonly freshness = new Histogram()
+  /** OpenTelemetry instruments (observable counters read from this state; see telemetry.ts). */
+  readonly telemetry: SinkTelemetry
 
   constructor(o: OnlineSinkOptions) {
     if (!o || typeof o.store?.apply !== 'function') {
@@ -127,6 +130,7 @@ export class SinkState {
     this.deadSink = o.deadLetters
       ? new OrderedEmitter(o.deadLetters, 'the online sink dead-letter output')
       : undefined
+    this.telemetry = sinkTelemetry(this, o.store.name, o)
   }
 
   /**
@@ -144,5 +148,6 @@ export class SinkState {
 /** Count `dead` and hand it to the dead-letter output, if any; returns its backpressure promise. */
 export function deadLetter(sink: SinkState, dead: OnlineDeadLetter[]): void | Promise<void> {
   sink.nDead += dead.length
+  sink.telemetry.deadLetters(dead)
   return sink.deadSink?.emit(dead)
 }

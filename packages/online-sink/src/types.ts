@@ -12,6 +12,7 @@ import type {
   FeatureWrite,
   Sink,
   SourcePosition,
+  TelemetryOptions,
   ValueType,
   WindowSpec,
   WriteOutcome,
@@ -224,7 +225,7 @@ export interface OnlineDeadLetter {
 }
 
 /** Options of `onlineSink`. */
-export interface OnlineSinkOptions {
+export interface OnlineSinkOptions extends TelemetryOptions {
   /** Where to write. */
   store: OnlineStore
   /** Every feature the sink accepts; updates of other features are dead-lettered (`unknown-feature`). */
@@ -381,7 +382,7 @@ export interface ServedRecord {
 }
 
 /** Options of `onlineReader`. */
-export interface OnlineReaderOptions {
+export interface OnlineReaderOptions extends TelemetryOptions {
   /** Where to read. */
   store: OnlineStore
   /** Features it can serve (TTL, strategy, window for additive sums). */

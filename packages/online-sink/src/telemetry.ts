@@ -1,0 +1,191 @@
+/**
+ * OpenTelemetry instruments of the online sink, the reader and the stores (docs/decisions/telemetry.md).
+ * The sink's counters are observable (read from its state at collection time); the histograms are
+ * recorded once per store call or batch, never per write.
+ */
+import type { Attributes, Histogram } from '@opentelemetry/api'
+import {
+  DURATION_BUCKETS_S,
+  observeWeakly,
+  skewlessMeter,
+  type TelemetryOptions,
+  withAttributes,
+} from '@skewless/core'
+import type { OnlineDeadLetter } from './types.js'
+
+const SCOPE = '@skewless/online-sink'
+
+/** What the sink's counters are read from (its state). */
+export interface SinkCounters {
+  nUpdates: number
+  nApplied: number
+  nStale: number
+  nCoalesced: number
+  nRetries: number
+  pendingCount: number
+  inFlightUpdates: number
+  inFlight: number
+}
+
+/** What the sink calls where events happen. */
+export interface SinkTelemetry {
+  /** Dead letters leaving the sink (counted by code). */
+  deadLetters(dead: readonly OnlineDeadLetter[]): void
+  /** One store batch was answered: the largest `availableTime − eventTime` of its applied writes (ms). */
+  batchFreshness(maxAgeMs: number): void
+  /** The sink was closed: its final counts are observed once more, then no longer. */
+  close(): void
+}
+
+/** Instrument an online sink whose counters live in `state`. */
+export function sinkTelemetry(
+  state: SinkCounters,
+  storeName: string,
+  options: TelemetryOptions,
+): SinkTelemetry {
+  const meter = skewlessMeter(SCOPE, options.meterProvider)
+  const base = withAttributes(options.metricAttributes, { 'skewless.store': storeName })
+  const applied = withAttributes(base, { 'skewless.outcome': 'applied' })
+  const stale = withAttributes(base, { 'skewless.outcome': 'stale' })
+  const counter = (name: string, unit: string, description: string) =>
+    meter.createObservableCounter(name, { unit, description })
+  const updates = counter('skewless.sink.updates', '{update}', 'Feature updates received by the sink.')
+  const writes = counter(
+    'skewless.sink.writes',
+    '{write}',
+    'Writes the store answered, by outcome: applied, or stale (rejected by compare-and-set as older than the stored value).',
+  )
+  const coalesced = counter(
+    'skewless.sink.coalesced',
+    '{update}',
+    'Updates replaced by a newer update of the same key before they were sent.',
+  )
+  const retries = counter(
+    'skewless.sink.retries',
+    '{retry}',
+    'Store calls retried after a transient failure.',
+  )
+  const dead = counter('skewless.sink.dead_letters', '{update}', 'Updates the sink gave up on, by reason.')
+  const buffered = meter.createObservableUpDownCounter('skewless.sink.buffered', {
+    unit: '{update}',
+    description: 'Updates buffered now (pending and in flight).',
+  })
+  const inFlight = meter.createObservableUpDownCounter('skewless.sink.batches.in_flight', {
+    unit: '{batch}',
+    description: 'Store batches in flight now.',
+  })
+  const freshness = meter.createHistogram('skewless.sink.freshness', {
+    unit: 's',
+    description:
+      'Per store batch: the largest availableTime − eventTime of its applied writes (how stale the oldest value it made readable was).',
+    advice: { explicitBucketBoundaries: DURATION_BUCKETS_S },
+  })
+  const deadBy = new Map<string, { attrs: Attributes; n: number }>()
+  const retire = observeWeakly(
+    meter,
+    [updates, writes, coalesced, retries, dead, buffered, inFlight],
+    state,
+    (s, r) => {
+      r.observe(updates, s.nUpdates, base)
+      r.observe(writes, s.nApplied, applied)
+      r.observe(writes, s.nStale, stale)
+      r.observe(coalesced, s.nCoalesced, base)
+      r.observe(retries, s.nRetries, base)
+      for (const d of deadBy.values()) r.observe(dead, d.n, d.attrs)
+      r.observe(buffered, s.pendingCount + s.inFlightUpdates, base)
+      r.observe(inFlight, s.inFlight, base)
+    },
+  )
+  return {
+    deadLetters(list) {
+      for (let i = 0; i < list.length; i++) {
+        const code = (list[i] as OnlineDeadLetter).code
+        let e = deadBy.get(code)
+        if (e === undefined) {
+          e = { attrs: withAttributes(base, { 'skewless.reason': code }), n: 0 }
+          deadBy.set(code, e)
+        }
+        e.n++
+      }
+    },
+    batchFreshness(maxAgeMs) {
+      freshness.record(Math.max(0, maxAgeMs) / 1000, base)
+    },
+    close: retire,
+  }
+}
+
+/** What the reader records per `get`. */
+export interface ReaderTelemetry {
+  /** One `get` answered: entities asked, values served and null, and how long it took (ms). */
+  get(entities: number, served: number, nulls: number, ms: number): void
+}
+
+/** Instrument an online reader. */
+export function readerTelemetry(storeName: string, options: TelemetryOptions): ReaderTelemetry {
+  const meter = skewlessMeter(SCOPE, options.meterProvider)
+  const base = withAttributes(options.metricAttributes, { 'skewless.store': storeName })
+  const served = withAttributes(base, { 'skewless.outcome': 'served' })
+  const missing = withAttributes(base, { 'skewless.outcome': 'null' })
+  const entities = meter.createCounter('skewless.reader.entities', {
+    unit: '{entity}',
+    description: 'Entities read (one feature vector each).',
+  })
+  const values = meter.createCounter('skewless.reader.values', {
+    unit: '{value}',
+    description: 'Feature values read, by outcome: served, or null (missing, expired by its TTL).',
+  })
+  const duration = meter.createHistogram('skewless.reader.duration', {
+    unit: 's',
+    description: 'Duration of one get() (one store read, TTL filtering, additive sums).',
+    advice: { explicitBucketBoundaries: DURATION_BUCKETS_S },
+  })
+  return {
+    get(n, s, z, ms) {
+      entities.add(n, base)
+      if (s > 0) values.add(s, served)
+      if (z > 0) values.add(z, missing)
+      duration.record(ms / 1000, base)
+    },
+  }
+}
+
+/**
+ * Times a store's calls as `db.client.operation.duration` (OpenTelemetry database semantic
+ * conventions): attributes `db.system.name` and `db.operation.name`, plus `error.type` on failure.
+ * For store adapters: wrap each method once, at creation.
+ */
+export interface StoreTelemetry {
+  /** `fn`, timed as operation `operation`. */
+  timed<A extends unknown[], R>(operation: string, fn: (...args: A) => Promise<R>): (...args: A) => Promise<R>
+}
+
+/** The timer of one store (`system`: e.g. `'redis'`, `'skewless.memory'`). */
+export function storeTelemetry(system: string, options: TelemetryOptions): StoreTelemetry {
+  const meter = skewlessMeter(SCOPE, options.meterProvider)
+  const duration: Histogram = meter.createHistogram('db.client.operation.duration', {
+    unit: 's',
+    description: 'Duration of database client operations (one store call: a batch of writes or reads).',
+    advice: { explicitBucketBoundaries: DURATION_BUCKETS_S },
+  })
+  return {
+    timed(operation, fn) {
+      const ok = withAttributes(options.metricAttributes, {
+        'db.system.name': system,
+        'db.operation.name': operation,
+      })
+      return async (...args) => {
+        const start = performance.now()
+        try {
+          const r = await fn(...args)
+          duration.record((performance.now() - start) / 1000, ok)
+          return r
+        } catch (e) {
+          const type = (e as { code?: unknown })?.code ?? (e as Error)?.name ?? 'unknown'
+          duration.record((performance.now() - start) / 1000, { ...ok, 'error.type': String(type) })
+          throw e
+        }
+      }
+    },
+  }
+}
