@@ -157,11 +157,19 @@ function checkLinks(file: string, markdown: string, problems: string[]): number 
 }
 
 function checkBlocks(blocks: Block[], problems: string[]): void {
-  const outDir = join(root, 'node_modules', '.doc-blocks')
-  rmSync(outDir, { recursive: true, force: true })
-  mkdirSync(outDir, { recursive: true })
   const origin = new Map<string, Block>()
+  const dirs = new Set<string>()
   blocks.forEach((block, i) => {
+    // Beside the Markdown's own package, so a block resolves that package's dependencies
+    // (a source-nats example may import `@nats-io/jetstream`) as a user's program would.
+    const mdDir = dirname(block.file)
+    const home = existsSync(join(mdDir, 'package.json')) ? mdDir : root
+    const outDir = join(home, 'node_modules', '.doc-blocks')
+    if (!dirs.has(outDir)) {
+      rmSync(outDir, { recursive: true, force: true })
+      mkdirSync(outDir, { recursive: true })
+      dirs.add(outDir)
+    }
     const name = `${relative(root, block.file).replace(/[^a-z0-9]+/gi, '_')}_${i}.ts`
     const path = join(outDir, name)
     // `export {}` makes every block a module, so blocks do not see each other's names.
