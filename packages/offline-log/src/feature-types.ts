@@ -1,7 +1,5 @@
-import { type FeatureInfo, InvalidDefinitionError, type ValueType } from '@skewless/core'
+import { type FeatureInfo, InvalidDefinitionError, isValueType, VALUE_TYPES } from '@skewless/core'
 import type { FeatureTypes } from './types.js'
-
-const VALUE_TYPES: ReadonlySet<string> = new Set<ValueType>(['double', 'int64', 'string', 'bool'])
 
 /** Turn `OfflineLogOptions.features` (a map or `FeatureInfo[]`) into a frozen name → type map. */
 export function normalizeFeatureTypes(
@@ -22,13 +20,13 @@ export function normalizeFeatureTypes(
         `offline-log: feature name ${JSON.stringify(name)} must be a non-empty string`,
       )
     }
-    if (typeof type !== 'string' || !VALUE_TYPES.has(type)) {
+    if (!isValueType(type)) {
       throw new InvalidDefinitionError(
-        `offline-log: feature "${name}" has value type ${JSON.stringify(type)}; use one of double, int64, string, bool`,
+        `offline-log: feature "${name}" has value type ${JSON.stringify(type)}; use one of ${VALUE_TYPES.join(', ')}`,
       )
     }
     if (name in out) throw new InvalidDefinitionError(`offline-log: feature "${name}" is declared twice`)
-    out[name] = type as ValueType
+    out[name] = type
   }
   return Object.freeze(out)
 }

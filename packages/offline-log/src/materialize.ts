@@ -23,7 +23,7 @@ export async function materialize(options: MaterializeOptions): Promise<Material
   if (!sink || typeof (sink as Sink<FeatureUpdate>).write !== 'function') {
     throw new InvalidDefinitionError('materialize needs `sink`: where the values go (an online sink)')
   }
-  checkInstant(at)
+  checkInstant(at, options.allowEarlyTimes === true)
   const batchSize = options.batchSize ?? 1000
   if (!Number.isInteger(batchSize) || batchSize < 1) {
     throw new InvalidArgumentError(`materialize: batchSize must be an integer >= 1, got ${String(batchSize)}`)
@@ -32,6 +32,7 @@ export async function materialize(options: MaterializeOptions): Promise<Material
     features,
     by: 'available',
     ...(entities === undefined ? {} : { entities }),
+    ...(options.allowEarlyTimes === true ? { allowEarlyTimes: true } : {}),
   })
   for (let i = 0; i < state.length; i += batchSize) {
     const batch: FeatureUpdate[] = state.slice(i, i + batchSize).map((w) => {

@@ -3,7 +3,9 @@ import {
   type CommitMarks,
   type FeatureWrite,
   InvalidArgumentError,
+  looksLikeSeconds,
   type MarkedAppendOptions,
+  secondsLikeMessage,
 } from '@skewless/core'
 import type { RecordBatch } from 'apache-arrow'
 import { writesToRecordBatch } from './arrow-build.js'
@@ -42,12 +44,18 @@ function isRepeat(out: readonly FeatureWrite[], from: number, r: FeatureWrite): 
   return false
 }
 
-/** Check the instant given to `stateAt`. */
-export function checkInstant(t: number): void {
+/**
+ * Check the instant given to `stateAt` (or `materialize`): a number of ms, and unless
+ * `allowEarlyTimes`, not one that looks like seconds (core's rule, as at the pipeline's door).
+ */
+export function checkInstant(t: number, allowEarlyTimes = false): void {
   if (typeof t !== 'number' || Number.isNaN(t)) {
     throw new InvalidArgumentError(
       `offline-log stateAt: t must be a number of ms since epoch, got ${String(t)}`,
     )
+  }
+  if (!allowEarlyTimes && looksLikeSeconds(t)) {
+    throw new InvalidArgumentError(`offline-log stateAt: ${secondsLikeMessage(t, t, 't')}`)
   }
 }
 
@@ -163,7 +171,7 @@ export function memoryLog(options: OfflineLogOptions): OfflineLog {
   }
 
   async function stateAt(t: number, o: StateAtOptions): Promise<FeatureWrite[]> {
-    checkInstant(t)
+    checkInstant(t, o?.allowEarlyTimes === true)
     const by = o?.by ?? 'available'
     resolveScan({ ...o, by }, featureTypes, 'stateAt')
     const to = Math.floor(t) + 1

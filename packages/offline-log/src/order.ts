@@ -1,4 +1,4 @@
-import type { FeatureWrite } from '@skewless/core'
+import { compareRecord, type FeatureWrite } from '@skewless/core'
 
 /**
  * The order of records inside a sorted segment: entity (JS string order, i.e. UTF-16 code units),
@@ -10,21 +10,11 @@ export function compareWrites(a: FeatureWrite, b: FeatureWrite): number {
 }
 
 /**
- * Which of two records of one (entity, feature[, tileStart]) is the state: greater eventTime, then
- * greater version; at equal eventTime and version the two are one write (its identity is (entity,
- * feature, tileStart, eventTime, version)) logged twice, e.g. replayed after a crash, and the copy
- * with the **earliest** availableTime counts — when the value first became readable. Positive when `a` wins.
+ * Which of two records of one (entity, feature[, tileStart]) is the state: core's `compareRecord`
+ * (greater eventTime, then greater version, then the **earliest** availableTime of one write logged
+ * twice), the rule the online stores and the as-of join follow too. Positive when `a` wins.
  */
-export function compareState(
-  aEv: number,
-  aVer: number,
-  aAv: number,
-  bEv: number,
-  bVer: number,
-  bAv: number,
-): number {
-  return aEv - bEv || aVer - bVer || bAv - aAv
-}
+export const compareState: typeof compareRecord = compareRecord
 
 /**
  * Whether two records are the same write: equal (entity, feature, tileStart, eventTime, version).

@@ -1,4 +1,4 @@
-import type { FeatureWrite } from '@skewless/core'
+import { compareRecord, type FeatureWrite } from '@skewless/core'
 import type { Data, RecordBatch } from 'apache-arrow'
 import {
   columnData,
@@ -10,7 +10,6 @@ import {
   valid,
 } from './arrow-read.js'
 import { takeRows } from './arrow-take.js'
-import { compareState } from './order.js'
 import type { TimeBasis } from './types.js'
 
 interface Best {
@@ -28,7 +27,7 @@ interface Best {
  *
  * - `by: 'available'`: among records with availableTime <= t, the greatest eventTime, ties broken
  *   by version — what the online store would have served at `t`. A write logged twice (same
- *   identity: eventTime, version and tile) counts once, with its earliest availableTime (`compareState`).
+ *   identity: eventTime, version and tile) counts once, with its earliest availableTime (core's `compareRecord`).
  * - `by: 'event'`: among records with eventTime <= t, the same order (availableTime is ignored for
  *   filtering).
  *
@@ -79,7 +78,7 @@ export async function stateAtFromBatches(
       const a = av[i] as number
       const cur = best.get(key)
       if (cur === undefined) best.set(key, { batch: b, row: i, ev: e, ver: v, av: a })
-      else if (compareState(e, v, a, cur.ev, cur.ver, cur.av) > 0) {
+      else if (compareRecord(e, v, a, cur.ev, cur.ver, cur.av) > 0) {
         cur.batch = b
         cur.row = i
         cur.ev = e

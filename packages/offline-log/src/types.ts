@@ -70,6 +70,12 @@ export interface StateAtOptions {
    * eventTime <= t, same ordering. @default 'available'
    */
   by?: TimeBasis
+  /**
+   * Accept a `t` that looks like seconds (1e9 <= t < 1e11: as ms, an instant of 1970-01-12 to
+   * 1973-03-03). Off, such a `t` is an `InvalidArgumentError` saying to multiply by 1000 (core's
+   * rule, as for event and label times). @default false
+   */
+  allowEarlyTimes?: boolean
 }
 
 /** Capabilities of a log adapter, as data: code and tests branch on these, never on `instanceof`. */
@@ -202,6 +208,8 @@ export interface MaterializeOptions {
   entities?: readonly string[]
   /** Updates per `sink.write`. @default 1000 */
   batchSize?: number
+  /** Accept an `at` that looks like seconds (see `StateAtOptions.allowEarlyTimes`). @default false */
+  allowEarlyTimes?: boolean
 }
 
 /** What `materialize` wrote. */

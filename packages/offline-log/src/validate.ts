@@ -1,4 +1,10 @@
-import { checkStorableTime, type FeatureWrite, type Sink } from '@skewless/core'
+import {
+  checkStorableTime,
+  checkValueType,
+  type FeatureWrite,
+  fitsValueType,
+  type Sink,
+} from '@skewless/core'
 import { InvalidRecordError } from './errors.js'
 import type { FeatureTypes, RejectedWrite } from './types.js'
 
@@ -7,8 +13,9 @@ import type { FeatureTypes, RejectedWrite } from './types.js'
  *
  * Choices: times follow core's one rule, `isStorableTime` (whole ms in the UTC years 0000-9999: the
  * log stores Timestamp(ms) / INT64 and partitions by date), the rule the pipeline enforces at its
- * door, so nothing the pipeline passes is refused here; doubles may be NaN or ±Infinity (Parquet DOUBLE round-trips them);
- * int64 values must be safe integers (a JS number cannot carry more); `null` is valid for every type.
+ * door, so nothing the pipeline passes is refused here; values follow core's one rule, `fitsValueType`
+ * (a double may be NaN or ±Infinity: Parquet DOUBLE round-trips them; an int64 is a safe integer;
+ * `null` fits every type).
  */
 export function checkRecord(r: FeatureWrite, types: Readonly<FeatureTypes>): RejectedWrite | undefined {
   if (r === null || typeof r !== 'object') {
@@ -40,25 +47,11 @@ export function checkRecord(r: FeatureWrite, types: Readonly<FeatureTypes>): Rej
     }
   }
   const v = r.value
-  if (v === null) return undefined
-  switch (type) {
-    case 'double':
-      if (typeof v === 'number') return undefined
-      break
-    case 'int64':
-      if (Number.isSafeInteger(v)) return undefined
-      break
-    case 'string':
-      if (typeof v === 'string') return undefined
-      break
-    case 'bool':
-      if (typeof v === 'boolean') return undefined
-      break
-  }
+  if (fitsValueType(v, type)) return undefined
   return {
     record: r,
     code: 'invalid-value',
-    reason: `value ${JSON.stringify(v)} does not match the declared type ${type} of feature "${r.feature}"`,
+    reason: `feature "${r.feature}": ${checkValueType(v, type)}`,
   }
 }
 

@@ -396,7 +396,7 @@ export async function parquetLog(options: ParquetLogOptions): Promise<ParquetLog
       for await (const b of scanFiles(o, 'scanRows')) yield recordBatchToWrites(b)
     },
     async stateAt(t: number, o: StateAtOptions) {
-      checkInstant(t)
+      checkInstant(t, o?.allowEarlyTimes === true)
       const by = o?.by ?? 'available'
       resolveScan({ ...o, by }, featureTypes, 'stateAt')
       const to = Math.floor(t) + 1
