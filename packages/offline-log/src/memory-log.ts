@@ -14,6 +14,7 @@ import { normalizeFeatureTypes } from './feature-types.js'
 import { checkMarks, copyMarks, MarksGuard, mergeMarks } from './marks-guard.js'
 import { compareWrites, sameIdentity } from './order.js'
 import { stateAtFromBatches } from './state-at.js'
+import { logTelemetry } from './telemetry.js'
 import type { OfflineLog, OfflineLogOptions, ScanOptions, StateAtOptions } from './types.js'
 import { acceptBatch } from './validate.js'
 
@@ -71,12 +72,14 @@ export function memoryLog(options: OfflineLogOptions): OfflineLog {
   for (const f of Object.keys(featureTypes)) runs.set(f, [])
   const pending = new Set<Promise<void>>()
   const guard = new MarksGuard()
+  const telemetry = logTelemetry('memory', options)
   let marks: CommitMarks = {}
   /** Appends apply one after another, in call order: marks then cover every batch appended before. */
   let tail: Promise<void> = Promise.resolve()
   let closed = false
 
   async function doAppend(batch: readonly FeatureWrite[]): Promise<void> {
+    const started = performance.now()
     const good = await acceptBatch(batch, featureTypes, deadLetters)
     const byFeature = new Map<string, FeatureWrite[]>()
     for (let i = 0; i < good.length; i++) {
@@ -89,6 +92,7 @@ export function memoryLog(options: OfflineLogOptions): OfflineLog {
       g.push(copyWrite(r))
     }
     for (const [f, g] of byFeature) (runs.get(f) as FeatureWrite[][]).push(g.sort(compareWrites))
+    telemetry.commit(good.length, 0, performance.now() - started)
   }
 
   function enqueue(n: number, run: () => Promise<void>): Promise<void> {

@@ -31,6 +31,7 @@ import type {
   PipelineOptions,
   PipelineResult,
   Sink,
+  TelemetryOptions,
   ValueType,
 } from '@skewless/core'
 import type { RecordBatch } from 'apache-arrow'
@@ -148,7 +149,7 @@ export interface RejectedWrite {
 }
 
 /** Options shared by every log adapter. */
-export interface OfflineLogOptions {
+export interface OfflineLogOptions extends TelemetryOptions {
   /** Declared features: a map name → value type, or `FeatureInfo`s from `@skewless/core`. */
   features: FeatureTypes | readonly FeatureInfo[]
   /**

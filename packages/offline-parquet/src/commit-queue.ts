@@ -1,6 +1,7 @@
 import type { CommitMarks, FeatureWrite } from '@skewless/core'
 import type { MarkedTicket, MarksGuard } from '@skewless/offline-log'
 import { type CommitExtras, commitRecords, type SegmentWriter } from './segment-writer.js'
+import type { LogTelemetry } from './telemetry.js'
 import type { ParquetLogStats } from './types.js'
 
 interface Pending {
@@ -41,6 +42,7 @@ export class CommitQueue {
     private readonly stats: ParquetLogStats,
     private readonly options: CommitQueueOptions,
     private readonly guard: MarksGuard,
+    private readonly telemetry?: LogTelemetry,
   ) {}
 
   /**
@@ -118,8 +120,10 @@ export class CommitQueue {
           if (!committed) for (const p of group) guard.fail(p.n)
         },
       }
+      const started = performance.now()
       const commit = commitRecords(this.writer, records, posted, undefined, extras).then(
         (res) => {
+          this.telemetry?.commit(rows, res.bytes, performance.now() - started)
           this.stats.commits++
           this.stats.files += res.files
           this.stats.rows += rows

@@ -43,6 +43,7 @@ import { Scratch } from './scratch.js'
 import { scanSegments } from './segment-scan.js'
 import type { SegmentWriter } from './segment-writer.js'
 import { listPartition, listPartitionsOf } from './segments.js'
+import { parquetTelemetry } from './telemetry.js'
 import type {
   CompactionReport,
   LogDescription,
@@ -187,7 +188,8 @@ export async function parquetLog(options: ParquetLogOptions): Promise<ParquetLog
   }
 
   const guard = new MarksGuard()
-  const commits = new CommitQueue(writer, stats, { rollRows, rollAgeMs, maxCommitRows }, guard)
+  const telemetry = parquetTelemetry(options)
+  const commits = new CommitQueue(writer, stats, { rollRows, rollAgeMs, maxCommitRows }, guard, telemetry)
   // A read-only open of a log without a manifest (written before manifests, never opened for writing
   // since) cannot tell committed from foreign files: it reads what the names say, as before.
   const verifier =
@@ -427,6 +429,7 @@ export async function parquetLog(options: ParquetLogOptions): Promise<ParquetLog
       compacting = run.catch(() => undefined)
       return run.then((r: CompactionReport) => {
         stats.compactions += r.partitions
+        telemetry.compacted(r.partitions)
         return r
       })
     },
