@@ -14,6 +14,11 @@ export {
 } from './errors.js'
 export type { FeatureDefinition, FileEntry, ManifestSnapshot, ManifestVersion } from './manifest-format.js'
 export { parquetLog } from './parquet-log.js'
+export {
+  openPartitionedLog,
+  type PartitionedLog,
+  type PartitionedLogOptions,
+} from './partitioned-log.js'
 export type { RecoveryReport } from './recovery.js'
 export type * from './types.js'
 export { LOCK_FILE } from './writer-lock.js'
