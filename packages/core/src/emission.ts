@@ -2,6 +2,13 @@
  * Emission: the feature updates of one entity row, after a micro-batch touched it (`emitDirty`)
  * or when a timer fires as the watermark passes (`emitDecay`). Numeric features read their tiles
  * from the row in the group's slab; other aggregators from their `FeatureState`.
+ *
+ * Updates are built with `new` (`Update`, `TileUpdate`), never with object literals: V8 pretenures
+ * an object literal's allocation site when one scavenge finds nearly all of its recent objects
+ * alive, which happens when the scavenge lands inside the first batches' emission (the batch's
+ * updates are all held by `out`). From then on every update is allocated in the old generation
+ * and only a mark-compact frees it: `pnpm bench core` flipped between ~0.9 GB and ~2.4 GB
+ * (docs/decisions/core-state-layout.md). Constructor calls carry no allocation site.
  */
 import { type FeatureState, SessionState, TiledState, UNSET } from './feature-state.js'
 import type { ResolvedFeature } from './features.js'
@@ -18,6 +25,50 @@ import {
   OP_SUM,
 } from './group-state.js'
 import type { FeatureUpdate, FeatureValue, HoppingWindow, TumblingWindow } from './types.js'
+
+/**
+ * A feature update (see the module comment for why it is a class). Fields are `declare`d so they
+ * are assigned in the constructor only, in this order: one hidden class, like the literal it replaces.
+ */
+export class Update implements FeatureUpdate {
+  declare entity: string
+  declare feature: string
+  declare value: FeatureValue
+  declare eventTime: number
+  declare version: number
+  constructor(entity: string, feature: string, value: FeatureValue, eventTime: number, version: number) {
+    this.entity = entity
+    this.feature = feature
+    this.value = value
+    this.eventTime = eventTime
+    this.version = version
+  }
+}
+
+/** A feature update of an additive feature: one tile's partial aggregate. */
+export class TileUpdate implements FeatureUpdate {
+  declare entity: string
+  declare feature: string
+  declare value: FeatureValue
+  declare eventTime: number
+  declare version: number
+  declare tileStart: number
+  constructor(
+    entity: string,
+    feature: string,
+    value: FeatureValue,
+    eventTime: number,
+    version: number,
+    tileStart: number,
+  ) {
+    this.entity = entity
+    this.feature = feature
+    this.value = value
+    this.eventTime = eventTime
+    this.version = version
+    this.tileStart = tileStart
+  }
+}
 
 /**
  * After a micro-batch: push the updates of row `k` (entity `entity`), touched in batch `batchNo`,
@@ -53,14 +104,16 @@ export function emitDirty<E>(
           if (slab[tm + s] !== batchNo) continue
           const version = (slab[o + F_VERSION] as number) + 1
           slab[o + F_VERSION] = version
-          out.push({
-            entity,
-            feature: f.name,
-            value: slab[tv + s] as number,
-            eventTime: tau,
-            version,
-            tileStart: (slab[ti + s] as number) * hop,
-          })
+          out.push(
+            new TileUpdate(
+              entity,
+              f.name,
+              slab[tv + s] as number,
+              tau,
+              version,
+              (slab[ti + s] as number) * hop,
+            ),
+          )
         }
         continue
       }
@@ -82,14 +135,16 @@ export function emitDirty<E>(
       if (st.touchedBatch === batchNo && st.touched !== undefined) {
         const hop = g.hop[j] as number
         for (const slot of st.touched) {
-          out.push({
-            entity,
-            feature: f.name,
-            value: f.aggregator.result(st.tiles[slot]),
-            eventTime: tau,
-            version: ++st.version,
-            tileStart: (st.tileIdx[slot] as number) * hop,
-          })
+          out.push(
+            new TileUpdate(
+              entity,
+              f.name,
+              f.aggregator.result(st.tiles[slot]),
+              tau,
+              ++st.version,
+              (st.tileIdx[slot] as number) * hop,
+            ),
+          )
         }
         st.touched.length = 0
       }
@@ -101,7 +156,7 @@ export function emitDirty<E>(
     st.cursor = tau
     if (st.last === UNSET || value !== st.last || (advanced && !f.suppressUnchanged)) {
       st.last = value
-      out.push({ entity, feature: f.name, value, eventTime: tau, version: ++st.version })
+      out.push(new Update(entity, f.name, value, tau, ++st.version))
     }
   }
 }
@@ -154,7 +209,7 @@ function emitNumeric<E>(
     slab[o + F_LAST_STATE] = 2
     slab[o + F_LAST] = value
   }
-  out.push({ entity, feature, value, eventTime: tau, version })
+  out.push(new Update(entity, feature, value, tau, version))
 }
 
 function genericValue<E>(g: GroupState<E>, j: number, st: FeatureState, t: number): FeatureValue {
@@ -203,7 +258,7 @@ export function emitDecay<E>(out: FeatureUpdate[], g: GroupState<E>, k: number, 
     if (value !== st.last) {
       st.last = value
       st.cursor = at
-      out.push({ entity, feature: f.name, value, eventTime: at, version: ++st.version })
+      out.push(new Update(entity, f.name, value, at, ++st.version))
     }
   }
 }
