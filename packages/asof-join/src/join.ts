@@ -1,4 +1,11 @@
-import { ClosedError, InvalidArgumentError, VALUE_TYPES, type ValueType } from '@skewless/core'
+import {
+  ClosedError,
+  InvalidArgumentError,
+  type ProgressReporter,
+  progressReporter,
+  VALUE_TYPES,
+  type ValueType,
+} from '@skewless/core'
 import type { OfflineLog } from '@skewless/offline-log'
 import { type Data, type RecordBatch, Table } from 'apache-arrow'
 import { isNull, stringReader } from './arrow-read.js'
@@ -12,6 +19,7 @@ import { LogReader } from './log-reader.js'
 import { buildTable, createOutput, type JoinOutput } from './output.js'
 import { entityPartition } from './partition.js'
 import { PartitionJoin } from './partition-join.js'
+import { joinTelemetry } from './telemetry.js'
 import { TileJoin } from './tile-join.js'
 import type { AsOfJoinOptions, Labels, LogInput } from './types.js'
 
@@ -206,7 +214,26 @@ function isOfflineLog(log: LogInput): log is OfflineLog {
  * time, once per partition.
  */
 export async function asOfJoin(labels: Labels, log: LogInput, options: AsOfJoinOptions): Promise<Table> {
-  if (log instanceof Table) return asOfJoinTable(labels, log, options)
+  const started = performance.now()
+  const progress = progressReporter(options?.onProgress, 'scan', 'record')
+  const read = { records: 0 }
+  const out = await joinLog(labels, log, options, progress, read)
+  progress.finish()
+  joinTelemetry(options).join(out.numRows, read.records, performance.now() - started)
+  return out
+}
+
+async function joinLog(
+  labels: Labels,
+  log: LogInput,
+  options: AsOfJoinOptions,
+  progress: ProgressReporter,
+  read: { records: number },
+): Promise<Table> {
+  if (log instanceof Table) {
+    read.records = log.numRows
+    return asOfJoinTable(labels, log, options)
+  }
   if (!isOfflineLog(log)) {
     throw new InvalidArgumentError(
       'asof-join: log must be an OfflineLog (with scan and featureTypes) or an Arrow Table',
@@ -233,7 +260,11 @@ export async function asOfJoin(labels: Labels, log: LogInput, options: AsOfJoinO
       // Records with eventTime > the last label time can never be chosen: let the log skip them.
       const batches = log.scan({ features: names, by: 'event', to: Math.floor(maxT) + 1 })
       try {
-        for await (const batch of batches) reader.read(batch as RecordBatch, join.kernel, join.tiles)
+        for await (const batch of batches) {
+          reader.read(batch as RecordBatch, join.kernel, join.tiles)
+          read.records += batch.numRows
+          progress.add(batch.numRows)
+        }
       } catch (cause) {
         if (cause instanceof ClosedError) throw new LogClosedError({ cause })
         throw cause

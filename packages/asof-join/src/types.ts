@@ -24,7 +24,14 @@
  * every eligible tile lies after the window). Null only when no tile record is eligible. `maxAge`
  * applies to that eventTime, like the reader's `ttlMs`.
  */
-import type { Duration, FeatureInfo, ValueType, WindowSpec } from '@skewless/core'
+import type {
+  Duration,
+  FeatureInfo,
+  ProgressOptions,
+  TelemetryOptions,
+  ValueType,
+  WindowSpec,
+} from '@skewless/core'
 import type { OfflineLog, TimeBasis } from '@skewless/offline-log'
 import type { Table } from 'apache-arrow'
 
@@ -98,7 +105,7 @@ export interface FeatureRequest {
 }
 
 /** Options of `asOfJoin` / `asOfJoinTable`. */
-export interface AsOfJoinOptions {
+export interface AsOfJoinOptions extends TelemetryOptions, ProgressOptions {
   /** Features to join: names, or requests with per-feature options. Each becomes an output column. */
   features: readonly (string | FeatureRequest)[]
   /**

@@ -44,6 +44,13 @@ export {
   type PipelineResult,
 } from './pipeline.js'
 export { compareRecord, compareVersion, isNewerVersion } from './record-order.js'
+export {
+  type Progress,
+  type ProgressCallback,
+  type ProgressOptions,
+  type ProgressReporter,
+  progressReporter,
+} from './progress.js'
 export { toFeatureWrite } from './records.js'
 export {
   arraySource,
