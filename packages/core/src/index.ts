@@ -43,7 +43,6 @@ export {
   type PipelineOptions,
   type PipelineResult,
 } from './pipeline.js'
-export { compareRecord, compareVersion, isNewerVersion } from './record-order.js'
 export {
   type Progress,
   type ProgressCallback,
@@ -51,6 +50,7 @@ export {
   type ProgressReporter,
   progressReporter,
 } from './progress.js'
+export { compareRecord, compareVersion, isNewerVersion } from './record-order.js'
 export { toFeatureWrite } from './records.js'
 export {
   arraySource,
