@@ -1,13 +1,12 @@
-import { fileURLToPath } from 'node:url'
 import { defineConfig } from 'vitest/config'
 import projects from './vitest.workspace.ts'
-
-// Tests run against the TypeScript sources, not dist: `@skewless/x` resolves to packages/x/src.
-const packagesDir = fileURLToPath(new URL('./packages/', import.meta.url))
+import { sourceAliases } from './workspace-entries.ts'
 
 export default defineConfig({
   resolve: {
-    alias: [{ find: /^@skewless\/([a-z-]+)$/, replacement: `${packagesDir}$1/src/index.ts` }],
+    // Tests run against the TypeScript sources, not dist: every entry point in a package's `exports`
+    // (`@skewless/x` and subpaths such as `@skewless/x/adapter`) resolves to packages/x/src.
+    alias: sourceAliases(),
   },
   test: {
     projects,

@@ -12,13 +12,13 @@
 import { performance } from 'node:perf_hooks'
 import type { FeatureWrite } from '@skewless/core'
 import { freshnessReport } from '@skewless/freshness'
+import type { OfflineLog } from '@skewless/offline-log'
 import {
   columnData,
-  type OfflineLog,
   readStringColumn,
   readTimeColumn,
   writesToRecordBatch,
-} from '@skewless/offline-log'
+} from '@skewless/offline-log/adapter'
 import type { RecordBatch } from 'apache-arrow'
 import { xorshift } from './lib/rng.ts'
 

@@ -1,4 +1,9 @@
-import { columnData, readStringColumn, readTimeColumn, type StringColumn } from '@skewless/offline-log'
+import {
+  columnData,
+  readStringColumn,
+  readTimeColumn,
+  type StringColumn,
+} from '@skewless/offline-log/adapter'
 import type { RecordBatch } from 'apache-arrow'
 
 /** The three columns the report reads from a log batch, decoded once per batch. */

@@ -5,12 +5,12 @@ import {
   filterBatch,
   fromInt64Array,
   LOG_SCHEMA_FIELDS,
-  recordBatchToWrites,
   resolveScan,
   takeRows,
   toInt64Array,
   writesToRecordBatch,
-} from '../src/index.js'
+} from '../src/adapter.js'
+import { recordBatchToWrites } from '../src/index.js'
 
 const types = { a: 'double', b: 'int64', s: 'string', f: 'bool' } as const
 const w = (p: Partial<FeatureWrite>): FeatureWrite => ({

@@ -1,4 +1,4 @@
-import { ENTITY_TYPE, LOG_SCHEMA_FIELDS, OUTCOME_TYPE, utf8Data } from '@skewless/offline-log'
+import { ENTITY_TYPE, LOG_SCHEMA_FIELDS, OUTCOME_TYPE, utf8Data } from '@skewless/offline-log/adapter'
 import {
   Bool,
   type Data,

@@ -1,7 +1,7 @@
 import { createRequire } from 'node:module'
 import { Worker } from 'node:worker_threads'
 import type { FeatureWrite } from '@skewless/core'
-import { writesToRecordBatch } from '@skewless/offline-log'
+import { writesToRecordBatch } from '@skewless/offline-log/adapter'
 import { tableFromIPC } from 'apache-arrow'
 import * as pw from 'parquet-wasm'
 import { encodeParquetWasm, withoutFeature } from './encode-wasm.js'

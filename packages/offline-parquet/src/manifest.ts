@@ -1,7 +1,7 @@
 import { readdir, readFile, rename } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { CommitMarks } from '@skewless/core'
-import { mergeMarks } from '@skewless/offline-log'
+import { mergeMarks } from '@skewless/offline-log/adapter'
 import { CorruptManifestError, LogLockedError } from './errors.js'
 import { ensureDir, fsyncDir, removeQuietly, writeFileDurable } from './file-io.js'
 import {

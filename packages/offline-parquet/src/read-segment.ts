@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises'
-import { LOG_COLUMNS, utf8Data } from '@skewless/offline-log'
+import { LOG_COLUMNS, utf8Data } from '@skewless/offline-log/adapter'
 import {
   type Data,
   DataType,

@@ -1,13 +1,8 @@
 import { readFile } from 'node:fs'
 import { readFile as readPath } from 'node:fs/promises'
 import { dirname } from 'node:path'
-import {
-  dropDuplicateIdentities,
-  type FeatureTypes,
-  filterBatch,
-  resolveScan,
-  type ScanOptions,
-} from '@skewless/offline-log'
+import type { FeatureTypes, ScanOptions } from '@skewless/offline-log'
+import { dropDuplicateIdentities, filterBatch, resolveScan } from '@skewless/offline-log/adapter'
 import type { RecordBatch } from 'apache-arrow'
 import type { EncodePool } from './encode-pool.js'
 import {
