@@ -2,6 +2,7 @@ export * from './aggregators.js'
 export { CHECKPOINT_FORMAT, type CheckpointData } from './checkpoint.js'
 export type * from './checkpoint-types.js'
 export { type ManualClock, manualClock, systemClock } from './clock.js'
+export { countDeadLetters, type DeadLetterCounts } from './dead-letter-count.js'
 export { toMs } from './duration.js'
 export { entityKey, toEntityKey } from './entity-key.js'
 export * from './errors.js'
@@ -14,6 +15,7 @@ export {
   type ResolvedFeature,
 } from './features.js'
 export { logCheckpoints } from './log-checkpoints.js'
+export { type ThrottledReporter, throttledReporter } from './log-summary.js'
 export {
   type RateLimitedLoggerOptions,
   rateLimitedLogger,

@@ -15,6 +15,7 @@ import { systemClock } from './clock.js'
 import { toMs } from './duration.js'
 import { ClosedError, InvalidDefinitionError } from './errors.js'
 import type { FeatureGroup } from './features.js'
+import { throttledReporter } from './log-summary.js'
 import { resolveLogger } from './logger.js'
 import { createOperator, type WindowOperator } from './operator.js'
 import { type PipelineTelemetry, pipelineTelemetry } from './pipeline-telemetry.js'
@@ -47,9 +48,15 @@ export interface PipelineOptions<E> extends TelemetryOptions {
   features: FeatureGroup<E> | readonly FeatureGroup<E>[]
   /** Where feature updates go (e.g. the online sink, or `collectingSink()` in tests). */
   sink: Sink<FeatureUpdate>
-  /** Where late events go. They are always counted in `metrics.lateEvents`. */
+  /**
+   * Where late events go. They are always counted in `metrics.lateEvents`; without this output a
+   * rate-limited warning with the count goes to `logger`.
+   */
   lateEvents?: Sink<LateEvent<E>>
-  /** Where bad events go. They are always counted in `metrics.deadLetters`. */
+  /**
+   * Where bad events go. They are always counted in `metrics.deadLetters` (by reason in
+   * `metrics.deadLettersByReason`); without this output a rate-limited warning per reason goes to `logger`.
+   */
   deadLetters?: Sink<DeadLetter<E>>
   /** Watermark, lateness and idleness. */
   watermark?: WatermarkOptions
@@ -84,7 +91,9 @@ export interface PipelineOptions<E> extends TelemetryOptions {
   /** How often (real ms) idleness is checked while waiting for input. @default min(idleTimeout / 4, 1000) */
   tickIntervalMs?: number
   /**
-   * Where warnings go (a pino logger fits). `false` or `null`: silent.
+   * Where warnings go (a pino logger fits): history on the live path, and summaries (the first at
+   * once, then at most one line per reason every 10 s, with counts) of dead letters and late events
+   * that have no output. `false` or `null`: silent.
    * @default warnings to stderr, each message at most once a minute
    */
   logger?: Logger | false | null
@@ -175,6 +184,9 @@ export function createPipeline<Ev>(options: PipelineOptions<Ev>): Pipeline {
     historyAge: options.historyWarningAge ?? '1d',
   })
   const logger = resolveLogger(options.logger)
+  const report = throttledReporter(logger)
+  /** The pipeline's own dead letters per code. */
+  const deadByCode: Record<string, number> = {}
   let historicEvents = 0
   const resumable = sources.map((src) => isResumableSource(src))
   const names = sources.map((src, i) => (resumable[i] ? (src as ResumableSource<Ev>).name : undefined))
@@ -324,13 +336,22 @@ export function createPipeline<Ev>(options: PipelineOptions<Ev>): Pipeline {
       'a periodic checkpoint failed to commit; the previous one stays the resume point and the next interval retries',
     )
   }
-  const metrics = (): PipelineMetrics => ({
-    ...op.metrics,
-    batches,
-    watermark: op.watermark,
-    ...cpStats,
-    historicEvents,
-  })
+  const metrics = (): PipelineMetrics => {
+    const down = deadLettersOf(options.sink)
+    const byReason: Record<string, number> = { ...deadByCode }
+    for (const [code, n] of Object.entries(down.byCode)) byReason[`sink:${code}`] = n
+    for (const [code, n] of Object.entries(down.logByCode)) byReason[`log:${code}`] = n
+    return {
+      ...op.metrics,
+      deadLettersByReason: byReason,
+      sinkDeadLetters: down.total,
+      logDeadLetters: down.logTotal,
+      batches,
+      watermark: op.watermark,
+      ...cpStats,
+      historicEvents,
+    }
+  }
 
   /** After a batch (passes its output through): count history on the live path, say once what to use instead. */
   function noteHistory<T>(out: T): T {
@@ -352,17 +373,49 @@ export function createPipeline<Ev>(options: PipelineOptions<Ev>): Pipeline {
 
   async function emit(updates: FeatureUpdate[], late?: LateEvent<Ev>[], dead?: DeadLetter<Ev>[]) {
     if (dead && dead.length > 0) telemetry?.deadLetters(dead)
-    if (dead && dead.length > 0 && options.deadLetters) {
-      const r = options.deadLetters.write(dead)
-      if (r) await r
+    if (dead && dead.length > 0) {
+      for (const d of dead) deadByCode[d.code] = (deadByCode[d.code] ?? 0) + 1
+      if (options.deadLetters) {
+        const r = options.deadLetters.write(dead)
+        if (r) await r
+      } else noteDropped(dead)
     }
-    if (late && late.length > 0 && options.lateEvents) {
-      const r = options.lateEvents.write(late)
-      if (r) await r
+    if (late && late.length > 0) {
+      if (options.lateEvents) {
+        const r = options.lateEvents.write(late)
+        if (r) await r
+      } else {
+        const last = late[late.length - 1] as LateEvent<Ev>
+        report.note(
+          'late',
+          late.length,
+          { features: last.features, eventTime: last.eventTime, watermark: last.watermark },
+          'events arrived behind the watermark by more than allowedLateness and were not applied (counted in metrics.lateEvents); give the pipeline a lateEvents output to keep them, or raise watermark.allowedLateness',
+        )
+      }
     }
     if (updates.length > 0) {
       const r = options.sink.write(updates)
       if (r) await r
+    }
+  }
+
+  /** Dead letters without an output: one rate-limited warning per code, naming the reason. */
+  function noteDropped(dead: DeadLetter<Ev>[]): void {
+    const perCode = new Map<string, DeadLetter<Ev>[]>()
+    for (const d of dead) {
+      const list = perCode.get(d.code)
+      if (list === undefined) perCode.set(d.code, [d])
+      else list.push(d)
+    }
+    for (const [code, list] of perCode) {
+      const last = list[list.length - 1] as DeadLetter<Ev>
+      report.note(
+        `dead-letter:${code}`,
+        list.length,
+        { code, reason: last.reason, ...(last.feature === undefined ? {} : { feature: last.feature }) },
+        `events were dead-lettered (${code}) and dropped, because the pipeline has no deadLetters output (counted in metrics.deadLetters); give it one to keep them`,
+      )
     }
   }
 
@@ -484,6 +537,7 @@ export function createPipeline<Ev>(options: PipelineOptions<Ev>): Pipeline {
     // a failure to commit fails the run.
     if (options.checkpoints !== undefined) await startCheckpoint()
     await commitChain
+    report.flush()
     if (historicEvents > 0) {
       logger.info({ historicEvents }, 'the run read events older than historyWarningAge (see the warning)')
     }
@@ -550,7 +604,6 @@ export function createPipeline<Ev>(options: PipelineOptions<Ev>): Pipeline {
   return pipeline
 }
 
-/** Wrap plain micro-batches as positioned batches without a position. */
 /** A micro-batch as the run loop reads it: a plain source's batches have no position. */
 type SourceBatch<E> = Omit<PositionedBatch<E>, 'position'> & { position?: SourcePosition }
 
@@ -559,6 +612,29 @@ async function* unpositioned<E>(batches: AsyncGenerator<E[]>): AsyncGenerator<So
     for await (const events of batches) yield { events }
   } finally {
     await batches.return(undefined)
+  }
+}
+
+/**
+ * Dead letters a sink reports through `metrics()` (the online sink does: its own, and the log's
+ * behind it), read structurally; zeros for a sink without them.
+ */
+function deadLettersOf(sink: Sink<FeatureUpdate>): {
+  total: number
+  byCode: Record<string, number>
+  logTotal: number
+  logByCode: Record<string, number>
+} {
+  const m = (sink as { metrics?: () => unknown }).metrics
+  const got = typeof m === 'function' ? (m.call(sink) as Record<string, unknown> | undefined) : undefined
+  const num = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? v : 0)
+  const rec = (v: unknown) =>
+    typeof v === 'object' && v !== null ? (v as Record<string, number>) : ({} as Record<string, number>)
+  return {
+    total: num(got?.deadLetters),
+    byCode: rec(got?.deadLettersByCode),
+    logTotal: num(got?.logDeadLetters),
+    logByCode: rec(got?.logDeadLettersByCode),
   }
 }
 

@@ -201,8 +201,19 @@ export interface PipelineMetrics {
   eventsApplied: number
   /** Events sent to the late output. */
   lateEvents: number
-  /** Events sent to the dead-letter output. */
+  /** Events the pipeline dead-lettered (sent to `deadLetters`, or counted and logged without it). */
   deadLetters: number
+  /**
+   * Every dead letter by reason: the pipeline's own by code (`invalid-value`, `invalid-time`, ...),
+   * the sink's as `sink:<code>` (`sink:serialization`, `sink:retries-exhausted`) and those of the
+   * log behind it as `log:<code>`, when the sink reports them (`metrics().deadLettersByCode`, as the
+   * online sink does). Nothing is dropped without a count here.
+   */
+  deadLettersByReason: Record<string, number>
+  /** Writes the sink dead-lettered (its `metrics().deadLetters`; 0 for a sink without metrics). */
+  sinkDeadLetters: number
+  /** Records the offline log behind the sink rejected (the sink's `metrics().logDeadLetters`). */
+  logDeadLetters: number
   /** Feature updates emitted. */
   updatesOut: number
   /** Micro-batches processed. */

@@ -11,6 +11,8 @@ export function unclosable(log: OfflineLog): Sink<FeatureWrite> {
     write: (batch) => log.write(batch),
     flush: () => log.flush(),
     close: () => log.flush(),
+    // The sink reads the log's dead letters from here (pipeline metrics.logDeadLetters).
+    ...(log.metrics === undefined ? {} : { metrics: () => (log.metrics as () => object)() }),
   }
 }
 

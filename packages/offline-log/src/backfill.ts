@@ -72,6 +72,7 @@ export async function backfill<E>(options: BackfillOptions<E>): Promise<Backfill
   let dead: DeadLetter<E>[] = []
   let records = 0
   let instants = 0
+  const deadByCode: Record<string, number> = {}
   // Called once per instant, synchronously: the async cost is paid per source chunk, never per event.
   const collect = (updates: FeatureUpdate[]) => {
     // The simulation's clock when these were emitted: the frontier (never before an update's own time).
@@ -85,7 +86,10 @@ export async function backfill<E>(options: BackfillOptions<E>): Promise<Backfill
     instants++
     const out: OperatorOutput<E> = op.process(events)
     for (const x of out.late) late.push(x)
-    for (const x of out.deadLetters) dead.push(x)
+    for (const x of out.deadLetters) {
+      dead.push(x)
+      deadByCode[x.code] = (deadByCode[x.code] ?? 0) + 1
+    }
     collect(out.updates)
   }
   const drainOutputs = async () => {
@@ -129,6 +133,10 @@ export async function backfill<E>(options: BackfillOptions<E>): Promise<Backfill
   await options.lateEvents?.flush()
   const metrics: PipelineMetrics = {
     ...op.metrics,
+    // A backfill writes the log directly (no sink); what the log refuses goes to the log's deadLetters.
+    deadLettersByReason: deadByCode,
+    sinkDeadLetters: 0,
+    logDeadLetters: 0,
     batches: instants,
     watermark: op.watermark,
     checkpoints: 0,

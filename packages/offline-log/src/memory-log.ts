@@ -1,6 +1,7 @@
 import {
   ClosedError,
   type CommitMarks,
+  countDeadLetters,
   type FeatureWrite,
   InvalidArgumentError,
   looksLikeSeconds,
@@ -67,7 +68,9 @@ export function checkInstant(t: number, allowEarlyTimes = false): void {
  */
 export function memoryLog(options: OfflineLogOptions): OfflineLog {
   const featureTypes = normalizeFeatureTypes(options?.features)
-  const deadLetters = options.deadLetters
+  // Counted on the way to the output: metrics() reports them, and the pipeline sums them up.
+  const dead = countDeadLetters(options.deadLetters)
+  const deadLetters = dead.sink
   const runs = new Map<string, FeatureWrite[][]>()
   for (const f of Object.keys(featureTypes)) runs.set(f, [])
   const pending = new Set<Promise<void>>()
@@ -185,6 +188,7 @@ export function memoryLog(options: OfflineLogOptions): OfflineLog {
   return {
     capabilities: Object.freeze({ durable: false, sortedSegments: true }),
     featureTypes,
+    metrics: dead.counts,
     append,
     write: append,
     appendMarked,

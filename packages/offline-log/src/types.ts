@@ -136,6 +136,11 @@ export interface OfflineLog extends Sink<FeatureWrite>, CheckpointLog {
    * them. Ordering and basis: see `StateAtOptions.by`.
    */
   stateAt(t: number, options: StateAtOptions): Promise<FeatureWrite[]>
+  /**
+   * Records rejected to the `deadLetters` output so far, per code (a sink with this log as its
+   * downstream reports them, and the pipeline in `metrics.logDeadLetters`). Optional for adapters.
+   */
+  metrics?(): { deadLetters: number; deadLettersByCode: Record<string, number> }
 }
 
 /** A record rejected by the log, with the reason. */

@@ -31,11 +31,33 @@ export function onlineSink(options: OnlineSinkOptions): OnlineSink {
   return new AsyncOnlineSink(options)
 }
 
+/**
+ * What the downstream (an offline log) rejected, from its `metrics()` when it has one (read
+ * structurally: any `Sink` may be the downstream).
+ */
+function logDeadLettersOf(downstream: OnlineSinkOptions['downstream']): {
+  logDeadLetters: number
+  logDeadLettersByCode: Record<string, number>
+} {
+  const m = (downstream as { metrics?: () => unknown } | undefined)?.metrics
+  const got =
+    typeof m === 'function' ? (m.call(downstream) as Record<string, unknown> | undefined) : undefined
+  const n = got?.deadLetters
+  const byCode = got?.deadLettersByCode
+  return {
+    logDeadLetters: typeof n === 'number' ? n : 0,
+    logDeadLettersByCode:
+      typeof byCode === 'object' && byCode !== null ? { ...(byCode as Record<string, number>) } : {},
+  }
+}
+
 class AsyncOnlineSink implements OnlineSink {
   private readonly sink: SinkState
+  private readonly downstream: OnlineSinkOptions['downstream']
 
   constructor(o: OnlineSinkOptions) {
     this.sink = new SinkState(o)
+    this.downstream = o.downstream
   }
 
   write(batch: readonly FeatureUpdate[]): void | Promise<void> {
@@ -63,6 +85,8 @@ class AsyncOnlineSink implements OnlineSink {
       coalesced: s.nCoalesced,
       retries: s.nRetries,
       deadLetters: s.nDead,
+      deadLettersByCode: { ...s.deadByCode },
+      ...logDeadLettersOf(this.downstream),
       inFlightBatches: s.inFlight,
       buffered: s.pendingCount + s.inFlightUpdates,
       writeLatencyMs: s.latency.snapshot(),

@@ -55,6 +55,8 @@ async function shutdown(sink: SinkState): Promise<void> {
       failure ??= e
     }
   }
+  // Summaries held back by the rate limit are logged now: the sink is done.
+  sink.report.flush()
   if (failure !== undefined) throw failure
 }
 

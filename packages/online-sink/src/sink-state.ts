@@ -4,8 +4,17 @@
  * (sink-flush.ts) and the shutdown path (sink-close.ts). A class of plain fields, so the hot path
  * reads them as directly as a method reads `this`; the functions take it as their first argument.
  */
-import { type Clock, type FeatureUpdate, type FeatureWrite, InvalidDefinitionError } from '@skewless/core'
+import {
+  type Clock,
+  type FeatureUpdate,
+  type FeatureWrite,
+  InvalidDefinitionError,
+  resolveLogger,
+  type ThrottledReporter,
+  throttledReporter,
+} from '@skewless/core'
 import pLimit from 'p-limit'
+import { messageOf } from './errors.js'
 import { type ResolvedFeatureConfig, resolveFeatures } from './feature-config.js'
 import { FlushEpochs } from './flush-epochs.js'
 import { Histogram } from './histogram.js'
@@ -85,6 +94,10 @@ export class SinkState {
   nCoalesced = 0
   nRetries = 0
   nDead = 0
+  /** Dead letters per code (`serialization`, `retries-exhausted`, ...). */
+  readonly deadByCode: Record<string, number> = {}
+  /** Retry, dead-letter and failure summaries for the logger (rate-limited per kind). */
+  readonly report: ThrottledReporter
   readonly latency = new Histogram()
   readonly call: StoreCallContext
   readonly freshness = new Histogram()
@@ -107,6 +120,7 @@ export class SinkState {
     this.maxBuffered = settings.maxBuffered
     this.timeoutMs = settings.timeoutMs
     this.policy = settings.policy
+    this.report = throttledReporter(resolveLogger(o.logger))
     this.pool = new SlotPool(Math.max(1024, this.maxBuffered))
     this.limit = pLimit(this.maxInFlight)
     this.call = {
@@ -116,8 +130,14 @@ export class SinkState {
       timeoutMs: this.timeoutMs,
       policy: this.policy,
       latency: this.latency,
-      onRetry: () => {
+      onRetry: (err) => {
         this.nRetries++
+        this.report.note(
+          'retry',
+          1,
+          { store: this.store.name, retries: this.nRetries, error: messageOf(err) },
+          'online-sink: store calls failed with a transient error and are retried with backoff (count: retries since the previous line)',
+        )
       },
       // An aborted close() or a failed output wakes every sleep in `sleepers`, so the sink stops
       // retrying at once.
@@ -145,9 +165,38 @@ export class SinkState {
   }
 }
 
-/** Count `dead` and hand it to the dead-letter output, if any; returns its backpressure promise. */
+/**
+ * Count `dead` (in all and per code) and hand it to the dead-letter output; without one, log a
+ * rate-limited warning per code naming the reason, so no write vanishes unseen. Returns the output's
+ * backpressure promise.
+ */
 export function deadLetter(sink: SinkState, dead: OnlineDeadLetter[]): void | Promise<void> {
   sink.nDead += dead.length
   sink.telemetry.deadLetters(dead)
+  let code: string | undefined
+  let n = 0
+  for (let i = 0; i <= dead.length; i++) {
+    const d = dead[i]
+    if (d !== undefined && d.code === code) {
+      n++
+      continue
+    }
+    if (code !== undefined) {
+      sink.deadByCode[code] = (sink.deadByCode[code] ?? 0) + n
+      if (sink.deadSink === undefined) {
+        const last = dead[i - 1] as OnlineDeadLetter
+        sink.report.note(
+          `dead-letter:${code}`,
+          n,
+          { store: sink.store.name, code, feature: last.update.feature, reason: last.reason },
+          `online-sink: writes were dead-lettered (${code}) and dropped, because the sink has no deadLetters output (they are counted in metrics().deadLetters); give it one to keep them`,
+        )
+      }
+    }
+    if (d !== undefined) {
+      code = d.code
+      n = 1
+    }
+  }
   return sink.deadSink?.emit(dead)
 }

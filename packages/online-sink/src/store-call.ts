@@ -17,8 +17,8 @@ export interface StoreCallContext {
   policy: RetryPolicy
   /** Records the latency of every answered call. */
   latency: Histogram
-  /** Called once per retry. */
-  onRetry(): void
+  /** Called once per retry, with the transient failure being retried. */
+  onRetry(err: unknown): void
   /** Wait `ms` before a retry; cut short when the sink gives up (an aborted `close`). */
   backoff(ms: number): Promise<void>
   /** Whether the sink gave up on its unacknowledged writes (aborted close, failed output): retry no more. */
@@ -64,7 +64,7 @@ export async function applyWithRetries(
     } catch (e) {
       if (!isTransientError(e) || attempt >= ctx.policy.retries) return { error: e }
       if (ctx.stopped()) return { error: e, stopped: true }
-      ctx.onRetry()
+      ctx.onRetry(e)
       await ctx.backoff(backoffDelay(ctx.policy, attempt))
       if (ctx.stopped()) return { error: e, stopped: true }
     }

@@ -10,6 +10,7 @@ import type {
   FeatureUpdate,
   FeatureValue,
   FeatureWrite,
+  Logger,
   Sink,
   SourcePosition,
   TelemetryOptions,
@@ -243,8 +244,17 @@ export interface OnlineSinkOptions extends TelemetryOptions {
    * @default true
    */
   changelog?: boolean
-  /** Receives writes that failed permanently. When unset they are only counted (`metrics().deadLetters`). */
+  /**
+   * Receives writes that failed permanently. When unset they are counted (`metrics().deadLetters`,
+   * per code in `deadLettersByCode`) and a rate-limited warning per code goes to `logger`.
+   */
   deadLetters?: Sink<OnlineDeadLetter>
+  /**
+   * Where retries, dead letters without an output and an unreachable store are reported, as
+   * summaries (the first at once, then at most one line per kind every 10 s with a count; a pino
+   * logger fits). `false` or `null`: silent. @default warnings to stderr, each message at most once a minute
+   */
+  logger?: Logger | false | null
   /** Stamps `availableTime`. @default systemClock */
   clock?: Clock
   /** Max writes per store call (one Redis pipeline / script call); a whole number >= 1. @default 1000 */
@@ -296,8 +306,17 @@ export interface OnlineSinkMetrics {
   coalesced: number
   /** Store calls retried after a transient failure. */
   retries: number
-  /** Updates sent to the dead-letter output. */
+  /** Updates dead-lettered (sent to the dead-letter output, or counted and logged without one). */
   deadLetters: number
+  /** `deadLetters` per code, e.g. `{ serialization: 2, 'retries-exhausted': 100 }`. */
+  deadLettersByCode: Record<string, number>
+  /**
+   * Records the downstream (an offline log with `metrics()`) rejected as dead letters, e.g. a
+   * value its declared type does not take; 0 for a downstream without metrics.
+   */
+  logDeadLetters: number
+  /** `logDeadLetters` per code (`invalid-value`, `unknown-feature`, `invalid-time`). */
+  logDeadLettersByCode: Record<string, number>
   /** Batches in flight now: at the store, or acknowledged and waiting for `downstream` to take them. */
   inFlightBatches: number
   /** Updates buffered now (pending + in flight). */
