@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
-import { type RedisServerHandle, startRedis } from '@skewless/adapter-tests'
+import { freeLoopbackPort, type RedisServerHandle, startRedis } from '@skewless/adapter-tests'
 import { type ServedValueRecord, skewAudit } from '@skewless/asof-join'
 import { type HoppingWindow, windowAt } from '@skewless/core'
 import { parquetLog } from '@skewless/offline-parquet'
@@ -201,6 +201,26 @@ describe('examples/serving: HTTP feature server over Redis', () => {
     expect(badKey.status).toBe(400)
     expect((await fetch(`${url}/nope`)).status).toBe(404)
     expect((await fetch(`${url}/get-online-features`)).status).toBe(405)
+  })
+
+  it('answers 503 naming the store when Redis cannot be reached', async () => {
+    const down = redisStore({ url: `redis://127.0.0.1:${await freeLoopbackPort()}`, prefix: PREFIX })
+    const unreachable = createFeatureServer({ store: down, features: features.describe() })
+    const downUrl = await unreachable.listen(0)
+    try {
+      const t0 = performance.now()
+      const res = await fetch(`${downUrl}/get-online-features`, {
+        method: 'POST',
+        body: JSON.stringify({ entities: ['user-001'] }),
+        signal: AbortSignal.timeout(20_000),
+      })
+      expect(res.status).toBe(503)
+      expect(((await res.json()) as { error: string }).error).toMatch(/^online store: .*127\.0\.0\.1/)
+      console.log(`serving: unreachable Redis answered 503 in ${Math.round(performance.now() - t0)} ms`)
+    } finally {
+      await unreachable.close()
+      await down.close()
+    }
   })
 
   it('the served values it logged audit clean against the offline log (library and CLI)', async () => {
