@@ -3,11 +3,10 @@
  * Timestamp, Date(ms)) are read through an Int32 view of their buffer: building a BigInt per value
  * costs an order of magnitude more than two 32-bit loads.
  */
-import { END_STORABLE_TIME, internal, MIN_STORABLE_TIME } from '@skewless/core'
+import { END_STORABLE_TIME, MIN_STORABLE_TIME } from '@skewless/core'
+import { divInt64, getInt64 } from '@skewless/core/internal'
 import { type Data, DataType, DateUnit, TimeUnit } from 'apache-arrow'
 import { ColumnTypeError, InvalidTimeError } from './errors.js'
-
-const { divInt64, getInt64 } = internal
 
 /**
  * How a column's stored integers become ms: a positive result multiplies (s → 1000, Date(day) →

@@ -2,13 +2,11 @@
  * Dense codes for label entity keys: strings interned by their UTF-8 bytes, integers through a
  * direct table (compact ranges) or a Map. Mixed string/integer keys are an error.
  */
-import { internal } from '@skewless/core'
+import { getInt64 } from '@skewless/core/internal'
 import { type Data, DataType, type Vector } from 'apache-arrow'
 import { int64View, is64, isNull } from './arrow-read.js'
 import { ColumnTypeError } from './errors.js'
 import { StringTable } from './string-table.js'
-
-const { getInt64 } = internal
 
 type Column = Vector | ArrayLike<unknown>
 

@@ -4,14 +4,12 @@
  * keys never match an integer log entity (that is an `EntityTypeMismatchError`: '007' and 7 are not
  * the same key, and guessing would join the wrong rows).
  */
-import { internal } from '@skewless/core'
+import { getInt64 } from '@skewless/core/internal'
 import { type Data, DataType } from 'apache-arrow'
 import { int64View, is64 } from './arrow-read.js'
 import { ColumnTypeError, EntityTypeMismatchError } from './errors.js'
 import type { PreparedLabels } from './labels.js'
 import { StringTable } from './string-table.js'
-
-const { getInt64 } = internal
 
 export class LogEntityMatcher {
   private strings: StringTable | undefined

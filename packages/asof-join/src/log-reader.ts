@@ -6,7 +6,7 @@
  * never needs 10M-row temporaries. Records of tile features (`tile_start` set) go to the TileJoin;
  * the kernel sees only whole-value features, under its own feature indexes.
  */
-import { internal } from '@skewless/core'
+import { getInt64 } from '@skewless/core/internal'
 import type { TimeBasis } from '@skewless/offline-log'
 import type { Data, RecordBatch, Schema } from 'apache-arrow'
 import { int64View, is64, readNumbers, stringReader, timeFactor } from './arrow-read.js'
@@ -18,8 +18,6 @@ import type { Block, PartitionJoin } from './partition-join.js'
 import { StringTable } from './string-table.js'
 import type { TileJoin } from './tile-join.js'
 import { ValueReader } from './value-reader.js'
-
-const { getInt64 } = internal
 
 const BLOCK = 8192
 

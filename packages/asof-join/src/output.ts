@@ -5,7 +5,7 @@
  * without knowing their type and no JS value is made per row. 64-bit columns are written through an
  * Int32 view (no BigInt per row).
  */
-import { internal } from '@skewless/core'
+import { setInt64 } from '@skewless/core/internal'
 import {
   Bool,
   type Data,
@@ -27,8 +27,6 @@ import { ColumnTypeError } from './errors.js'
 import type { ResolvedFeature } from './features.js'
 import type { PreparedLabels } from './labels.js'
 import { StringTable } from './string-table.js'
-
-const { setInt64 } = internal
 
 export interface FeatureColumn {
   /** 1 when a record was chosen (and not dropped by maxAge). */

@@ -25,14 +25,13 @@
  * buckets are applied only when full, never at the end of a batch, and many small batches cost what
  * one large batch costs.
  */
-import { compareRecord, internal } from '@skewless/core'
+import { compareRecord } from '@skewless/core'
+import { getInt64 } from '@skewless/core/internal'
 import { applyStaged } from './apply-kernel.js'
 import { ApplyWorker } from './apply-worker.js'
 import type { ResolvedFeature } from './features.js'
 import type { LabelIndex } from './label-index.js'
 import type { JoinOutput } from './output.js'
-
-const { getInt64 } = internal
 
 /** A bucket's slot range spans up to 2^12 slots (4096 × 40 B of times and state of a feature fit in L2). */
 const SHIFT_MIN = 12

@@ -4,13 +4,12 @@
  * window are folded into the decay instant, then the window's tiles are summed in ascending
  * tileStart order — the reader's order, so double sums are bit-identical.
  */
-import { internal, tileStart as tileStartOf } from '@skewless/core'
+import { tileStart as tileStartOf } from '@skewless/core'
+import { setInt64 } from '@skewless/core/internal'
 import type { ResolvedFeature } from './features.js'
 import type { LabelIndex } from './label-index.js'
 import type { FeatureColumn } from './output.js'
 import { NONE, type TileEntries } from './tile-entries.js'
-
-const { setInt64 } = internal
 
 /**
  * Write each label's value of every tile feature into `out`. `head`, `decay` and `eligible` are

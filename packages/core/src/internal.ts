@@ -1,8 +1,11 @@
 /**
  * Shared internals of Skewless's own packages (the role `@most/prelude` plays for most.js): 64-bit
  * integers as 32-bit halves and the one check of numeric options. Not part of the public API: it
- * may change in any release. Reached as `internal` from `@skewless/core` until the package has an
- * `@skewless/core/internal` subpath.
+ * may change in any release. Import from `@skewless/core/internal` (the `internal` namespace on the
+ * main entry is deprecated and goes once no package uses it).
+ *
+ * @packageDocumentation
  */
 export { divInt64, fromInt64Array, getInt64, int32View, setInt64, TWO_32, toInt64Array } from './int64.js'
 export { checkNumber, MAX_TIMER_MS, type NumberRule, numberOption } from './number-option.js'
+export { REDACTED, redactText, redactUrl, redactUrls, registerSecret, scrubError } from './redact.js'
