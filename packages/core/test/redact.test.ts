@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { redactText, redactUrl, redactUrls, registerSecret, scrubError } from '../src/index.js'
+import { redactText, redactUrl, redactUrls, registerSecret, scrubError } from '../src/internal.js'
 
 describe('redaction: one rule for every package', () => {
   it('an address keeps scheme, user, host and port; a password or token is hidden whole', () => {

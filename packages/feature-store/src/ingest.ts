@@ -51,6 +51,8 @@ export async function runIngest<E>(
     features: ctx.configs,
     ...(committer === undefined ? { downstream: unclosable(offline) } : {}),
     ...(options.clock === undefined ? {} : { clock: options.clock }),
+    // Retries, dead letters and an unreachable store are reported where the pipeline's warnings go.
+    ...(options.logger === undefined ? {} : { logger: options.logger }),
   })
   // Checkpoints need a source that can replay from a position; a plain iterable still gets the
   // changelog's exactly-once path into the log, without resuming.

@@ -1,12 +1,22 @@
 /** Clients the store creates itself: ioredis `Redis` or `Cluster`, lazily connected. */
-import { InvalidDefinitionError, redactText, registerSecret, scrubError } from '@skewless/core'
+import { InvalidDefinitionError, internal } from '@skewless/core'
 import { Cluster, Redis } from 'ioredis'
 import type { RedisLike, RedisStoreOptions } from './types.js'
 
 const STORE_DEFAULTS = { lazyConnect: true, maxRetriesPerRequest: 2, autoResendUnfulfilledCommands: false }
 
+/** What the store hears of a client's connection. */
+export interface ConnectionEvents {
+  /** A connection error (scrubbed of secrets). */
+  onError(err: Error): void
+  /** The connection is ready (again). */
+  onReady(): void
+  /** The connection closed (the store tells its own `close()` apart). */
+  onClose(): void
+}
+
 /** Create the client of a store that was given none. */
-export function createClient(options: RedisStoreOptions, onError: (err: Error) => void): RedisLike {
+export function createClient(options: RedisStoreOptions, events: ConnectionEvents): RedisLike {
   const extra = options.clientOptions ?? {}
   const redisOptions = (extra.redisOptions as Record<string, unknown> | undefined) ?? {}
   registerSecrets(options.url, extra, redisOptions)
@@ -25,9 +35,9 @@ export function createClient(options: RedisStoreOptions, onError: (err: Error) =
     }
   } catch (err) {
     // Node's ERR_INVALID_URL keeps the whole URL, password included, in `input`.
-    scrubError(err)
+    internal.scrubError(err)
     throw new InvalidDefinitionError(
-      `online-redis: cannot create a Redis client for ${redactText(String(options.url ?? options.cluster?.map((n) => `${n.host}:${n.port}`).join(',')))} (${redactText((err as Error).message)}); pass a URL like redis://user:password@host:6379 or rediss://... for TLS`,
+      `online-redis: cannot create a Redis client for ${internal.redactText(String(options.url ?? options.cluster?.map((n) => `${n.host}:${n.port}`).join(',')))} (${internal.redactText((err as Error).message)}); pass a URL like redis://user:password@host:6379 or rediss://... for TLS`,
       { cause: err },
     )
   }
@@ -35,18 +45,20 @@ export function createClient(options: RedisStoreOptions, onError: (err: Error) =
   // Connection errors also fail the pending calls (and the sink retries them); here they are only
   // counted, instead of ioredis printing "Unhandled error event" for each reconnect attempt.
   client.on('error', (err: Error) => {
-    scrubError(err)
+    internal.scrubError(err)
     lastError = err
-    onError(err)
+    events.onError(err)
   })
   // A Cluster reports its nodes' connection errors (a refused TLS handshake) only as 'node error'.
   client.on('node error', (err: Error) => {
-    scrubError(err)
+    internal.scrubError(err)
     lastError = err
   })
   client.on('ready', () => {
     lastError = undefined
+    events.onReady()
   })
+  client.on('close', () => events.onClose())
   linkConnectionError(client, () => lastError)
   return client as unknown as RedisLike
 }
@@ -89,14 +101,14 @@ function linkAtEnd(err: Error, why: Error): void {
 function registerSecrets(url: string | undefined, ...opts: Record<string, unknown>[]): void {
   if (url !== undefined) {
     try {
-      registerSecret(decodeURIComponent(new URL(url).password))
+      internal.registerSecret(decodeURIComponent(new URL(url).password))
     } catch {
       // An unparsable URL: the password is still removed by the URL pattern of redactText.
     }
   }
   for (const o of opts) {
-    registerSecret(o.password)
+    internal.registerSecret(o.password)
     const tls = o.tls as { passphrase?: unknown } | undefined
-    if (typeof tls === 'object' && tls !== null) registerSecret(tls.passphrase)
+    if (typeof tls === 'object' && tls !== null) internal.registerSecret(tls.passphrase)
   }
 }

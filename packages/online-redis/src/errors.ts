@@ -5,7 +5,7 @@
  * a missing ACL permission (`RedisPermissionError`) and a refused TLS handshake (`RedisTlsError`).
  * Every message and `cause` is scrubbed of passwords (core's redact rule) before it leaves the store.
  */
-import { redactText, SkewlessError, type SkewlessErrorOptions, scrubError } from '@skewless/core'
+import { internal, SkewlessError, type SkewlessErrorOptions } from '@skewless/core'
 import { StoreUnavailableError, StoreWriteError } from '@skewless/online-sink'
 
 /** Server replies that mean "try again later" (loading, failover, cluster reconfiguration, busy script, full memory or disk). */
@@ -68,6 +68,38 @@ export class RedisTlsError extends StoreUnavailableError {
   }
 }
 
+/**
+ * Redis could not be reached for `unavailableAfter` (wrong address or port, server down, network cut):
+ * the store stops retrying. Not transient (`transient: false`) and code `store-unreachable`, so the
+ * sink fails (its `write`, `flush` and `close` reject with it, and so does the pipeline's `run()`)
+ * instead of dead-lettering every write that follows. `address` is the server, password redacted.
+ */
+export class RedisUnreachableError extends StoreUnavailableError {
+  /** The server address(es), credentials redacted, e.g. `redis://app:***@10.0.0.5:6379`. */
+  readonly address: string
+  /** How long Redis had not been reachable when the store gave up (ms). */
+  readonly unreachableForMs: number
+
+  constructor(message: string, address: string, unreachableForMs: number, options?: { cause?: unknown }) {
+    super(message, { ...options, store: 'redis', transient: false }, 'store-unreachable')
+    this.address = address
+    this.unreachableForMs = unreachableForMs
+  }
+}
+
+/**
+ * Whether a store error means the connection failed (refused, reset, closed, timed out, retries of
+ * the client exhausted), as opposed to a reply of a server that was reached (even a transient one,
+ * like `LOADING` or `BUSY`). Looks at the client's error the store's error wraps.
+ */
+export function isConnectionFailure(err: unknown): boolean {
+  if (typeof err !== 'object' || err === null || (err as { transient?: unknown }).transient !== true) {
+    return false
+  }
+  const raw = (err as { cause?: unknown }).cause ?? err
+  return (raw as { name?: unknown } | null)?.name !== 'ReplyError' && !isRedirection(raw)
+}
+
 /** Whether a Redis error is worth retrying. Anything that is not a server reply (closed connection, refused, timeout) is. */
 export function isTransientRedisError(err: unknown): boolean {
   if (typeof err !== 'object' || err === null) return false
@@ -113,12 +145,12 @@ export function missingPermission(reply: string): string {
 
 /** Wrap a failure of `what` (e.g. `'apply'`) into the error the sink understands, keeping `cause`. */
 export function toStoreError(err: unknown, what: string): Error {
-  scrubError(err)
+  internal.scrubError(err)
   const message = describeFailure(err)
   const tls = tlsRefusalOf(err)
   if (tls !== undefined) {
     return new RedisTlsError(
-      `online-redis: ${what} failed: the TLS connection to Redis was refused (${tls.code}: ${redactText(tls.message)}); give the client the CA that signed the server's certificate (clientOptions.tls.ca) and connect with the host name the certificate is for. The store never falls back to plaintext`,
+      `online-redis: ${what} failed: the TLS connection to Redis was refused (${tls.code}: ${internal.redactText(tls.message)}); give the client the CA that signed the server's certificate (clientOptions.tls.ca) and connect with the host name the certificate is for. The store never falls back to plaintext`,
       tls.code,
       { cause: err },
     )
@@ -153,7 +185,7 @@ function describeFailure(err: unknown): string {
     cause instanceof Error && !message.includes(cause.message)
       ? `; last connection error: ${cause.message}`
       : ''
-  return redactText(message + behind)
+  return internal.redactText(message + behind)
 }
 
 /**

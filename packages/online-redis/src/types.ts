@@ -3,6 +3,7 @@
  * calls (kysely style: no ioredis types here, so any client with these methods works), and the
  * options of `redisStore`.
  */
+import type { Duration, Logger } from '@skewless/core'
 import type { OnlineStore } from '@skewless/online-sink'
 
 /** A command argument as ioredis accepts it. */
@@ -119,6 +120,20 @@ export interface RedisStoreOptions {
    * A whole number in [0, 16384]. @default 0
    */
   buckets?: number
+  /**
+   * How long Redis may stay unreachable (connection refused, reset, closed; no answer) before the
+   * store gives up: every call then fails with `RedisUnreachableError` (not transient), so the sink
+   * stops and the pipeline's `run()` rejects with it, naming the address (password redacted). Until
+   * then connection errors are transient and the sink retries them: a restart or failover shorter
+   * than this loses nothing. A duration > 0 (`'30s'`, ms), or `Infinity` to retry forever.
+   * @default '10s'
+   */
+  unavailableAfter?: Duration
+  /**
+   * Where connection loss and recovery are reported (once per outage; a pino logger fits).
+   * `false` or `null`: silent. @default warnings to stderr, each message at most once a minute
+   */
+  logger?: Logger | false | null
 }
 
 /** An online store backed by Redis. */

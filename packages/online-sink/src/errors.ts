@@ -92,6 +92,15 @@ export class SinkAbortedError extends AbortedError {
   }
 }
 
+/**
+ * Whether an error says the store cannot be reached for good (code `store-unreachable`, e.g. Redis
+ * unreachable for its `unavailableAfter`): the sink then stops instead of dead-lettering each write.
+ * Checked structurally.
+ */
+export function isStoreUnreachable(err: unknown): boolean {
+  return typeof err === 'object' && err !== null && (err as { code?: unknown }).code === 'store-unreachable'
+}
+
 /** Whether an error is worth retrying: any error with `transient: true` (checked structurally). */
 export function isTransientError(err: unknown): boolean {
   return typeof err === 'object' && err !== null && (err as { transient?: unknown }).transient === true

@@ -5,7 +5,7 @@
  */
 import { type FeatureUpdate, type FeatureWrite, toFeatureWrite } from '@skewless/core'
 import { settle } from './backpressure.js'
-import { isTransientError, messageOf, permanentCodeOf } from './errors.js'
+import { isStoreUnreachable, isTransientError, messageOf, permanentCodeOf } from './errors.js'
 import type { Slot } from './key-slots.js'
 import { type Batch, deadLetter, type SinkState } from './sink-state.js'
 import { applyWithRetries } from './store-call.js'
@@ -86,6 +86,20 @@ async function runBatch(sink: SinkState, b: Batch): Promise<void> {
   // The sink failed (an output), so it stopped retrying: like the writes still pending, these are
   // left to the replay that DownstreamError asks for (the outputs may be closed by now).
   if (!Array.isArray(res) && res.stopped) return finishBatch(sink, b)
+  // The store says it cannot be reached at all (past its bound): stop, like a failed output, so
+  // write/flush/close and the pipeline's run() reject with its error. These writes were not
+  // acknowledged: they are left to the replay from the last checkpoint, not dead-lettered one by one.
+  if (!Array.isArray(res) && isStoreUnreachable(res.error)) {
+    sink.report.note(
+      'store-unreachable',
+      1,
+      { store: sink.store.name, error: messageOf(res.error) },
+      'online-sink: the store cannot be reached; the sink stops and its callers get the error',
+      'error',
+    )
+    sink.onOutputFailure(res.error)
+    return finishBatch(sink, b)
+  }
   b.answered = true
   const outcomes = Array.isArray(res) ? res : undefined
   const error = Array.isArray(res) ? undefined : res.error

@@ -4,7 +4,7 @@
  * closed when the last of them ends.
  */
 import { connect, type NatsConnection } from '@nats-io/transport-node'
-import { redactUrls } from '@skewless/core'
+import { internal } from '@skewless/core'
 import { NatsTlsError, NatsUnavailableError } from './errors.js'
 import { clientTls, tlsRefusal } from './tls.js'
 import type { NatsConnectionLike, NatsTlsOptions } from './types.js'
@@ -31,7 +31,9 @@ export class ConnectionProvider {
   constructor(options: ConnectionProviderOptions) {
     this.options = options
     this.server =
-      options.servers === undefined ? '(connection given by the caller)' : redactUrls(options.servers)
+      options.servers === undefined
+        ? '(connection given by the caller)'
+        : internal.redactUrls(options.servers)
   }
 
   /** Whether the connection is the caller's (so it is never closed here). */

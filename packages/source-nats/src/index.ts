@@ -1,7 +1,10 @@
-/** One server address with its credentials redacted (core's `redactUrl`, the rule every package uses). */
-export { redactUrl as redactServer } from '@skewless/core'
+import { internal } from '@skewless/core'
+
 export { jsonDecoder } from './decoder.js'
 export { NatsConsumerError, type NatsSourceErrorCode, NatsTlsError, NatsUnavailableError } from './errors.js'
 export { type RateLimitedLoggerOptions, rateLimitedStderrLogger } from './logger.js'
 export { natsPartitionSources, natsSource } from './nats-source.js'
 export type * from './types.js'
+
+/** One server address with its credentials redacted (core's one redaction rule): `nats://alice:***@host:4222`, `nats://***@host` for a token. */
+export const redactServer: (server: string) => string = internal.redactUrl

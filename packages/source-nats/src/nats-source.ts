@@ -4,7 +4,7 @@
  * next sequence on, so a pipeline resumed from its checkpoint gets no gap and no duplicate.
  */
 import type { PositionedBatch, SourcePosition } from '@skewless/core'
-import { InvalidDefinitionError, redactUrl } from '@skewless/core'
+import { InvalidDefinitionError, internal } from '@skewless/core'
 import { ConnectionProvider } from './connection.js'
 import { rateLimitedStderrLogger } from './logger.js'
 import { Reader } from './reader.js'
@@ -111,7 +111,7 @@ async function* read<E>(
     if (signal.aborted) return
     throw err
   }
-  const s = provider.external ? { ...settings, server: redactUrl(nc.getServer()) } : settings
+  const s = provider.external ? { ...settings, server: internal.redactUrl(nc.getServer()) } : settings
   const reader = new Reader(s, nc, startSeq, signal)
   try {
     try {

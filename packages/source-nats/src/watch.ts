@@ -5,7 +5,7 @@
  */
 import type { ConsumerMessages } from '@nats-io/jetstream'
 import type { NatsConnection } from '@nats-io/transport-node'
-import { redactUrl } from '@skewless/core'
+import { internal } from '@skewless/core'
 import { NatsUnavailableError } from './errors.js'
 import type { ReaderSettings } from './settings.js'
 
@@ -29,7 +29,7 @@ export function watchConnection<E>(
       if (stopped) break
       if (st.type === 'disconnect') {
         metrics.disconnects++
-        const server = redactUrl(st.server)
+        const server = internal.redactUrl(st.server)
         logger.warn({ source: name, server }, 'source-nats: disconnected, reconnecting')
         if (timer === undefined) {
           timer = setTimeout(() => {
@@ -45,7 +45,7 @@ export function watchConnection<E>(
       } else if (st.type === 'reconnect') {
         metrics.reconnects++
         clear()
-        logger.info({ source: name, server: redactUrl(st.server) }, 'source-nats: reconnected')
+        logger.info({ source: name, server: internal.redactUrl(st.server) }, 'source-nats: reconnected')
         onReconnect()
       } else if (st.type === 'close') {
         clear()
