@@ -11,8 +11,10 @@ export const MAX_TIMER_MS = 2_147_483_647
 
 /** What a numeric option accepts. */
 export interface NumberRule {
-  /** Smallest allowed value (inclusive). */
+  /** Smallest allowed value (inclusive; exclusive with `aboveMin`). */
   min: number
+  /** `min` itself is refused: the value must be greater (e.g. a lease > 0). */
+  aboveMin?: boolean
   /** Largest allowed value (inclusive). @default any finite number */
   max?: number
   /** Whole numbers only. */
@@ -34,7 +36,7 @@ export function checkNumber(who: string, name: string, v: unknown, rule: NumberR
   if (
     typeof v === 'number' &&
     (Number.isFinite(v) || (v === Number.POSITIVE_INFINITY && rule.infinity === true)) &&
-    v >= rule.min &&
+    (rule.aboveMin === true ? v > rule.min : v >= rule.min) &&
     (rule.max === undefined || v <= rule.max) &&
     (rule.integer !== true || !Number.isFinite(v) || Number.isInteger(v))
   ) {
@@ -49,7 +51,7 @@ export function checkNumber(who: string, name: string, v: unknown, rule: NumberR
   const inf = rule.infinity ? ', or Infinity' : ''
   const got = typeof v === 'number' ? String(v) : `${typeof v} ${JSON.stringify(v)}`
   throw new InvalidDefinitionError(
-    `${who}: ${name} must be a ${kind} >= ${rule.min}${max}${inf}, got ${got}${rule.hint ? `; ${rule.hint}` : ''}`,
+    `${who}: ${name} must be a ${kind} ${rule.aboveMin === true ? '>' : '>='} ${rule.min}${max}${inf}, got ${got}${rule.hint ? `; ${rule.hint}` : ''}`,
   )
 }
 

@@ -2,10 +2,10 @@ import { mkdir } from 'node:fs/promises'
 import {
   ClosedError,
   type CommitMarks,
-  countDeadLetters,
   type FeatureWrite,
   InvalidArgumentError,
   InvalidDefinitionError,
+  internal,
   type MarkedAppendOptions,
   SkewlessError,
 } from '@skewless/core'
@@ -57,16 +57,7 @@ import { acquireWriterLock, DEFAULT_LOCK_LEASE_MS } from './writer-lock.js'
 /** `String.prototype.isWellFormed` (Node >= 20; not in the ES2023 lib typings). */
 const isWellFormed = (s: string): boolean => (s as unknown as { isWellFormed(): boolean }).isWellFormed()
 
-/** `lockLeaseMs`: any finite number > 0 (not rounded: tests use short leases). */
-function leaseOption(v: number | undefined): number {
-  if (v === undefined) return DEFAULT_LOCK_LEASE_MS
-  if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0) {
-    throw new InvalidDefinitionError(
-      `offline-parquet: lockLeaseMs must be a finite number > 0, got ${String(v)}`,
-    )
-  }
-  return v
-}
+const { numberOption } = internal
 
 /** System errors that mean "this path cannot be written here": wrapped in `LogUnwritableError`. */
 const UNWRITABLE = new Set(['EACCES', 'EPERM', 'EROFS', 'ENOTDIR', 'ENOSPC', 'EDQUOT', 'EEXIST', 'EISDIR'])
@@ -84,12 +75,9 @@ async function writableStep<T>(dir: string, step: () => Promise<T>): Promise<T> 
   }
 }
 
-function positive(name: string, v: number | undefined, def: number, min = 1): number {
-  if (v === undefined) return def
-  if (!Number.isFinite(v) || v < min) {
-    throw new InvalidDefinitionError(`offline-parquet: ${name} must be a number >= ${min}, got ${String(v)}`)
-  }
-  return Math.floor(v)
+/** A count option: a whole number >= `min` (core's one option check; 2.5 workers was rounded down silently). */
+function count(name: string, v: number | undefined, def: number, min = 1): number {
+  return numberOption('offline-parquet', name, v, def, { min, integer: true })
 }
 
 /**
@@ -115,20 +103,32 @@ export async function parquetLog(options: ParquetLogOptions): Promise<ParquetLog
     throw new InvalidDefinitionError(`offline-parquet: encoder must be 'parquet-wasm' or 'parquetjs-lite'`)
   }
   const compression = options.compression ?? 'snappy'
-  const rollRows = positive('rollRows', options.rollRows, 1_000_000)
-  const rollAgeMs = positive('rollAgeMs', options.rollAgeMs, 0, 0)
-  const workers = positive('workers', options.workers, 2, 0)
-  const maxCommitRows = positive('maxCommitRows', options.maxCommitRows, 500_000)
-  const maxPendingRows = positive('maxPendingRows', options.maxPendingRows, 1_000_000)
-  const lockLeaseMs = leaseOption(options.lockLeaseMs)
+  const rollRows = count('rollRows', options.rollRows, 1_000_000)
+  const rollAgeMs = numberOption('offline-parquet', 'rollAgeMs', options.rollAgeMs, 0, {
+    min: 0,
+    ms: true,
+  })
+  const workers = count('workers', options.workers, 2, 0)
+  const maxCommitRows = count('maxCommitRows', options.maxCommitRows, 500_000)
+  const maxPendingRows = count('maxPendingRows', options.maxPendingRows, 1_000_000)
+  // Not rounded: tests use short leases.
+  const lockLeaseMs = numberOption(
+    'offline-parquet',
+    'lockLeaseMs',
+    options.lockLeaseMs,
+    DEFAULT_LOCK_LEASE_MS,
+    {
+      min: 0,
+      aboveMin: true,
+      ms: true,
+    },
+  )
   const onCorrupt = options.onCorruptFile ?? 'throw'
   const readOnly = options.readOnly ?? false
-  // Counted on the way to the output: metrics() reports them, and the pipeline sums them up.
-  const dead = countDeadLetters(options.deadLetters)
-  const deadLetters = dead.sink
+  const deadLetters = options.deadLetters
   const root = options.dir
 
-  const snapshotEvery = positive('manifestSnapshotEvery', options.manifestSnapshotEvery, SNAPSHOT_EVERY)
+  const snapshotEvery = count('manifestSnapshotEvery', options.manifestSnapshotEvery, SNAPSHOT_EVERY)
   const acceptLost = new Set(options.acceptLostFiles ?? [])
   const definitions = definitionsOf(options.features)
 
@@ -373,7 +373,6 @@ export async function parquetLog(options: ParquetLogOptions): Promise<ParquetLog
     dir: root,
     recovery,
     stats,
-    metrics: dead.counts,
     append,
     appendMarked,
     async readMarks() {

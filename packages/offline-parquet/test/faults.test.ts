@@ -239,6 +239,13 @@ describe('faults', () => {
     const dir = await tempDir()
     await expect(parquetLog({ features: { 'a/b': 'double' }, dir })).rejects.toThrow(/partition directory/)
     await expect(parquetLog({ features: FEATURES, dir, rollRows: 0 })).rejects.toThrow(/rollRows/)
+    // Counts are whole numbers: 2.5 workers was rounded down to 2 without a word.
+    await expect(parquetLog({ features: FEATURES, dir, workers: 2.5 })).rejects.toThrow(
+      /workers must be a whole number >= 0, got 2.5/,
+    )
+    await expect(parquetLog({ features: FEATURES, dir, maxCommitRows: 1000.5 })).rejects.toThrow(
+      /maxCommitRows/,
+    )
     await expect(parquetLog({ features: FEATURES, dir: '' })).rejects.toThrow(/dir/)
     await expect(parquetLog({ features: FEATURES, dir, encoder: 'x' as never })).rejects.toMatchObject({
       code: 'invalid-definition',

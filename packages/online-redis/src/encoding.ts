@@ -5,26 +5,26 @@
  * `n` null. Decimal text, because Lua parses it with `tonumber` (exact for integers < 2^53); the Lua
  * script stores the payload as is and never parses or re-encodes it.
  */
-import type { FeatureUpdate, FeatureValue, ValueType } from '@skewless/core'
-import type { StoredValue } from '@skewless/online-sink'
+import { type FeatureUpdate, type FeatureValue, fitsValueType, type ValueType } from '@skewless/core'
+import type { StoredValue } from '@skewless/online-sink/adapter'
 
 /** The stored form of an update, or `undefined` when its value does not fit the declared type. */
 export function encodeEntry(w: FeatureUpdate, valueType: ValueType): string | undefined {
   const v = w.value
+  // Core's one rule decides what fits (a double may be NaN or ±Infinity: `NaN`, `Infinity` read back).
+  if (!fitsValueType(v, valueType)) return undefined
   // One template per write: no intermediate payload string on the hot path.
   switch (typeof v) {
     case 'number':
       // `${-0}` is "0": a double -0 is spelled out, so it reads back as -0 like the offline log keeps
       // it (Parquet DOUBLE, Arrow Float64); `Number('-0')` is -0. An int64 has no -0 there: plain.
-      if (valueType === 'double') return `${w.eventTime},${w.version},d${Object.is(v, -0) ? '-0' : v}`
-      if (valueType === 'int64' && Number.isSafeInteger(v)) return `${w.eventTime},${w.version},d${v}`
-      return undefined
+      return `${w.eventTime},${w.version},d${valueType === 'double' && Object.is(v, -0) ? '-0' : v}`
     case 'string':
-      return valueType === 'string' ? `${w.eventTime},${w.version},s${v}` : undefined
+      return `${w.eventTime},${w.version},s${v}`
     case 'boolean':
-      return valueType === 'bool' ? `${w.eventTime},${w.version},${v ? 't' : 'f'}` : undefined
+      return `${w.eventTime},${w.version},${v ? 't' : 'f'}`
     default:
-      return v === null ? `${w.eventTime},${w.version},n` : undefined
+      return `${w.eventTime},${w.version},n`
   }
 }
 

@@ -26,7 +26,7 @@
  * refused (`checkFeatureName`), since `<prefix>{e}:t:f}` could otherwise be the value hash of
  * entity `e}:t:f` and the tile hash of entity `e`, feature `f}`.
  */
-import { InvalidDefinitionError } from '@skewless/core'
+import { InvalidDefinitionError, internal } from '@skewless/core'
 import { crc16 } from './slot.js'
 
 /** Default key prefix. */
@@ -67,13 +67,14 @@ export function checkFeatureName(name: string): string {
   return name
 }
 
-/** Check the `buckets` option: a whole number in [0, MAX_BUCKETS]. */
+/** Check the `buckets` option: a whole number in [0, MAX_BUCKETS] (core's one option check). */
 export function checkBuckets(v: number | undefined): number {
-  if (v === undefined) return 0
-  if (Number.isSafeInteger(v) && v >= 0 && v <= MAX_BUCKETS) return v
-  throw new InvalidDefinitionError(
-    `online-redis: buckets must be a whole number from 0 (entity tag) to ${MAX_BUCKETS}, got ${JSON.stringify(v)}`,
-  )
+  return internal.numberOption('online-redis', 'buckets', v, 0, {
+    min: 0,
+    max: MAX_BUCKETS,
+    integer: true,
+    hint: '0 keys by the entity tag, more buckets group entities (README, "Key layout")',
+  })
 }
 
 /** How keys are named: one object per store. */

@@ -69,7 +69,7 @@ describe('redisStore changelog option', () => {
     }
     for (const buckets of [-1, 1.5, 16385, Number.NaN, '4']) {
       expect(() => redisStore({ client: xfake, buckets: buckets as number })).toThrow(
-        /buckets must be a whole number from 0/,
+        /buckets must be a (finite )?whole number >= 0 and at most 16384, got/,
       )
     }
   })

@@ -22,10 +22,12 @@ import {
   type CommittedCheckpoint,
   type FeatureWrite,
   InvalidDefinitionError,
+  internal,
   type SourcePosition,
 } from '@skewless/core'
-import { checkNumber } from './check-number.js'
 import type { OnlineStore } from './types.js'
+
+const { checkNumber } = internal
 
 /** Options of `changelogCommitter`. */
 export interface ChangelogCommitterOptions {

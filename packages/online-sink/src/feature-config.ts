@@ -1,7 +1,7 @@
 /** Validation of `OnlineFeatureConfig` lists, shared by the sink and the reader. */
 
 import type { FeatureInfo } from '@skewless/core'
-import { InvalidDefinitionError } from '@skewless/core'
+import { InvalidDefinitionError, isNewerVersion, isValueType, VALUE_TYPES } from '@skewless/core'
 import type { OnlineFeatureConfig, OnlineStore, WriteStrategy } from './types.js'
 
 /** A validated feature config with its defaults filled in. */
@@ -12,7 +12,6 @@ export interface ResolvedFeatureConfig extends OnlineFeatureConfig {
 }
 
 const STRATEGIES: ReadonlySet<string> = new Set(['upsert', 'cas', 'additive'])
-const VALUE_TYPES: ReadonlySet<string> = new Set(['double', 'int64', 'string', 'bool'])
 
 /**
  * Check a feature list against a store's capabilities and index it by name.
@@ -34,9 +33,9 @@ export function resolveFeatures(
       throw new InvalidDefinitionError(`${who}: features[${i}] needs a non-empty string \`name\``)
     }
     if (out.has(f.name)) throw new InvalidDefinitionError(`${at} is listed twice; list each feature once`)
-    if (!VALUE_TYPES.has(f.valueType)) {
+    if (!isValueType(f.valueType)) {
       throw new InvalidDefinitionError(
-        `${at} has valueType '${f.valueType}'; use double, int64, string or bool`,
+        `${at} has valueType '${f.valueType}'; use one of ${VALUE_TYPES.join(', ')}`,
       )
     }
     const strategy = f.strategy ?? 'cas'
@@ -88,10 +87,11 @@ export function resolveFeatures(
   return out
 }
 
-/** Whether `(t1, v1)` is strictly newer than `(t2, v2)`: the CAS order of every store. */
-export function isNewer(t1: number, v1: number, t2: number, v2: number): boolean {
-  return t1 > t2 || (t1 === t2 && v1 > v2)
-}
+/**
+ * Whether `(t1, v1)` is strictly newer than `(t2, v2)`: the compare-and-set of every store. Core's
+ * `isNewerVersion` (the record order the log and the join follow too), under the sink's name.
+ */
+export const isNewer: (t1: number, v1: number, t2: number, v2: number) => boolean = isNewerVersion
 
 /**
  * Online configs for the features a pipeline defines (`group.describe()`): features emitted as

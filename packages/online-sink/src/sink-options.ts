@@ -1,8 +1,10 @@
 /** Validation and defaults of `OnlineSinkOptions` (everything but the store and features). */
-import { type Clock, systemClock } from '@skewless/core'
-import { checkNumber, MAX_TIMER_MS, type NumberRule } from './check-number.js'
+import { type Clock, internal, systemClock } from '@skewless/core'
 import type { RetryPolicy } from './retry.js'
 import type { OnlineSinkOptions } from './types.js'
+
+const { checkNumber, MAX_TIMER_MS } = internal
+type NumberRule = internal.NumberRule
 
 /** `OnlineSinkOptions` with defaults filled in. */
 export interface SinkSettings {

@@ -1,5 +1,5 @@
-/** Checks that a value matches its feature's declared type, as a real store's encoder would. */
-import type { FeatureUpdate } from '@skewless/core'
+/** Checks that a value matches its feature's declared type (core's `fitsValueType`), as a real store's encoder would. */
+import { type FeatureUpdate, fitsValueType } from '@skewless/core'
 import type { OnlineFeatureConfig } from './types.js'
 
 /**
@@ -9,20 +9,9 @@ import type { OnlineFeatureConfig } from './types.js'
  */
 export function checkValue(f: OnlineFeatureConfig, w: FeatureUpdate): string | undefined {
   const v: unknown = w.value
-  if (v === null) return undefined
-  switch (f.valueType) {
-    case 'double':
-      return typeof v === 'number' ? undefined : `feature '${f.name}' is double, got ${describeValue(v)}`
-    case 'int64':
-      return typeof v === 'number' && Number.isSafeInteger(v)
-        ? undefined
-        : `feature '${f.name}' is int64, got ${describeValue(v)} (needs a safe integer)`
-    case 'string':
-      return typeof v === 'string' ? undefined : `feature '${f.name}' is string, got ${describeValue(v)}`
-    case 'bool':
-      return typeof v === 'boolean' ? undefined : `feature '${f.name}' is bool, got ${describeValue(v)}`
-  }
-  return undefined
+  // Core's one rule (a double may be NaN or ±Infinity), as at the pipeline's door and in the log.
+  if (fitsValueType(v, f.valueType)) return undefined
+  return `feature '${f.name}' is ${f.valueType}, got ${describeValue(v)}${f.valueType === 'int64' ? ' (needs a safe integer)' : ''}`
 }
 
 /**
