@@ -2,6 +2,7 @@ import { mkdir } from 'node:fs/promises'
 import {
   ClosedError,
   type CommitMarks,
+  countDeadLetters,
   type FeatureWrite,
   InvalidArgumentError,
   InvalidDefinitionError,
@@ -125,7 +126,9 @@ export async function parquetLog(options: ParquetLogOptions): Promise<ParquetLog
   )
   const onCorrupt = options.onCorruptFile ?? 'throw'
   const readOnly = options.readOnly ?? false
-  const deadLetters = options.deadLetters
+  // Counted on the way to the output: metrics() reports them, and the pipeline sums them up.
+  const dead = countDeadLetters(options.deadLetters)
+  const deadLetters = dead.sink
   const root = options.dir
 
   const snapshotEvery = count('manifestSnapshotEvery', options.manifestSnapshotEvery, SNAPSHOT_EVERY)
@@ -373,6 +376,7 @@ export async function parquetLog(options: ParquetLogOptions): Promise<ParquetLog
     dir: root,
     recovery,
     stats,
+    metrics: dead.counts,
     append,
     appendMarked,
     async readMarks() {

@@ -4,12 +4,14 @@
  * of one Cluster node sharing a pipeline; a read is one pipeline per node (HMGET per entity,
  * HGETALL per additive tile hash).
  */
-import { InvalidDefinitionError, internal } from '@skewless/core'
+import { type Duration, InvalidDefinitionError, internal, resolveLogger, toMs } from '@skewless/core'
 import type { OnlineStoreCapabilities } from '@skewless/online-sink'
 import { createApply, type StoreContext } from './apply.js'
 import { createChangelog } from './changelog.js'
 import { createClient } from './client.js'
+import { isConnectionFailure } from './errors.js'
 import { checkBuckets, checkPrefix, DEFAULT_PREFIX, keyLayout } from './keys.js'
+import { Reachability } from './reachability.js'
 import { createRead } from './read.js'
 import type { RedisStore, RedisStoreOptions } from './types.js'
 
@@ -25,11 +27,21 @@ export function redisStore(options: RedisStoreOptions = {}): RedisStore {
   const buckets = checkBuckets(options.buckets)
   const changelog = checkChangelog(options, buckets)
   const owned = options.client === undefined
+  const reach = new Reachability(
+    addressOf(options),
+    checkUnavailableAfter(options.unavailableAfter),
+    resolveLogger(options.logger),
+  )
   let connectionErrors = 0
   const client =
     options.client ??
-    createClient(options, () => {
-      connectionErrors++
+    createClient(options, {
+      onError: (err) => {
+        connectionErrors++
+        reach.lost(err)
+      },
+      onReady: () => reach.recovered(),
+      onClose: () => reach.lost(new Error('the connection to Redis closed')),
     })
   const isCluster = client.isCluster === true
   if (changelog !== false && isCluster && buckets === 0) {
@@ -42,6 +54,13 @@ export function redisStore(options: RedisStoreOptions = {}): RedisStore {
       : Array.from({ length: Math.max(1, buckets) }, (_, b) => layout.changelogKey(b, changelog.name))
   const ctx: StoreContext = { client, layout, isCluster, slackMs, changelogKeys }
   const log = changelogKeys === undefined ? undefined : createChangelog(client, changelogKeys, buckets > 0)
+  // Every call goes through the reachability bound (a dead server fails it within unavailableAfter).
+  const guarded =
+    <A extends unknown[], R>(fn: (...args: A) => Promise<R>) =>
+    (...args: A): Promise<R> =>
+      reach.guard(() => fn(...args), isConnectionFailure)
+  const apply = createApply(ctx)
+  const read = createRead(ctx)
   const capabilities: OnlineStoreCapabilities = {
     cas: true,
     additive: true,
@@ -53,10 +72,17 @@ export function redisStore(options: RedisStoreOptions = {}): RedisStore {
   return {
     name: 'redis',
     capabilities,
-    apply: createApply(ctx),
-    read: createRead(ctx),
-    ...log,
+    apply: guarded(apply),
+    read: guarded(read),
+    ...(log === undefined
+      ? {}
+      : {
+          readChangelog: guarded(log.readChangelog),
+          trimChangelog: guarded(log.trimChangelog),
+          changelogHead: guarded(log.changelogHead),
+        }),
     async close() {
+      reach.closing = true
       if (!owned) return
       try {
         await client.quit()
@@ -75,6 +101,37 @@ export function redisStore(options: RedisStoreOptions = {}): RedisStore {
     changelogKey: buckets === 0 ? changelogKeys?.[0] : undefined,
     changelogKeys,
   }
+}
+
+/** Where the store connects, for messages and logs: password redacted. */
+function addressOf(options: RedisStoreOptions): string {
+  if (options.client !== undefined) {
+    const o = (options.client as { options?: { host?: unknown; port?: unknown } }).options
+    return typeof o?.host === 'string' ? `${o.host}:${String(o.port)} (given client)` : '(given client)'
+  }
+  if (options.cluster !== undefined)
+    return `cluster ${internal.redactUrls(options.cluster.map((n) => `${n.host}:${n.port}`))}`
+  return internal.redactUrl(options.url ?? 'redis://127.0.0.1:6379')
+}
+
+/** `unavailableAfter`: a duration > 0 (`Infinity`: retry forever). */
+function checkUnavailableAfter(v: Duration | undefined): number {
+  if (v === undefined) return 10_000
+  if (v === Number.POSITIVE_INFINITY) return v
+  let ms: number
+  try {
+    ms = toMs(v, 'online-redis: unavailableAfter')
+  } catch (err) {
+    throw new InvalidDefinitionError(`${(err as Error).message} (or Infinity to retry forever)`, {
+      cause: err,
+    })
+  }
+  if (!(ms > 0)) {
+    throw new InvalidDefinitionError(
+      `online-redis: unavailableAfter must be a duration > 0 (e.g. '10s', or Infinity to retry forever), got ${String(v)}`,
+    )
+  }
+  return ms
 }
 
 const CLUSTER_CHANGELOG =
