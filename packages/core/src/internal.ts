@@ -9,4 +9,3 @@
 export { divInt64, fromInt64Array, getInt64, int32View, setInt64, TWO_32, toInt64Array } from './int64.js'
 export { checkNumber, MAX_TIMER_MS, type NumberRule, numberOption } from './number-option.js'
 export { REDACTED, redactText, redactUrl, redactUrls, registerSecret, scrubError } from './redact.js'
-export { REDACTED, redactText, redactUrl, redactUrls, registerSecret, scrubError } from './redact.js'

@@ -13,6 +13,10 @@ export function definitionsOf(features: FeatureTypes | readonly FeatureInfo[]): 
     if (f.window !== undefined) d.window = JSON.parse(JSON.stringify(f.window))
     if (f.aggregate !== undefined) d.aggregate = f.aggregate
     if (f.emit !== undefined) d.emit = f.emit
+    if (f.ttlMs !== undefined) d.ttlMs = f.ttlMs
+    if (f.description !== undefined) d.description = f.description
+    if (f.owner !== undefined) d.owner = f.owner
+    if (f.tags !== undefined) d.tags = [...f.tags]
     return d
   })
 }
@@ -29,13 +33,23 @@ function canonical(v: unknown): string {
     .join(',')}}`
 }
 
+/** Fields that decide the rows: changing one under the same name would mix two features in one column. */
 const FIELDS = ['valueType', 'window', 'aggregate', 'emit'] as const
 
 /**
- * Compare the definitions given at open with those the log records. A field given on both sides
- * must be equal (`DefinitionChangedError` otherwise); a field only one side has is no conflict (a
- * reader may open with a plain type map). Returns what to record: new features, and recorded ones
- * the open describes in more detail.
+ * Fields that decide only how rows are read (`ttlMs`: the join's default maxAge) or described: a
+ * change is recorded, not refused (the rows stay valid; the latest TTL is what serving uses too).
+ */
+const METADATA = ['ttlMs', 'description', 'owner', 'tags'] as const
+
+/**
+ * Compare the definitions given at open with those the log records. A row-deciding field given on
+ * both sides must be equal (`DefinitionChangedError` otherwise); one only one side has is no conflict
+ * (a reader may open with a plain type map). Metadata (`ttlMs`, `description`, `owner`, `tags`) of a
+ * full definition (one with an `aggregate`, i.e. from `defineFeatures`) replaces what is recorded,
+ * absent fields included (a TTL removed is recorded as removed); a type map leaves it as it is.
+ * Returns what to record: new features, recorded ones the open describes in more detail, and
+ * recorded ones whose metadata changed.
  */
 export function reconcileDefinitions(
   recorded: ReadonlyMap<string, FeatureDefinition>,
@@ -49,6 +63,10 @@ export function reconcileDefinitions(
       continue
     }
     let richer = false
+    const full = g.aggregate !== undefined
+    for (const k of METADATA) {
+      if (full && canonical(g[k]) !== canonical(r[k])) richer = true
+    }
     for (const k of FIELDS) {
       if (g[k] === undefined) continue
       if (r[k] === undefined) {
@@ -59,7 +77,10 @@ export function reconcileDefinitions(
         throw new DefinitionChangedError(g.name, describe(r), describe(g))
       }
     }
-    if (richer) changes.push({ ...r, ...g })
+    if (!richer) continue
+    const next: FeatureDefinition = { ...r, ...g }
+    if (full) for (const k of METADATA) if (g[k] === undefined) delete next[k]
+    changes.push(next)
   }
   return changes
 }

@@ -246,7 +246,8 @@ export class DefinitionChangedError extends SkewlessError {
       'definition-changed',
       `offline-parquet: feature "${feature}" is recorded in this log as ${recorded}, but was opened as ${given}. ` +
         `Rows of two definitions under one name would mix: give the new definition a new name (e.g. "${feature}_v2") ` +
-        'and backfill it, or open with the recorded definition (see describe()).',
+        'and backfill it, or open with the recorded definition (see describe()). A change of ttl, description, ' +
+        'owner or tags alone is recorded, not refused.',
       options,
     )
     this.feature = feature

@@ -26,13 +26,23 @@ export interface AddedFile extends FileEntry {
   tmp?: string
 }
 
-/** A feature as the log records it: `FeatureInfo` fields, all but the type optional (a plain type map gives only types). */
+/**
+ * A feature as the log records it: `FeatureInfo` fields, all but the type optional (a plain type map
+ * gives only types). `valueType`, `window`, `aggregate` and `emit` decide the rows; `ttlMs`,
+ * `description`, `owner` and `tags` only how they are read or described, so they may change (the
+ * latest open with full definitions is recorded; docs/decisions/manifest.md).
+ */
 export interface FeatureDefinition {
   name: string
   valueType: ValueType
   window?: WindowSpec
   aggregate?: string
   emit?: EmitMode
+  /** Time to live (ms): the as-of join's and the audit's default `maxAge`. */
+  ttlMs?: number
+  description?: string
+  owner?: string
+  tags?: string[]
 }
 
 /** One manifest version `<20-digit number>.json`: one commit of the log. */
