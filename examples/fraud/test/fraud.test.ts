@@ -8,7 +8,10 @@ import { mkdtemp, rm, stat } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { type RedisServerHandle, startRedis } from '@skewless/adapter-tests'
+import { asOfJoin } from '@skewless/asof-join'
 import { windowAt } from '@skewless/core'
+import { parquetLog } from '@skewless/offline-parquet'
+import type { Table } from 'apache-arrow'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { AVAILABILITY_DELAY_MS, type FraudExampleResult, features, runFraudExample } from '../src/fraud.js'
 import { generateTransactions, type Transaction } from '../src/transactions.js'
@@ -40,6 +43,45 @@ function inWindow(p: Transaction, t: number, feature: string): boolean {
   return p.ts >= w.start && p.ts < w.end
 }
 
+/**
+ * Every training value against a brute force over the raw payments of the card available strictly
+ * before the label (`ts + delay <= label time`); returns what disagrees.
+ */
+function bruteForceCheck(t: Table): { problems: string[]; withValues: number } {
+  const byCard = new Map<string, Transaction[]>()
+  for (const p of result.transactions) byCard.set(p.card, [...(byCard.get(p.card) ?? []), p])
+  const problems: string[] = []
+  let withValues = 0
+  for (let i = 0; i < t.numRows; i++) {
+    const row = t.get(i)?.toJSON() as Record<string, unknown>
+    const time = Number(row.time)
+    const seen = availableBefore(byCard, String(row.entity), time)
+    const got = [num(row.txn_count_1h), num(row.amount_sum_24h), num(row.distinct_merchants_24h)]
+    if (seen.length === 0) {
+      // Nothing of this card was readable yet: every feature is missing, not 0.
+      if (got.some((v) => v !== null)) problems.push(`row ${i}: ${got} before any readable payment`)
+      continue
+    }
+    withValues++
+    const count = seen.filter((p) => inWindow(p, time, 'txn_count_1h')).length
+    const amount = seen.filter((p) => inWindow(p, time, 'amount_sum_24h')).reduce((s, p) => s + p.amount, 0)
+    // The distinct count is a whole value written at instant tau (its event time): it must have been
+    // readable before the label (tau + delay <= time) and count the merchants of the window at tau.
+    const tau = num(row.distinct_merchants_24h__event_time) as number
+    const atTau = seen.filter((p) => p.ts <= tau && inWindow(p, tau, 'distinct_merchants_24h'))
+    const distinct = new Set(atTau.map((p) => p.merchant)).size
+    if (got[0] !== count) problems.push(`row ${i}: txn_count_1h ${got[0]}, brute force ${count}`)
+    const sum = got[1]
+    if (sum === null || sum === undefined || Math.abs(sum - amount) > 1e-6)
+      problems.push(`row ${i}: amount_sum_24h ${got[1]}, brute force ${amount}`)
+    if (tau + AVAILABILITY_DELAY_MS > time)
+      problems.push(`row ${i}: distinct value of ${tau} not readable at ${time}`)
+    if (got[2] !== distinct)
+      problems.push(`row ${i}: distinct_merchants_24h ${got[2]}, brute force ${distinct}`)
+  }
+  return { problems, withValues }
+}
+
 describe('examples/fraud', () => {
   it('generates the same payments from the same seed, with frauds in the held-out days', () => {
     expect(generateTransactions()).toEqual(result.transactions)
@@ -61,44 +103,36 @@ describe('examples/fraud', () => {
   })
 
   it('the training set has no future leakage: every value equals a brute force over the payments available before the label', async () => {
-    const byCard = new Map<string, Transaction[]>()
-    for (const p of result.transactions) byCard.set(p.card, [...(byCard.get(p.card) ?? []), p])
     const t = result.training
     expect(t.numRows).toBe(result.transactions.length)
     expect((await stat(result.trainingFile)).size).toBeGreaterThan(10_000)
-    let withValues = 0
-    for (let i = 0; i < t.numRows; i++) {
-      const row = t.get(i)?.toJSON() as Record<string, unknown>
-      const card = String(row.entity)
-      const time = Number(row.time)
-      const seen = availableBefore(byCard, card, time)
-      if (seen.length === 0) {
-        // Nothing of this card was readable yet: every feature is missing, not 0.
-        expect([row.txn_count_1h, row.amount_sum_24h, row.distinct_merchants_24h], `row ${i}`).toEqual([
-          null,
-          null,
-          null,
-        ])
-        continue
+    const check = bruteForceCheck(t)
+    expect(check.problems.slice(0, 5)).toEqual([])
+    expect(check.withValues).toBeGreaterThan(t.numRows * 0.8)
+  })
+
+  it('the brute force catches a leaky join (negative control: a classic event-time as-of join)', async () => {
+    const log = await parquetLog({
+      dir: join(dir, 'feature-log'),
+      features: features.describe(),
+      readOnly: true,
+    })
+    try {
+      const labels = {
+        entity: result.transactions.map((p) => p.card),
+        time: result.transactions.map((p) => p.ts),
       }
-      withValues++
-      const inHour = seen.filter((p) => inWindow(p, time, 'txn_count_1h'))
-      expect(num(row.txn_count_1h), `txn_count_1h row ${i}`).toBe(inHour.length)
-      const inDay = seen.filter((p) => inWindow(p, time, 'amount_sum_24h'))
-      expect(num(row.amount_sum_24h), `amount_sum_24h row ${i}`).toBeCloseTo(
-        inDay.reduce((s, p) => s + p.amount, 0),
-        6,
-      )
-      // The distinct count is a whole value written at instant tau (its event time): it must have been
-      // readable before the label (tau + delay <= time) and count the merchants of the window at tau.
-      const tau = num(row.distinct_merchants_24h__event_time) as number
-      expect(tau + AVAILABILITY_DELAY_MS, `distinct event time row ${i}`).toBeLessThanOrEqual(time)
-      const atTau = seen.filter((p) => p.ts <= tau && inWindow(p, tau, 'distinct_merchants_24h'))
-      expect(num(row.distinct_merchants_24h), `distinct_merchants_24h row ${i}`).toBe(
-        new Set(atTau.map((p) => p.merchant)).size,
-      )
+      const leaky = await asOfJoin(labels, log, {
+        features: features.names,
+        definitions: features.describe(),
+        by: 'event', // takes each payment's own update, available only 1 s later
+        includeEventTime: true,
+      })
+      const check = bruteForceCheck(leaky)
+      expect(check.problems.length).toBeGreaterThan(leaky.numRows / 2)
+    } finally {
+      await log.close()
     }
-    expect(withValues).toBeGreaterThan(t.numRows * 0.8)
   })
 
   it('Redis serves what the log says at the end of the data, and what the payments say', () => {
