@@ -27,6 +27,7 @@ import {
   type LateEvent,
   type OperatorOutput,
   type PipelineMetrics,
+  progressReporter,
   type ResumableSource,
   type Source,
   toBatches,
@@ -111,8 +112,10 @@ export async function backfill<E>(options: BackfillOptions<E>): Promise<Backfill
     ...(options.lingerMs === undefined ? {} : { lingerMs: options.lingerMs }),
     ...(signal === undefined ? {} : { signal }),
   }
+  const progress = progressReporter(options.onProgress, 'replay', 'event')
   for await (const chunk of toBatches(source, batching)) {
     runs.push(chunk, processInstant)
+    progress.add(chunk.length)
     await drainOutputs()
     if (signal?.aborted) {
       ended = 'aborted'
@@ -131,6 +134,7 @@ export async function backfill<E>(options: BackfillOptions<E>): Promise<Backfill
   await log.flush()
   await options.deadLetters?.flush()
   await options.lateEvents?.flush()
+  progress.finish()
   const metrics: PipelineMetrics = {
     ...op.metrics,
     // A backfill writes the log directly (no sink); what the log refuses goes to the log's deadLetters.

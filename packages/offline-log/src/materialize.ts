@@ -3,7 +3,13 @@
  * instant, written through a sink (an online sink). After a backfill, this makes the store serve
  * what the training data says it served, before a live pipeline takes over.
  */
-import { type FeatureUpdate, InvalidArgumentError, InvalidDefinitionError, type Sink } from '@skewless/core'
+import {
+  type FeatureUpdate,
+  InvalidArgumentError,
+  InvalidDefinitionError,
+  progressReporter,
+  type Sink,
+} from '@skewless/core'
 import { checkInstant } from './memory-log.js'
 import type { MaterializeOptions, MaterializeResult } from './types.js'
 
@@ -34,6 +40,7 @@ export async function materialize(options: MaterializeOptions): Promise<Material
     ...(entities === undefined ? {} : { entities }),
     ...(options.allowEarlyTimes === true ? { allowEarlyTimes: true } : {}),
   })
+  const progress = progressReporter(options.onProgress, 'write', 'record', state.length)
   for (let i = 0; i < state.length; i += batchSize) {
     const batch: FeatureUpdate[] = state.slice(i, i + batchSize).map((w) => {
       const u: FeatureUpdate = {
@@ -48,7 +55,9 @@ export async function materialize(options: MaterializeOptions): Promise<Material
     })
     const r = sink.write(batch)
     if (r) await r
+    progress.add(batch.length)
   }
   await sink.flush()
+  progress.finish()
   return { records: state.length }
 }

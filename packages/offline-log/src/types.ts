@@ -30,6 +30,7 @@ import type {
   MarkedAppendOptions,
   PipelineOptions,
   PipelineResult,
+  ProgressOptions,
   Sink,
   TelemetryOptions,
   ValueType,
@@ -172,9 +173,10 @@ export interface OfflineLogOptions extends TelemetryOptions {
  */
 export interface BackfillOptions<E>
   extends Omit<
-    PipelineOptions<E>,
-    'sink' | 'checkpoints' | 'checkpointInterval' | 'tickIntervalMs' | 'logger' | 'historyWarningAge'
-  > {
+      PipelineOptions<E>,
+      'sink' | 'checkpoints' | 'checkpointInterval' | 'tickIntervalMs' | 'logger' | 'historyWarningAge'
+    >,
+    ProgressOptions {
   /** Where the computed values go, as applied `FeatureWrite`s. It is flushed, never closed. */
   log: OfflineLog
   /**
@@ -201,7 +203,7 @@ export interface BackfillResult extends PipelineResult {
 }
 
 /** Options of `materialize`. */
-export interface MaterializeOptions {
+export interface MaterializeOptions extends ProgressOptions {
   /** Where the state comes from. */
   log: OfflineLog
   /** Where it goes: an online sink on the store to load (without a downstream log). Flushed, never closed. */

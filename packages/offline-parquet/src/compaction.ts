@@ -1,6 +1,6 @@
 import { readFile, stat } from 'node:fs/promises'
 import { join } from 'node:path'
-import { AbortedError, type FeatureWrite, InvalidArgumentError } from '@skewless/core'
+import { AbortedError, type FeatureWrite, InvalidArgumentError, progressReporter } from '@skewless/core'
 import { recordBatchToWrites } from '@skewless/offline-log'
 import { type NamedFile, resolvePartition } from './coverage.js'
 import { crashPoint } from './crash-points.js'
@@ -109,7 +109,7 @@ export function resolveCompactOptions(o: CompactOptions | undefined, declared: r
       `offline-parquet compact: before must be a time in ms, got ${String(before)}`,
     )
   }
-  return { features, minFiles, before, signal: o?.signal }
+  return { features, minFiles, before, signal: o?.signal, onProgress: o?.onProgress }
 }
 
 /**
@@ -141,8 +141,15 @@ export async function compactLog(
   }
   const scratch = new Scratch()
   const all = { by: 'event' as const, from: Number.NEGATIVE_INFINITY, to: Number.POSITIVE_INFINITY }
-  for (const feature of o.features) {
-    for (const p of await listPartitionsOf(w.root, feature, all)) {
+  // Listed first, so progress has a total (partitions created meanwhile are today's: left for the next run).
+  const listed: [string, PartitionDir[]][] = []
+  for (const feature of o.features) listed.push([feature, await listPartitionsOf(w.root, feature, all)])
+  const total = listed.reduce((n, [, ps]) => n + ps.length, 0)
+  const progress = progressReporter(o.onProgress, 'compact', 'partition', total)
+  let visited = 0
+  for (const [feature, partitions] of listed) {
+    for (const p of partitions) {
+      if (visited++ > 0) progress.add(1)
       if (o.signal?.aborted)
         throw new AbortedError('offline-parquet compact: aborted', { cause: o.signal.reason })
       if (Number.isNaN(p.day) || (p.day + 1) * DAY_MS > o.before) continue
@@ -207,6 +214,7 @@ export async function compactLog(
       if (compacted) report.partitions++
     }
   }
+  progress.finish()
   scratch.clear()
   report.durationMs = performance.now() - started
   return report

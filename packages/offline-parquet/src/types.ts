@@ -1,4 +1,4 @@
-import type { CommitMarks } from '@skewless/core'
+import type { CommitMarks, ProgressOptions } from '@skewless/core'
 import type { OfflineLog, OfflineLogOptions } from '@skewless/offline-log'
 import type { CorruptFileError, ForeignFileError, MissingFileError } from './errors.js'
 import type { FeatureDefinition } from './manifest-format.js'
@@ -108,7 +108,7 @@ export interface LogDescription {
 }
 
 /** Options of `ParquetLog.compact`. */
-export interface CompactOptions {
+export interface CompactOptions extends ProgressOptions {
   /** Only these features' partitions. @default every declared feature */
   features?: readonly string[]
   /**

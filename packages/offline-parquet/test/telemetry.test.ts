@@ -1,4 +1,6 @@
+import { dirname } from 'node:path'
 import { metricValue, pointsOf, testMeter } from '@skewless/adapter-tests'
+import type { Progress } from '@skewless/core'
 import { memoryLog } from '@skewless/offline-log'
 import { afterAll, describe, expect, it } from 'vitest'
 import { parquetLog } from '../src/index.js'
@@ -8,13 +10,20 @@ import { removeTempDirs, tempDir } from './helpers.js'
 afterAll(removeTempDirs)
 
 describe('offline log telemetry (OpenTelemetry SDK)', () => {
-  it('the Parquet log records each commit (rows, bytes, duration, size) and compactions, as its stats count them', async () => {
+  it('the Parquet log records each commit (rows, bytes, duration, size) and compactions, as its stats count them; compact reports progress in partitions', async () => {
     const m = testMeter()
     const log = await parquetLog({ features: FEATURES, dir: await tempDir(), meterProvider: m.provider })
     const recs = mixedRecords(1200)
     // One append at a time: each is one commit.
     for (let i = 0; i < recs.length; i += 100) await log.append(recs.slice(i, i + 100))
-    const report = await log.compact({ minFiles: 2 })
+    const seen: Progress[] = []
+    const report = await log.compact({ minFiles: 2, onProgress: (p) => seen.push(p) })
+    // Progress in partitions: never decreasing, the last report complete (every partition listed).
+    const dirs = new Set((await log.listFiles()).map((f) => dirname(f)))
+    expect(seen[0]).toEqual({ done: 0, total: dirs.size, unit: 'partition', phase: 'compact' })
+    for (let i = 1; i < seen.length; i++)
+      expect(seen[i]?.done).toBeGreaterThanOrEqual(seen[i - 1]?.done as number)
+    expect(seen.at(-1)).toEqual({ done: dirs.size, total: dirs.size, unit: 'partition', phase: 'compact' })
     const pts = await m.collect()
     const k = { 'skewless.log.kind': 'parquet' }
     expect(log.stats.commits).toBe(12)

@@ -1,4 +1,4 @@
-/** `skewless compact <log>`: merge each partition's small files, feature by feature, with a progress bar. */
+/** `skewless compact <log>`: merge each partition's small files, with a progress bar fed by compact's onProgress. */
 import type { CompactionReport } from '@skewless/offline-parquet'
 import { discoverLog } from '../discover-log.js'
 import { bytes } from '../format.js'
@@ -16,29 +16,13 @@ export async function compactCommand(path: string, opts: CompactCommandOptions, 
   const found = await discoverLog(path)
   const log = await openLog(found, true)
   const bar = progressBar(io, 'compact')
-  const total: CompactionReport = {
-    partitions: 0,
-    filesIn: 0,
-    filesOut: 0,
-    rows: 0,
-    bytesIn: 0,
-    bytesOut: 0,
-    leftoversRemoved: 0,
-    durationMs: 0,
-  }
+  let total: CompactionReport
   try {
-    // One call per feature: `compact` has no progress callback, so the bar advances per feature.
-    const names = found.features.map((f) => f.name)
-    for (let i = 0; i < names.length; i++) {
-      bar.update(i, names.length, names[i])
-      const r = await log.compact({
-        features: [names[i] as string],
-        ...(opts.minFiles === undefined ? {} : { minFiles: opts.minFiles }),
-        ...(opts.before === undefined ? {} : { before: opts.before }),
-      })
-      for (const k of Object.keys(total) as (keyof CompactionReport)[]) total[k] += r[k]
-    }
-    bar.update(names.length, names.length)
+    total = await log.compact({
+      ...(opts.minFiles === undefined ? {} : { minFiles: opts.minFiles }),
+      ...(opts.before === undefined ? {} : { before: opts.before }),
+      onProgress: (p) => bar.update(p.done, p.total ?? p.done, `${p.done}/${p.total ?? '?'} ${p.unit}s`),
+    })
   } finally {
     bar.stop()
     await log.close()
