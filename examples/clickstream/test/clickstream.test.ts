@@ -4,21 +4,12 @@
  * Then the facts, recomputed here from the produced clicks: what Redis serves, what the training set
  * holds, what the partitioned log holds.
  */
-import { type ChildProcess, spawn } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { dirname, join } from 'node:path'
-import { fileURLToPath } from 'node:url'
+import { join } from 'node:path'
 import { type RedisServerHandle, startRedis } from '@skewless/adapter-tests'
 import { skewAudit } from '@skewless/asof-join'
-import {
-  arraySource,
-  collectingSink,
-  createPipeline,
-  type FeatureUpdate,
-  type FeatureValue,
-  windowAt,
-} from '@skewless/core'
+import { arraySource, collectingSink, createPipeline, type FeatureUpdate, windowAt } from '@skewless/core'
 import { openPartitionedLog } from '@skewless/offline-parquet'
 import { onlineReader } from '@skewless/online-sink'
 import { afterAll, beforeAll, expect, it } from 'vitest'
@@ -33,66 +24,33 @@ import {
   partitionOf,
   store,
 } from '../src/clickstream.js'
+import { type ClickstreamResult, runClickstream } from '../src/run.js'
 
-const here = dirname(fileURLToPath(import.meta.url))
-const repoRoot = join(here, '../../..')
 const EVENTS = 4000
 const USERS = 40
-
-interface Result {
-  t0: number
-  stepMs: number
-  events: number
-  users: number
-  readTime: number
-  online: Record<string, Record<string, FeatureValue>>
-  training: Record<string, unknown>[]
-}
 
 let nats: NatsServerHandle
 let redis: RedisServerHandle
 let out: string
-let result: Result
+let result: ClickstreamResult
 let stdout = ''
-let stderr = ''
 
 beforeAll(async () => {
   ;[nats, redis] = await Promise.all([startNats(), startRedis({ useEnv: false })])
   out = mkdtempSync(join(tmpdir(), 'skewless-clickstream-test-'))
-  const child: ChildProcess = spawn(
-    process.execPath,
-    [
-      '--import',
-      'tsx',
-      'examples/clickstream/src/main.ts',
-      '--nats',
-      nats.url,
-      '--redis',
-      redis.url,
-      '--out',
-      out,
-      '--events',
-      String(EVENTS),
-      '--users',
-      String(USERS),
-    ],
-    { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] },
-  )
-  child.stdout?.on('data', (d) => {
-    stdout += String(d)
+  result = await runClickstream({
+    nats: nats.url,
+    redis: { url: redis.url },
+    out,
+    events: EVENTS,
+    users: USERS,
+    nodeArgs: ['--import', 'tsx'],
+    print: (l) => {
+      stdout += `${l}\n`
+    },
+    table: () => undefined,
   })
-  child.stderr?.on('data', (d) => {
-    stderr += String(d)
-  })
-  const code = await new Promise<number | null>((resolve) => {
-    const timer = setTimeout(() => child.kill('SIGKILL'), 90_000)
-    child.once('exit', (c) => {
-      clearTimeout(timer)
-      resolve(c)
-    })
-  })
-  if (code !== 0) throw new Error(`the example exited with ${code}:\n${stdout}\n${stderr}`)
-  result = JSON.parse(/^RESULT (.*)$/m.exec(stdout)?.[1] ?? 'null') as Result
+  console.log(stdout)
 }, 120_000)
 afterAll(async () => {
   await Promise.all([nats?.stop(), redis?.stop()])
@@ -131,6 +89,7 @@ async function recompute(): Promise<Map<string, FeatureUpdate>> {
 it('runs: two workers stopped cleanly, every partition of the log read by the training set', () => {
   expect(stdout).toContain('both workers stopped cleanly')
   expect(stdout).toContain('as-of join over partitions 0, 1, 2, 3')
+  expect(result.partitions).toEqual([0, 1, 2, 3])
   expect(result.events).toBe(EVENTS)
 })
 
