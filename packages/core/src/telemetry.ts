@@ -8,6 +8,7 @@
 import {
   type Attributes,
   type BatchObservableResult,
+  type Histogram,
   type Meter,
   type MeterProvider,
   metrics,
@@ -80,4 +81,48 @@ export function observeWeakly<T extends object>(
 /** `extra` merged over `base` (the component's `metricAttributes`), without copying when one is empty. */
 export function withAttributes(base: Attributes | undefined, extra: Attributes): Attributes {
   return base === undefined ? extra : { ...base, ...extra }
+}
+
+/**
+ * Times a store's calls as `db.client.operation.duration` (OpenTelemetry database semantic
+ * conventions): attributes `db.system.name` and `db.operation.name`, plus `error.type` on failure.
+ * For store adapters: wrap each method once, at creation.
+ */
+export interface StoreTelemetry {
+  /** `fn`, timed as operation `operation`. */
+  timed<A extends unknown[], R>(operation: string, fn: (...args: A) => Promise<R>): (...args: A) => Promise<R>
+}
+
+/** The timer of one store (`system`: e.g. `'redis'`, `'skewless.memory'`; `scope`: the adapter's package). */
+export function storeTelemetry(
+  system: string,
+  options: TelemetryOptions,
+  scope = '@skewless/online-sink',
+): StoreTelemetry {
+  const meter = skewlessMeter(scope, options.meterProvider)
+  const duration: Histogram = meter.createHistogram('db.client.operation.duration', {
+    unit: 's',
+    description: 'Duration of database client operations (one store call: a batch of writes or reads).',
+    advice: { explicitBucketBoundaries: DURATION_BUCKETS_S },
+  })
+  return {
+    timed(operation, fn) {
+      const ok = withAttributes(options.metricAttributes, {
+        'db.system.name': system,
+        'db.operation.name': operation,
+      })
+      return async (...args) => {
+        const start = performance.now()
+        try {
+          const r = await fn(...args)
+          duration.record((performance.now() - start) / 1000, ok)
+          return r
+        } catch (e) {
+          const type = (e as { code?: unknown })?.code ?? (e as Error)?.name ?? 'unknown'
+          duration.record((performance.now() - start) / 1000, { ...ok, 'error.type': String(type) })
+          throw e
+        }
+      }
+    },
+  }
 }

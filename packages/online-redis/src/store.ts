@@ -13,6 +13,7 @@ import { isConnectionFailure } from './errors.js'
 import { checkBuckets, checkPrefix, DEFAULT_PREFIX, keyLayout } from './keys.js'
 import { Reachability } from './reachability.js'
 import { createRead } from './read.js'
+import { storeTelemetry } from './telemetry.js'
 import type { RedisStore, RedisStoreOptions } from './types.js'
 
 /**
@@ -61,6 +62,8 @@ export function redisStore(options: RedisStoreOptions = {}): RedisStore {
       reach.guard(() => fn(...args), isConnectionFailure)
   const apply = createApply(ctx)
   const read = createRead(ctx)
+  // Timed outside the reachability guard: a call failed by the guard is a failed operation too.
+  const tel = storeTelemetry(options)
   const capabilities: OnlineStoreCapabilities = {
     cas: true,
     additive: true,
@@ -72,14 +75,14 @@ export function redisStore(options: RedisStoreOptions = {}): RedisStore {
   return {
     name: 'redis',
     capabilities,
-    apply: guarded(apply),
-    read: guarded(read),
+    apply: tel.timed('apply', guarded(apply)),
+    read: tel.timed('read', guarded(read)),
     ...(log === undefined
       ? {}
       : {
-          readChangelog: guarded(log.readChangelog),
-          trimChangelog: guarded(log.trimChangelog),
-          changelogHead: guarded(log.changelogHead),
+          readChangelog: tel.timed('read_changelog', guarded(log.readChangelog)),
+          trimChangelog: tel.timed('trim_changelog', guarded(log.trimChangelog)),
+          changelogHead: tel.timed('changelog_head', guarded(log.changelogHead)),
         }),
     async close() {
       reach.closing = true

@@ -3,7 +3,7 @@
  * calls (kysely style: no ioredis types here, so any client with these methods works), and the
  * options of `redisStore`.
  */
-import type { Duration, Logger } from '@skewless/core'
+import type { Duration, Logger, TelemetryOptions } from '@skewless/core'
 import type { OnlineStore } from '@skewless/online-sink'
 
 /** A command argument as ioredis accepts it. */
@@ -71,7 +71,7 @@ export interface RedisLike {
 }
 
 /** Options of `redisStore`. Give `client`, or `url`, or `cluster`; with none, `redis://127.0.0.1:6379`. */
-export interface RedisStoreOptions {
+export interface RedisStoreOptions extends TelemetryOptions {
   /**
    * An ioredis `Redis` or `Cluster` instance (or anything matching `RedisLike`). The store never
    * closes a client it was given. @default none: the store creates one from `url` / `cluster`

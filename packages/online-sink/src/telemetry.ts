@@ -3,7 +3,7 @@
  * The sink's counters are observable (read from its state at collection time); the histograms are
  * recorded once per store call or batch, never per write.
  */
-import type { Attributes, Histogram } from '@opentelemetry/api'
+import type { Attributes } from '@opentelemetry/api'
 import {
   DURATION_BUCKETS_S,
   observeWeakly,
@@ -150,42 +150,5 @@ export function readerTelemetry(storeName: string, options: TelemetryOptions): R
   }
 }
 
-/**
- * Times a store's calls as `db.client.operation.duration` (OpenTelemetry database semantic
- * conventions): attributes `db.system.name` and `db.operation.name`, plus `error.type` on failure.
- * For store adapters: wrap each method once, at creation.
- */
-export interface StoreTelemetry {
-  /** `fn`, timed as operation `operation`. */
-  timed<A extends unknown[], R>(operation: string, fn: (...args: A) => Promise<R>): (...args: A) => Promise<R>
-}
-
-/** The timer of one store (`system`: e.g. `'redis'`, `'skewless.memory'`). */
-export function storeTelemetry(system: string, options: TelemetryOptions): StoreTelemetry {
-  const meter = skewlessMeter(SCOPE, options.meterProvider)
-  const duration: Histogram = meter.createHistogram('db.client.operation.duration', {
-    unit: 's',
-    description: 'Duration of database client operations (one store call: a batch of writes or reads).',
-    advice: { explicitBucketBoundaries: DURATION_BUCKETS_S },
-  })
-  return {
-    timed(operation, fn) {
-      const ok = withAttributes(options.metricAttributes, {
-        'db.system.name': system,
-        'db.operation.name': operation,
-      })
-      return async (...args) => {
-        const start = performance.now()
-        try {
-          const r = await fn(...args)
-          duration.record((performance.now() - start) / 1000, ok)
-          return r
-        } catch (e) {
-          const type = (e as { code?: unknown })?.code ?? (e as Error)?.name ?? 'unknown'
-          duration.record((performance.now() - start) / 1000, { ...ok, 'error.type': String(type) })
-          throw e
-        }
-      }
-    },
-  }
-}
+// Stores time their calls with core's `storeTelemetry` (re-exported for store adapters).
+export { type StoreTelemetry, storeTelemetry } from '@skewless/core'
