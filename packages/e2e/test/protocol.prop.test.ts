@@ -26,8 +26,8 @@ import {
   type OnlineStore,
   onlineFeatures,
   onlineSink,
-  type StoredEntry,
 } from '@skewless/online-sink'
+import type { StoredEntry } from '@skewless/online-sink/adapter'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 

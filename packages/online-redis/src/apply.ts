@@ -5,13 +5,9 @@
  * one socket write per node instead of one per slot.
  */
 import type { FeatureUpdate } from '@skewless/core'
-import type {
-  ApplyOptions,
-  ApplyResult,
-  OnlineFeatureConfig,
-  PermanentWriteFailure,
-} from '@skewless/online-sink'
-import { checkValue, isTransientError } from '@skewless/online-sink'
+import type { OnlineFeatureConfig } from '@skewless/online-sink'
+import type { ApplyOptions, ApplyResult, PermanentWriteFailure } from '@skewless/online-sink/adapter'
+import { checkValue, isTransientError } from '@skewless/online-sink/adapter'
 import { encodeEntry } from './encoding.js'
 import { isRedirection, toStoreError } from './errors.js'
 import type { KeyLayout } from './keys.js'

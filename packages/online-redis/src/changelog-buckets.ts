@@ -7,7 +7,7 @@
  * bucket); across buckets it is the clock's, with ties in one ms in bucket order.
  */
 import { type FeatureWrite, InvalidArgumentError, type SourcePosition } from '@skewless/core'
-import type { ChangelogPage, ReadChangelogOptions } from '@skewless/online-sink'
+import type { ChangelogPage, ReadChangelogOptions } from '@skewless/online-sink/adapter'
 import { checkLimit, checkPosition, decodeEntry, nextId } from './changelog-codec.js'
 import { toStoreError } from './errors.js'
 import type { RedisLike } from './types.js'

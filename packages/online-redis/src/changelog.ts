@@ -4,7 +4,7 @@
  * call's writes are never split. A bucketed store has one stream per bucket: changelog-buckets.ts.
  */
 import { type FeatureWrite, InvalidDefinitionError, type SourcePosition } from '@skewless/core'
-import type { ChangelogPage, ReadChangelogOptions } from '@skewless/online-sink'
+import type { ChangelogPage, ReadChangelogOptions } from '@skewless/online-sink/adapter'
 import { createBucketedChangelog } from './changelog-buckets.js'
 import { checkLimit, checkPosition, decodeEntry, nextId } from './changelog-codec.js'
 import { toStoreError } from './errors.js'

@@ -2,7 +2,8 @@
  * The read path: one pipeline per Cluster node (one in all on a standalone server), HMGET of the value
  * hash per entity and HGETALL per additive tile hash, decoded to raw `StoredEntry`s.
  */
-import type { OnlineFeatureConfig, StoredEntry, StoredTile } from '@skewless/online-sink'
+import type { OnlineFeatureConfig } from '@skewless/online-sink'
+import type { StoredEntry, StoredTile } from '@skewless/online-sink/adapter'
 import type { StoreContext } from './apply.js'
 import { decodeStored } from './encoding.js'
 import { isRedirection, toStoreError } from './errors.js'

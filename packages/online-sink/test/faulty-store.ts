@@ -1,6 +1,7 @@
 /** A store wrapper for sink tests: records calls, injects transient/permanent failures, delays and gates. */
 import type { FeatureUpdate } from '@skewless/core'
-import type { ApplyResult, OnlineStore } from '../src/index.js'
+import type { ApplyResult } from '../src/adapter.js'
+import type { OnlineStore } from '../src/index.js'
 
 export interface FaultyStore extends OnlineStore {
   /** Every apply call's writes, in call order (copies). */

@@ -2,9 +2,8 @@
 import { collectingSink, type FeatureUpdate, type FeatureWrite } from '@skewless/core'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
+import { type ApplyResult, isNewer } from '../src/adapter.js'
 import {
-  type ApplyResult,
-  isNewer,
   memoryStore,
   type OnlineFeatureConfig,
   type OnlineSink,

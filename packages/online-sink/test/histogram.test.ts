@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { Histogram } from '../src/index.js'
+import { Histogram } from '../src/adapter.js'
 
 describe('Histogram', () => {
   it('reports quantiles within 12.5% and exact min/max/mean', () => {

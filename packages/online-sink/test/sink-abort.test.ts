@@ -1,8 +1,8 @@
 // A shutdown is boundable: flush({ signal }) and close({ signal }) return while the store is down.
 import { AbortedError, collectingSink, type FeatureUpdate, type FeatureWrite } from '@skewless/core'
 import { describe, expect, it } from 'vitest'
+import type { ApplyResult } from '../src/adapter.js'
 import {
-  type ApplyResult,
   memoryStore,
   type OnlineDeadLetter,
   type OnlineFeatureConfig,

@@ -7,8 +7,8 @@ import {
   manualClock,
 } from '@skewless/core'
 import { describe, expect, it } from 'vitest'
+import { checkValue } from '../src/adapter.js'
 import {
-  checkValue,
   memoryStore,
   type OnlineDeadLetter,
   type OnlineFeatureConfig,

@@ -7,8 +7,8 @@ import { getEventListeners } from 'node:events'
 import { collectingSink, type FeatureUpdate, type FeatureWrite, type Sink, tumbling } from '@skewless/core'
 import fc from 'fast-check'
 import { expect, it } from 'vitest'
+import type { ApplyResult } from '../src/adapter.js'
 import {
-  type ApplyResult,
   memoryStore,
   type OnlineDeadLetter,
   type OnlineFeatureConfig,

@@ -1,7 +1,8 @@
 /** Conformance tests every online store passes, whatever its capabilities. */
 import assert from 'node:assert/strict'
 import { type FeatureValue, manualClock } from '@skewless/core'
-import { type OnlineFeatureConfig, onlineReader, type StoredEntry } from '@skewless/online-sink'
+import { type OnlineFeatureConfig, onlineReader } from '@skewless/online-sink'
+import type { StoredEntry } from '@skewless/online-sink/adapter'
 import type { TestFn } from '../types.js'
 import {
   SUITE_FEATURES as F,

@@ -21,8 +21,8 @@ import {
   type OnlineFeatureConfig,
   type OnlineStore,
   onlineSink,
-  type StoredEntry,
 } from '@skewless/online-sink'
+import type { StoredEntry } from '@skewless/online-sink/adapter'
 import fc from 'fast-check'
 import type { TestFn } from '../types.js'
 import { SUITE_FEATURES as F, type OnlineStoreFactory, type OnlineStoreSuiteOptions } from './suite-shared.js'

@@ -1,12 +1,8 @@
 /** Shared pieces of the online-store suites: option types, feature configs, random keys, helpers. */
 import { randomUUID } from 'node:crypto'
 import { type FeatureUpdate, type FeatureValue, hopping, tumbling } from '@skewless/core'
-import type {
-  OnlineFeatureConfig,
-  OnlineStore,
-  OnlineStoreCapabilities,
-  StoredEntry,
-} from '@skewless/online-sink'
+import type { OnlineFeatureConfig, OnlineStore } from '@skewless/online-sink'
+import type { OnlineStoreCapabilities, StoredEntry } from '@skewless/online-sink/adapter'
 import type { TestFn } from '../types.js'
 
 /** Creates a fresh store for one test (it may connect lazily). */

@@ -1,7 +1,8 @@
 /** Conformance tests of the sink end to end through a store, and of per-write permanent failures. */
 import assert from 'node:assert/strict'
 import { collectingSink, type FeatureUpdate, type FeatureWrite, manualClock } from '@skewless/core'
-import { type OnlineDeadLetter, onlineSink, type StoredEntry } from '@skewless/online-sink'
+import { type OnlineDeadLetter, onlineSink } from '@skewless/online-sink'
+import type { StoredEntry } from '@skewless/online-sink/adapter'
 import type { TestFn } from '../types.js'
 import {
   SUITE_FEATURES as F,

@@ -17,7 +17,8 @@
  */
 import assert from 'node:assert/strict'
 import { manualClock, windowAt } from '@skewless/core'
-import { type OnlineStore, onlineReader, type StoredEntry } from '@skewless/online-sink'
+import { type OnlineStore, onlineReader } from '@skewless/online-sink'
+import type { StoredEntry } from '@skewless/online-sink/adapter'
 import fc from 'fast-check'
 import type { TestFn } from '../types.js'
 import {
