@@ -32,6 +32,8 @@ export async function discoverLog(path: string): Promise<DiscoveredLog> {
   const featureDirs = entries.filter((e) => e.startsWith('feature=')).sort()
   const manifest = await readManifest(dir)
   if (featureDirs.length === 0 && !(manifest && manifest.features.size > 0)) {
+    const partitioned = await discoverPartitioned(path, dir, entries)
+    if (partitioned !== undefined) return partitioned
     throw new NotALogError(
       path,
       'no feature=<name> partitions here: not a Skewless offline log (or an empty one)',
@@ -63,6 +65,56 @@ export async function discoverLog(path: string): Promise<DiscoveredLog> {
   if (fromFiles.length === 0)
     throw new NotALogError(path, 'no committed Parquet file under any feature= partition')
   return { dir, features: fromFiles, source: 'file-metadata', manifestFiles: manifest?.files ?? 0 }
+}
+
+/**
+ * A root of `partition=<n>` logs (one per stream partition): every partition is discovered, the
+ * features are the union of theirs (one name, one type), `undefined` when there is no such directory.
+ */
+async function discoverPartitioned(
+  path: string,
+  dir: string,
+  entries: string[],
+): Promise<DiscoveredLog | undefined> {
+  const partitions: number[] = []
+  for (const e of entries) {
+    const m = /^partition=(\d+)$/.exec(e)
+    if (m && (await stat(join(dir, e))).isDirectory()) partitions.push(Number(m[1]))
+  }
+  if (partitions.length === 0) return undefined
+  partitions.sort((a, b) => a - b)
+  const features = new Map<string, LogFeature>()
+  let manifestFiles = 0
+  let source: DiscoveredLog['source'] = 'manifest'
+  let found = 0
+  for (const p of partitions) {
+    let part: DiscoveredLog
+    try {
+      part = await discoverLog(join(dir, `partition=${p}`))
+    } catch (err) {
+      // A partition that has committed nothing yet (a worker just started) holds nothing to read.
+      if (err instanceof NotALogError) continue
+      throw err
+    }
+    found++
+    manifestFiles += part.manifestFiles
+    if (part.source === 'file-metadata') source = 'file-metadata'
+    for (const f of part.features) {
+      const seen = features.get(f.name)
+      if (seen !== undefined && seen.valueType !== f.valueType) {
+        throw new NotALogError(
+          path,
+          `feature ${f.name} is ${seen.valueType} in one partition and ${f.valueType} in partition ${p}: not one log`,
+        )
+      }
+      if (seen === undefined) features.set(f.name, f)
+    }
+  }
+  if (found === 0) {
+    throw new NotALogError(path, `partitions ${partitions.join(', ')} found, but none holds a log yet`)
+  }
+  const sorted = [...features.values()].sort((a, b) => (a.name < b.name ? -1 : 1))
+  return { dir, features: sorted, source, manifestFiles, partitions }
 }
 
 /** The first committed `.parquet` file under a feature directory (temp files are `_tmp-….tmp`). */

@@ -1,16 +1,40 @@
+import { join } from 'node:path'
 import type { OfflineLog } from '@skewless/offline-log'
-import { type ParquetLog, parquetLog } from '@skewless/offline-parquet'
+import {
+  openPartitionedLog,
+  type ParquetLog,
+  type PartitionedLog,
+  parquetLog,
+} from '@skewless/offline-parquet'
 import type { RecordBatch } from 'apache-arrow'
+import { NotALogError } from './errors.js'
 import type { DiscoveredLog } from './types.js'
 
+/** What the read-only commands need of a log: one log, or a partitioned one read as one. */
+export type ReadableLog = ParquetLog | PartitionedLog
+
 /**
- * Open a discovered log: read-only (no recovery actions, no lock) unless the command writes. `workers`
+ * Open a discovered log: read-only (no recovery actions, no lock) unless the command writes; a
+ * partitioned root (`partition=<n>` logs) opens as one read-only log, and refuses writing. `workers`
  * 0 reads on the calling thread: for commands that only list files, starting decode threads costs more
  * than it saves.
  */
-export function openLog(found: DiscoveredLog, writable = false, workers?: number): Promise<ParquetLog> {
+export function openLog(found: DiscoveredLog, writable?: false, workers?: number): Promise<ReadableLog>
+export function openLog(found: DiscoveredLog, writable: true, workers?: number): Promise<ParquetLog>
+export function openLog(found: DiscoveredLog, writable = false, workers?: number): Promise<ReadableLog> {
   const features: Record<string, DiscoveredLog['features'][number]['valueType']> = {}
   for (const f of found.features) features[f.name] = f.valueType
+  if (found.partitions !== undefined) {
+    if (writable) {
+      return Promise.reject(
+        new NotALogError(
+          found.dir,
+          `a partitioned log (partitions ${found.partitions.join(', ')}) is written by one writer per partition: run the command on each ${join(found.dir, 'partition=<n>')}`,
+        ),
+      )
+    }
+    return openPartitionedLog({ root: found.dir, features, ...(workers === undefined ? {} : { workers }) })
+  }
   return parquetLog({
     dir: found.dir,
     features,

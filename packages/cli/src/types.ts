@@ -43,4 +43,9 @@ export interface DiscoveredLog {
   source: DefinitionSource
   /** Number of manifest files read (0 without a manifest). */
   manifestFiles: number
+  /**
+   * Set when `dir` is a partitioned log: a root of `partition=<n>` directories, one log per stream
+   * partition (as `@skewless/worker` writes them), read as one log. The partitions found, sorted.
+   */
+  partitions?: number[]
 }

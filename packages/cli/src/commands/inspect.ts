@@ -58,7 +58,10 @@ export async function summarizeLog(
   }
   let done = 0
   for (const file of files) {
-    const [featureDir, dateDir] = relative(found.dir, file).split(sep)
+    const parts = relative(found.dir, file).split(sep)
+    // A partitioned log: <root>/partition=<n>/feature=<f>/date=<d>/…; a date holds files of every partition.
+    if (found.partitions !== undefined) parts.shift()
+    const [featureDir, dateDir] = parts
     const s = byName.get((featureDir ?? '').slice('feature='.length))
     if (s === undefined) continue
     const [{ rows, keyValue }, st] = await Promise.all([readFooter(file), stat(file)])
