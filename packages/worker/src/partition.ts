@@ -170,6 +170,9 @@ export class PartitionRun<E> {
   private async releaseOnce(): Promise<ReleasedPartition> {
     const eventsIn = () => this.held.pipeline?.metrics.eventsIn ?? 0
     if (this.state === 'failed' || this.state === 'completed') {
+      // A failure closes what the run held in the background: the log's writer lock is free only
+      // once that is done (a restart right after would find it held).
+      await this.closing?.catch(() => undefined)
       return this.released(eventsIn())
     }
     this.state = 'stopping'

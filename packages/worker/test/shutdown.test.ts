@@ -27,7 +27,7 @@ import {
 } from './harness.js'
 import { exitWithin, fixture, startProcess } from './process.js'
 
-const TOTAL = 6000
+const TOTAL = 4000
 let nats: NatsServerHandle
 let redis: RedisServerHandle
 let nc: NatsConnection
