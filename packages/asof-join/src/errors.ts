@@ -40,6 +40,24 @@ export class InvalidTimeError extends AsOfJoinInputError {
   }
 }
 
+/**
+ * With `int64: 'number'`, an int64 feature value a JS number cannot hold exactly (|v| > 2^53 - 1).
+ * Code `'int64-range'`. Ask for `int64: 'bigint'` to get it exactly.
+ */
+export class Int64RangeError extends AsOfJoinInputError {
+  /** Output row of the value. */
+  readonly row: number
+
+  constructor(feature: string, row: number, value: bigint) {
+    super(
+      'int64-range',
+      feature,
+      `feature '${feature}' row ${row} is the int64 ${value}, beyond 2^53 - 1: a number cannot hold it exactly; join with int64: 'bigint'`,
+    )
+    this.row = row
+  }
+}
+
 /** Label entity keys and log entity keys are of incompatible kinds. Code `'entity-type-mismatch'`. */
 export class EntityTypeMismatchError extends AsOfJoinInputError {
   constructor(column: string, message: string) {

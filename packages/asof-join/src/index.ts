@@ -2,6 +2,7 @@ export {
   AsOfJoinInputError,
   ColumnTypeError,
   EntityTypeMismatchError,
+  Int64RangeError,
   InvalidOptionError,
   InvalidTimeError,
   LogClosedError,

@@ -28,6 +28,8 @@ const TYPES = VALUE_TYPES
 
 interface Plan {
   labels: PreparedLabels
+  /** How Int64 output columns are given (`AsOfJoinOptions.int64`). */
+  int64: 'number' | 'bigint'
   features: ResolvedFeature[]
   out: JoinOutput
   partitions: Uint8Array[] | undefined
@@ -104,6 +106,10 @@ function plan(labels: Labels, options: AsOfJoinOptions, typeOf: (f: ResolvedFeat
       ;(partitions[p] as Uint8Array)[c] = 1
     }
   }
+  const int64 = options.int64 ?? 'bigint'
+  if (int64 !== 'number' && int64 !== 'bigint') {
+    throw new InvalidOptionError('int64', `options.int64 must be 'number' or 'bigint', got ${String(int64)}`)
+  }
   const workers = options.workers ?? (prepared.length >= 65_536 ? 1 : 0)
   if (workers !== 0 && workers !== 1) {
     throw new InvalidOptionError('workers', `options.workers must be 0 or 1, got ${String(workers)}`)
@@ -123,6 +129,7 @@ function plan(labels: Labels, options: AsOfJoinOptions, typeOf: (f: ResolvedFeat
     features: out.features.filter((_, i) => features[i]?.window !== undefined),
   }
   return {
+    int64,
     labels: prepared,
     features,
     out,
@@ -182,7 +189,7 @@ export function asOfJoinTable(labels: Labels, log: Table, options: AsOfJoinOptio
       join.dispose()
     }
   }
-  return buildTable(p.labels, p.features, p.out)
+  return buildTable(p.labels, p.features, p.out, p.int64)
 }
 
 /** Up to 20 distinct names in a table log's `feature` column, for the message of a missing feature. */
@@ -250,7 +257,7 @@ async function joinLog(
   })
   let maxT = Number.NEGATIVE_INFINITY
   for (const t of p.labels.times) if (t > maxT) maxT = t
-  if (p.labels.length === 0) return buildTable(p.labels, p.features, p.out)
+  if (p.labels.length === 0) return buildTable(p.labels, p.features, p.out, p.int64)
   const names = p.features.map((f) => f.name)
   for (const part of p.partitions ?? [undefined]) {
     // Sorted segments: each batch is grouped by entity, so the kernel skips its locality staging.
@@ -274,5 +281,5 @@ async function joinLog(
       join.dispose()
     }
   }
-  return buildTable(p.labels, p.features, p.out)
+  return buildTable(p.labels, p.features, p.out, p.int64)
 }

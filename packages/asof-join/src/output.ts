@@ -5,7 +5,7 @@
  * without knowing their type and no JS value is made per row. 64-bit columns are written through an
  * Int32 view (no BigInt per row).
  */
-import { setInt64 } from '@skewless/core/internal'
+import { getInt64, setInt64 } from '@skewless/core/internal'
 import {
   Bool,
   type Data,
@@ -23,7 +23,7 @@ import {
   type Vector,
   vectorFromArray,
 } from 'apache-arrow'
-import { ColumnTypeError } from './errors.js'
+import { ColumnTypeError, Int64RangeError } from './errors.js'
 import type { ResolvedFeature } from './features.js'
 import type { PreparedLabels } from './labels.js'
 import { StringTable } from './string-table.js'
@@ -72,6 +72,13 @@ export function createOutput(length: number, features: readonly ResolvedFeature[
   }
 }
 
+/** `Math.floor` of each value (a sub-ms label time has a whole-ms age, as `int64Data` writes it). */
+function floorAll(values: Float64Array): Float64Array {
+  const out = new Float64Array(values.length)
+  for (let i = 0; i < values.length; i++) out[i] = Math.floor(values[i] as number)
+  return out
+}
+
 function bitmap(flags: Uint8Array): { bitmap: Uint8Array; nullCount: number } {
   const bm = new Uint8Array(((flags.length + 63) >> 6) << 3)
   let nulls = 0
@@ -93,12 +100,43 @@ function int64Data(type: DataType, values: Float64Array, flags: Uint8Array) {
   return makeData({ type: type as Int64, length: values.length, nullCount, nullBitmap, data })
 }
 
-function valueData(f: ResolvedFeature, col: FeatureColumn, length: number, strings: StringTable) {
+/**
+ * An int64 feature column as Float64 numbers (`int64: 'number'`): exact, or an `Int64RangeError`
+ * naming the first value a number cannot hold (|v| > 2^53 - 1); never rounded, and a null stays null.
+ */
+function int64AsNumbers(f: ResolvedFeature, col: FeatureColumn, length: number): Float64Array {
+  const out = new Float64Array(length)
+  const w = col.words
+  for (let i = 0; i < length; i++) {
+    if (col.valid[i] !== 1) continue
+    const hi = w[2 * i + 1] as number
+    const x = getInt64(w, i)
+    // |v| >= 2^53 has a high word outside [-2^21, 2^21); inside it the sum is exact.
+    if (hi >= 2097152 || hi < -2097152 || !Number.isSafeInteger(x)) {
+      const exact = new BigInt64Array(w.buffer, w.byteOffset + 8 * i, 1)[0] as bigint
+      throw new Int64RangeError(f.name, i, exact)
+    }
+    out[i] = x
+  }
+  return out
+}
+
+function valueData(
+  f: ResolvedFeature,
+  col: FeatureColumn,
+  length: number,
+  strings: StringTable,
+  int64: 'number' | 'bigint',
+) {
   const { bitmap: nullBitmap, nullCount } = bitmap(col.valid)
   switch (f.type) {
     case 'double':
       return makeData({ type: new Float64(), length, nullCount, nullBitmap, data: col.num })
     case 'int64':
+      if (int64 === 'number') {
+        const data = int64AsNumbers(f, col, length)
+        return makeData({ type: new Float64(), length, nullCount, nullBitmap, data })
+      }
       return makeData({
         type: new Int64(),
         length,
@@ -157,6 +195,7 @@ export function buildTable(
   labels: PreparedLabels,
   features: readonly ResolvedFeature[],
   out: JoinOutput,
+  int64: 'number' | 'bigint' = 'bigint',
 ): Table {
   const length = labels.length
   const fields: Field[] = []
@@ -183,14 +222,18 @@ export function buildTable(
   for (let f = 0; f < features.length; f++) {
     const feat = features[f] as ResolvedFeature
     const col = out.features[f] as FeatureColumn
-    const data = valueData(feat, col, length, out.strings) as NonNullable<ReturnType<typeof valueData>>
+    const data = valueData(feat, col, length, out.strings, int64) as NonNullable<ReturnType<typeof valueData>>
     add(feat.name, new Field(feat.name, data.type, true), data)
     if (feat.includeEventTime) {
       const d = int64Data(new TimestampMillisecond(), col.eventTime, col.found)
       add(`${feat.name}__event_time`, new Field(`${feat.name}__event_time`, d.type, true), d)
     }
     if (feat.includeAge) {
-      const d = int64Data(new Int64(), col.age, col.found)
+      // Ages are differences of storable times: always exact as numbers.
+      const d =
+        int64 === 'number'
+          ? makeData({ type: new Float64(), length, ...bitmap(col.found), data: floorAll(col.age) })
+          : int64Data(new Int64(), col.age, col.found)
       add(`${feat.name}__age_ms`, new Field(`${feat.name}__age_ms`, d.type, true), d)
     }
   }

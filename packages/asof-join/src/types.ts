@@ -145,6 +145,14 @@ export interface AsOfJoinOptions extends TelemetryOptions, ProgressOptions {
    * never in question. @default false
    */
   allowEarlyTimes?: boolean
+  /**
+   * How int64 feature values and `__age_ms` come back: `'bigint'` as Arrow Int64 (exact at any size;
+   * `get` returns a `bigint`), `'number'` as Float64 numbers (exact up to 2^53 - 1; a larger value
+   * throws `Int64RangeError`, it is never rounded; a null stays null). Skewless writes int64 values
+   * as safe integers, so `'number'` only fails on logs written by something else.
+   * @default 'bigint' (Arrow's native type, what DuckDB and pyarrow expect)
+   */
+  int64?: 'number' | 'bigint'
   /** Default of `FeatureRequest.includeEventTime` for every feature. @default false */
   includeEventTime?: boolean
   /** Default of `FeatureRequest.includeAge` for every feature. @default false */
