@@ -8,6 +8,7 @@ import { Manifest } from './manifest.js'
 import { unfinishedNewest } from './manifest-check.js'
 import { type FeatureDefinition, type FileEntry, MANIFEST_DIR, versionName } from './manifest-format.js'
 import { dirEntries, listPartitionDirs } from './segments.js'
+import { dropStateCheckpoints } from './state-checkpoint.js'
 
 const exists = (path: string) =>
   access(path).then(
@@ -96,6 +97,8 @@ export async function prepareManifest(
     if (!(await exists(join(m.root, path)))) lost.push(path)
   }
   if (lost.length > 0) {
+    // State checkpoints may hold rows of the lost files: gone before the loss is committed.
+    await dropStateCheckpoints(m.root)
     await m.write({ add: [], remove: lost, note: 'lost' })
   }
 }

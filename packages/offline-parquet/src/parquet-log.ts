@@ -45,6 +45,7 @@ import { Scratch } from './scratch.js'
 import { scanSegments } from './segment-scan.js'
 import type { SegmentWriter } from './segment-writer.js'
 import { listPartition, listPartitionsOf } from './segments.js'
+import { checkpointState, type StateEnv, stateAtWithCheckpoints } from './state-checkpoint.js'
 import { parquetTelemetry } from './telemetry.js'
 import type {
   CompactionReport,
@@ -174,6 +175,7 @@ export async function parquetLog(options: ParquetLogOptions): Promise<ParquetLog
     corruptFilesSkipped: 0,
     compactions: 0,
     manifestSnapshotFailures: 0,
+    filesRead: 0,
   }
   const writer: SegmentWriter = {
     root,
@@ -369,6 +371,14 @@ export async function parquetLog(options: ParquetLogOptions): Promise<ParquetLog
   }
 
   const scanFiles = (o: ScanOptions, what: string) => scanSegments(scanCtx, o, what)
+  const useCheckpoints = options.useStateCheckpoints ?? true
+  const stateEnv: StateEnv = {
+    root,
+    manifest,
+    featureTypes,
+    readOnly,
+    scan: (o, what, exclude) => scanSegments(scanCtx, o, what, exclude),
+  }
 
   const log: ParquetLog = {
     capabilities: Object.freeze({ durable: true, sortedSegments: true }),
@@ -408,6 +418,7 @@ export async function parquetLog(options: ParquetLogOptions): Promise<ParquetLog
       checkInstant(t, o?.allowEarlyTimes === true)
       const by = o?.by ?? 'available'
       resolveScan({ ...o, by }, featureTypes, 'stateAt')
+      if (useCheckpoints) return stateAtWithCheckpoints(stateEnv, t, o, by)
       const to = Math.floor(t) + 1
       return stateAtFromBatches(
         scanFiles({ features: o.features, entities: o.entities, by, to }, 'stateAt'),
@@ -425,6 +436,16 @@ export async function parquetLog(options: ParquetLogOptions): Promise<ParquetLog
           for (const s of await listPartition(p, all, false)) out.push(s.path)
       }
       return out
+    },
+    async checkpointState(o) {
+      if (closed || closing) throw new ClosedError('parquetLog')
+      if (readOnly) throw new ReadOnlyLogError('checkpointState')
+      const features = o?.features ?? Object.keys(featureTypes)
+      resolveScan({ features }, featureTypes, 'checkpointState')
+      // Queued with compactions, so close() waits for it as it does for them.
+      const run = compacting.then(() => checkpointState(stateEnv, features, () => stats.filesRead))
+      compacting = run.catch(() => undefined)
+      return run
     },
     compact(options) {
       if (closed || closing) return Promise.reject(new ClosedError('parquetLog'))

@@ -54,6 +54,7 @@ function readFd(fd: number): Promise<Buffer> {
 
 /** Read and decode one file (through its pinned descriptor when it has one, which is then closed). */
 async function load(ctx: ScanContext, seg: SegmentFile): Promise<Loaded> {
+  ctx.stats.filesRead++
   const fd = seg.fd
   seg.fd = undefined // from here on, this load owns (and closes) it
   try {
@@ -91,6 +92,8 @@ export async function* scanSegments(
   ctx: ScanContext,
   o: ScanOptions,
   what: string,
+  /** Absolute paths of live files to leave out (covered by a state checkpoint; see state-checkpoint.ts). */
+  exclude?: ReadonlySet<string>,
 ): AsyncGenerator<RecordBatch> {
   const s = resolveScan(o, ctx.featureTypes, what)
   const parts: PartitionDir[] = []
@@ -116,7 +119,7 @@ export async function* scanSegments(
         continue
       }
       if (pi >= parts.length) return
-      pinned = await listPartition(parts[pi++] as PartitionDir, s, true, verify)
+      pinned = await listPartition(parts[pi++] as PartitionDir, s, true, verify, exclude)
       ci = 0
     }
   }

@@ -101,10 +101,12 @@ function select(
   live: readonly NamedFile[],
   window: TimeWindow,
   skip?: Set<string>,
+  exclude?: ReadonlySet<string>,
 ): SegmentFile[] {
   const out: SegmentFile[] = []
   for (const f of live) {
     if (skip?.has(f.name)) continue
+    if (exclude?.has(join(p.dir, f.name))) continue
     const bounds = f.parsed?.bounds
     if (bounds) {
       const lo = window.by === 'event' ? bounds.minEventTime : bounds.minAvailableTime
@@ -152,6 +154,8 @@ export async function listPartition(
   window: TimeWindow,
   pin: boolean,
   verify?: { verifier: PartitionVerifier; report: (d: Damage) => void },
+  /** Absolute paths of live files not to select (their rows are read elsewhere: a state checkpoint). Still verified. */
+  exclude?: ReadonlySet<string>,
 ): Promise<SegmentFile[]> {
   for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
     if (attempt > 2) await new Promise((r) => setTimeout(r, Math.min(50, attempt * 2)))
@@ -166,7 +170,7 @@ export async function listPartition(
       if (r === 'retry') continue
       if (r !== 'ok') damage = r
     }
-    const segs = select(p, live, window, damage?.skip)
+    const segs = select(p, live, window, damage?.skip, exclude)
     if (pin && segs.length > 0) {
       // fds[i] for the first MAX_PINNED files; the others stay unpinned (see MAX_PINNED)
       const fds = await openAll(segs.slice(0, MAX_PINNED).map((x) => x.path))

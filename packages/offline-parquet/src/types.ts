@@ -74,6 +74,28 @@ export interface ParquetLogOptions extends OfflineLogOptions {
    * @default 30_000
    */
   lockLeaseMs?: number
+  /**
+   * Let `stateAt` start from the state checkpoints `checkpointState()` wrote (reading only the files
+   * they do not cover) instead of every file up to `t`. `false` reads every file, as before: the
+   * reference the pruned answer is tested against. @default true
+   */
+  useStateCheckpoints?: boolean
+}
+
+/** What one `checkpointState` call did, per feature. */
+export interface StateCheckpointReport {
+  features: {
+    feature: string
+    /** Manifest version the checkpoint covers (every live, renamed file of the feature then). */
+    version: number
+    /** Data files it covers. */
+    files: number
+    /** Files read to build it: the ones the previous checkpoint did not cover (all, without one). */
+    filesRead: number
+    /** Records in it: one per (entity[, tileStart]), the latest of each. */
+    rows: number
+  }[]
+  durationMs: number
 }
 
 /** Counters of a Parquet log (monotonic, this process only). */
@@ -92,6 +114,8 @@ export interface ParquetLogStats {
   compactions: number
   /** Manifest snapshots that failed (the commits themselves succeeded; the next commit tries again). */
   manifestSnapshotFailures: number
+  /** Data files read and decoded by `scan`, `scanRows`, `stateAt` and `checkpointState` (summed). */
+  filesRead: number
 }
 
 /** What the log records about itself (`ParquetLog.describe`). */
@@ -185,4 +209,17 @@ export interface ParquetLog extends OfflineLog {
    *   `signal` aborts.
    */
   compact(options?: CompactOptions): Promise<CompactionReport>
+  /**
+   * Write a state checkpoint per feature (all declared by default): for every (entity[, tileStart]) the
+   * record `stateAt` would pick among every row of the feature's live files — the latest, whatever
+   * `t` — plus the list of those files and their greatest event and available times. `stateAt(t)`
+   * then reads the checkpoint and only the files it does not cover, whenever `t` is at or after those
+   * greatest times (on its `by` basis); earlier instants read every file as before. Incremental: a
+   * checkpoint is built from the previous one plus the files added since. Stored under
+   * `_skewless/state/` (no `.parquet` name: Hive-style globs never see it). A file recorded as lost
+   * (`acceptLostFiles`) removes the checkpoints first. See docs/decisions/state-checkpoints.md.
+   * @throws ReadOnlyLogError when opened with `readOnly: true`; `ClosedError` after `close()`;
+   *   `InvalidArgumentError` for an undeclared feature; the errors of `scan` for damaged files.
+   */
+  checkpointState(options?: { features?: readonly string[] }): Promise<StateCheckpointReport>
 }
