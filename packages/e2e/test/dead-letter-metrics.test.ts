@@ -13,7 +13,7 @@ import {
   unbounded,
 } from '@skewless/core'
 import { memoryLog, type RejectedWrite } from '@skewless/offline-log'
-import { memoryStore, type OnlineFeatureConfig, onlineSink } from '@skewless/online-sink'
+import { memoryStore, type OnlineFeatureConfig, onlineFeatures, onlineSink } from '@skewless/online-sink'
 import { describe, expect, it } from 'vitest'
 
 const T0 = Date.UTC(2026, 0, 1)
@@ -106,5 +106,28 @@ describe('dead letters reach the pipeline metrics and the logger', () => {
     expect(summaries.length).toBeLessThanOrEqual(2)
     expect(summaries.map((l) => l.obj.count as number).reduce((a, b) => a + b, 0)).toBe(50)
     expect(summaries.at(-1)?.obj.total).toBe(50)
+  })
+
+  it('late events without a lateEvents output are logged with their count', async () => {
+    const { logger, lines } = recordingLogger()
+    const clock = manualClock(T0 + 10)
+    const sink = onlineSink({
+      store: memoryStore({ clock }),
+      features: onlineFeatures(features.describe()),
+      clock,
+      logger,
+    })
+    // The second event is 5 ms behind the first, past allowedLateness 0: late.
+    const late: Txn[] = [
+      { account: 'a', ts: T0 + 5, amount: 1 },
+      { account: 'a', ts: T0, amount: 2 },
+    ]
+    const pipeline = createPipeline({ source: late, features, sink, clock, logger, batchSize: 1 })
+    const { metrics } = await pipeline.run()
+    await pipeline.close()
+    expect(metrics.lateEvents).toBe(1)
+    const line = lines.find((l) => /behind the watermark/.test(l.msg))
+    expect(line?.obj.count).toBe(1)
+    expect(line?.msg).toMatch(/lateEvents output/)
   })
 })
