@@ -1,4 +1,5 @@
 import { type MemoryStore, memoryStore } from '@skewless/online-sink'
+import { corruptKey } from '@skewless/online-sink/testing'
 import { it } from 'vitest'
 import { onlineStorePropertySuite, onlineStoreSuite } from '../src/online/suite.js'
 
@@ -7,7 +8,7 @@ import { onlineStorePropertySuite, onlineStoreSuite } from '../src/online/suite.
 onlineStoreSuite(it, () => memoryStore({ changelog: true }), {
   name: 'memory',
   capabilities: { cas: true, additive: true, ttl: true, cluster: false, durable: false, changelog: true },
-  corruptKey: (store, entity, feature) => (store as MemoryStore).corrupt(entity, feature),
+  corruptKey: (store, entity, feature) => corruptKey(store as MemoryStore, entity, feature),
 })
 
 onlineStorePropertySuite(it, () => memoryStore(), { name: 'memory', property: { numRuns: 60 } })

@@ -49,12 +49,14 @@ export interface MemoryStoreOptions extends TelemetryOptions {
   changelog?: boolean
 }
 
-/** The memory store, with helpers for tests. */
+/** Test-only fault hooks of each memory store, reached through `@skewless/online-sink/testing`. */
+export const faultHooks = new WeakMap<
+  MemoryStore,
+  { corrupt(entity: string, feature: string): void; repair(entity: string, feature: string): void }
+>()
+
+/** The memory store, with counters for tests (fault hooks are in `@skewless/online-sink/testing`). */
 export interface MemoryStore extends OnlineStore {
-  /** Make (entity, feature) permanently unwritable: its writes fail with `wrong-type` until `repair`. */
-  corrupt(entity: string, feature: string): void
-  /** Undo `corrupt`. */
-  repair(entity: string, feature: string): void
   /** Number of `apply` calls so far. */
   readonly applyCalls: number
   /** Number of `read` calls so far. */
@@ -242,7 +244,7 @@ export function memoryStore(options: MemoryStoreOptions = {}): MemoryStore {
   const delay = () => new Promise<void>((r) => setTimeout(r, latencyMs))
   const tel = storeTelemetry('skewless.memory', options)
 
-  return {
+  const store: MemoryStore = {
     name: 'memory',
     capabilities,
     apply: tel.timed('apply', async (writes, features, applyOptions) => {
@@ -263,12 +265,6 @@ export function memoryStore(options: MemoryStoreOptions = {}): MemoryStore {
       return readNow(entities, features)
     }),
     async close() {},
-    corrupt(entity, feature) {
-      corrupted.add(keyOf(entity, feature))
-    },
-    repair(entity, feature) {
-      corrupted.delete(keyOf(entity, feature))
-    },
     get applyCalls() {
       return applyCalls
     },
@@ -280,6 +276,11 @@ export function memoryStore(options: MemoryStoreOptions = {}): MemoryStore {
     },
     changelogLength: () => log.length - logHead,
   }
+  faultHooks.set(store, {
+    corrupt: (entity, feature) => corrupted.add(keyOf(entity, feature)),
+    repair: (entity, feature) => corrupted.delete(keyOf(entity, feature)),
+  })
+  return store
 
   async function readChangelog(
     after: SourcePosition | undefined,

@@ -1,6 +1,7 @@
 import { hopping, InvalidArgumentError, InvalidDefinitionError, manualClock } from '@skewless/core'
 import { describe, expect, it } from 'vitest'
 import { memoryStore, type OnlineFeatureConfig, onlineSink } from '../src/index.js'
+import { corruptKey, repairKey } from '../src/testing.js'
 import { faultyStore } from './faulty-store.js'
 import { up } from './helpers.js'
 
@@ -43,7 +44,7 @@ describe('memoryStore', () => {
 
   it('reports unknown features, wrong value types and corrupted keys per write', async () => {
     const store = memoryStore()
-    store.corrupt('x', 's')
+    corruptKey(store, 'x', 's')
     const r = await store.apply(
       [up('a', 'zz', 1, 1), up('a', 's', 'str' as never, 1), up('x', 's', 1, 1), up('b', 's', 1, 1)],
       fm,
@@ -54,7 +55,7 @@ describe('memoryStore', () => {
       'wrong-type',
       'applied',
     ])
-    store.repair('x', 's')
+    repairKey(store, 'x', 's')
     expect((await store.apply([up('x', 's', 1, 1)], fm)).outcomes).toEqual(['applied'])
     expect(store.applyCalls).toBe(2)
   })

@@ -9,6 +9,7 @@ import {
   StoreUnavailableError,
   StoreWriteError,
 } from '../src/index.js'
+import { corruptKey } from '../src/testing.js'
 import { faultyStore, tick } from './faulty-store.js'
 import { FEATURES, up } from './helpers.js'
 
@@ -184,7 +185,7 @@ describe('review regressions', () => {
         async close() {},
       })
       const store = memoryStore()
-      store.corrupt('bad', 'score')
+      corruptKey(store, 'bad', 'score')
       const sink = onlineSink({
         store,
         features: FEATURES,
@@ -225,7 +226,7 @@ describe('dead letters', () => {
 
   it('dead-letters a single write the store refuses (per-write outcome), and a wrong-typed value before the store call, and lands the rest', async () => {
     const store = memoryStore()
-    store.corrupt('bad', 'score')
+    corruptKey(store, 'bad', 'score')
     const dead = collectingSink<OnlineDeadLetter>()
     const down = collectingSink<FeatureWrite>()
     const sink = onlineSink({ store, features: FEATURES, downstream: down, deadLetters: dead })

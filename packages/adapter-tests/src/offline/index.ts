@@ -1,2 +1,9 @@
 export { OFFLINE_SUITE_FEATURES, referenceStateAt } from './fixtures.js'
-export { type OfflineLogFactory, type OfflineLogSuiteOptions, offlineLogSuite } from './suite.js'
+export {
+  type OfflineLogFactory,
+  type OfflineLogSuiteOptions,
+  offlineLogMarksTests,
+  offlineLogReadTests,
+  offlineLogSuite,
+  offlineLogWriteTests,
+} from './suite.js'

@@ -34,12 +34,45 @@ export function offlineLogSuite(
   factory: OfflineLogFactory,
   suite: OfflineLogSuiteOptions = {},
 ): void {
+  offlineLogReadTests(it, factory, suite)
+  offlineLogWriteTests(it, factory, suite)
+  offlineLogMarksTests(it, factory, suite)
+}
+
+function context(it: TestFn, factory: OfflineLogFactory, suite: OfflineLogSuiteOptions) {
   const name = suite.name ?? 'offline log'
   const ms = suite.timeoutMs ?? 20_000
   const open = async (extra: Partial<OfflineLogOptions> = {}) =>
     factory({ features: OFFLINE_SUITE_FEATURES, ...extra })
   const test = (title: string, fn: () => Promise<void>) => it(`${name}: ${title}`, fn, ms)
-  readTests({ test, open, suite })
-  writeTests({ test, open, suite })
-  marksTests({ test, open, suite })
+  return { test, open, suite }
+}
+
+// The groups of `offlineLogSuite`, one by one (as keyv's `storageTtlTests`).
+
+/** Reads: scans (Arrow layout, sorted, filtered, half-open bounds, stale hidden) and `stateAt` on both time bases against a reference. */
+export function offlineLogReadTests(
+  it: TestFn,
+  factory: OfflineLogFactory,
+  suite: OfflineLogSuiteOptions = {},
+): void {
+  readTests(context(it, factory, suite))
+}
+
+/** Writes: bad input rejected whole or dead-lettered, reused arrays, the log as a `Sink`, close, durability across a reopen. */
+export function offlineLogWriteTests(
+  it: TestFn,
+  factory: OfflineLogFactory,
+  suite: OfflineLogSuiteOptions = {},
+): void {
+  writeTests(context(it, factory, suite))
+}
+
+/** Commit marks (`appendMarked`/`readMarks`): atomic with the records, copied, refused after a failed append, durable. */
+export function offlineLogMarksTests(
+  it: TestFn,
+  factory: OfflineLogFactory,
+  suite: OfflineLogSuiteOptions = {},
+): void {
+  marksTests(context(it, factory, suite))
 }

@@ -5,7 +5,7 @@
  *
  * ```ts
  * import { onlineStoreSuite } from '@skewless/adapter-tests'
- * onlineStoreSuite(it, () => memoryStore(), { corruptKey: (s, e, f) => (s as MemoryStore).corrupt(e, f) })
+ * onlineStoreSuite(it, () => memoryStore(), { corruptKey: (s, e, f) => corruptKey(s as MemoryStore, e, f) })
  * ```
  */
 import assert from 'node:assert/strict'
@@ -52,9 +52,57 @@ export function onlineStoreSuite(
       if (options.closeStore ?? true) await store.close()
     }
   })
+  onlineStoreCoreTests(it, factory, options)
+  onlineStoreCapabilityTests(it, factory, options)
+  onlineStoreSinkTests(it, factory, options)
+  onlineStoreChangelogTests(it, factory, options)
+  onlineStoreTilePruneTests(it, factory, options)
+}
+
+// The groups of `onlineStoreSuite`, one by one (as keyv's `storageTtlTests`): an adapter under
+// development, or one that runs a group against several configurations, registers only what it needs.
+
+/** What every store supports: missing reads, upsert, exact round-trips, batch alignment, the reader over it. */
+export function onlineStoreCoreTests(
+  it: TestFn,
+  factory: OnlineStoreFactory,
+  options: OnlineStoreSuiteOptions = {},
+) {
   registerCoreTests(it, factory, options)
+}
+
+/** The groups a store's declared capabilities switch on: cas, additive tiles, ttl, cluster. */
+export function onlineStoreCapabilityTests(
+  it: TestFn,
+  factory: OnlineStoreFactory,
+  options: OnlineStoreSuiteOptions = {},
+) {
   registerCapabilityTests(it, factory, options)
+}
+
+/** The store behind a real `onlineSink`: exactly the applied writes go downstream; a per-write failure (`corruptKey`) is dead-lettered without failing the batch. */
+export function onlineStoreSinkTests(
+  it: TestFn,
+  factory: OnlineStoreFactory,
+  options: OnlineStoreSuiteOptions = {},
+) {
   registerSinkTests(it, factory, options)
+}
+
+/** The changelog (`capabilities.changelog`): applied writes once in order, round-trips, reads up to a head, pages, trim, named changelogs. */
+export function onlineStoreChangelogTests(
+  it: TestFn,
+  factory: OnlineStoreFactory,
+  options: OnlineStoreSuiteOptions = {},
+) {
   registerChangelogTests(it, factory, options)
+}
+
+/** Property (additive stores): tiles overtaking each other and pruned on the way never change a value served. */
+export function onlineStoreTilePruneTests(
+  it: TestFn,
+  factory: OnlineStoreFactory,
+  options: OnlineStoreSuiteOptions = {},
+) {
   registerTilePruneProperty(it, factory, options)
 }
