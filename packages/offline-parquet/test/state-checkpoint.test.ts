@@ -49,7 +49,7 @@ const recordArb = fc
     offset: fc.integer({ min: 0, max: 3 * DAY }),
     version: fc.integer({ min: 0, max: 3 }),
     lag: fc.integer({ min: 0, max: 4 * 3_600_000 }),
-    stale: fc.boolean({ freq: 8 }),
+    stale: fc.integer({ min: 0, max: 7 }).map((x) => x === 0),
     tile: fc.integer({ min: 0, max: 1 }),
   })
   .map((r) => rec(r.entity, r.feature, T0 + r.offset, r.version, T0 + r.offset + r.lag, r.stale, r.tile))
