@@ -6,10 +6,10 @@ import {
   type FeatureWrite,
   InvalidArgumentError,
   InvalidDefinitionError,
-  internal,
   type MarkedAppendOptions,
   SkewlessError,
 } from '@skewless/core'
+import { numberOption } from '@skewless/core/internal'
 import {
   checkInstant,
   checkMarks,
@@ -58,8 +58,6 @@ import { acquireWriterLock, DEFAULT_LOCK_LEASE_MS } from './writer-lock.js'
 
 /** `String.prototype.isWellFormed` (Node >= 20; not in the ES2023 lib typings). */
 const isWellFormed = (s: string): boolean => (s as unknown as { isWellFormed(): boolean }).isWellFormed()
-
-const { numberOption } = internal
 
 /** System errors that mean "this path cannot be written here": wrapped in `LogUnwritableError`. */
 const UNWRITABLE = new Set(['EACCES', 'EPERM', 'EROFS', 'ENOTDIR', 'ENOSPC', 'EDQUOT', 'EEXIST', 'EISDIR'])

@@ -26,7 +26,8 @@
  * refused (`checkFeatureName`), since `<prefix>{e}:t:f}` could otherwise be the value hash of
  * entity `e}:t:f` and the tile hash of entity `e`, feature `f}`.
  */
-import { InvalidDefinitionError, internal } from '@skewless/core'
+import { InvalidDefinitionError } from '@skewless/core'
+import { numberOption } from '@skewless/core/internal'
 import { crc16 } from './slot.js'
 
 /** Default key prefix. */
@@ -69,7 +70,7 @@ export function checkFeatureName(name: string): string {
 
 /** Check the `buckets` option: a whole number in [0, MAX_BUCKETS] (core's one option check). */
 export function checkBuckets(v: number | undefined): number {
-  return internal.numberOption('online-redis', 'buckets', v, 0, {
+  return numberOption('online-redis', 'buckets', v, 0, {
     min: 0,
     max: MAX_BUCKETS,
     integer: true,

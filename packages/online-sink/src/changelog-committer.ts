@@ -22,12 +22,10 @@ import {
   type CommittedCheckpoint,
   type FeatureWrite,
   InvalidDefinitionError,
-  internal,
   type SourcePosition,
 } from '@skewless/core'
+import { checkNumber } from '@skewless/core/internal'
 import type { OnlineStore } from './types.js'
-
-const { checkNumber } = internal
 
 /** Options of `changelogCommitter`. */
 export interface ChangelogCommitterOptions {

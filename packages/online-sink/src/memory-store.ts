@@ -8,11 +8,11 @@ import {
   type FeatureWrite,
   InvalidArgumentError,
   InvalidDefinitionError,
-  internal,
   type SourcePosition,
   systemClock,
   type TelemetryOptions,
 } from '@skewless/core'
+import { checkNumber, MAX_TIMER_MS } from '@skewless/core/internal'
 import { isNewer } from './feature-config.js'
 import { storeTelemetry } from './telemetry.js'
 import type {
@@ -26,8 +26,6 @@ import type {
   StoredValue,
 } from './types.js'
 import { checkValue } from './value-check.js'
-
-const { checkNumber, MAX_TIMER_MS } = internal
 
 /** Options of `memoryStore`. */
 export interface MemoryStoreOptions extends TelemetryOptions {

@@ -1,10 +1,8 @@
 /** Validation and defaults of `OnlineSinkOptions` (everything but the store and features). */
-import { type Clock, internal, systemClock } from '@skewless/core'
+import { type Clock, systemClock } from '@skewless/core'
+import { checkNumber, MAX_TIMER_MS, type NumberRule } from '@skewless/core/internal'
 import type { RetryPolicy } from './retry.js'
 import type { OnlineSinkOptions } from './types.js'
-
-const { checkNumber, MAX_TIMER_MS } = internal
-type NumberRule = internal.NumberRule
 
 /** `OnlineSinkOptions` with defaults filled in. */
 export interface SinkSettings {
