@@ -22,7 +22,7 @@ const packages = [
  * Examples under `examples/<name>` with tests in `examples/<name>/test`: add a name here (the project
  * is named `example-<name>`, e.g. `vitest run --project example-fraud`).
  */
-const examples: readonly string[] = ['quickstart', 'fraud', 'serving', 'clickstream']
+const examples: readonly string[] = ['quickstart', 'fraud', 'serving', 'clickstream', 'prometheus']
 
 const project = (name: string, root: string) => ({
   extends: true as const,
