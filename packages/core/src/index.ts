@@ -22,12 +22,6 @@ export {
   resolveLogger,
   silentLogger,
 } from './logger.js'
-export {
-  createOperator,
-  type OperatorOptions,
-  type OperatorOutput,
-  WindowOperator,
-} from './operator.js'
 /** Shared internals of Skewless's packages, not public API (see internal.ts). */
 export * as internal from './internal.js'
 export {
@@ -42,6 +36,7 @@ export {
   createPipeline,
   type Pipeline,
   type PipelineCheckpoint,
+  type PipelineOperator,
   type PipelineOptions,
   type PipelineResult,
 } from './pipeline.js'

@@ -17,7 +17,7 @@ import { ClosedError, InvalidDefinitionError } from './errors.js'
 import type { FeatureGroup } from './features.js'
 import { throttledReporter } from './log-summary.js'
 import { resolveLogger } from './logger.js'
-import { createOperator, type WindowOperator } from './operator.js'
+import { createOperator } from './operator.js'
 import { type PipelineTelemetry, pipelineTelemetry } from './pipeline-telemetry.js'
 import { isResumableSource } from './resumable-source.js'
 import { type Source, toBatches } from './sources.js'
@@ -159,8 +159,23 @@ export interface Pipeline {
   readonly metrics: PipelineMetrics
   /** Descriptions of every feature, for sinks, stores and logs. */
   readonly features: FeatureInfo[]
-  /** The underlying operator (advanced use: manual watermarks). */
-  readonly operator: WindowOperator<E>
+  /** The window operator's state, and manual watermarks (advanced use). */
+  readonly operator: PipelineOperator
+}
+
+/** What a pipeline shows of its window operator (`Pipeline.operator`). */
+export interface PipelineOperator {
+  /** Current watermark (ms), `-Infinity` before the first event. */
+  readonly watermark: number
+  /** Greatest event time accepted from any source (ms), `-Infinity` before the first event. */
+  readonly maxEventTime: number
+  /** Number of entities with state, over all feature groups. */
+  readonly keyCount: number
+  /**
+   * Advance the watermark to `t` (e.g. on idleness or at the end of a bounded input) and return the
+   * updates this emits; they do not go to the pipeline's sink.
+   */
+  advanceWatermark(t: number): FeatureUpdate[]
 }
 
 type E = unknown
@@ -598,7 +613,7 @@ export function createPipeline<Ev>(options: PipelineOptions<Ev>): Pipeline {
       return metrics()
     },
     features: groups.flatMap((g) => g.describe()),
-    operator: op as WindowOperator<E>,
+    operator: op,
   }
   telemetry = pipelineTelemetry(pipeline, clock, options)
   return pipeline

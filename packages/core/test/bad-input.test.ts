@@ -4,7 +4,6 @@ import {
   checkStorableTime,
   collectingSink,
   count,
-  createOperator,
   createPipeline,
   type DeadLetter,
   defineFeatures,
@@ -24,6 +23,7 @@ import {
   tumbling,
   unbounded,
 } from '../src/index.js'
+import { createOperator } from '../src/internal.js'
 
 interface Ev {
   user: string

@@ -8,7 +8,6 @@ import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import {
   count,
-  createOperator,
   defineFeatures,
   type FeatureUpdate,
   type FeatureValue,
@@ -22,6 +21,7 @@ import {
   type WindowSpec,
   windowAt,
 } from '../src/index.js'
+import { createOperator } from '../src/internal.js'
 
 interface Ev {
   k: string

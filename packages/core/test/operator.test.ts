@@ -2,7 +2,6 @@ import { describe, expect, it } from 'vitest'
 import {
   collectingSink,
   count,
-  createOperator,
   createPipeline,
   defineFeatures,
   type FeatureUpdate,
@@ -18,6 +17,7 @@ import {
   type WindowSpec,
   windowAt,
 } from '../src/index.js'
+import { createOperator } from '../src/internal.js'
 
 interface Click {
   user: string | number | null

@@ -7,7 +7,6 @@ import {
   callbackSink,
   collectingSink,
   count,
-  createOperator,
   createPipeline,
   defineFeatures,
   distinctCount,
@@ -19,6 +18,7 @@ import {
   tumbling,
   unbounded,
 } from '../src/index.js'
+import { createOperator } from '../src/internal.js'
 
 interface Ev {
   k: string

@@ -17,7 +17,6 @@
 import {
   type CheckpointData,
   type CommittedCheckpoint,
-  createOperator,
   type DeadLetter,
   type FeatureGroup,
   type FeatureUpdate,
@@ -25,7 +24,6 @@ import {
   InvalidDefinitionError,
   isResumableSource,
   type LateEvent,
-  type OperatorOutput,
   type PipelineMetrics,
   progressReporter,
   type ResumableSource,
@@ -34,6 +32,7 @@ import {
   toFeatureWrite,
   toMs,
 } from '@skewless/core'
+import { createOperator, type OperatorOutput } from '@skewless/core/internal'
 import { InstantRuns } from './instant-runs.js'
 import type { BackfillOptions, BackfillResult } from './types.js'
 
