@@ -8,6 +8,8 @@
  *
  * Env: BENCH_EVENTS (default 10_000_000), BENCH_KEYS (default 100_000).
  */
+
+import os from 'node:os'
 import {
   count,
   createPipeline,
@@ -107,10 +109,11 @@ async function runLibrary(batches: Ev[][]) {
     for (const b of batches) yield b
   }
   const p = createPipeline({ source: source(), features, sink, watermark: { outOfOrderness: OOO_MS } })
+  const c0 = cpuMs()
   const t0 = performance.now()
   const r = await p.run()
   const ms = performance.now() - t0
-  return { ms, check: sumCheck, metrics: r.metrics }
+  return { ms, cpu: cpuMs() - c0, check: sumCheck, metrics: r.metrics }
 }
 
 /**
@@ -136,6 +139,7 @@ function runBaseline(batches: Ev[][]) {
   let lastTimer = new Float64Array(cap).fill(Number.NaN)
   const timers = new Map<number, number[]>()
   const timerHeap: number[] = []
+  const c0 = cpuMs()
   let n = 0
   let wm = Number.NEGATIVE_INFINITY
   let maxT = Number.NEGATIVE_INFINITY
@@ -264,7 +268,7 @@ function runBaseline(batches: Ev[][]) {
     fireTimers()
   }
   names = names.slice()
-  return { ms: performance.now() - t0, check }
+  return { ms: performance.now() - t0, cpu: cpuMs() - c0, check }
 }
 
 /**
@@ -277,6 +281,7 @@ function runMinimal(batches: Ev[][]) {
   const index = new Map<string, number>()
   const STRIDE = 26
   let slab = new Float64Array(1024 * STRIDE)
+  const c0 = cpuMs()
   const t0 = performance.now()
   for (const batch of batches) {
     const out: FeatureUpdate[] = []
@@ -302,10 +307,15 @@ function runMinimal(batches: Ev[][]) {
     }
     check.addUpdates(out)
   }
-  return { ms: performance.now() - t0, check }
+  return { ms: performance.now() - t0, cpu: cpuMs() - c0, check }
 }
 
 const mb = (b: number) => Math.round(b / 1024 / 1024)
+/** Process CPU time (ms, all threads: GC helpers included), less sensitive than wall time to other load on a shared machine. */
+function cpuMs(): number {
+  const u = process.cpuUsage()
+  return (u.user + u.system) / 1000
+}
 console.log(`generating ${EVENTS.toLocaleString()} events over ${KEYS.toLocaleString()} keys...`)
 const batches = generate()
 
@@ -325,17 +335,25 @@ const libEps = EVENTS / (lib.ms / 1000)
 const baseEps = EVENTS / (base.ms / 1000)
 const minEps = EVENTS / (minimal.ms / 1000)
 const same = lib.check.updates === base.check.updates && lib.check.acc === base.check.acc
+const cpuRatio = base.cpu / lib.cpu
 console.log('')
-console.log('| run       | time (s) | events/s   | updates emitted | checksum    |')
-console.log('|-----------|----------|------------|-----------------|-------------|')
 console.log(
-  `| library   | ${(lib.ms / 1000).toFixed(2).padStart(8)} | ${Math.round(libEps).toLocaleString().padStart(10)} | ${lib.check.updates.toLocaleString().padStart(15)} | ${String(lib.check.acc).padStart(11)} |`,
+  `load average ${os
+    .loadavg()
+    .map((x) => x.toFixed(2))
+    .join(' ')} on ${os.cpus().length} cores`,
 )
+console.log('| run       | time (s) | cpu (s)  | events/s   | updates emitted | checksum    |')
+console.log('|-----------|----------|----------|------------|-----------------|-------------|')
+const row = (name: string, r: { ms: number; cpu: number }, eps: number, updates: number, sum: string) =>
+  console.log(
+    `| ${name.padEnd(9)} | ${(r.ms / 1000).toFixed(2).padStart(8)} | ${(r.cpu / 1000).toFixed(2).padStart(8)} | ${Math.round(eps).toLocaleString().padStart(10)} | ${updates.toLocaleString().padStart(15)} | ${sum.padStart(11)} |`,
+  )
+row('library', lib, libEps, lib.check.updates, String(lib.check.acc))
+row('baseline', base, baseEps, base.check.updates, String(base.check.acc))
+row('minimal', minimal, minEps, minimal.check.updates, '(no windows)')
 console.log(
-  `| baseline  | ${(base.ms / 1000).toFixed(2).padStart(8)} | ${Math.round(baseEps).toLocaleString().padStart(10)} | ${base.check.updates.toLocaleString().padStart(15)} | ${String(base.check.acc).padStart(11)} |`,
-)
-console.log(
-  `| minimal   | ${(minimal.ms / 1000).toFixed(2).padStart(8)} | ${Math.round(minEps).toLocaleString().padStart(10)} | ${minimal.check.updates.toLocaleString().padStart(15)} | (no windows) |`,
+  `ratio vs baseline: ${(libEps / baseEps).toFixed(3)} by wall time, ${cpuRatio.toFixed(3)} by CPU time`,
 )
 console.log(`same emitted values: ${same} (library metrics: ${JSON.stringify(lib.metrics)})`)
 console.log(`peak RSS: ${mb(peakRss)} MB (includes the ${EVENTS.toLocaleString()} pre-generated events)`)
@@ -350,6 +368,8 @@ console.log(
     events_per_s: Math.round(libEps),
     baseline_events_per_s: Math.round(baseEps),
     ratio_vs_baseline: Number((libEps / baseEps).toFixed(3)),
+    cpu_ratio_vs_baseline: Number(cpuRatio.toFixed(3)),
     peak_rss_mb: mb(peakRss),
+    load_avg_1m: Number(os.loadavg()[0]?.toFixed(2)),
   }),
 )
