@@ -6,8 +6,8 @@
  * generation and only a mark-compact frees it: `pnpm bench core` flipped between ~0.9 GB and
  * ~2.4 GB peak RSS depending on where its first scavenges fell (docs/decisions/core-state-layout.md).
  * The child forces that scavenge and checks where the next batch's updates live. With updates
- * built as object literals (before the fix), 5 runs of the child had 5693, 6131, 6715, 6783 and 8080
- * of 8192 updates young; now all 8192 are, every time.
+ * built as object literals (before the fix), 5 direct runs of the child had 5693, 6131, 6715, 6783 and
+ * 8080 of 8192 updates young, and this test failed twice of two; now all 8192 are, every time.
  */
 import { spawnSync } from 'node:child_process'
 import { dirname, join } from 'node:path'
