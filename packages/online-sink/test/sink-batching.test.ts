@@ -10,13 +10,15 @@ const keys = (n: number, feature = 'score', t = 1000) =>
 describe('batching', () => {
   it('sends full batches at once and the rest after lingerMs', async () => {
     const store = faultyStore(memoryStore())
-    const sink = onlineSink({ store, features: FEATURES, maxBatchSize: 10, lingerMs: 30 })
+    // A linger far above the ticks before it: on a loaded machine (or a cold first store call) 30 ms
+    // passed before the second check and the rest went out early.
+    const sink = onlineSink({ store, features: FEATURES, maxBatchSize: 10, lingerMs: 300 })
     expect(sink.write(keys(25))).toBeUndefined()
     await tick()
     expect(store.calls.map((c) => c.length)).toEqual([10, 10])
     await tick(10)
     expect(store.calls.length).toBe(2)
-    await tick(40)
+    await tick(400)
     expect(store.calls.map((c) => c.length)).toEqual([10, 10, 5])
     await sink.close()
   })
