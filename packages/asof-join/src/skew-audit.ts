@@ -8,8 +8,9 @@ import {
   type FeatureInfo,
   type FeatureValue,
   InvalidArgumentError,
+  type OnlineFeatureConfig,
+  type ServedRecord,
   toMs,
-  type WindowSpec,
 } from '@skewless/core'
 import type { OfflineLog } from '@skewless/offline-log'
 import type { Table } from 'apache-arrow'
@@ -17,40 +18,19 @@ import { auditRequests } from './audit-requests.js'
 import { asOfJoin } from './join.js'
 import type { FeatureRequest, LogInput } from './types.js'
 
-/** A value the online reader served (structurally `ServedRecord` of @skewless/online-sink). */
-export interface ServedValueRecord {
-  /** Entity key. */
-  entity: string
-  /** Feature name. */
-  feature: string
-  /** What was served; `null` when missing or past its TTL. */
-  value: FeatureValue
-  /** Event time of the served value; `null` when missing. */
-  eventTime?: number | null
-  /** When it was served (ms since epoch): the read's request time, a lower bound of the store's instant. */
-  readTime: number
-  /**
-   * When the store's answer arrived (the online reader records it): the read saw the store at some
-   * instant in `[readTime, answeredTime]`, so a served value the log has available in that interval
-   * (or 1 ms after it: availability is rounded up to the next ms) is in flight, not skew. @default readTime
-   */
-  answeredTime?: number
-}
+/**
+ * A value the online reader served: core's `ServedRecord` (what the reader records), whose
+ * `eventTime` may be left out when it was not recorded (then it is not compared).
+ */
+export type ServedValueRecord = Omit<ServedRecord, 'eventTime'> & { eventTime?: number | null }
 
 /**
- * How the reader served one feature: structurally the part of `OnlineFeatureConfig`
- * (@skewless/online-sink) the audit needs, so the reader's own config list can be passed as is.
+ * How the reader served one feature: core's `OnlineFeatureConfig` (the reader's own config list can
+ * be passed as is); the audit reads its `name`, `strategy` (`'additive'` marks a tile feature,
+ * summed over `window`) and `ttlMs` (the log side's `maxAge`).
  */
-export interface AuditFeatureConfig {
-  /** Feature name. */
-  name: string
-  /** Write strategy; `'additive'` marks a tile feature, summed over `window`. @default 'cas' */
-  strategy?: string
-  /** The reader's TTL: the log side gets it as `maxAge`. @default none */
-  ttlMs?: number
-  /** The window of an `'additive'` feature, whose tiles the reader summed. */
-  window?: WindowSpec
-}
+export type AuditFeatureConfig = Pick<OnlineFeatureConfig, 'name'> &
+  Partial<Pick<OnlineFeatureConfig, 'strategy' | 'ttlMs' | 'window'>>
 
 /** Options of `skewAudit`. */
 export interface SkewAuditOptions {

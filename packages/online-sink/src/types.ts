@@ -11,47 +11,19 @@ import type {
   FeatureValue,
   FeatureWrite,
   Logger,
+  OnlineFeatureConfig,
+  ServedRecord,
   Sink,
   SourcePosition,
   TelemetryOptions,
   ValueType,
   WindowSpec,
   WriteOutcome,
+  WriteStrategy,
 } from '@skewless/core'
 
-/**
- * How a feature's updates are written to the online store.
- * - `upsert`: last writer (in arrival order at the store) wins.
- * - `cas`: compare-and-set on `(eventTime, version)`: an update not strictly newer than the stored
- *   one is rejected atomically by the store and reported `stale`.
- * - `additive`: the update carries one tile's full partial aggregate (`tileStart` set, emitted by
- *   core with `emit: 'tiles'`); the store keeps tiles per (entity, feature) with CAS per tile, so a
- *   replay never double counts, and the reader sums the tiles of the window ending at the read time.
- */
-export type WriteStrategy = 'upsert' | 'cas' | 'additive'
-
-/** How one feature is stored and served. */
-export interface OnlineFeatureConfig {
-  /** Feature name, as in `FeatureUpdate.feature`. */
-  name: string
-  /** Type of its values (for encoding and decoding). */
-  valueType: ValueType
-  /** Write strategy. @default 'cas' */
-  strategy?: WriteStrategy
-  /**
-   * A served value whose age (`readTime − eventTime`) exceeds this reads as missing, even when the
-   * store still holds it. Stores with the `ttl` capability also expire the data physically (later,
-   * never earlier): at least `ttlMs` after the write, measured on the store's clock, which is never
-   * before `eventTime + ttlMs` when event times are not in the future. A number of ms > 0;
-   * `Infinity` filters nothing and never expires. @default no TTL
-   */
-  ttlMs?: number
-  /**
-   * Required for `additive`: the window whose tiles the reader sums (tumbling or hopping, from core's
-   * `tumbling()` / `hopping()`: whole ms > 0, the size a multiple of the hop).
-   */
-  window?: WindowSpec
-}
+/** Declared once, in core (the audit and the join take them too); re-exported for this package's users. */
+export type { OnlineFeatureConfig, ServedRecord, WriteStrategy }
 
 /** Capabilities of a store, as data: the sink, the reader and the conformance suite branch on these. */
 export interface OnlineStoreCapabilities {
@@ -384,20 +356,6 @@ export interface ServedValue {
 export interface FeatureVector {
   entity: string
   values: Record<string, ServedValue | null>
-}
-
-/** A value the reader served, for the skew audit: join it as of `readTime` against the offline log. */
-export interface ServedRecord {
-  entity: string
-  feature: string
-  /** What was served (`null` when missing). */
-  value: FeatureValue
-  /** Event time of the served value (`null` when missing). */
-  eventTime: number | null
-  /** When it was read: the request's time, a lower bound of the instant the store served. */
-  readTime: number
-  /** When the store's answer arrived: the served state is the store's at some instant in `[readTime, answeredTime]`. */
-  answeredTime?: number
 }
 
 /** Options of `onlineReader`. */

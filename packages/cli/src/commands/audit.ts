@@ -25,7 +25,7 @@ export async function auditCommand(path: string, opts: AuditCommandOptions, io: 
     // Tile features are summed over their window, as the reader did (their definition is in the manifest).
     const tiles = found.features
       .filter((f) => f.emit === 'tiles' && f.window !== undefined)
-      .map((f) => ({ name: f.name, strategy: 'additive', window: f.window as WindowSpec }))
+      .map((f) => ({ name: f.name, strategy: 'additive' as const, window: f.window as WindowSpec }))
     report = await skewAudit(served, log, {
       ...(tiles.length > 0 ? { features: tiles } : {}),
       ...(opts.ttl ? { maxAge: opts.ttl } : {}),
