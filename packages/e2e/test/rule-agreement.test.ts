@@ -433,6 +433,19 @@ describe('time parsing: core parseTime and the seconds rule decide at every path
     })
     const logged = await readLog(log, Number.MAX_SAFE_INTEGER, ['f_double'])
     got.backfill = events.map((e) => logged.get(`f_double/${e.id}`)?.eventTime)
+    // The opt-out reaches backfill too: a seconds-looking number is then taken as the ms it is.
+    const early = memoryLog({ features: LOG_TYPES })
+    const secs = Math.floor(ms / 1000)
+    await backfill({
+      source: [{ id: 'early', t: secs }],
+      features: group(),
+      log: early,
+      allowEarlyTimes: true,
+    })
+    expect(
+      (await readLog(early, Number.MAX_SAFE_INTEGER, ['f_double'])).get('f_double/early')?.eventTime,
+    ).toBe(secs)
+    await early.close()
 
     // Join labels, one row at a time (a refused time throws): the label time the join used is
     // seen through includeAge (age = label time - eventTime of a record at T0).

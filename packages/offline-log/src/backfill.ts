@@ -57,6 +57,7 @@ export async function backfill<E>(options: BackfillOptions<E>): Promise<Backfill
     ...(options.watermark === undefined ? {} : { watermark: options.watermark }),
     ...(options.failFast === undefined ? {} : { failFast: options.failFast }),
     ...(options.clock === undefined ? {} : { clock: options.clock }),
+    ...(options.allowEarlyTimes === undefined ? {} : { allowEarlyTimes: options.allowEarlyTimes }),
   })
   if (options.checkpoint !== undefined) {
     const cp = options.checkpoint
