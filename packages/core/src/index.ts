@@ -1,4 +1,5 @@
 export * from './aggregators.js'
+export type { AbortOptions } from './abort.js'
 export { CHECKPOINT_FORMAT, type CheckpointData } from './checkpoint.js'
 export type * from './checkpoint-types.js'
 export { type ManualClock, manualClock, systemClock } from './clock.js'

@@ -13,6 +13,7 @@ import type {
   SkewReport,
 } from '@skewless/asof-join'
 import type {
+  AbortOptions,
   CheckpointData,
   Clock,
   CommittedCheckpoint,
@@ -70,11 +71,8 @@ export interface FeatureStoreOptions<E, K extends string = string> {
   historyWarningAge?: Duration
 }
 
-/** Options of the calls that may run long. */
-export interface AbortOptions {
-  /** Stops the call: see each method for what is kept. @default none */
-  signal?: AbortSignal
-}
+/** Options of the calls that may run long: core's one `AbortOptions`. */
+export type { AbortOptions } from '@skewless/core'
 
 /** Options of `ingest`. */
 export interface IngestOptions extends AbortOptions {

@@ -14,10 +14,10 @@
  * never count. Additive (tile) features count each tile record like a whole value, so an entity's age
  * is that of its newest tile.
  */
-import type { Duration } from '@skewless/core'
+import type { AbortOptions, Duration } from '@skewless/core'
 
 /** Options of `freshnessReport`. */
-export interface FreshnessOptions {
+export interface FreshnessOptions extends AbortOptions {
   /** Features to report. @default every feature the log declares */
   features?: readonly string[]
   /** Only these entities. @default all */

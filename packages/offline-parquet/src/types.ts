@@ -1,4 +1,4 @@
-import type { CommitMarks, ProgressOptions } from '@skewless/core'
+import type { AbortOptions, CommitMarks, ProgressOptions } from '@skewless/core'
 import type { OfflineLog, OfflineLogOptions } from '@skewless/offline-log'
 import type { CorruptFileError, ForeignFileError, MissingFileError } from './errors.js'
 import type { FeatureDefinition } from './manifest-format.js'
@@ -132,7 +132,7 @@ export interface LogDescription {
 }
 
 /** Options of `ParquetLog.compact`. */
-export interface CompactOptions extends ProgressOptions {
+export interface CompactOptions extends AbortOptions, ProgressOptions {
   /** Only these features' partitions. @default every declared feature */
   features?: readonly string[]
   /**
