@@ -53,6 +53,13 @@ const COUNTRIES = ['DE', 'FR', 'US', 'JP', 'BR', 'IN', 'ZA', 'ÅLAND']
 
 const rand = xorshift(0x2545f491)
 
+function randomValue(type: ValueType): FeatureWrite['value'] {
+  if (type === 'double') return rand() * 1000
+  if (type === 'int64') return Math.floor(rand() * 1e6)
+  if (type === 'string') return COUNTRIES[Math.floor(rand() * COUNTRIES.length)] as string
+  return rand() < 0.5
+}
+
 function generate(): FeatureWrite[] {
   const entities = Array.from({ length: ENTITIES }, (_, i) => `user-${i}`)
   const out: FeatureWrite[] = new Array(ROWS)
@@ -191,8 +198,73 @@ const readCpu = cpu() - c
 t = performance.now()
 for await (const b of log.scan({ features: featureNames, includeStale: true })) void b
 const warmMs = performance.now() - t
-await log.close()
 if (readRows !== ROWS) throw new Error(`read back ${readRows} rows, expected ${ROWS}`)
+
+// 4. stateAt at a recent instant: from a state checkpoint (the checkpoint + the files committed
+// since) against reading every file up to t, on the same files. The checkpoint covers the 2M rows;
+// then TAIL_COMMITS small commits an hour later, and the state is asked for after them.
+c = cpu()
+t = performance.now()
+const built = await log.checkpointState()
+const checkpointMs = performance.now() - t
+const checkpointCpu = cpu() - c
+const checkpointFilesRead = built.features.reduce((n, f) => n + f.filesRead, 0)
+const TAIL_COMMITS = 1
+const TAIL_ROWS = 2_000
+const tailT0 = T0 + 3_600_000
+for (let k = 0; k < TAIL_COMMITS; k++) {
+  const tail: FeatureWrite[] = []
+  for (let i = 0; i < TAIL_ROWS; i++) {
+    const f = i % FEATURES
+    const eventTime = tailT0 + k * TAIL_ROWS + i
+    tail.push({
+      entity: `user-${Math.floor(rand() * ENTITIES)}`,
+      feature: featureNames[f] as string,
+      value: randomValue(TYPES[f] as ValueType),
+      eventTime,
+      version: ROWS + k * TAIL_ROWS + i,
+      availableTime: eventTime + 5,
+      outcome: 'applied',
+    })
+  }
+  await log.append(tail)
+}
+const stateT = tailT0 + TAIL_COMMITS * TAIL_ROWS + 1_000
+const unpruned = await parquetLog({
+  features: featureTypes,
+  dir: logDir,
+  readOnly: true,
+  useStateCheckpoints: false,
+})
+let f0 = log.stats.filesRead
+c = cpu()
+t = performance.now()
+const prunedState = await log.stateAt(stateT, { features: featureNames })
+const prunedMs = performance.now() - t
+const prunedCpu = cpu() - c
+const prunedFiles = log.stats.filesRead - f0
+f0 = unpruned.stats.filesRead
+c = cpu()
+t = performance.now()
+const fullState = await unpruned.stateAt(stateT, { features: featureNames })
+const unprunedMs = performance.now() - t
+const unprunedCpu = cpu() - c
+const unprunedFiles = unpruned.stats.filesRead - f0
+await unpruned.close()
+await log.close()
+let sameState = prunedState.length === fullState.length
+for (let i = 0; sameState && i < fullState.length; i++) {
+  const a = prunedState[i] as FeatureWrite
+  const b = fullState[i] as FeatureWrite
+  sameState =
+    a.entity === b.entity &&
+    a.feature === b.feature &&
+    Object.is(a.value, b.value) &&
+    a.eventTime === b.eventTime &&
+    a.version === b.version &&
+    a.availableTime === b.availableTime
+}
+if (!sameState) throw new Error('stateAt from the checkpoint differs from reading every file')
 
 if (process.env.BENCH_KEEP !== '1') await rm(root, { recursive: true, force: true })
 
@@ -231,6 +303,27 @@ console.table([
     notes: 'decoders warm',
   },
   {
+    step: 'library checkpointState (all features)',
+    ms: fmt(checkpointMs),
+    'cpu ms': fmt(checkpointCpu),
+    'rows/s': '',
+    notes: `${checkpointFilesRead} files read, ${fmt(built.features.reduce((n, f) => n + f.rows, 0))} records`,
+  },
+  {
+    step: `stateAt(recent t), from the checkpoint`,
+    ms: fmt(prunedMs),
+    'cpu ms': fmt(prunedCpu),
+    'rows/s': '',
+    notes: `${prunedFiles} files read (+ checkpoint), ${fmt(prunedState.length)} records`,
+  },
+  {
+    step: 'stateAt(recent t), every file',
+    ms: fmt(unprunedMs),
+    'cpu ms': fmt(unprunedCpu),
+    'rows/s': '',
+    notes: `${unprunedFiles} files read, same answer: ${sameState}`,
+  },
+  {
     step: 'DuckDB load from JS (data chunks)',
     ms: fmt(loadMs),
     'cpu ms': fmt(loadCpu),
@@ -267,5 +360,13 @@ console.log(
     duckdb_rows_per_s: Math.round(duckRate),
     ratio_vs_duckdb: Number((appendRate / duckRate).toFixed(3)),
     bytes_per_row: Number((bytes / ROWS).toFixed(2)),
+    state_at_ms: Math.round(prunedMs),
+    state_at_files_read: prunedFiles,
+    state_at_cpu_ms: Math.round(prunedCpu),
+    state_at_unpruned_ms: Math.round(unprunedMs),
+    state_at_unpruned_cpu_ms: Math.round(unprunedCpu),
+    state_at_unpruned_files_read: unprunedFiles,
+    state_at_same: sameState,
+    state_checkpoint_ms: Math.round(checkpointMs),
   }),
 )
