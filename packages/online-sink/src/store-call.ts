@@ -1,6 +1,6 @@
 /** One store call of the sink: timeout, retries with backoff and full jitter, and the retry ambiguity. */
 import type { FeatureUpdate } from '@skewless/core'
-import { resolveAmbiguousStale } from './ambiguous.js'
+import { resolveAmbiguousStale } from './retry-stale.js'
 import { isTransientError, StoreWriteError } from './errors.js'
 import type { ResolvedFeatureConfig } from './feature-config.js'
 import type { Histogram } from './histogram.js'
