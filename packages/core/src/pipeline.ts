@@ -353,6 +353,12 @@ export function createPipeline<Ev>(options: PipelineOptions<Ev>): Pipeline {
   }
   const metrics = (): PipelineMetrics => {
     const down = deadLettersOf(options.sink)
+    // With a changelog the log is written by the checkpoint store (the committer), not behind the sink.
+    if (down.logTotal === 0 && options.checkpoints !== undefined) {
+      const cp = deadLettersOf(options.checkpoints as unknown as Sink<FeatureUpdate>)
+      down.logTotal = cp.logTotal
+      down.logByCode = cp.logByCode
+    }
     const byReason: Record<string, number> = { ...deadByCode }
     for (const [code, n] of Object.entries(down.byCode)) byReason[`sink:${code}`] = n
     for (const [code, n] of Object.entries(down.logByCode)) byReason[`log:${code}`] = n
@@ -632,7 +638,7 @@ async function* unpositioned<E>(batches: AsyncGenerator<E[]>): AsyncGenerator<So
 
 /**
  * Dead letters a sink reports through `metrics()` (the online sink does: its own, and the log's
- * behind it), read structurally; zeros for a sink without them.
+ * behind it; the changelog committer reports its log's), read structurally; zeros without them.
  */
 function deadLettersOf(sink: Sink<FeatureUpdate>): {
   total: number

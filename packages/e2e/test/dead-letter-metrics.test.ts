@@ -4,6 +4,7 @@
  * old code the pipeline's metrics had no sink or log dead letters, and nothing was logged.
  */
 import {
+  arraySource,
   collectingSink,
   createPipeline,
   defineFeatures,
@@ -13,7 +14,13 @@ import {
   unbounded,
 } from '@skewless/core'
 import { memoryLog, type RejectedWrite } from '@skewless/offline-log'
-import { memoryStore, type OnlineFeatureConfig, onlineFeatures, onlineSink } from '@skewless/online-sink'
+import {
+  changelogCommitter,
+  memoryStore,
+  type OnlineFeatureConfig,
+  onlineFeatures,
+  onlineSink,
+} from '@skewless/online-sink'
 import { describe, expect, it } from 'vitest'
 
 const T0 = Date.UTC(2026, 0, 1)
@@ -129,5 +136,28 @@ describe('dead letters reach the pipeline metrics and the logger', () => {
     const line = lines.find((l) => /behind the watermark/.test(l.msg))
     expect(line?.obj.count).toBe(1)
     expect(line?.msg).toMatch(/lateEvents output/)
+  })
+
+  it('with a changelog, what the log rejects reaches the pipeline through the checkpoint committer', async () => {
+    const clock = manualClock(T0 + 10)
+    const rejected = collectingSink<RejectedWrite>()
+    const log = memoryLog({ features: { last_amount: 'string' }, deadLetters: rejected })
+    const store = memoryStore({ clock, changelog: true })
+    const committer = changelogCommitter({ store, log, intervalMs: 0 })
+    const sink = onlineSink({ store, features: onlineFeatures(features.describe()), clock, logger: false })
+    const pipeline = createPipeline({
+      source: arraySource('txns', events.slice(0, 2)),
+      features,
+      sink,
+      clock,
+      checkpoints: committer,
+      logger: false,
+    })
+    const { metrics } = await pipeline.run()
+    await pipeline.close()
+    await committer.close()
+    expect(rejected.items).toHaveLength(2)
+    expect(metrics.logDeadLetters).toBe(2)
+    expect(metrics.deadLettersByReason['log:invalid-value']).toBe(2)
   })
 })

@@ -60,6 +60,10 @@ export interface ChangelogCommitterMetrics {
   position: SourcePosition | undefined
   /** Duration of the last checkpoint commit (ms). */
   lastCheckpointMs: number
+  /** Records the log rejected to its own dead-letter output (its `metrics()`; 0 for a log without). */
+  logDeadLetters: number
+  /** `logDeadLetters` per code. */
+  logDeadLettersByCode: Record<string, number>
 }
 
 /** Options of `drain`. */
@@ -113,7 +117,7 @@ export function changelogCommitter(options: ChangelogCommitterOptions): Changelo
     options.maxWritesPerCommit ?? 200_000,
     { min: 1, integer: true },
   )
-  const m: ChangelogCommitterMetrics = {
+  const m: Omit<ChangelogCommitterMetrics, 'logDeadLetters' | 'logDeadLettersByCode'> = {
     commits: 0,
     writes: 0,
     checkpoints: 0,
@@ -226,6 +230,22 @@ export function changelogCommitter(options: ChangelogCommitterOptions): Changelo
       if (timer !== undefined) clearInterval(timer)
       await serial(() => drainOnce(undefined))
     },
-    metrics: () => ({ ...m }),
+    metrics: () => ({ ...m, ...logDeadLettersOf(log) }),
+  }
+}
+
+/** What the log rejected, from its `metrics()` when it has one (a pipeline sums it into its own). */
+function logDeadLettersOf(log: unknown): {
+  logDeadLetters: number
+  logDeadLettersByCode: Record<string, number>
+} {
+  const read = (log as { metrics?: () => unknown }).metrics
+  const got = typeof read === 'function' ? (read.call(log) as Record<string, unknown> | undefined) : undefined
+  const n = got?.deadLetters
+  const byCode = got?.deadLettersByCode
+  return {
+    logDeadLetters: typeof n === 'number' ? n : 0,
+    logDeadLettersByCode:
+      typeof byCode === 'object' && byCode !== null ? { ...(byCode as Record<string, number>) } : {},
   }
 }
