@@ -1,10 +1,10 @@
 import { access } from 'node:fs/promises'
 import { basename, join } from 'node:path'
-import type { NamedFile } from './coverage.js'
 import { ForeignFileError, MissingFileError } from './errors.js'
 import { parseName, TEMP_PREFIX, TEMP_SUFFIX } from './layout.js'
 import type { Manifest } from './manifest.js'
 import type { FileEntry } from './manifest-format.js'
+import type { NamedFile } from './partition-listing.js'
 import type { PartitionDir, TimeWindow } from './segments.js'
 
 /** Damage a listing of one partition showed: files to leave out, and the errors to report. */

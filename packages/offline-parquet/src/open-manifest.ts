@@ -1,12 +1,12 @@
 import { access, stat } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
-import { resolvePartition } from './coverage.js'
 import { definitionsOf, reconcileDefinitions } from './definitions.js'
 import { RollForwardError } from './errors.js'
 import { fsyncDir, removeQuietly, rename } from './file-io.js'
 import { Manifest } from './manifest.js'
 import { unfinishedNewest } from './manifest-check.js'
 import { type FeatureDefinition, type FileEntry, MANIFEST_DIR, versionName } from './manifest-format.js'
+import { resolvePartition } from './partition-listing.js'
 import { dirEntries, listPartitionDirs } from './segments.js'
 import { dropStateCheckpoints } from './state-checkpoint.js'
 

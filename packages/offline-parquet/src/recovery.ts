@@ -1,9 +1,9 @@
 import { access, readdir, readFile } from 'node:fs/promises'
 import { dirname, join, posix } from 'node:path'
-import { resolvePartition } from './coverage.js'
 import { CorruptJournalError, RollForwardError } from './errors.js'
 import { fsyncDir, removeQuietly, rename } from './file-io.js'
 import { compareIds, isPartitionDir, JOURNAL_DIR, parseName, TEMP_PREFIX, TEMP_SUFFIX } from './layout.js'
+import { resolvePartition } from './partition-listing.js'
 import { listPartitionDirs } from './segments.js'
 
 /** What opening the log found and did about a previous crash. */

@@ -1,10 +1,10 @@
 import { close, open } from 'node:fs'
 import { readdir } from 'node:fs/promises'
 import { join } from 'node:path'
-import { type NamedFile, newCompactionOutput, resolvePartition } from './coverage.js'
 import { UnstableListingError } from './errors.js'
 import { DAY_MS, parseDay, type SegmentBounds } from './layout.js'
 import type { Damage, PartitionVerifier } from './manifest-check.js'
+import { type NamedFile, newCompactionOutput, resolvePartition } from './partition-listing.js'
 
 /** A committed file of the log, as found on disk. */
 export interface SegmentFile {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { resolvePartition } from '../src/coverage.js'
 import { compactedName, compareIds, newWriterId, segmentName } from '../src/layout.js'
+import { resolvePartition } from '../src/partition-listing.js'
 
 const B = { minEventTime: 1, maxEventTime: 2, minAvailableTime: 3, maxAvailableTime: 4 }
 const seg = (w: string, s: number) => segmentName(w, s, B)
