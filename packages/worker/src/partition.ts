@@ -153,7 +153,13 @@ export class PartitionRun<E> {
       async (result) => {
         if (result.ended !== 'completed') return
         // A bounded source ended: its last checkpoint is committed; free the log and the store.
-        await this.closeHeld()
+        try {
+          await this.closeHeld()
+        } catch (err) {
+          // Nobody may be awaiting this run: a failure to close is the partition's, never unhandled.
+          await this.fail(err, 'failed to close after its source ended')
+          return
+        }
         this.state = 'completed'
         this.log.info({ eventsIn: result.metrics.eventsIn }, 'partition completed: its source ended')
       },

@@ -6,10 +6,11 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { type Logger, offsetSource, type ResumableSource } from '@skewless/core'
+import { arraySource, type Logger, offsetSource, type ResumableSource } from '@skewless/core'
+import { parquetLog } from '@skewless/offline-parquet'
 import { memoryStore } from '@skewless/online-sink'
 import { afterEach, expect, it } from 'vitest'
-import { runWorker, type Worker, type WorkerHealth } from '../src/index.js'
+import { partitionLogDir, runWorker, type Worker, type WorkerHealth } from '../src/index.js'
 import { type Click, clickAt, features, until } from './harness.js'
 
 const dirs: string[] = []
@@ -186,4 +187,28 @@ it('a store without a changelog fails its partition with a message saying what t
     reason: expect.stringMatching(/changelog/),
   })
   await expect(worker.acquire(0)).rejects.toMatchObject({ code: 'invalid-definition' })
+})
+
+it('a partition whose source ends completes: checkpoint committed, its log released', async () => {
+  const root = mkdtempSync(join(tmpdir(), 'skewless-worker-completed-'))
+  dirs.push(root)
+  const events = Array.from({ length: 120 }, (_, i) => clickAt(i))
+  const worker = await runWorker<Click>({
+    definitions: features,
+    partitions: [0],
+    source: () => arraySource('clicks/partition=0', events, { batchSize: 50 }),
+    store: () => memoryStore({ changelog: true }),
+    log: root,
+    logOptions: { workers: 0 },
+    handleSignals: false,
+    logger: false,
+  })
+  workers.push(worker)
+  await until('the partition to complete', 10_000, () => worker.health().partitions[0]?.state === 'completed')
+  expect(worker.health().status).toBe('ok')
+  expect(worker.metrics().byPartition[0]?.positions['clicks/partition=0']).toBe(120)
+  // Its writer lock is free: the log opens for writing, and holds the final checkpoint.
+  const log = await parquetLog({ dir: partitionLogDir(root, 0), features: features.describe(), workers: 0 })
+  expect((await log.readMarks()).checkpoint?.sources['clicks/partition=0']).toBe(120)
+  await log.close()
 })
