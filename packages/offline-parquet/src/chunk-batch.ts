@@ -12,9 +12,9 @@ import {
   TimestampMillisecond,
   Utf8,
 } from 'apache-arrow'
+import type { Scratch } from './commit-buffers.js'
 import { type CommitColumns, NULL_VALUE, STALE } from './commit-columns.js'
 import type { PartitionChunk } from './partition.js'
-import type { Scratch } from './scratch.js'
 
 const TWO_32 = 4294967296
 const OUTCOME_DICT = makeVector(utf8Data(['applied', 'stale']))

@@ -1,7 +1,7 @@
 import type { FeatureWrite, ValueType } from '@skewless/core'
 import type { FeatureTypes } from '@skewless/offline-log'
+import type { Scratch } from './commit-buffers.js'
 import { DAY_MS } from './layout.js'
-import type { Scratch } from './scratch.js'
 
 /** Flag bits of `CommitColumns.meta[2 * i + 1]`. */
 export const STALE = 1

@@ -25,6 +25,7 @@ import {
   type StateAtOptions,
   stateAtFromBatches,
 } from '@skewless/offline-log'
+import { Scratch } from './commit-buffers.js'
 import { CommitQueue } from './commit-queue.js'
 import { compactLog } from './compaction.js'
 import { EncodePool } from './encode-pool.js'
@@ -41,7 +42,6 @@ import {
   rollForward,
 } from './open-manifest.js'
 import { recover } from './recovery.js'
-import { Scratch } from './scratch.js'
 import { scanSegments } from './segment-scan.js'
 import type { SegmentWriter } from './segment-writer.js'
 import { listPartition, listPartitionsOf } from './segments.js'

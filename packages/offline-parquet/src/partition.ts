@@ -1,6 +1,6 @@
+import type { Scratch } from './commit-buffers.js'
 import type { CommitColumns } from './commit-columns.js'
 import type { SegmentBounds } from './layout.js'
-import type { Scratch } from './scratch.js'
 
 /** The rows of one future file: one feature, one UTC day of eventTime, sorted. */
 export interface PartitionChunk {

@@ -4,6 +4,7 @@ import type { CommitMarks, FeatureWrite } from '@skewless/core'
 import { type FeatureTypes, MarksRefusedError } from '@skewless/offline-log'
 import { Table, tableToIPC } from 'apache-arrow'
 import { chunkBatch, type SortedColumns, scatterCommit } from './chunk-batch.js'
+import type { Scratch } from './commit-buffers.js'
 import { extractColumns } from './commit-columns.js'
 import { crashPoint } from './crash-points.js'
 import { writeParquetjs } from './encode-parquetjs.js'
@@ -23,7 +24,6 @@ import {
 import type { Manifest } from './manifest.js'
 import type { ManifestVersion } from './manifest-format.js'
 import { partitionColumns } from './partition.js'
-import type { Scratch } from './scratch.js'
 import type { ParquetEncoder } from './types.js'
 
 /** Settings and state of the writer of one open log. */
