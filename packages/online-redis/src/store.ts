@@ -5,7 +5,7 @@
  * HGETALL per additive tile hash).
  */
 import { type Duration, InvalidDefinitionError, internal, resolveLogger, toMs } from '@skewless/core'
-import type { OnlineStoreCapabilities } from '@skewless/online-sink'
+import type { OnlineStoreCapabilities } from '@skewless/online-sink/adapter'
 import { createApply, type StoreContext } from './apply.js'
 import { createChangelog } from './changelog.js'
 import { createClient } from './client.js'
