@@ -1,3 +1,4 @@
+import { setInt64 } from '@skewless/core/internal'
 import { ENTITY_TYPE, LOG_SCHEMA_FIELDS, OUTCOME_TYPE, utf8Data } from '@skewless/offline-log/adapter'
 import {
   Bool,
@@ -12,11 +13,10 @@ import {
   TimestampMillisecond,
   Utf8,
 } from 'apache-arrow'
-import type { Scratch } from './commit-buffers.js'
 import { type CommitColumns, NULL_VALUE, STALE } from './commit-columns.js'
 import type { PartitionChunk } from './partition.js'
+import type { Scratch } from './commit-buffers.js'
 
-const TWO_32 = 4294967296
 const OUTCOME_DICT = makeVector(utf8Data(['applied', 'stale']))
 /** Files store every log column except `feature`, which the `feature=` directory carries. */
 const FILE_FIELDS = LOG_SCHEMA_FIELDS.filter((f) => f.name !== 'feature')
@@ -32,12 +32,6 @@ export interface SortedColumns {
   outcome: Int32Array
   tile: BigInt64Array | undefined
   tileValid: Uint8Array | undefined
-}
-
-function setWord64(w: Int32Array, k: number, x: number): void {
-  const hi = Math.floor(x / TWO_32)
-  w[2 * k] = (x - hi * TWO_32) | 0
-  w[2 * k + 1] = hi
 }
 
 /**
@@ -65,9 +59,9 @@ export function scatterCommit(c: CommitColumns, order: Int32Array, sc: Scratch):
   for (let i = 0; i < n; i++) {
     const k = pos[i] as number
     const o = 4 * i
-    setWord64(evw, k, row[o] as number)
-    setWord64(avw, k, row[o + 1] as number)
-    setWord64(verw, k, row[o + 2] as number)
+    setInt64(evw, k, row[o] as number)
+    setInt64(avw, k, row[o + 1] as number)
+    setInt64(verw, k, row[o + 2] as number)
     const flags = meta[2 * i + 1] as number
     outcome[k] = flags & STALE
     const g = group[i] as number
@@ -80,7 +74,7 @@ export function scatterCommit(c: CommitColumns, order: Int32Array, sc: Scratch):
       val[k] = 0
     } else {
       valid[k] = 1
-      if (isInt) setWord64(valw, k, row[o + 3] as number)
+      if (isInt) setInt64(valw, k, row[o + 3] as number)
       else val[k] = row[o + 3] as number
     }
   }
@@ -95,10 +89,10 @@ export function scatterCommit(c: CommitColumns, order: Int32Array, sc: Scratch):
       const t = c.tileStart[i] as number
       if (Number.isNaN(t)) {
         tileValid[k] = 0
-        setWord64(tw, k, 0)
+        setInt64(tw, k, 0)
       } else {
         tileValid[k] = 1
-        setWord64(tw, k, t)
+        setInt64(tw, k, t)
       }
     }
   }
