@@ -4,11 +4,11 @@ import { type Progress, progressReporter } from '../src/index.js'
 describe('progressReporter', () => {
   it('reports at once, then at most every intervalMs, and finishes with done === total', async () => {
     const seen: Progress[] = []
-    const r = progressReporter((p) => seen.push(p), 'replay', 'event', 1000, 20)
+    const r = progressReporter((p) => seen.push(p), 'replay', 'event', 1000, 500)
     expect(seen).toEqual([{ done: 0, total: 1000, unit: 'event', phase: 'replay' }])
-    for (let i = 0; i < 10; i++) r.add(10) // within 20 ms of the first report: held back
+    for (let i = 0; i < 10; i++) r.add(10) // within 500 ms of the first report: held back
     expect(seen.length).toBe(1)
-    await new Promise((res) => setTimeout(res, 25))
+    await new Promise((res) => setTimeout(res, 520))
     r.add(10)
     expect(seen.at(-1)).toEqual({ done: 110, total: 1000, unit: 'event', phase: 'replay' })
     r.finish()
