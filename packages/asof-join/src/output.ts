@@ -24,8 +24,8 @@ import {
   vectorFromArray,
 } from 'apache-arrow'
 import { ColumnTypeError, Int64RangeError } from './errors.js'
-import type { ResolvedFeature } from './features.js'
 import type { PreparedLabels } from './labels.js'
+import type { ResolvedFeature } from './resolve-features.js'
 import { StringTable } from './string-table.js'
 
 export interface FeatureColumn {

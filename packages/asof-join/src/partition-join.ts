@@ -29,9 +29,9 @@ import { compareRecord } from '@skewless/core'
 import { getInt64 } from '@skewless/core/internal'
 import { applyStaged } from './apply-kernel.js'
 import { ApplyWorker } from './apply-worker.js'
-import type { ResolvedFeature } from './features.js'
 import type { LabelIndex } from './label-index.js'
 import type { JoinOutput } from './output.js'
+import type { ResolvedFeature } from './resolve-features.js'
 
 /** A bucket's slot range spans up to 2^12 slots (4096 × 40 B of times and state of a feature fit in L2). */
 const SHIFT_MIN = 12

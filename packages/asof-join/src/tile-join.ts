@@ -23,9 +23,9 @@
  * sweep's chain walks local too.
  */
 import { compareRecord, tileStart as tileStartOf } from '@skewless/core'
-import type { ResolvedFeature } from './features.js'
 import type { LabelIndex } from './label-index.js'
 import type { FeatureColumn } from './output.js'
+import type { ResolvedFeature } from './resolve-features.js'
 import { NONE, TileEntries } from './tile-entries.js'
 import { sweepTiles } from './tile-sweep.js'
 

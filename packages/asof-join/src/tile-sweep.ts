@@ -6,9 +6,9 @@
  */
 import { tileStart as tileStartOf } from '@skewless/core'
 import { setInt64 } from '@skewless/core/internal'
-import type { ResolvedFeature } from './features.js'
 import type { LabelIndex } from './label-index.js'
 import type { FeatureColumn } from './output.js'
+import type { ResolvedFeature } from './resolve-features.js'
 import { NONE, type TileEntries } from './tile-entries.js'
 
 /**

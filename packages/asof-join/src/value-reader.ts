@@ -11,8 +11,8 @@
 import { type Data, DataType, Precision } from 'apache-arrow'
 import { int64View, is64 } from './arrow-read.js'
 import { ColumnTypeError } from './errors.js'
-import { VALUE_COLUMNS } from './features.js'
 import type { Block } from './partition-join.js'
+import { VALUE_COLUMNS } from './resolve-features.js'
 import type { StringTable } from './string-table.js'
 
 function validAt(d: Data, k: number): number {

@@ -7,9 +7,9 @@
 import { hopping, tileStart, tumbling } from '@skewless/core'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import type { ResolvedFeature } from '../src/features.js'
 import { buildLabelIndex } from '../src/label-index.js'
 import { createOutput } from '../src/output.js'
+import type { ResolvedFeature } from '../src/resolve-features.js'
 import { TileJoin } from '../src/tile-join.js'
 import { type Rec, tileOracle } from './helpers/fake-log.js'
 
