@@ -1,3 +1,4 @@
+export { entityPartition } from './entity-partition.js'
 export {
   AsOfJoinInputError,
   ColumnTypeError,
@@ -12,7 +13,6 @@ export {
 } from './errors.js'
 export { asOfJoin, asOfJoinTable } from './join.js'
 export { type WriteParquetOptions, writeParquet } from './parquet.js'
-export { entityPartition } from './partition.js'
 export {
   type AuditFeatureConfig,
   type ServedValueRecord,
