@@ -6,7 +6,7 @@
  */
 import { readdir, readFile, stat } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
-import type { ValueType } from '@skewless/core'
+import { isValueType, type ValueType } from '@skewless/core'
 import { NotALogError, UnsupportedFormatError } from './errors.js'
 import { readFooter } from './parquet-meta.js'
 import type { DiscoveredLog, LogFeature } from './types.js'
@@ -16,7 +16,6 @@ export const FILE_FORMAT = 1
 /** Highest manifest format this CLI reads (`skewless.manifest/<n>`). */
 export const MANIFEST_FORMAT = 1
 const MANIFEST_DIR = join('_skewless', 'manifest')
-const VALUE_TYPES = new Set(['double', 'int64', 'string', 'bool'])
 
 /** Discover the log at `path`; `NotALogError` when there is none, `UnsupportedFormatError` when it is newer. */
 export async function discoverLog(path: string): Promise<DiscoveredLog> {
@@ -50,7 +49,7 @@ export async function discoverLog(path: string): Promise<DiscoveredLog> {
       throw new NotALogError(path, `${file} has no skewless.format metadata: not written by Skewless`)
     if (!(Number(format) <= FILE_FORMAT)) throw new UnsupportedFormatError(file, format, String(FILE_FORMAT))
     const type = keyValue.get('skewless.value_type')
-    if (type === undefined || !VALUE_TYPES.has(type)) {
+    if (type === undefined || !isValueType(type)) {
       throw new NotALogError(
         path,
         `${file} records value type ${String(type)}, not one of double, int64, string, bool`,
@@ -160,7 +159,7 @@ async function readManifest(
     }
     if (!Array.isArray(doc.features)) continue
     for (const f of doc.features as Partial<LogFeature>[]) {
-      if (typeof f?.name !== 'string' || !VALUE_TYPES.has(String(f.valueType))) continue
+      if (typeof f?.name !== 'string' || !isValueType(f.valueType)) continue
       features.set(f.name, { ...features.get(f.name), ...f } as LogFeature)
     }
   }
