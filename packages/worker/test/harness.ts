@@ -88,7 +88,8 @@ export function workerOptions(
         partitionSubject: 'clicks.{partition}.*',
         batchSize: 250,
         maxWaitMs: 20,
-        maxReconnectTimeMs: 5000,
+        // Generous: on a loaded machine a first connect or consumer creation can take seconds.
+        maxReconnectTimeMs: 30_000,
       })[0] as never,
     store: (p) => redisStore({ url: redisUrl, changelog: { name: `partition-${p}` } }),
     log: root,

@@ -26,6 +26,8 @@ export interface WorkerProcess {
   exited: Promise<Exit>
   /** Its stdout so far. */
   stdout(): string
+  /** Its stderr so far (the worker's log lines). */
+  stderr(): string
 }
 
 /** Run `script` (a path) with `node --import tsx` from the repository root. */
@@ -59,7 +61,7 @@ export function startProcess(script: string, args: readonly string[]): WorkerPro
       resolve({ code, signal, stdout, stderr })
     })
   })
-  return { child, healthUrl, exited, stdout: () => stdout }
+  return { child, healthUrl, exited, stdout: () => stdout, stderr: () => stderr }
 }
 
 /** The child's exit, or an error after `ms` (the child is then killed). */
