@@ -1,10 +1,10 @@
 /**
- * `flush()` as a barrier. Every `flush()` call closes the current *epoch*; a write (a slot's pending
+ * `flush()` as a barrier. Every `flush()` call closes the current *epoch*; a write (a key state's pending
  * update, then the same write at the store) belongs to the epoch in which its oldest update was
  * written. A flush waits until no write of its epoch or an earlier one is outstanding, so writes
  * that come after it never delay it.
  *
- * Cheap on the hot path: `write()` only stamps the current epoch on a slot when it gets a pending
+ * Cheap on the hot path: `write()` only stamps the current epoch on a key state when it gets a pending
  * update. The counts of an epoch are taken when it is closed, from the sink's buffered total (every
  * outstanding write then belongs to it or to an earlier, still counted epoch), and decremented per
  * batch when a batch finishes. Only closed epochs with outstanding writes are kept: a few at most.

@@ -1,18 +1,18 @@
 /**
  * Per-key state of the sink, laid out for the hot path: one table per feature keyed by the entity
  * string itself (additive features: one table per tile), so a lookup hashes a string the pipeline
- * already holds (V8 caches a string's hash) instead of building a composite key per update; slot
+ * already holds (V8 caches a string's hash) instead of building a composite key per update; key state
  * objects are pooled, so a steady stream allocates nothing per update.
  */
 import type { FeatureUpdate } from '@skewless/core'
 import type { ResolvedFeatureConfig } from './feature-config.js'
 
-/** Per-key state. A slot is in the send queue iff `pending !== undefined && !busy`. */
-export interface Slot {
+/** Per-key state. A key state is in the send queue iff `pending !== undefined && !busy`. */
+export interface KeyState {
   /** Entity of the key. */
   entity: string
-  /** The table that holds this slot (the feature's, or its tile's). */
-  table: Map<string, Slot>
+  /** The table that holds this key state (the feature's, or its tile's). */
+  table: Map<string, KeyState>
   /** The feature's lane. */
   lane: FeatureLane
   /** Tile start for additive features, else NaN. */
@@ -30,13 +30,13 @@ export interface Slot {
   listed: boolean
 }
 
-/** The slot tables of one feature. */
+/** The key state tables of one feature. */
 export class FeatureLane {
   /** `false` for `upsert` (later arrival wins), `true` for `cas`/`additive` (greater (eventTime, version) wins). */
   readonly ordered: boolean
   readonly additive: boolean
-  readonly byEntity = new Map<string, Slot>()
-  readonly byTile = new Map<number, Map<string, Slot>>()
+  readonly byEntity = new Map<string, KeyState>()
+  readonly byTile = new Map<number, Map<string, KeyState>>()
 
   constructor(readonly config: ResolvedFeatureConfig) {
     this.ordered = config.strategy !== 'upsert'
@@ -44,7 +44,7 @@ export class FeatureLane {
   }
 
   /** The table for an update's tile (created on demand). */
-  tileTable(tileStart: number): Map<string, Slot> {
+  tileTable(tileStart: number): Map<string, KeyState> {
     let t = this.byTile.get(tileStart)
     if (t === undefined) {
       t = new Map()
@@ -55,26 +55,26 @@ export class FeatureLane {
 }
 
 /**
- * Slot lifecycle. An idle slot (no pending update, not busy) stays in its table, so a key that comes
- * back soon costs one `Map.get` instead of a `delete` and a `set`; once more than `maxIdle` slots
- * went idle, every slot still idle is evicted in one sweep (amortized O(1) per write) and its object
+ * Key state lifecycle. An idle key state (no pending update, not busy) stays in its table, so a key that comes
+ * back soon costs one `Map.get` instead of a `delete` and a `set`; once more than `maxIdle` key states
+ * went idle, every key state still idle is evicted in one sweep (amortized O(1) per write) and its object
  * kept on a free list for reuse.
  */
-export class SlotPool {
-  private readonly free: Slot[] = []
-  private idle: Slot[] = []
+export class KeyStatePool {
+  private readonly free: KeyState[] = []
+  private idle: KeyState[] = []
 
   constructor(private readonly maxIdle: number) {}
 
-  /** A slot for a new key holding `pending` (written in flush epoch `epoch`), registered in `table`. */
+  /** A key state for a new key holding `pending` (written in flush epoch `epoch`), registered in `table`. */
   take(
     lane: FeatureLane,
-    table: Map<string, Slot>,
+    table: Map<string, KeyState>,
     entity: string,
     tile: number,
     pending: FeatureUpdate,
     epoch: number,
-  ): Slot {
+  ): KeyState {
     let s = this.free.pop()
     if (s === undefined) s = { entity, table, lane, tile, pending, epoch, busy: false, listed: false }
     else {
@@ -90,8 +90,8 @@ export class SlotPool {
     return s
   }
 
-  /** A slot became idle (no pending update, not busy): keep it for a while. */
-  park(s: Slot): void {
+  /** A key state became idle (no pending update, not busy): keep it for a while. */
+  park(s: KeyState): void {
     if (!s.listed) {
       s.listed = true
       this.idle.push(s)
@@ -99,12 +99,12 @@ export class SlotPool {
     if (this.idle.length > this.maxIdle) this.sweep()
   }
 
-  /** Evict every slot that is still idle. */
+  /** Evict every key state that is still idle. */
   sweep(): void {
     const idle = this.idle
     this.idle = []
     for (let i = 0; i < idle.length; i++) {
-      const s = idle[i] as Slot
+      const s = idle[i] as KeyState
       s.listed = false
       if (s.pending !== undefined || s.busy) continue
       s.table.delete(s.entity)

@@ -4,7 +4,7 @@
  * acknowledged write, stamped with `availableTime`, downstream in per-key order.
  *
  * The sink is its state (sink-state.ts) and the functions over it, one file per responsibility:
- * - sink-write.ts: the hot path, `write()`: per-key slots, coalescing, backpressure;
+ * - sink-write.ts: the hot path, `write()`: per-key states, coalescing, backpressure;
  * - sink-dispatch.ts: batches, store calls (store-call.ts) and their outcomes;
  * - backpressure.ts: waking the callers of `write()` and `flush()`;
  * - sink-flush.ts: `flush()`, a barrier over flush epochs (see flush-epochs.ts);

@@ -5,7 +5,7 @@
  */
 import { settle } from './backpressure.js'
 import { messageOf, SinkAbortedError } from './errors.js'
-import type { Slot } from './key-slots.js'
+import type { KeyState } from './key-state.js'
 import { pump } from './sink-dispatch.js'
 import { flushOutputs, reached } from './sink-flush.js'
 import { deadLetter, type SinkState } from './sink-state.js'
@@ -84,13 +84,13 @@ function abandon(sink: SinkState, reason: unknown): void {
     sink.epochs.finishRuns(b.epochs)
   }
   const unsent = `close() was aborted (${why}) before it was sent to store '${store}'`
-  const collect = (table: Map<string, Slot>): void => {
-    for (const slot of table.values()) {
-      if (slot.pending === undefined) continue
-      dead.push({ update: slot.pending, code: 'aborted', reason: unsent })
-      slot.pending = undefined
+  const collect = (table: Map<string, KeyState>): void => {
+    for (const keyState of table.values()) {
+      if (keyState.pending === undefined) continue
+      dead.push({ update: keyState.pending, code: 'aborted', reason: unsent })
+      keyState.pending = undefined
       sink.pendingCount--
-      sink.epochs.finish(slot.epoch, 1)
+      sink.epochs.finish(keyState.epoch, 1)
     }
   }
   for (const lane of sink.lanes.values()) {

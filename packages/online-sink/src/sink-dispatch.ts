@@ -6,12 +6,12 @@
 import { type FeatureUpdate, type FeatureWrite, toFeatureWrite } from '@skewless/core'
 import { settle } from './backpressure.js'
 import { isStoreUnreachable, isTransientError, messageOf, permanentCodeOf } from './errors.js'
-import type { Slot } from './key-slots.js'
+import type { KeyState } from './key-state.js'
 import { type Batch, deadLetter, type SinkState } from './sink-state.js'
 import { applyWithRetries } from './store-call.js'
 import type { OnlineDeadLetter, PermanentWriteFailure } from './types.js'
 
-/** Send batches while a store call slot is free and a batch is full or has lingered long enough. */
+/** Send batches while the in-flight limit allows another store call and a batch is full or has lingered long enough. */
 export function pump(sink: SinkState): void {
   // After a downstream failure nothing more is written: the log could not record it. After an
   // aborted close() nothing is sent either: what was pending is dead-lettered.
@@ -41,13 +41,13 @@ function onLinger(sink: SinkState): void {
 }
 
 function dispatch(sink: SinkState, n: number): void {
-  const slots = new Array<Slot>(n)
+  const keyStates = new Array<KeyState>(n)
   const updates = new Array<FeatureUpdate>(n)
   const epochs: number[] = []
   const q = sink.queue
   for (let k = 0; k < n; k++) {
-    const s = q[sink.qHead++] as Slot
-    slots[k] = s
+    const s = q[sink.qHead++] as KeyState
+    keyStates[k] = s
     updates[k] = s.pending as FeatureUpdate
     const runs = epochs.length
     if (runs > 0 && epochs[runs - 2] === s.epoch) epochs[runs - 1] = (epochs[runs - 1] as number) + 1
@@ -67,14 +67,14 @@ function dispatch(sink: SinkState, n: number): void {
   sink.inFlightUpdates += n
   sink.nWrites += n
   sink.inFlight++
-  const b: Batch = { slots, updates, epochs, answered: false, abandoned: false }
+  const b: Batch = { keyStates, updates, epochs, answered: false, abandoned: false }
   sink.batches.add(b)
   void sink.limit(() => runBatch(sink, b))
 }
 
 /** One store call with timeout and retries, then release the keys and emit downstream. Never rejects. */
 async function runBatch(sink: SinkState, b: Batch): Promise<void> {
-  const { slots, updates } = b
+  const { keyStates, updates } = b
   // p-limit starts a batch a microtask after dispatch at the earliest: an aborted close() may have
   // dead-lettered it meanwhile, or an output failed. Either way it is not sent.
   if (b.abandoned) return
@@ -145,7 +145,7 @@ async function runBatch(sink: SinkState, b: Batch): Promise<void> {
   }
   // Release the keys first: the next write of a key may go out while this batch waits downstream,
   // because the ordered emitter still hands this batch's writes downstream before that one's.
-  release(sink, slots)
+  release(sink, keyStates)
   // Both outputs get a handler at once: awaiting one while the other fails would leave that
   // rejection unhandled, which crashes Node.
   const r1 = writes.length > 0 && sink.downstream ? sink.downstream.emit(writes) : undefined
@@ -168,10 +168,10 @@ function finishBatch(sink: SinkState, b: Batch): void {
 }
 
 /** The store answered for these keys: requeue the ones with a newer pending update, park the rest. */
-function release(sink: SinkState, slots: Slot[]): void {
+function release(sink: SinkState, keyStates: KeyState[]): void {
   const q = sink.queue
-  for (let i = 0; i < slots.length; i++) {
-    const s = slots[i] as Slot
+  for (let i = 0; i < keyStates.length; i++) {
+    const s = keyStates[i] as KeyState
     s.busy = false
     if (s.pending !== undefined) {
       // It waited for a whole store round trip already: due at once.

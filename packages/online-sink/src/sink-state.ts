@@ -18,7 +18,7 @@ import { messageOf } from './errors.js'
 import { type ResolvedFeatureConfig, resolveFeatures } from './feature-config.js'
 import { FlushEpochs } from './flush-epochs.js'
 import { Histogram } from './histogram.js'
-import { FeatureLane, type Slot, SlotPool } from './key-slots.js'
+import { FeatureLane, type KeyState, KeyStatePool } from './key-state.js'
 import { OrderedEmitter } from './ordered-emitter.js'
 import { interruptibleSleep, type RetryPolicy } from './retry.js'
 import { sinkSettings } from './sink-options.js'
@@ -34,7 +34,7 @@ export interface Waiter {
 
 /** One store call of the sink, from dispatch until its outcomes were handed to the outputs. */
 export interface Batch {
-  slots: Slot[]
+  keyStates: KeyState[]
   updates: FeatureUpdate[]
   /** Flush epochs of its writes, run-length encoded: `[epoch, count, epoch, count, ...]`. */
   epochs: number[]
@@ -44,7 +44,7 @@ export interface Batch {
   abandoned: boolean
 }
 
-/** Options resolved once, per-key slots, the send queue, lifecycle flags and counters of one sink. */
+/** Options resolved once, per-key states, the send queue, lifecycle flags and counters of one sink. */
 export class SinkState {
   readonly store: OnlineStore
   readonly features: Map<string, ResolvedFeatureConfig>
@@ -61,8 +61,8 @@ export class SinkState {
   readonly deadSink: OrderedEmitter<OnlineDeadLetter> | undefined
 
   readonly lanes = new Map<string, FeatureLane>()
-  readonly pool: SlotPool
-  queue: Slot[] = []
+  readonly pool: KeyStatePool
+  queue: KeyState[] = []
   qHead = 0
   /** `performance.now()` when the oldest queued update was queued; NaN when the queue is empty. */
   queuedSince = Number.NaN
@@ -121,7 +121,7 @@ export class SinkState {
     this.timeoutMs = settings.timeoutMs
     this.policy = settings.policy
     this.report = throttledReporter(resolveLogger(o.logger))
-    this.pool = new SlotPool(Math.max(1024, this.maxBuffered))
+    this.pool = new KeyStatePool(Math.max(1024, this.maxBuffered))
     this.limit = pLimit(this.maxInFlight)
     this.call = {
       store: this.store,

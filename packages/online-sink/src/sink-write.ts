@@ -1,5 +1,5 @@
 /**
- * The write front of the sink: check each update, put it in its key's slot (coalescing with a
+ * The write front of the sink: check each update, put it in its key's state (coalescing with a
  * pending one), queue the key, then send what is due and hold the caller back when the buffer is full.
  *
  * Hot path: one plain loop, one `Map` lookup per update keyed by a string; no promise or closure per

@@ -1,10 +1,10 @@
 import { collectingSink, type FeatureWrite, tumbling } from '@skewless/core'
 import { expect, it } from 'vitest'
 import { memoryStore, onlineSink } from '../src/index.js'
-import { FeatureLane, SlotPool } from '../src/key-slots.js'
+import { FeatureLane, KeyStatePool } from '../src/key-state.js'
 import { up } from './helpers.js'
 
-it('idle slots stay in their table until a sweep evicts the ones still idle; objects are reused', () => {
+it('idle key states stay in their table until a sweep evicts the ones still idle; objects are reused', () => {
   const lane = new FeatureLane({
     name: 'c',
     valueType: 'int64',
@@ -12,7 +12,7 @@ it('idle slots stay in their table until a sweep evicts the ones still idle; obj
     window: tumbling(10),
     index: 0,
   })
-  const pool = new SlotPool(2)
+  const pool = new KeyStatePool(2)
   const t0 = lane.tileTable(0)
   const a = pool.take(lane, t0, 'a', 0, up('a', 'c', 1, 1, 1, 0), 0)
   const b = pool.take(lane, t0, 'b', 0, up('b', 'c', 1, 1, 1, 0), 0)
@@ -22,7 +22,7 @@ it('idle slots stay in their table until a sweep evicts the ones still idle; obj
   pool.park(b)
   expect(t0.size).toBe(2) // parked, not evicted
   b.pending = up('b', 'c', 2, 2, 2, 0) // reused before the sweep
-  pool.park(c) // third idle slot: sweep
+  pool.park(c) // third idle keyState: sweep
   expect([...t0.keys()]).toEqual(['b'])
   expect(lane.byTile.has(10)).toBe(false) // empty tile table dropped
   const d = pool.take(lane, t0, 'd', 0, up('d', 'c', 1, 1, 1, 0), 0)

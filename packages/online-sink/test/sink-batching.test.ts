@@ -59,7 +59,7 @@ describe('batching', () => {
 })
 
 describe('per-key order and coalescing', () => {
-  it('keeps at most one write per key in flight; later updates coalesce into the pending slot', async () => {
+  it('keeps at most one write per key in flight; later updates coalesce into the pending key state', async () => {
     const store = faultyStore(memoryStore())
     const down = collectingSink<FeatureWrite>()
     const sink = onlineSink({ store, features: FEATURES, downstream: down, lingerMs: 0 })
