@@ -133,7 +133,12 @@ export async function runMetricsDemo(o: MetricsDemoOptions): Promise<MetricsDemo
 }
 
 /** A stream of `n` purchases over `users` users, one every 2 s ending a minute ago, plus `bad` malformed ones. */
-export function purchases(n: number, users: number, bad: number, start = Date.now() - n * 2000 - 60_000): Purchase[] {
+export function purchases(
+  n: number,
+  users: number,
+  bad: number,
+  start = Date.now() - n * 2000 - 60_000,
+): Purchase[] {
   const out: Purchase[] = []
   for (let i = 0; i < n; i++)
     out.push({ user: `u${(i * 7) % users}`, ts: start + i * 2000, amount: (i % 13) + 0.5 })

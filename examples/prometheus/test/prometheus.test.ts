@@ -78,7 +78,9 @@ describe('Prometheus scrape over HTTP', () => {
     const stale = samples.some((x) => x.labels.skewless_outcome === 'stale')
       ? value('skewless_sink_writes_total', { skewless_outcome: 'stale' })
       : 0
-    expect(applied + stale + value('skewless_sink_coalesced_total')).toBe(value('skewless_sink_updates_total'))
+    expect(applied + stale + value('skewless_sink_coalesced_total')).toBe(
+      value('skewless_sink_updates_total'),
+    )
     expect(value('skewless_log_rows_total', { skewless_log_kind: 'parquet' })).toBe(demo.counts.logRows)
     expect(demo.counts.logRows).toBe(applied)
     expect(value('skewless_log_commits_total')).toBe(demo.counts.logCommits)

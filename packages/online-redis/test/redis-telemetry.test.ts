@@ -1,5 +1,5 @@
 import { metricValue, pointsOf, type RedisServerHandle, startRedis, testMeter } from '@skewless/adapter-tests'
-import { onlineFeatures, onlineReader, onlineSink } from '@skewless/online-sink'
+import { type OnlineFeatureConfig, onlineReader, onlineSink } from '@skewless/online-sink'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { redisStore } from '../src/index.js'
 
@@ -14,7 +14,7 @@ afterAll(async () => {
 describe('redis store telemetry (OpenTelemetry SDK)', () => {
   it('times every call as db.client.operation.duration with db.system.name=redis, failures with error.type', async () => {
     const m = testMeter()
-    const features = onlineFeatures([{ name: 'score', valueType: 'double', strategy: 'cas' }])
+    const features: OnlineFeatureConfig[] = [{ name: 'score', valueType: 'double', strategy: 'cas' }]
     const store = redisStore({ url: redis.url, prefix: `tel${Date.now()}:`, meterProvider: m.provider })
     const sink = onlineSink({ store, features, maxBatchSize: 100, lingerMs: 0 })
     const t = Date.now()
@@ -48,7 +48,10 @@ describe('redis store telemetry (OpenTelemetry SDK)', () => {
       meterProvider: m.provider,
     })
     await expect(
-      broken.apply([{ entity: 'x', feature: 'score', value: 1, eventTime: t, version: 0 }], features),
+      broken.apply(
+        [{ entity: 'x', feature: 'score', value: 1, eventTime: t, version: 0 }],
+        new Map(features.map((f) => [f.name, f])),
+      ),
     ).rejects.toThrow()
     const pts = await m.collect()
     const ok = pointsOf(pts, 'db.client.operation.duration', {
