@@ -37,5 +37,6 @@ export {
 export { checkInstant } from './memory-log.js'
 export { compareState, compareWrites, sameIdentity } from './order.js'
 export { stateAtFromBatches } from './state-at.js'
+export { type LogTelemetry, logTelemetry } from './telemetry.js'
 export { decodeUtf8, utf8Data } from './utf8.js'
 export { acceptBatch, checkRecord } from './validate.js'

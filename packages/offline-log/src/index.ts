@@ -1,40 +1,6 @@
-export { writesToRecordBatch } from './arrow-build.js'
-export {
-  columnData,
-  readStringColumn,
-  readTimeColumn,
-  recordBatchToWrites,
-  type StringColumn,
-  stringAt,
-} from './arrow-read.js'
-export {
-  ENTITY_TYPE,
-  FEATURE_TYPE,
-  LOG_COLUMNS,
-  LOG_SCHEMA_FIELDS,
-  type LogColumn,
-  logSchema,
-  OUTCOME_TYPE,
-} from './arrow-schema.js'
-export { takeRows } from './arrow-take.js'
+export { recordBatchToWrites } from './arrow-read.js'
 export { backfill } from './backfill.js'
-export { filterBatch, type ResolvedScan, resolveScan } from './batch-filter.js'
 export { InvalidRecordError, MarksRefusedError } from './errors.js'
-export { normalizeFeatureTypes } from './feature-types.js'
-export { dropDuplicateIdentities } from './identity.js'
-export { fromInt64Array, toInt64Array } from './int64.js'
-export {
-  checkMarks,
-  copyMarks,
-  type MarkedTicket,
-  MarksGuard,
-  mergeMarks,
-} from './marks-guard.js'
 export { materialize } from './materialize.js'
-export { checkInstant, memoryLog } from './memory-log.js'
-export { compareState, compareWrites, sameIdentity } from './order.js'
-export { stateAtFromBatches } from './state-at.js'
-export { type LogTelemetry, logTelemetry } from './telemetry.js'
+export { memoryLog } from './memory-log.js'
 export type * from './types.js'
-export { decodeUtf8, utf8Data } from './utf8.js'
-export { acceptBatch, checkRecord } from './validate.js'

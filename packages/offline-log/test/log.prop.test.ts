@@ -2,7 +2,8 @@ import type { FeatureWrite } from '@skewless/core'
 import { tableFromIPC, tableToIPC } from 'apache-arrow'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { memoryLog, recordBatchToWrites, stateAtFromBatches, writesToRecordBatch } from '../src/index.js'
+import { stateAtFromBatches, writesToRecordBatch } from '../src/adapter.js'
+import { memoryLog, recordBatchToWrites } from '../src/index.js'
 
 const types = { d: 'double', i: 'int64', s: 'string', b: 'bool' } as const
 const time = fc.integer({ min: -1e12, max: 4e12 })

@@ -1,5 +1,5 @@
 import type { CommitMarks, FeatureWrite } from '@skewless/core'
-import type { MarkedTicket, MarksGuard } from '@skewless/offline-log'
+import type { MarkedTicket, MarksGuard } from '@skewless/offline-log/adapter'
 import { type CommitExtras, commitRecords, type SegmentWriter } from './segment-writer.js'
 import type { LogTelemetry } from './telemetry.js'
 import type { ParquetLogStats } from './types.js'

@@ -11,20 +11,22 @@ import {
 } from '@skewless/core'
 import { numberOption } from '@skewless/core/internal'
 import {
+  InvalidRecordError,
+  type RejectedWrite,
+  recordBatchToWrites,
+  type ScanOptions,
+  type StateAtOptions,
+} from '@skewless/offline-log'
+import {
   checkInstant,
   checkMarks,
   checkRecord,
   copyMarks,
-  InvalidRecordError,
   MarksGuard,
   normalizeFeatureTypes,
-  type RejectedWrite,
-  recordBatchToWrites,
   resolveScan,
-  type ScanOptions,
-  type StateAtOptions,
   stateAtFromBatches,
-} from '@skewless/offline-log'
+} from '@skewless/offline-log/adapter'
 import { Scratch } from './commit-buffers.js'
 import { CommitQueue } from './commit-queue.js'
 import { compactLog } from './compaction.js'

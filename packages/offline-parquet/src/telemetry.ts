@@ -1,5 +1,5 @@
 /** The Parquet log's OpenTelemetry instruments: the offline log's (commits, rows, bytes, durations, compactions). */
-import { type LogTelemetry, logTelemetry } from '@skewless/offline-log'
+import { type LogTelemetry, logTelemetry } from '@skewless/offline-log/adapter'
 import type { ParquetLogOptions } from './types.js'
 
 export type { LogTelemetry }
