@@ -1,10 +1,10 @@
 /** One store call of the sink: timeout, retries with backoff and full jitter, and the retry ambiguity. */
 import type { FeatureUpdate } from '@skewless/core'
-import { resolveAmbiguousStale } from './retry-stale.js'
 import { isTransientError, StoreWriteError } from './errors.js'
 import type { ResolvedFeatureConfig } from './feature-config.js'
 import type { Histogram } from './histogram.js'
 import { backoffDelay, type RetryPolicy, withTimeout } from './retry.js'
+import { resolveAmbiguousStale } from './retry-stale.js'
 import type { ApplyOptions, ApplyResult, OnlineStore } from './types.js'
 
 /** What a store call needs from the sink. */
