@@ -1,5 +1,5 @@
-export * from './aggregators.js'
 export type { AbortOptions } from './abort.js'
+export * from './aggregators.js'
 export { CHECKPOINT_FORMAT, type CheckpointData } from './checkpoint.js'
 export type * from './checkpoint-types.js'
 export { type ManualClock, manualClock, systemClock } from './clock.js'
@@ -23,8 +23,6 @@ export {
   resolveLogger,
   silentLogger,
 } from './logger.js'
-/** Shared internals of Skewless's packages, not public API (see internal.ts). */
-export * as internal from './internal.js'
 export {
   looksLikeSeconds,
   parseTime,

@@ -1,5 +1,6 @@
 /** Clients the store creates itself: ioredis `Redis` or `Cluster`, lazily connected. */
-import { InvalidDefinitionError, internal } from '@skewless/core'
+import { InvalidDefinitionError } from '@skewless/core'
+import * as internal from '@skewless/core/internal'
 import { Cluster, Redis } from 'ioredis'
 import type { RedisLike, RedisStoreOptions } from './types.js'
 

@@ -5,7 +5,8 @@
  * a missing ACL permission (`RedisPermissionError`) and a refused TLS handshake (`RedisTlsError`).
  * Every message and `cause` is scrubbed of passwords (core's redact rule) before it leaves the store.
  */
-import { internal, SkewlessError, type SkewlessErrorOptions } from '@skewless/core'
+import { SkewlessError, type SkewlessErrorOptions } from '@skewless/core'
+import * as internal from '@skewless/core/internal'
 import { StoreUnavailableError, StoreWriteError } from '@skewless/online-sink'
 
 /** Server replies that mean "try again later" (loading, failover, cluster reconfiguration, busy script, full memory or disk). */

@@ -6,7 +6,8 @@
  * `RedisUnreachableError`, which is not transient: the sink stops and `run()` rejects with it.
  * Loss and recovery are reported to the logger once per outage.
  */
-import { internal, type Logger } from '@skewless/core'
+import type { Logger } from '@skewless/core'
+import * as internal from '@skewless/core/internal'
 import { RedisUnreachableError } from './errors.js'
 
 /** Tracks one store's outages. */

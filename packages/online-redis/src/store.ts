@@ -4,7 +4,8 @@
  * of one Cluster node sharing a pipeline; a read is one pipeline per node (HMGET per entity,
  * HGETALL per additive tile hash).
  */
-import { type Duration, InvalidDefinitionError, internal, resolveLogger, toMs } from '@skewless/core'
+import { type Duration, InvalidDefinitionError, resolveLogger, toMs } from '@skewless/core'
+import * as internal from '@skewless/core/internal'
 import type { OnlineStoreCapabilities } from '@skewless/online-sink/adapter'
 import { createApply, type StoreContext } from './apply.js'
 import { createChangelog } from './changelog.js'

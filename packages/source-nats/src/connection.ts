@@ -4,7 +4,7 @@
  * closed when the last of them ends.
  */
 import { connect, type NatsConnection } from '@nats-io/transport-node'
-import { internal } from '@skewless/core'
+import * as internal from '@skewless/core/internal'
 import { NatsTlsError, NatsUnavailableError } from './errors.js'
 import { clientTls, tlsRefusal } from './tls.js'
 import type { NatsConnectionLike, NatsTlsOptions } from './types.js'

@@ -1,4 +1,4 @@
-import { internal } from '@skewless/core'
+import * as internal from '@skewless/core/internal'
 
 export { jsonDecoder } from './decoder.js'
 export { NatsConsumerError, type NatsSourceErrorCode, NatsTlsError, NatsUnavailableError } from './errors.js'

@@ -4,7 +4,8 @@
  * next sequence on, so a pipeline resumed from its checkpoint gets no gap and no duplicate.
  */
 import type { PositionedBatch, SourcePosition } from '@skewless/core'
-import { InvalidDefinitionError, internal } from '@skewless/core'
+import { InvalidDefinitionError } from '@skewless/core'
+import * as internal from '@skewless/core/internal'
 import { ConnectionProvider } from './connection.js'
 import { rateLimitedStderrLogger } from './logger.js'
 import { Reader } from './reader.js'

@@ -5,7 +5,7 @@
  */
 import type { ConsumerMessages } from '@nats-io/jetstream'
 import type { NatsConnection } from '@nats-io/transport-node'
-import { internal } from '@skewless/core'
+import * as internal from '@skewless/core/internal'
 import { NatsUnavailableError } from './errors.js'
 import type { ReaderSettings } from './settings.js'
 
