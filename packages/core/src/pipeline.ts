@@ -178,8 +178,6 @@ export interface PipelineOperator {
   advanceWatermark(t: number): FeatureUpdate[]
 }
 
-type E = unknown
-
 /** Build a pipeline. Definitions are validated here (typed errors), before any event is read. */
 export function createPipeline<Ev>(options: PipelineOptions<Ev>): Pipeline {
   const sources = options.sources ?? (options.source !== undefined ? [options.source] : [])
