@@ -16,7 +16,14 @@ import { expect, test } from 'vitest'
 
 const here = dirname(fileURLToPath(import.meta.url))
 
-test('a scavenge during emission does not make V8 allocate later updates in the old generation', () => {
+interface ChildResult {
+  updates: number
+  inYoung: number
+  control: number
+  controlOld: number
+}
+
+function runChild(): ChildResult {
   const r = spawnSync(
     process.execPath,
     [
@@ -30,15 +37,22 @@ test('a scavenge during emission does not make V8 allocate later updates in the 
     { encoding: 'utf8', timeout: 25_000 },
   )
   expect(r.status, r.stderr).toBe(0)
-  const out = JSON.parse(r.stdout.trim().split('\n').pop() as string) as {
-    updates: number
-    inYoung: number
-    control: number
-    controlOld: number
+  return JSON.parse(r.stdout.trim().split('\n').pop() as string) as ChildResult
+}
+
+test('a scavenge during emission does not make V8 allocate later updates in the old generation', () => {
+  // V8's pretenuring decision also depends on when background compilation lands, so on a loaded
+  // machine the forced scavenge does not always reproduce the situation. The control literal says
+  // whether it did: judge the first run in which it was pretenured (never a run where it was not).
+  const runs: ChildResult[] = []
+  let reproduced: ChildResult | undefined
+  for (let attempt = 0; attempt < 5 && reproduced === undefined; attempt++) {
+    const out = runChild()
+    runs.push(out)
+    expect(out.control).toBe(4096)
+    expect(out.updates).toBe(8192)
+    if (out.controlOld > out.control * 0.9) reproduced = out
   }
-  // The control literal was pretenured by the same scavenge: the situation was reproduced.
-  expect(out.control).toBe(4096)
-  expect(out.controlOld).toBeGreaterThan(out.control * 0.9)
-  expect(out.updates).toBe(8192)
-  expect(out.inYoung).toBe(out.updates)
-}, 30_000)
+  expect(reproduced, `the control was never pretenured: ${JSON.stringify(runs)}`).toBeDefined()
+  expect(reproduced?.inYoung).toBe(reproduced?.updates)
+}, 130_000)
