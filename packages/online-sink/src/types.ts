@@ -16,8 +16,6 @@ import type {
   Sink,
   SourcePosition,
   TelemetryOptions,
-  ValueType,
-  WindowSpec,
   WriteOutcome,
   WriteStrategy,
 } from '@skewless/core'
