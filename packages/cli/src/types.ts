@@ -28,6 +28,14 @@ export interface LogFeature {
   aggregate?: string
   /** `'value'` or `'tiles'`, when the manifest records it. */
   emit?: string
+  /** Serving's TTL in ms, when the manifest records it (joins and audits over the log apply it). */
+  ttlMs?: number
+  /** What the feature means, when the manifest records it. */
+  description?: string
+  /** Who owns the feature, when the manifest records it. */
+  owner?: string
+  /** Tags, when the manifest records them. */
+  tags?: string[]
 }
 
 /** Where the feature definitions of a log came from. */

@@ -4,8 +4,9 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Resvg } from '@resvg/resvg-js'
 import { writeParquet } from '@skewless/asof-join'
-import type { FeatureWrite } from '@skewless/core'
+import { defineFeatures, type FeatureWrite, last, unbounded } from '@skewless/core'
 import { SERIES_COLOURS } from '@skewless/freshness'
+import { parquetLog } from '@skewless/offline-parquet'
 import { tableFromArrays, tableFromIPC } from 'apache-arrow'
 import * as pw from 'parquet-wasm'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -72,6 +73,66 @@ describe('skewless inspect', () => {
     const notLog = await skewless(['inspect', empty])
     expect(notLog.code).toBe(1)
     expect(notLog.stderr).toContain('not a Skewless offline log')
+  })
+})
+
+describe('skewless inspect of a log written from definitions', () => {
+  it("shows each feature's TTL, description, owner and tags from the manifest", async () => {
+    const dir = join(tmp, 'described')
+    const defs = defineFeatures({
+      entity: (e: { account: string; ts: number; amount: number }) => e.account,
+      eventTime: (e) => e.ts,
+      features: {
+        last_amount: {
+          window: unbounded(),
+          aggregate: last('double'),
+          value: (e) => e.amount,
+          ttl: '90m',
+          description: 'amount of the last transaction',
+          owner: 'fraud-team',
+          tags: ['fraud', 'pii'],
+        },
+        last_plain: { window: unbounded(), aggregate: last('double'), value: (e) => e.amount },
+      },
+    })
+    const log = await parquetLog({ dir, features: defs.describe(), workers: 0 })
+    await log.append([
+      {
+        entity: 'a',
+        feature: 'last_amount',
+        value: 1,
+        eventTime: T0,
+        availableTime: T0 + 1,
+        version: 1,
+        outcome: 'applied',
+      },
+      {
+        entity: 'a',
+        feature: 'last_plain',
+        value: 1,
+        eventTime: T0,
+        availableTime: T0 + 1,
+        version: 1,
+        outcome: 'applied',
+      },
+    ])
+    await log.close()
+    const text = await skewless(['inspect', dir])
+    expect(text.code).toBe(0)
+    expect(text.stdout).toMatch(/\bttl\b/)
+    expect(text.stdout).toMatch(/last_amount\s+double\s+last, unbounded\s+90m\s/)
+    expect(text.stdout).toMatch(/last_plain\s+double\s+last, unbounded\s+-\s/)
+    expect(text.stdout).toContain(
+      'last_amount: amount of the last transaction; owner fraud-team; tags fraud, pii',
+    )
+    expect(text.stdout).not.toMatch(/^last_plain:/m)
+    const json = JSON.parse((await skewless(['inspect', dir, '--json'])).stdout)
+    expect(json.features.find((f: { name: string }) => f.name === 'last_amount')).toMatchObject({
+      ttlMs: 90 * MIN,
+      description: 'amount of the last transaction',
+      owner: 'fraud-team',
+      tags: ['fraud', 'pii'],
+    })
   })
 })
 

@@ -2,7 +2,7 @@
 import { stat } from 'node:fs/promises'
 import { relative, sep } from 'node:path'
 import { discoverLog } from '../discover-log.js'
-import { bytes, definition, iso, table } from '../format.js'
+import { bytes, definition, iso, shortDuration, table } from '../format.js'
 import { openLog } from '../open-log.js'
 import { readFooter } from '../parquet-meta.js'
 import type { CliIo, LogFeature } from '../types.js'
@@ -112,6 +112,7 @@ export async function inspectCommand(path: string, opts: { json?: boolean }, io:
         'feature',
         'type',
         'definition',
+        'ttl',
         'partitions',
         'files',
         'rows',
@@ -124,6 +125,7 @@ export async function inspectCommand(path: string, opts: { json?: boolean }, io:
         f.name,
         f.valueType,
         definition(f),
+        typeof f.ttlMs === 'number' ? shortDuration(f.ttlMs) : '-',
         f.partitions,
         f.files,
         f.rows,
@@ -134,4 +136,17 @@ export async function inspectCommand(path: string, opts: { json?: boolean }, io:
       ]),
     ),
   )
+  // What each feature means and who owns it, when the definitions recorded it (one line each).
+  const described = s.features.filter((f) => f.description || f.owner || (f.tags && f.tags.length > 0))
+  if (described.length > 0) {
+    io.stdout('\n')
+    for (const f of described) {
+      const about = [
+        f.description,
+        f.owner ? `owner ${f.owner}` : undefined,
+        f.tags && f.tags.length > 0 ? `tags ${f.tags.join(', ')}` : undefined,
+      ].filter((x) => x !== undefined)
+      io.stdout(`${f.name}: ${about.join('; ')}\n`)
+    }
+  }
 }
