@@ -1,18 +1,14 @@
 import { rename, rm, writeFile } from 'node:fs/promises'
+import { isParquetCompression, PARQUET_CODECS, type ParquetCompression } from '@skewless/offline-log/adapter'
 import { type Table, tableToIPC } from 'apache-arrow'
 import * as pw from 'parquet-wasm'
+import { InvalidOptionError } from './errors.js'
 
 /** Options of `writeParquet`. */
 export interface WriteParquetOptions {
-  /** Compression codec. @default 'snappy' */
-  compression?: 'snappy' | 'zstd' | 'uncompressed'
+  /** Compression codec (the same codecs as the Parquet log's). @default 'snappy' */
+  compression?: ParquetCompression
 }
-
-const CODECS = {
-  snappy: pw.Compression.SNAPPY,
-  zstd: pw.Compression.ZSTD,
-  uncompressed: pw.Compression.UNCOMPRESSED,
-} as const
 
 /**
  * Write a join result (any Arrow table) to a Parquet file. The file is written under a temporary
@@ -24,8 +20,17 @@ export async function writeParquet(
   path: string,
   options: WriteParquetOptions = {},
 ): Promise<void> {
+  const compression = options.compression ?? 'snappy'
+  if (!isParquetCompression(compression)) {
+    throw new InvalidOptionError(
+      'compression',
+      `compression must be one of ${Object.keys(PARQUET_CODECS)
+        .map((c) => `'${c}'`)
+        .join(', ')}`,
+    )
+  }
   const props = new pw.WriterPropertiesBuilder()
-    .setCompression(CODECS[options.compression ?? 'snappy'])
+    .setCompression(pw.Compression[PARQUET_CODECS[compression]])
     .build()
   const wasmTable = pw.Table.fromIPCStream(tableToIPC(table, 'stream'))
   const bytes = pw.writeParquet(wasmTable, props)

@@ -193,4 +193,45 @@ describe('writeParquet', () => {
     expect(typeOf('s')).toBe('VARCHAR')
     expect(typeOf('d__event_time')).toMatch(/^TIMESTAMP/)
   })
+
+  it('offers the Parquet log codecs (lz4 too) and names them in the file; an unknown codec is refused', async () => {
+    const out = asOfJoinTable(
+      { entity: ['a'], time: Float64Array.from([25]) },
+      logTable(
+        [
+          {
+            entity: 'a',
+            feature: 'd',
+            value: 1.5,
+            eventTime: 10,
+            availableTime: 10,
+            version: 0,
+            outcome: 'applied',
+          },
+        ],
+        { d: 'double' },
+      ),
+      { features: ['d'] },
+    )
+    const expected = { snappy: 'SNAPPY', zstd: 'ZSTD', lz4: 'LZ4_RAW', uncompressed: 'UNCOMPRESSED' } as const
+    for (const [compression, codec] of Object.entries(expected)) {
+      const path = join(dir, `codec-${compression}.parquet`)
+      await writeParquet(out, path, { compression: compression as keyof typeof expected })
+      const meta = (
+        await con.runAndReadAll(
+          `SELECT compression FROM parquet_metadata('${path}') WHERE path_in_schema = 'd'`,
+        )
+      ).getRowObjectsJS()
+      expect(meta).toEqual([{ compression: codec }])
+      expect((await con.runAndReadAll(`SELECT d FROM read_parquet('${path}')`)).getRowObjectsJS()).toEqual([
+        { d: 1.5 },
+      ])
+    }
+    await expect(
+      writeParquet(out, join(dir, 'x.parquet'), { compression: 'gzip' as never }),
+    ).rejects.toMatchObject({
+      code: 'invalid-argument',
+      option: 'compression',
+    })
+  })
 })

@@ -1,7 +1,7 @@
 import { createRequire } from 'node:module'
 import { Worker } from 'node:worker_threads'
 import type { FeatureWrite } from '@skewless/core'
-import { writesToRecordBatch } from '@skewless/offline-log/adapter'
+import { PARQUET_CODECS, type ParquetCompression, writesToRecordBatch } from '@skewless/offline-log/adapter'
 import { tableFromIPC } from 'apache-arrow'
 import * as pw from 'parquet-wasm'
 import { encodeParquetWasm, withoutFeature } from './encode-wasm.js'
@@ -13,7 +13,7 @@ export interface EncodeJob {
   ipc: Uint8Array
   /** Absolute path of the temporary file to create. */
   path: string
-  compression: string
+  compression: ParquetCompression
   metadata: [string, string][]
   /** Rows of the batch (one row group per file). */
   rows: number
@@ -35,7 +35,7 @@ try {
   const t = pw.readParquet(workerData.warmup).intoIPCStream()
   pw.writeParquet(pw.Table.fromIPCStream(t), new pw.WriterPropertiesBuilder().setCompression(pw.Compression.SNAPPY).build())
 } catch {}
-const CODECS = { snappy: pw.Compression.SNAPPY, zstd: pw.Compression.ZSTD, lz4: pw.Compression.LZ4_RAW, uncompressed: pw.Compression.UNCOMPRESSED }
+const CODECS = ${JSON.stringify(PARQUET_CODECS)}
 const MAGIC = [0x50, 0x41, 0x52, 0x31]
 function decode(job) {
   let bytes
@@ -64,7 +64,7 @@ parentPort.on('message', (job) => {
   try {
     const table = pw.Table.fromIPCStream(job.ipc)
     let b = new pw.WriterPropertiesBuilder()
-      .setCompression(CODECS[job.compression])
+      .setCompression(pw.Compression[CODECS[job.compression]])
       .setMaxRowGroupSize(Math.max(1, job.rows))
       .setCreatedBy('skewless offline-parquet')
       .setKeyValueMetadata(new Map(job.metadata))

@@ -1,15 +1,6 @@
+import { PARQUET_CODECS, type ParquetCompression } from '@skewless/offline-log/adapter'
 import { makeData, RecordBatch, Schema, Struct, Table, tableToIPC } from 'apache-arrow'
 import * as pw from 'parquet-wasm'
-
-/** Parquet compression codecs offered by the parquet-wasm encoder. */
-export type ParquetCompression = 'snappy' | 'zstd' | 'lz4' | 'uncompressed'
-
-const CODECS: Record<ParquetCompression, pw.Compression> = {
-  snappy: pw.Compression.SNAPPY,
-  zstd: pw.Compression.ZSTD,
-  lz4: pw.Compression.LZ4_RAW,
-  uncompressed: pw.Compression.UNCOMPRESSED,
-}
 
 /** The batch without its `feature` column: files do not store it, the `feature=` directory does. */
 export function withoutFeature(batch: RecordBatch): RecordBatch {
@@ -40,7 +31,7 @@ export function encodeParquetWasm(
   const ipc = tableToIPC(new Table([batch]), 'stream')
   const table = pw.Table.fromIPCStream(ipc)
   let b = new pw.WriterPropertiesBuilder()
-    .setCompression(CODECS[compression])
+    .setCompression(pw.Compression[PARQUET_CODECS[compression]])
     .setMaxRowGroupSize(Math.max(1, batch.numRows))
     .setCreatedBy('skewless offline-parquet')
     .setKeyValueMetadata(metadata)

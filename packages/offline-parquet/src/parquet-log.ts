@@ -22,8 +22,10 @@ import {
   checkMarks,
   checkRecord,
   copyMarks,
+  isParquetCompression,
   MarksGuard,
   normalizeFeatureTypes,
+  PARQUET_CODECS,
   resolveScan,
   stateAtFromBatches,
 } from '@skewless/offline-log/adapter'
@@ -105,6 +107,13 @@ export async function parquetLog(options: ParquetLogOptions): Promise<ParquetLog
     throw new InvalidDefinitionError(`offline-parquet: encoder must be 'parquet-wasm' or 'parquetjs-lite'`)
   }
   const compression = options.compression ?? 'snappy'
+  if (!isParquetCompression(compression)) {
+    throw new InvalidDefinitionError(
+      `offline-parquet: compression must be one of ${Object.keys(PARQUET_CODECS)
+        .map((c) => `'${c}'`)
+        .join(', ')}`,
+    )
+  }
   const rollRows = count('rollRows', options.rollRows, 1_000_000)
   const rollAgeMs = numberOption('offline-parquet', 'rollAgeMs', options.rollAgeMs, 0, {
     min: 0,

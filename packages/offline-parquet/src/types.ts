@@ -1,5 +1,6 @@
 import type { AbortOptions, CommitMarks, ProgressOptions } from '@skewless/core'
 import type { OfflineLog, OfflineLogOptions } from '@skewless/offline-log'
+import type { ParquetCompression } from '@skewless/offline-log/adapter'
 import type { CorruptFileError, ForeignFileError, MissingFileError } from './errors.js'
 import type { FeatureDefinition } from './manifest-format.js'
 import type { RecoveryReport } from './recovery.js'
@@ -17,7 +18,7 @@ export interface ParquetLogOptions extends OfflineLogOptions {
    */
   encoder?: ParquetEncoder
   /** Compression codec (parquet-wasm encoder; parquetjs-lite writes uncompressed). @default 'snappy' */
-  compression?: 'snappy' | 'zstd' | 'lz4' | 'uncompressed'
+  compression?: ParquetCompression
   /**
    * Worker threads that encode, write and fsync files (parquet-wasm encoder) and read and decode
    * files for scans, so Parquet work overlaps the main thread and never blocks its event loop.

@@ -250,5 +250,9 @@ describe('faults', () => {
     await expect(parquetLog({ features: FEATURES, dir, encoder: 'x' as never })).rejects.toMatchObject({
       code: 'invalid-definition',
     })
+    // An unknown codec was passed on to the encoder, and failed each commit instead of the open.
+    await expect(parquetLog({ features: FEATURES, dir, compression: 'gzip' as never })).rejects.toThrow(
+      /compression must be one of 'snappy', 'zstd', 'lz4', 'uncompressed'/,
+    )
   })
 })
