@@ -35,7 +35,7 @@ export {
   mergeMarks,
 } from './marks-guard.js'
 export { checkInstant } from './memory-log.js'
-export { compareState, compareWrites, sameIdentity } from './order.js'
+export { compareWrites, sameIdentity } from './order.js'
 export { isParquetCompression, PARQUET_CODECS, type ParquetCompression } from './parquet-codecs.js'
 export { stateAtFromBatches } from './state-at.js'
 export { type LogTelemetry, logTelemetry } from './telemetry.js'

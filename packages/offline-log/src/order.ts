@@ -1,4 +1,4 @@
-import { compareRecord, type FeatureWrite } from '@skewless/core'
+import type { FeatureWrite } from '@skewless/core'
 
 /**
  * The order of records inside a sorted segment: entity (JS string order, i.e. UTF-16 code units),
@@ -8,13 +8,6 @@ export function compareWrites(a: FeatureWrite, b: FeatureWrite): number {
   if (a.entity !== b.entity) return a.entity < b.entity ? -1 : 1
   return a.eventTime - b.eventTime || a.version - b.version || a.availableTime - b.availableTime
 }
-
-/**
- * Which of two records of one (entity, feature[, tileStart]) is the state: core's `compareRecord`
- * (greater eventTime, then greater version, then the **earliest** availableTime of one write logged
- * twice), the rule the online stores and the as-of join follow too. Positive when `a` wins.
- */
-export const compareState: typeof compareRecord = compareRecord
 
 /**
  * Whether two records are the same write: equal (entity, feature, tileStart, eventTime, version).

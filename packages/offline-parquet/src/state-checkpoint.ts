@@ -4,7 +4,7 @@
  *
  * A checkpoint of feature `f` holds, for every (entity[, tileStart]), the record `stateAt` picks among
  * the non-stale rows of a set `B` of files — the greatest (eventTime, version), a write logged twice
- * counted with its earliest availableTime (`compareState`) — together with `B` and the greatest event
+ * counted with its earliest availableTime (core's `compareRecord`) — together with `B` and the greatest event
  * and available time of those records. For `t` at or after that greatest time on the query's basis,
  * every checkpoint record passes the `<= t` filter, so it is also the best of its key among the rows
  * of `B` that pass it; the answer is then the best over the checkpoint and the rows of the live files

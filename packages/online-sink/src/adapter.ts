@@ -8,7 +8,6 @@
  * @packageDocumentation
  */
 export { isTransientError } from './errors.js'
-export { isNewer } from './feature-config.js'
 export { Histogram } from './histogram.js'
 export { type StoreTelemetry, storeTelemetry } from './telemetry.js'
 export type {

@@ -1,7 +1,7 @@
 /** Validation of `OnlineFeatureConfig` lists, shared by the sink and the reader. */
 
 import type { FeatureInfo } from '@skewless/core'
-import { InvalidDefinitionError, isNewerVersion, isValueType, VALUE_TYPES } from '@skewless/core'
+import { InvalidDefinitionError, isValueType, VALUE_TYPES } from '@skewless/core'
 import type { OnlineFeatureConfig, OnlineStore, WriteStrategy } from './types.js'
 
 /** A validated feature config with its defaults filled in. */
@@ -86,12 +86,6 @@ export function resolveFeatures(
   }
   return out
 }
-
-/**
- * Whether `(t1, v1)` is strictly newer than `(t2, v2)`: the compare-and-set of every store. Core's
- * `isNewerVersion` (the record order the log and the join follow too), under the sink's name.
- */
-export const isNewer: (t1: number, v1: number, t2: number, v2: number) => boolean = isNewerVersion
 
 /**
  * Online configs for the features a pipeline defines (`group.describe()`): features emitted as

@@ -8,12 +8,12 @@ import {
   type FeatureWrite,
   InvalidArgumentError,
   InvalidDefinitionError,
+  isNewerVersion,
   type SourcePosition,
   systemClock,
   type TelemetryOptions,
 } from '@skewless/core'
 import { checkNumber, MAX_TIMER_MS } from '@skewless/core/internal'
-import { isNewer } from './feature-config.js'
 import { storeTelemetry } from './telemetry.js'
 import type {
   ApplyResult,
@@ -189,7 +189,7 @@ export function memoryStore(options: MemoryStoreOptions = {}): MemoryStore {
         const old = te.tiles.get(ts)
         if (
           ts < te.horizon ||
-          (old !== undefined && !isNewer(w.eventTime, w.version, old.eventTime, old.version))
+          (old !== undefined && !isNewerVersion(w.eventTime, w.version, old.eventTime, old.version))
         ) {
           outcomes[i] = 'stale'
           continue
@@ -205,7 +205,7 @@ export function memoryStore(options: MemoryStoreOptions = {}): MemoryStore {
       if (
         strategy === 'cas' &&
         e?.kind === 'value' &&
-        !isNewer(w.eventTime, w.version, e.eventTime, e.version)
+        !isNewerVersion(w.eventTime, w.version, e.eventTime, e.version)
       ) {
         outcomes[i] = 'stale'
         continue

@@ -5,9 +5,14 @@
  * Hot path: one plain loop, one `Map` lookup per update keyed by a string; no promise or closure per
  * update. Promises exist per call only (dead letters, backpressure).
  */
-import { ClosedError, checkStorableTime, type FeatureUpdate, isStorableTime } from '@skewless/core'
+import {
+  ClosedError,
+  checkStorableTime,
+  type FeatureUpdate,
+  isNewerVersion,
+  isStorableTime,
+} from '@skewless/core'
 import { waitForRoom } from './backpressure.js'
-import { isNewer } from './feature-config.js'
 import { pump } from './sink-dispatch.js'
 import { deadLetter, type SinkState } from './sink-state.js'
 import type { OnlineDeadLetter } from './types.js'
@@ -82,7 +87,7 @@ export function writeUpdates(sink: SinkState, batch: readonly FeatureUpdate[]): 
     } else {
       // Coalescing: only the newest update of a key needs writing; the loser is never written or logged.
       const p = s.pending
-      if (!lane.ordered || isNewer(u.eventTime, u.version, p.eventTime, p.version)) s.pending = u
+      if (!lane.ordered || isNewerVersion(u.eventTime, u.version, p.eventTime, p.version)) s.pending = u
       sink.nCoalesced++
     }
   }

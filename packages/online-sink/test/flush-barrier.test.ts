@@ -1,8 +1,8 @@
 // flush() is a barrier: it waits for the updates written before it, never for later ones.
-import { collectingSink, type FeatureUpdate, type FeatureWrite } from '@skewless/core'
+import { collectingSink, type FeatureUpdate, type FeatureWrite, isNewerVersion } from '@skewless/core'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { type ApplyResult, isNewer } from '../src/adapter.js'
+import type { ApplyResult } from '../src/adapter.js'
 import {
   memoryStore,
   type OnlineFeatureConfig,
@@ -174,7 +174,8 @@ describe('flush() is a barrier', () => {
               if (n % 2 === 0) {
                 const u = up(entity, 'score', n, T + Math.floor(rand() * 1000), n)
                 const p = newest.get(entity)
-                if (!p || isNewer(u.eventTime, u.version, p.eventTime, p.version)) newest.set(entity, u)
+                if (!p || isNewerVersion(u.eventTime, u.version, p.eventTime, p.version))
+                  newest.set(entity, u)
                 return u
               }
               last.set(entity, n)
@@ -195,9 +196,10 @@ describe('flush() is a barrier', () => {
                 const want = casAt.get(k) as { eventTime: number; version: number }
                 expect(e?.kind, k).toBe('value')
                 if (e?.kind !== 'value') return
-                expect(isNewer(want.eventTime, want.version, e.stored.eventTime, e.stored.version), k).toBe(
-                  false,
-                )
+                expect(
+                  isNewerVersion(want.eventTime, want.version, e.stored.eventTime, e.stored.version),
+                  k,
+                ).toBe(false)
               })
               const upKeys = [...upsertAt.keys()]
               const upRows = await inner.read(upKeys, [label])
