@@ -5,13 +5,7 @@
  * they leave (bad events only, never the good path).
  */
 import type { Attributes } from '@opentelemetry/api'
-import {
-  DURATION_BUCKETS_S,
-  observeWeakly,
-  skewlessMeter,
-  type TelemetryOptions,
-  withAttributes,
-} from './telemetry.js'
+import { componentTelemetry, keyedCounts, type TelemetryOptions } from './telemetry.js'
 import type { Clock, DeadLetter, PipelineMetrics } from './types.js'
 
 /** What the pipeline calls where events happen. */
@@ -30,10 +24,9 @@ export function pipelineTelemetry(
   clock: Clock,
   options: TelemetryOptions,
 ): PipelineTelemetry {
-  const meter = skewlessMeter('@skewless/core', options.meterProvider)
-  const base: Attributes = options.metricAttributes ?? {}
-  const counter = (name: string, unit: string, description: string) =>
-    meter.createObservableCounter(name, { unit, description })
+  const tel = componentTelemetry('@skewless/core', options)
+  const base = tel.base
+  const counter = tel.observableCounter
   const events = counter('skewless.pipeline.events', '{event}', 'Events read from the sources.')
   const late = counter('skewless.pipeline.events.late', '{event}', 'Events sent to the late-events output.')
   const historic = counter(
@@ -58,24 +51,22 @@ export function pipelineTelemetry(
     '{checkpoint}',
     'Periodic checkpoints that failed to commit.',
   )
-  const lag = meter.createObservableGauge('skewless.pipeline.watermark.lag', {
-    unit: 's',
-    description: "How far the watermark is behind the pipeline's clock.",
-  })
-  const cpDuration = meter.createHistogram('skewless.pipeline.checkpoint.duration', {
-    unit: 's',
-    description: 'From the snapshot at a batch boundary until the checkpoint was committed.',
-    advice: { explicitBucketBoundaries: DURATION_BUCKETS_S },
-  })
-  const cpPause = meter.createHistogram('skewless.pipeline.checkpoint.pause', {
-    unit: 's',
-    description: 'How long a checkpoint paused the stream (the operator snapshot).',
-    advice: { explicitBucketBoundaries: DURATION_BUCKETS_S },
-  })
+  const lag = tel.observableGauge(
+    'skewless.pipeline.watermark.lag',
+    's',
+    "How far the watermark is behind the pipeline's clock.",
+  )
+  const cpDuration = tel.durationHistogram(
+    'skewless.pipeline.checkpoint.duration',
+    'From the snapshot at a batch boundary until the checkpoint was committed.',
+  )
+  const cpPause = tel.durationHistogram(
+    'skewless.pipeline.checkpoint.pause',
+    'How long a checkpoint paused the stream (the operator snapshot).',
+  )
   // key: reason + '\0' + feature; few distinct values (codes x features).
-  const deadBy = new Map<string, { attrs: Attributes; n: number }>()
-  const retire = observeWeakly(
-    meter,
+  const deadBy = keyedCounts()
+  const retire = tel.observe(
     [events, late, historic, dead, updates, batches, checkpoints, cpFailures, lag],
     target,
     (t, r) => {
@@ -87,7 +78,7 @@ export function pipelineTelemetry(
       r.observe(batches, m.batches, base)
       r.observe(checkpoints, m.checkpoints, base)
       r.observe(cpFailures, m.checkpointFailures, base)
-      for (const d of deadBy.values()) r.observe(dead, d.n, d.attrs)
+      deadBy.observe(r, dead)
       if (Number.isFinite(m.watermark)) r.observe(lag, Math.max(0, clock.now() - m.watermark) / 1000, base)
     },
   )
@@ -95,15 +86,11 @@ export function pipelineTelemetry(
     deadLetters(list) {
       for (let i = 0; i < list.length; i++) {
         const d = list[i] as DeadLetter<unknown>
-        const key = `${d.code}\0${d.feature ?? ''}`
-        let e = deadBy.get(key)
-        if (e === undefined) {
+        deadBy.add(`${d.code}\0${d.feature ?? ''}`, () => {
           const attrs: Attributes = { 'skewless.reason': d.code }
           if (d.feature !== undefined) attrs['skewless.feature'] = d.feature
-          e = { attrs: withAttributes(options.metricAttributes, attrs), n: 0 }
-          deadBy.set(key, e)
-        }
-        e.n++
+          return tel.with(attrs)
+        })
       }
     },
     checkpoint(pauseMs, commitMs) {

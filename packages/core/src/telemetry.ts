@@ -8,11 +8,15 @@
 import {
   type Attributes,
   type BatchObservableResult,
+  type Counter,
   type Histogram,
   type Meter,
   type MeterProvider,
   metrics,
   type Observable,
+  type ObservableCounter,
+  type ObservableGauge,
+  type ObservableUpDownCounter,
 } from '@opentelemetry/api'
 
 /** Options of every instrumented component (pipeline, sink, stores, logs, join, reader). */
@@ -84,6 +88,105 @@ export function withAttributes(base: Attributes | undefined, extra: Attributes):
 }
 
 /**
+ * The instruments of one component (a pipeline, a sink, a reader, a store, a log, a join), created
+ * the one way every Skewless component creates them (docs/decisions/telemetry.md): from the meter of
+ * its package, with the caller's `metricAttributes` and the component's own attributes on every
+ * measurement, durations in seconds with {@link DURATION_BUCKETS_S}, sizes with {@link SIZE_BUCKETS}.
+ * Made by {@link componentTelemetry}.
+ */
+export interface ComponentTelemetry {
+  /** The meter of the component's package. */
+  readonly meter: Meter
+  /** The attributes of every measurement: the caller's `metricAttributes`, then the component's own. */
+  readonly base: Attributes
+  /** `base` with `extra` merged over it (e.g. an outcome). */
+  with(extra: Attributes): Attributes
+  /** A counter added to where things happen. */
+  counter(name: string, unit: string, description: string): Counter
+  /** A counter read from the component's own counts at collection time (see {@link ComponentTelemetry.observe}). */
+  observableCounter(name: string, unit: string, description: string): ObservableCounter
+  /** A value that goes up and down (a buffer's size), read at collection time. */
+  observableUpDownCounter(name: string, unit: string, description: string): ObservableUpDownCounter
+  /** A gauge read at collection time (a lag). */
+  observableGauge(name: string, unit: string, description: string): ObservableGauge
+  /** A histogram of durations, unit `s`, with the duration buckets. */
+  durationHistogram(name: string, description: string): Histogram
+  /** A histogram of sizes (e.g. unit `{row}`), with the size buckets. */
+  sizeHistogram(name: string, unit: string, description: string): Histogram
+  /**
+   * Read `target` at every collection into `observables`: {@link observeWeakly} on this meter.
+   * @returns retire (call when the component is closed)
+   */
+  observe<T extends object>(
+    observables: Observable[],
+    target: T,
+    read: (target: T, result: BatchObservableResult) => void,
+  ): () => void
+}
+
+/**
+ * The instruments of one component of package `scope` (e.g. `'@skewless/online-sink'`), with the
+ * caller's telemetry `options` and the component's own `attributes` (e.g. `{ 'skewless.store': 'redis' }`).
+ */
+export function componentTelemetry(
+  scope: string,
+  options: TelemetryOptions | undefined,
+  attributes: Attributes = {},
+): ComponentTelemetry {
+  const meter = skewlessMeter(scope, options?.meterProvider)
+  const base = withAttributes(options?.metricAttributes, attributes)
+  return {
+    meter,
+    base,
+    with: (extra) => withAttributes(base, extra),
+    counter: (name, unit, description) => meter.createCounter(name, { unit, description }),
+    observableCounter: (name, unit, description) =>
+      meter.createObservableCounter(name, { unit, description }),
+    observableUpDownCounter: (name, unit, description) =>
+      meter.createObservableUpDownCounter(name, { unit, description }),
+    observableGauge: (name, unit, description) => meter.createObservableGauge(name, { unit, description }),
+    durationHistogram: (name, description) =>
+      meter.createHistogram(name, {
+        unit: 's',
+        description,
+        advice: { explicitBucketBoundaries: DURATION_BUCKETS_S },
+      }),
+    sizeHistogram: (name, unit, description) =>
+      meter.createHistogram(name, { unit, description, advice: { explicitBucketBoundaries: SIZE_BUCKETS } }),
+    observe: (observables, target, read) => observeWeakly(meter, observables, target, read),
+  }
+}
+
+/**
+ * Counts of events by a key with few distinct values (dead letters by reason, or by reason and
+ * feature), kept where the events happen and observed at collection time.
+ */
+export interface KeyedCounts {
+  /** Count one event under `key`; `attributes` makes its attributes the first time `key` is seen. */
+  add(key: string, attributes: () => Attributes): void
+  /** Observe every count so far on `counter`. */
+  observe(result: BatchObservableResult, counter: Observable): void
+}
+
+/** An empty {@link KeyedCounts}. */
+export function keyedCounts(): KeyedCounts {
+  const counts = new Map<string, { attrs: Attributes; n: number }>()
+  return {
+    add(key, attributes) {
+      let e = counts.get(key)
+      if (e === undefined) {
+        e = { attrs: attributes(), n: 0 }
+        counts.set(key, e)
+      }
+      e.n++
+    },
+    observe(result, counter) {
+      for (const e of counts.values()) result.observe(counter, e.n, e.attrs)
+    },
+  }
+}
+
+/**
  * Times a store's calls as `db.client.operation.duration` (OpenTelemetry database semantic
  * conventions): attributes `db.system.name` and `db.operation.name`, plus `error.type` on failure.
  * For store adapters: wrap each method once, at creation.
@@ -99,18 +202,14 @@ export function storeTelemetry(
   options: TelemetryOptions,
   scope = '@skewless/online-sink',
 ): StoreTelemetry {
-  const meter = skewlessMeter(scope, options.meterProvider)
-  const duration: Histogram = meter.createHistogram('db.client.operation.duration', {
-    unit: 's',
-    description: 'Duration of database client operations (one store call: a batch of writes or reads).',
-    advice: { explicitBucketBoundaries: DURATION_BUCKETS_S },
-  })
+  const t = componentTelemetry(scope, options, { 'db.system.name': system })
+  const duration: Histogram = t.durationHistogram(
+    'db.client.operation.duration',
+    'Duration of database client operations (one store call: a batch of writes or reads).',
+  )
   return {
     timed(operation, fn) {
-      const ok = withAttributes(options.metricAttributes, {
-        'db.system.name': system,
-        'db.operation.name': operation,
-      })
+      const ok = t.with({ 'db.operation.name': operation })
       return async (...args) => {
         const start = performance.now()
         try {
