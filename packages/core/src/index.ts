@@ -35,6 +35,7 @@ export {
   createPipeline,
   type Pipeline,
   type PipelineCheckpoint,
+  type PipelineMetricsAccessor,
   type PipelineOperator,
   type PipelineOptions,
   type PipelineResult,

@@ -18,9 +18,9 @@ export interface PipelineTelemetry {
   close(): void
 }
 
-/** Instrument a pipeline; `target.metrics` is read at each collection. */
+/** Instrument a pipeline; `target.metrics()` is read at each collection. */
 export function pipelineTelemetry(
-  target: { readonly metrics: PipelineMetrics },
+  target: { metrics(): PipelineMetrics },
   clock: Clock,
   options: TelemetryOptions,
 ): PipelineTelemetry {
@@ -70,7 +70,7 @@ export function pipelineTelemetry(
     [events, late, historic, dead, updates, batches, checkpoints, cpFailures, lag],
     target,
     (t, r) => {
-      const m = t.metrics
+      const m = t.metrics()
       r.observe(events, m.eventsIn, base)
       r.observe(late, m.lateEvents, base)
       r.observe(historic, m.historicEvents, base)

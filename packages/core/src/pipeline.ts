@@ -3,6 +3,7 @@
  * Backpressure: a sink's `write` may return a promise; the pipeline awaits it before reading
  * more input, so memory stays bounded when a sink is slow.
  */
+import { type AbortOptions, abortedError, raceAbort, throwIfAborted } from './abort.js'
 import type { CheckpointData } from './checkpoint.js'
 import type {
   CheckpointStore,
@@ -134,29 +135,51 @@ export interface PipelineCheckpoint {
   eventsPerSource: number[]
 }
 
+/**
+ * `Pipeline.metrics`: call it for a snapshot of the counters (`pipeline.metrics()`). Reading a
+ * counter straight off it (`pipeline.metrics.eventsIn`, a property before) still works.
+ */
+export interface PipelineMetricsAccessor extends Readonly<PipelineMetrics> {
+  /** A snapshot of the counters so far. */
+  (): PipelineMetrics
+}
+
 /** A runnable pipeline. */
 export interface Pipeline {
-  /** Read every source to its end (or until aborted), flushing the sinks before resolving. */
-  run(): Promise<PipelineResult>
-  /** Flush every sink. */
-  flush(): Promise<void>
-  /** Abort a running `run()`, wait for it, then close every sink. */
-  close(): Promise<void>
+  /**
+   * Read every source to its end (or until aborted), flushing the sinks before resolving. Aborting
+   * (`options.signal`, or the pipeline's own `signal`) is a graceful stop, not a failure: what was
+   * processed is flushed and the result says `ended: 'aborted'`.
+   */
+  run(options?: AbortOptions): Promise<PipelineResult>
+  /**
+   * Flush every sink, one after the other (`signal` is passed to each).
+   * @throws AbortedError when `signal` aborts first (the sinks keep what they hold; flush again).
+   */
+  flush(options?: AbortOptions): Promise<void>
+  /**
+   * Abort a running `run()`, wait for it, then close every sink (`signal` is passed to each: an
+   * online sink then gives up on its store and dead-letters what it had not written).
+   * @throws AbortedError when `signal` aborts first; the pipeline is closed all the same.
+   */
+  close(options?: AbortOptions): Promise<void>
   /**
    * A consistent checkpoint, safe to take while `run()` is going: at the next batch boundary (at
    * once when the sources are waiting for input) the run pauses, flushes every sink, so whatever
    * the checkpoint covers has reached them, and snapshots the operator with the number of events
    * it processed per source. Resuming from it re-emits nothing and loses nothing.
-   * @throws ClosedError after `close()`; rejects with the sink's error when a flush fails.
+   * @throws ClosedError after `close()`; rejects with the sink's error when a flush fails;
+   *   `AbortedError` when `signal` aborts before the run reached a batch boundary for it (no
+   *   checkpoint is taken then) or while it commits (it may still complete in the background).
    */
-  checkpoint(): Promise<PipelineCheckpoint>
+  checkpoint(options?: AbortOptions): Promise<PipelineCheckpoint>
   /**
    * The operator state alone, without flushing the sinks: updates it covers may still be buffered
    * in a sink (an online sink's batches in flight). Prefer `checkpoint()` in a running pipeline.
    */
   snapshot(): CheckpointData
-  /** Counters so far. */
-  readonly metrics: PipelineMetrics
+  /** Counters: `metrics()` is a snapshot (`metrics.eventsIn`, the old property form, is deprecated). */
+  readonly metrics: PipelineMetricsAccessor
   /** Descriptions of every feature, for sinks, stores and logs. */
   readonly features: FeatureInfo[]
   /** The window operator's state, and manual watermarks (advanced use). */
@@ -282,25 +305,31 @@ export function createPipeline<Ev>(options: PipelineOptions<Ev>): Pipeline {
         }
       })
     }
+    // The pause: a copy of the state at this batch boundary (one block per feature group). The
+    // plain-data checkpoint is built from the copy behind the loop, while the stream goes on.
     const started = performance.now()
-    const result: PipelineCheckpoint = {
-      checkpoint: op.snapshot(),
-      eventsPerSource: eventsPerSource.slice(),
-      positions: positionsByName(),
-    }
+    const captured = op.capture()
+    const perSource = eventsPerSource.slice()
+    const sourcePositions = positionsByName()
+    const takenAt = clock.now()
     const pauseMs = performance.now() - started
     cpStats.checkpointPauseMs = pauseMs
-    const committed: CommittedCheckpoint = {
-      format: 'skewless.checkpoint/1',
-      operator: result.checkpoint,
-      sources: result.positions,
-      takenAt: clock.now(),
-    }
     nextCheckpointAt = clock.now() + checkpointEveryMs
     commitsInFlight++
     const done = commitChain.then(async () => {
       try {
         await flushed
+        const result: PipelineCheckpoint = {
+          checkpoint: captured.toData(),
+          eventsPerSource: perSource,
+          positions: sourcePositions,
+        }
+        const committed: CommittedCheckpoint = {
+          format: 'skewless.checkpoint/1',
+          operator: result.checkpoint,
+          sources: result.positions,
+          takenAt,
+        }
         await store.commitCheckpoint(committed)
         cpStats.checkpoints++
         cpStats.checkpointCommitMs = performance.now() - started
@@ -446,8 +475,12 @@ export function createPipeline<Ev>(options: PipelineOptions<Ev>): Pipeline {
     return emit(out.updates, out.late, out.deadLetters)
   }
 
-  async function runInner(): Promise<PipelineResult> {
-    const signals = [stop.signal, ...(options.signal ? [options.signal] : [])]
+  async function runInner(runSignal: AbortSignal | undefined): Promise<PipelineResult> {
+    const signals = [
+      stop.signal,
+      ...(options.signal ? [options.signal] : []),
+      ...(runSignal ? [runSignal] : []),
+    ]
     const aborted = () => signals.some((s) => s.aborted)
     const abortPromise = new Promise<'abort'>((resolve) => {
       for (const s of signals) s.addEventListener('abort', () => resolve('abort'), { once: true })
@@ -577,10 +610,10 @@ export function createPipeline<Ev>(options: PipelineOptions<Ev>): Pipeline {
   }
 
   const pipeline: Pipeline = {
-    run() {
+    run(runOptions) {
       if (closed) return Promise.reject(new ClosedError('pipeline'))
       if (running) return Promise.reject(new InvalidDefinitionError('pipeline.run() is already running'))
-      running = runInner()
+      running = runInner(runOptions?.signal)
         .catch((err: unknown) => {
           // The run failed: nothing will reach a batch boundary any more.
           const waiting = checkpointRequests
@@ -593,34 +626,75 @@ export function createPipeline<Ev>(options: PipelineOptions<Ev>): Pipeline {
         })
       return running
     },
-    checkpoint() {
+    checkpoint(call) {
       if (closed) return Promise.reject(new ClosedError('pipeline'))
-      if (!running) return resume().then(startCheckpoint)
+      const signal = call?.signal
+      if (signal?.aborted) return Promise.reject(abortedError(signal, 'pipeline.checkpoint()'))
+      if (!running) return raceAbort(resume().then(startCheckpoint), signal, 'pipeline.checkpoint()')
       return new Promise<PipelineCheckpoint>((resolve, reject) => {
-        checkpointRequests.push({ resolve, reject })
+        const request = { resolve, reject }
+        checkpointRequests.push(request)
+        if (signal !== undefined) {
+          // Aborted while waiting for a batch boundary: the request leaves the queue, nothing is taken.
+          const onAbort = (): void => {
+            const i = checkpointRequests.indexOf(request)
+            if (i >= 0) checkpointRequests.splice(i, 1)
+            reject(abortedError(signal, 'pipeline.checkpoint()'))
+          }
+          signal.addEventListener('abort', onAbort, { once: true })
+          const off = (): void => signal.removeEventListener('abort', onAbort)
+          request.resolve = (cp) => {
+            off()
+            resolve(cp)
+          }
+          request.reject = (e) => {
+            off()
+            reject(e)
+          }
+        }
         wakeRun?.()
       })
     },
-    async flush() {
-      for (const s of sinks) await s.flush()
+    async flush(call) {
+      const signal = call?.signal
+      for (const s of sinks) {
+        throwIfAborted(signal, 'pipeline.flush()')
+        await raceAbort(s.flush(call), signal, 'pipeline.flush()')
+      }
     },
-    async close() {
+    async close(call) {
       if (closed) return
       closed = true
       telemetry?.close()
       stop.abort()
-      if (running) await running.catch(() => undefined)
-      for (const s of sinks) await s.close()
+      const signal = call?.signal
+      if (running)
+        await raceAbort(
+          running.catch(() => undefined),
+          signal,
+          'pipeline.close()',
+        )
+      for (const s of sinks) {
+        throwIfAborted(signal, 'pipeline.close()')
+        await raceAbort(s.close(call), signal, 'pipeline.close()')
+      }
     },
     snapshot: () => op.snapshot(),
-    get metrics() {
-      return metrics()
-    },
+    metrics: metricsAccessor(metrics),
     features: groups.flatMap((g) => g.describe()),
     operator: op,
   }
   telemetry = pipelineTelemetry(pipeline, clock, options)
   return pipeline
+}
+
+/** `metrics()` as a function that also answers the old property form (`pipeline.metrics.eventsIn`). */
+function metricsAccessor(snapshot: () => PipelineMetrics): PipelineMetricsAccessor {
+  const accessor = (() => snapshot()) as PipelineMetricsAccessor
+  for (const key of Object.keys(snapshot()) as (keyof PipelineMetrics)[]) {
+    Object.defineProperty(accessor, key, { get: () => snapshot()[key], enumerable: true })
+  }
+  return accessor
 }
 
 /** A micro-batch as the run loop reads it: a plain source's batches have no position. */

@@ -4,6 +4,8 @@
  * Time is always milliseconds since the Unix epoch as a `number`.
  */
 
+import type { AbortOptions } from './abort.js'
+
 /** A feature value. `null` is the empty value of aggregators that have no neutral element (min, max, mean, last). */
 export type FeatureValue = number | string | boolean | null
 
@@ -61,10 +63,13 @@ export interface Clock {
 export interface Sink<T> {
   /** Take a batch. The sink may keep a reference to the array only until the call (or its promise) returns. */
   write(batch: readonly T[]): void | Promise<void>
-  /** Resolve once everything written so far is durable / acknowledged downstream. */
-  flush(): Promise<void>
-  /** Flush, then release resources. Writing after close is an error. */
-  close(): Promise<void>
+  /**
+   * Resolve once everything written so far is durable / acknowledged downstream. A sink that honours
+   * `signal` rejects with `AbortedError` when it aborts first (the pipeline also stops waiting then).
+   */
+  flush(options?: AbortOptions): Promise<void>
+  /** Flush, then release resources. Writing after close is an error. `signal`: as for `flush`. */
+  close(options?: AbortOptions): Promise<void>
 }
 
 /** An event that arrived too late (behind the watermark by more than the allowed lateness). */

@@ -174,7 +174,7 @@ export class PartitionRun<E> {
   }
 
   private async releaseOnce(): Promise<ReleasedPartition> {
-    const eventsIn = () => this.held.pipeline?.metrics.eventsIn ?? 0
+    const eventsIn = () => this.held.pipeline?.metrics().eventsIn ?? 0
     if (this.state === 'failed' || this.state === 'completed') {
       // A failure closes what the run held in the background: the log's writer lock is free only
       // once that is done (a restart right after would find it held).
@@ -263,7 +263,7 @@ export class PartitionRun<E> {
   health(): PartitionHealth {
     const now = this.ctx.now()
     const since = this.lastCheckpointAt ?? this.startedAt
-    const m = this.held.pipeline?.metrics
+    const m = this.held.pipeline?.metrics()
     const watermark = m !== undefined && Number.isFinite(m.watermark) ? m.watermark : null
     let state = this.state
     let reason: string | undefined
@@ -297,7 +297,7 @@ export class PartitionRun<E> {
     return {
       partition: this.partition,
       state: this.health().state,
-      ...(h.pipeline === undefined ? {} : { pipeline: h.pipeline.metrics }),
+      ...(h.pipeline === undefined ? {} : { pipeline: h.pipeline.metrics() }),
       ...(h.sink === undefined ? {} : { sink: h.sink.metrics() }),
       ...(h.committer === undefined ? {} : { committer: h.committer.metrics() }),
       ...(typeof source?.metrics === 'function' ? { source: source.metrics() } : {}),
