@@ -106,10 +106,10 @@ export async function runMetricsDemo(o: MetricsDemoOptions): Promise<MetricsDemo
       if (v?.values.purchases_1h != null) served++
     }
     const counts = {
-      pipeline: pipeline.metrics,
+      pipeline: pipeline.metrics(),
       sink: sink.metrics(),
-      logRows: log.stats.rows,
-      logCommits: log.stats.commits,
+      logRows: log.metrics().rows,
+      logCommits: log.metrics().commits,
       served,
     }
     await pipeline.close()

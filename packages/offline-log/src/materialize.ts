@@ -10,6 +10,7 @@ import {
   progressReporter,
   type Sink,
 } from '@skewless/core'
+import { throwIfAborted } from '@skewless/core/internal'
 import { checkInstant } from './memory-log.js'
 import type { MaterializeOptions, MaterializeResult } from './types.js'
 
@@ -19,7 +20,8 @@ import type { MaterializeOptions, MaterializeResult } from './types.js'
  * in batches of `batchSize`, then flush the sink. With compare-and-set in the store, a value a
  * live pipeline already wrote is newer and wins; the materialized one comes back `stale`.
  * The sink is flushed, never closed. Do not give it a downstream log: the log has these records.
- * @throws InvalidDefinitionError without a log or sink; InvalidArgumentError for a bad `at` or batch size.
+ * @throws InvalidDefinitionError without a log or sink; InvalidArgumentError for a bad `at` or batch size;
+ *   AbortedError when `signal` aborts (batches written before stay written; the sink is not flushed).
  */
 export async function materialize(options: MaterializeOptions): Promise<MaterializeResult> {
   const { log, sink, at, features, entities } = options
@@ -34,14 +36,18 @@ export async function materialize(options: MaterializeOptions): Promise<Material
   if (!Number.isInteger(batchSize) || batchSize < 1) {
     throw new InvalidArgumentError(`materialize: batchSize must be an integer >= 1, got ${String(batchSize)}`)
   }
+  const signal = options.signal
+  throwIfAborted(signal, 'materialize')
   const state = await log.stateAt(at, {
     features,
     by: 'available',
+    ...(signal === undefined ? {} : { signal }),
     ...(entities === undefined ? {} : { entities }),
     ...(options.allowEarlyTimes === true ? { allowEarlyTimes: true } : {}),
   })
   const progress = progressReporter(options.onProgress, 'write', 'record', state.length)
   for (let i = 0; i < state.length; i += batchSize) {
+    throwIfAborted(signal, 'materialize')
     const batch: FeatureUpdate[] = state.slice(i, i + batchSize).map((w) => {
       const u: FeatureUpdate = {
         entity: w.entity,

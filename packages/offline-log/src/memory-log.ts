@@ -8,6 +8,7 @@ import {
   type MarkedAppendOptions,
   secondsLikeMessage,
 } from '@skewless/core'
+import { throwIfAborted } from '@skewless/core/internal'
 import type { RecordBatch } from 'apache-arrow'
 import { writesToRecordBatch } from './arrow-build.js'
 import { type ResolvedScan, resolveScan } from './batch-filter.js'
@@ -169,12 +170,20 @@ export function memoryLog(options: OfflineLogOptions): OfflineLog {
     // Reading a closed log is a mistake to report, not an empty or stale answer.
     if (closed) throw new ClosedError('memoryLog')
     const s = resolveScan(o, featureTypes)
-    for await (const rows of selectRuns(s)) yield writesToRecordBatch(rows, featureTypes)
+    throwIfAborted(o.signal, 'memoryLog scan')
+    for await (const rows of selectRuns(s)) {
+      throwIfAborted(o.signal, 'memoryLog scan')
+      yield writesToRecordBatch(rows, featureTypes)
+    }
   }
 
   async function* scanRows(o: ScanOptions): AsyncGenerator<FeatureWrite[]> {
     const s = resolveScan(o, featureTypes, 'scanRows')
-    for await (const rows of selectRuns(s)) yield rows.map(copyWrite)
+    throwIfAborted(o.signal, 'memoryLog scanRows')
+    for await (const rows of selectRuns(s)) {
+      throwIfAborted(o.signal, 'memoryLog scanRows')
+      yield rows.map(copyWrite)
+    }
   }
 
   async function stateAt(t: number, o: StateAtOptions): Promise<FeatureWrite[]> {
@@ -182,7 +191,18 @@ export function memoryLog(options: OfflineLogOptions): OfflineLog {
     const by = o?.by ?? 'available'
     resolveScan({ ...o, by }, featureTypes, 'stateAt')
     const to = Math.floor(t) + 1
-    return stateAtFromBatches(scan({ features: o.features, entities: o.entities, by, to }), t, by)
+    const signal = o.signal
+    return stateAtFromBatches(
+      scan({
+        features: o.features,
+        entities: o.entities,
+        by,
+        to,
+        ...(signal === undefined ? {} : { signal }),
+      }),
+      t,
+      by,
+    )
   }
 
   return {

@@ -20,6 +20,7 @@
  * A `null` feature value is null in its typed column (and in all the others).
  */
 import type {
+  AbortOptions,
   CheckpointData,
   CheckpointLog,
   CommitMarks,
@@ -43,8 +44,11 @@ export type TimeBasis = 'event' | 'available'
 /** Declared type of each feature the log accepts, by name. */
 export type FeatureTypes = Record<string, ValueType>
 
-/** Options of a scan. Time bounds are half-open: `from <= time < to`. */
-export interface ScanOptions {
+/**
+ * Options of a scan. Time bounds are half-open: `from <= time < to`. `signal` stops the scan between
+ * two batches (or files): the iterator then throws `AbortedError` and releases what it held.
+ */
+export interface ScanOptions extends AbortOptions {
   /** Features to read. Required: a scan never reads features the caller did not name. */
   features: readonly string[]
   /** Only these entities. @default all */
@@ -59,8 +63,8 @@ export interface ScanOptions {
   includeStale?: boolean
 }
 
-/** Options of `stateAt` (time travel). */
-export interface StateAtOptions {
+/** Options of `stateAt` (time travel). `signal` stops the read between two batches: `AbortedError`. */
+export interface StateAtOptions extends AbortOptions {
   /** Features to read. */
   features: readonly string[]
   /** Only these entities. @default all */
@@ -202,8 +206,11 @@ export interface BackfillResult extends PipelineResult {
   checkpoint: CheckpointData
 }
 
-/** Options of `materialize`. */
-export interface MaterializeOptions extends ProgressOptions {
+/**
+ * Options of `materialize`. `signal` stops it while the state is read or between two batches written
+ * to the sink (`AbortedError`): the batches written before stay written, the sink is not flushed.
+ */
+export interface MaterializeOptions extends ProgressOptions, AbortOptions {
   /** Where the state comes from. */
   log: OfflineLog
   /** Where it goes: an online sink on the store to load (without a downstream log). Flushed, never closed. */

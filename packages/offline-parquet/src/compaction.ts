@@ -1,6 +1,7 @@
 import { readFile, stat } from 'node:fs/promises'
 import { join } from 'node:path'
 import { AbortedError, type FeatureWrite, InvalidArgumentError, progressReporter } from '@skewless/core'
+import { throwIfAborted } from '@skewless/core/internal'
 import { recordBatchToWrites } from '@skewless/offline-log'
 import { Scratch } from './commit-buffers.js'
 import { crashPoint } from './crash-points.js'
@@ -175,6 +176,9 @@ export async function compactLog(
         while (i < stretch.length) {
           const inputs: Parsed[] = []
           const records: FeatureWrite[] = []
+          // Before a run's inputs are read: nothing of this run is written yet, so an abort leaves the
+          // partition as it was (runs committed before stay committed, each one complete).
+          throwIfAborted(o.signal, 'offline-parquet compact')
           while (i < stretch.length && records.length < w.rollRows) {
             const f = stretch[i++] as Parsed
             inputs.push(f)

@@ -395,7 +395,7 @@ export async function parquetLog(options: ParquetLogOptions): Promise<ParquetLog
     dir: root,
     recovery,
     stats,
-    metrics: dead.counts,
+    metrics: () => ({ ...stats, ...dead.counts() }),
     append,
     appendMarked,
     async readMarks() {
@@ -429,8 +429,12 @@ export async function parquetLog(options: ParquetLogOptions): Promise<ParquetLog
       resolveScan({ ...o, by }, featureTypes, 'stateAt')
       if (useCheckpoints) return stateAtWithCheckpoints(stateEnv, t, o, by)
       const to = Math.floor(t) + 1
+      const signal = o.signal
       return stateAtFromBatches(
-        scanFiles({ features: o.features, entities: o.entities, by, to }, 'stateAt'),
+        scanFiles(
+          { features: o.features, entities: o.entities, by, to, ...(signal === undefined ? {} : { signal }) },
+          'stateAt',
+        ),
         t,
         by,
       )

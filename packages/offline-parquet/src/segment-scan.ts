@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs'
 import { readFile as readPath } from 'node:fs/promises'
 import { dirname } from 'node:path'
+import { throwIfAborted } from '@skewless/core/internal'
 import type { FeatureTypes, ScanOptions } from '@skewless/offline-log'
 import { dropDuplicateIdentities, filterBatch, resolveScan } from '@skewless/offline-log/adapter'
 import type { RecordBatch } from 'apache-arrow'
@@ -96,6 +97,9 @@ export async function* scanSegments(
   exclude?: ReadonlySet<string>,
 ): AsyncGenerator<RecordBatch> {
   const s = resolveScan(o, ctx.featureTypes, what)
+  const signal = o.signal
+  const where = `offline-parquet ${what}`
+  throwIfAborted(signal, where)
   const parts: PartitionDir[] = []
   for (const feature of s.features) parts.push(...(await listPartitionsOf(ctx.root, feature, s)))
   const ahead = ctx.pool ? ctx.workers + 1 : 1
@@ -124,8 +128,11 @@ export async function* scanSegments(
     }
   }
   try {
+    throwIfAborted(signal, where)
     await fill()
     while (queue.length > 0) {
+      // Between two files: an abort leaves the loop, and `finally` releases the pinned handles.
+      throwIfAborted(signal, where)
       const { seg, loaded: p } = queue.shift() as (typeof queue)[number]
       const loaded = await p
       await fill()

@@ -22,6 +22,7 @@
 import { readdir, readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { FeatureWrite } from '@skewless/core'
+import { throwIfAborted } from '@skewless/core/internal'
 import type { FeatureTypes, ScanOptions, StateAtOptions, TimeBasis } from '@skewless/offline-log'
 import {
   filterBatch,
@@ -161,6 +162,8 @@ export async function stateAtWithCheckpoints(
   by: TimeBasis,
 ): Promise<FeatureWrite[]> {
   const to = Math.floor(t) + 1
+  const signal = o.signal
+  throwIfAborted(signal, 'offline-parquet stateAt')
   const plain: string[] = []
   const fromCheckpoint: { feature: string; u: Usable }[] = []
   for (const feature of new Set(o.features)) {
@@ -170,15 +173,21 @@ export async function stateAtWithCheckpoints(
     else plain.push(feature)
   }
   const entities = o.entities
+  const sig = signal === undefined ? {} : { signal }
   async function* batches(): AsyncGenerator<RecordBatch> {
-    if (plain.length > 0) yield* env.scan({ features: plain, entities, by, to }, 'stateAt')
+    if (plain.length > 0) yield* env.scan({ features: plain, entities, by, to, ...sig }, 'stateAt')
     for (const { feature, u } of fromCheckpoint) {
       const only = resolveScan({ features: [feature], ...(entities ? { entities } : {}) }, env.featureTypes)
       for (const b of u.records) {
+        throwIfAborted(signal, 'offline-parquet stateAt')
         const kept = entities ? filterBatch(b, only, false) : b
         if (kept) yield kept
       }
-      yield* env.scan({ features: [feature], entities, by, to }, 'stateAt', absolute(env.root, u.covered))
+      yield* env.scan(
+        { features: [feature], entities, by, to, ...sig },
+        'stateAt',
+        absolute(env.root, u.covered),
+      )
     }
   }
   return stateAtFromBatches(batches(), t, by)

@@ -119,6 +119,14 @@ export interface ParquetLogStats {
   filesRead: number
 }
 
+/** `ParquetLog.metrics()`: the log's counters and its dead letters, as a snapshot. */
+export interface ParquetLogMetrics extends ParquetLogStats {
+  /** Records rejected to the `deadLetters` output so far. */
+  deadLetters: number
+  /** The same, per code (`unknown-feature`, `invalid-value`, `invalid-time`). */
+  deadLettersByCode: Record<string, number>
+}
+
 /** What the log records about itself (`ParquetLog.describe`). */
 export interface LogDescription {
   /** Every feature definition the log records (of this open and earlier ones), by name. */
@@ -176,8 +184,13 @@ export interface ParquetLog extends OfflineLog {
   readonly dir: string
   /** What opening the log found and did after a previous crash. */
   readonly recovery: RecoveryReport
-  /** Counters. */
+  /**
+   * Counters, live (they change as the log works).
+   * @deprecated Use `metrics()`, a snapshot of the same counters plus the dead letters.
+   */
   readonly stats: Readonly<ParquetLogStats>
+  /** A snapshot of the log's counters (commits, files, rows, bytes, reads, compactions) and dead letters. */
+  metrics(): ParquetLogMetrics
   /**
    * Paths of the committed files of `features` (all declared features by default) that make up the
    * log now, in name order per partition: files a compaction is replacing are left out, so
