@@ -25,6 +25,7 @@
  * applies to that eventTime, like the reader's `ttlMs`.
  */
 import type {
+  AbortOptions,
   Duration,
   FeatureInfo,
   ProgressOptions,
@@ -104,8 +105,12 @@ export interface FeatureRequest {
   window?: WindowSpec
 }
 
-/** Options of `asOfJoin` / `asOfJoinTable`. */
-export interface AsOfJoinOptions extends TelemetryOptions, ProgressOptions {
+/**
+ * Options of `asOfJoin` / `asOfJoinTable`. `signal` (`asOfJoin` only: `asOfJoinTable` is synchronous)
+ * stops the join between two log batches or partitions: it rejects with `AbortedError`, and the log's
+ * scan and the join's worker are released.
+ */
+export interface AsOfJoinOptions extends TelemetryOptions, ProgressOptions, AbortOptions {
   /** Features to join: names, or requests with per-feature options. Each becomes an output column. */
   features: readonly (string | FeatureRequest)[]
   /**

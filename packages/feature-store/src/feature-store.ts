@@ -5,6 +5,7 @@
 import { asOfJoin, type FeatureRequest, skewAudit } from '@skewless/asof-join'
 import {
   AbortedError,
+  type AbortOptions,
   type CheckpointData,
   ClosedError,
   InvalidArgumentError,
@@ -128,6 +129,7 @@ export async function featureStore<E, K extends string>(
         return await materialize({
           log: offline,
           sink,
+          ...(call.signal === undefined ? {} : { signal: call.signal }),
           at: call.at ?? clock.now(),
           features: names,
           ...(call.entities === undefined
@@ -138,25 +140,28 @@ export async function featureStore<E, K extends string>(
         await sink.close()
       }
     },
-    async getOnlineFeatures<F extends K = K>(entities: readonly EntityKey[], features?: readonly F[]) {
+    async getOnlineFeatures<F extends K = K>(
+      entities: readonly EntityKey[],
+      features?: readonly F[],
+      call?: AbortOptions,
+    ) {
       checkOpen('getOnlineFeatures')
-      return (await reader.get(entities, features ?? names)) as TypedFeatureVector<F>[]
+      checkSignal(call?.signal, 'getOnlineFeatures')
+      return (await reader.get(entities, features ?? names, call)) as TypedFeatureVector<F>[]
     },
     async getHistoricalFeatures(labels, features = names, call = {}) {
       checkOpen('getHistoricalFeatures')
-      const { signal, ...joinOptions } = call
-      checkSignal(signal, 'getHistoricalFeatures')
+      checkSignal(call.signal, 'getHistoricalFeatures')
       return asOfJoin(labels, offline, {
-        ...joinOptions,
+        ...call,
         features: features as readonly (string | FeatureRequest)[],
         definitions: infos,
       })
     },
     async audit(served, call = {}) {
       checkOpen('audit')
-      const { signal, ...auditOptions } = call
-      checkSignal(signal, 'audit')
-      return skewAudit(served, offline, { ...auditOptions, features: configs, definitions: infos })
+      checkSignal(call.signal, 'audit')
+      return skewAudit(served, offline, { ...call, features: configs, definitions: infos })
     },
     async compact(call = {}) {
       checkOpen('compact')

@@ -163,25 +163,30 @@ export interface FeatureStore<E, K extends string = string> extends AsyncDisposa
   /**
    * Load the online store with the state the log says it held at `at` (never recorded again in the
    * store's changelog: the log has these writes).
-   * @throws AbortedError when `signal` aborted before the load started.
+   * @throws AbortedError when `signal` aborts (before the load, while the state is read, or between
+   *   two batches written: those written stay written).
    */
   materialize(options?: MaterializeCallOptions): Promise<MaterializeResult>
   /** Serve feature vectors (all features by default), with the definitions' TTLs; `values` has exactly the requested names. */
   getOnlineFeatures<F extends K = K>(
     entities: readonly EntityKey[],
     features?: readonly F[],
+    options?: AbortOptions,
   ): Promise<TypedFeatureVector<F>[]>
   /**
    * A leak-free training set: each label row with what the online store served at its time, the
    * definitions' TTLs and tile windows applied (`maxAge`/`window` in a request override them).
-   * @throws AbortedError when `signal` aborted before the join started (a running join is not interrupted).
+   * @throws AbortedError when `signal` aborts (the join stops between two log batches).
    */
   getHistoricalFeatures(
     labels: Labels,
     features?: readonly HistoricalFeature<K>[],
     options?: HistoricalOptions,
   ): Promise<Table>
-  /** Compare served values (e.g. collected through `servedLog`) with the log: any mismatch is skew. */
+  /**
+   * Compare served values (e.g. collected through `servedLog`) with the log: any mismatch is skew.
+   * @throws AbortedError when `signal` aborts (between two log batches).
+   */
   audit(served: readonly ServedValueRecord[], options?: AuditOptions): Promise<SkewReport>
   /**
    * Merge the log's small files (logs with a `compact()` method, such as the Parquet log), with the

@@ -23,6 +23,7 @@ export type {
   OnlineDeadLetter,
   OnlineFeatureConfig,
   OnlineReader,
+  OnlineReaderMetrics,
   OnlineReaderOptions,
   OnlineSink,
   OnlineSinkMetrics,

@@ -11,11 +11,13 @@ import {
   toEntityKey,
   windowAt,
 } from '@skewless/core'
+import { raceAbort, throwIfAborted } from '@skewless/core/internal'
 import { type ResolvedFeatureConfig, resolveFeatures } from './feature-config.js'
 import { readerTelemetry } from './telemetry.js'
 import type {
   FeatureVector,
   OnlineReader,
+  OnlineReaderMetrics,
   OnlineReaderOptions,
   ServedRecord,
   ServedValue,
@@ -46,65 +48,87 @@ export function onlineReader(options: OnlineReaderOptions): OnlineReader {
   const clock: Clock = options.clock ?? systemClock
   const servedLog: Sink<ServedRecord> | undefined = options.servedLog
   const telemetry = readerTelemetry(store.name, options)
+  const counts: OnlineReaderMetrics = { gets: 0, vectors: 0, values: 0, nulls: 0, failures: 0 }
+
+  async function get(
+    entityKeys: readonly (string | number | bigint)[],
+    features: readonly string[],
+    signal: AbortSignal | undefined,
+  ): Promise<FeatureVector[]> {
+    throwIfAborted(signal, 'onlineReader.get')
+    // The pipeline keys `42` as '42': the same rule here, so a numeric key finds its values.
+    const entities: string[] = new Array(entityKeys.length)
+    for (let i = 0; i < entityKeys.length; i++) {
+      entities[i] = toEntityKey(entityKeys[i], `onlineReader.get: entities[${i}]`)
+    }
+    const cfgs: ResolvedFeatureConfig[] = new Array(features.length)
+    for (let j = 0; j < features.length; j++) {
+      const f = byName.get(features[j] as string)
+      if (f === undefined) {
+        throw new InvalidArgumentError(
+          `onlineReader.get: feature '${features[j]}' is not in the reader's features; add an OnlineFeatureConfig for it`,
+        )
+      }
+      cfgs[j] = f
+    }
+    if (entities.length === 0 || cfgs.length === 0)
+      return entities.map((entity) => ({ entity, values: Object.create(null) }))
+    // The store answers with its state at some instant between the request and the answer: the
+    // request's time is a lower bound of it, so a value the log says was available by then was
+    // necessarily seen. The skew audit explains the other way round with `answeredTime`.
+    throwIfAborted(signal, 'onlineReader.get')
+    const readTime = clock.now()
+    const started = performance.now()
+    const raw = await raceAbort(store.read(entities, cfgs), signal, 'onlineReader.get')
+    const answeredTime = clock.now()
+    const out: FeatureVector[] = new Array(entities.length)
+    const served: ServedRecord[] | undefined = servedLog ? [] : undefined
+    let nulls = 0
+    for (let i = 0; i < entities.length; i++) {
+      const entity = entities[i] as string
+      const row = raw[i]
+      // No prototype: a feature named `__proto__` (or `constructor`) is then a plain own key.
+      const values: Record<string, ServedValue | null> = Object.create(null)
+      for (let j = 0; j < cfgs.length; j++) {
+        const f = cfgs[j] as ResolvedFeatureConfig
+        const v = serve(row?.[j] ?? { kind: 'missing' }, f, readTime)
+        values[f.name] = v
+        if (v === null) nulls++
+        served?.push({
+          entity,
+          feature: f.name,
+          value: v === null ? null : v.value,
+          eventTime: v === null ? null : v.eventTime,
+          readTime,
+          answeredTime,
+        })
+      }
+      out[i] = { entity, values }
+    }
+    if (servedLog && served) {
+      const r = servedLog.write(served)
+      if (r) await r
+    }
+    const n = entities.length * cfgs.length
+    telemetry.get(entities.length, n - nulls, nulls, performance.now() - started)
+    counts.vectors += entities.length
+    counts.values += n - nulls
+    counts.nulls += nulls
+    return out
+  }
 
   return {
-    async get(entityKeys, features) {
-      // The pipeline keys `42` as '42': the same rule here, so a numeric key finds its values.
-      const entities: string[] = new Array(entityKeys.length)
-      for (let i = 0; i < entityKeys.length; i++) {
-        entities[i] = toEntityKey(entityKeys[i], `onlineReader.get: entities[${i}]`)
+    async get(entityKeys, features, call) {
+      try {
+        const out = await get(entityKeys, features, call?.signal)
+        counts.gets++
+        return out
+      } catch (e) {
+        counts.failures++
+        throw e
       }
-      const cfgs: ResolvedFeatureConfig[] = new Array(features.length)
-      for (let j = 0; j < features.length; j++) {
-        const f = byName.get(features[j] as string)
-        if (f === undefined) {
-          throw new InvalidArgumentError(
-            `onlineReader.get: feature '${features[j]}' is not in the reader's features; add an OnlineFeatureConfig for it`,
-          )
-        }
-        cfgs[j] = f
-      }
-      if (entities.length === 0 || cfgs.length === 0)
-        return entities.map((entity) => ({ entity, values: Object.create(null) }))
-      // The store answers with its state at some instant between the request and the answer: the
-      // request's time is a lower bound of it, so a value the log says was available by then was
-      // necessarily seen. The skew audit explains the other way round with `answeredTime`.
-      const readTime = clock.now()
-      const started = performance.now()
-      const raw = await store.read(entities, cfgs)
-      const answeredTime = clock.now()
-      const out: FeatureVector[] = new Array(entities.length)
-      const served: ServedRecord[] | undefined = servedLog ? [] : undefined
-      let nulls = 0
-      for (let i = 0; i < entities.length; i++) {
-        const entity = entities[i] as string
-        const row = raw[i]
-        // No prototype: a feature named `__proto__` (or `constructor`) is then a plain own key.
-        const values: Record<string, ServedValue | null> = Object.create(null)
-        for (let j = 0; j < cfgs.length; j++) {
-          const f = cfgs[j] as ResolvedFeatureConfig
-          const v = serve(row?.[j] ?? { kind: 'missing' }, f, readTime)
-          values[f.name] = v
-          if (v === null) nulls++
-          served?.push({
-            entity,
-            feature: f.name,
-            value: v === null ? null : v.value,
-            eventTime: v === null ? null : v.eventTime,
-            readTime,
-            answeredTime,
-          })
-        }
-        out[i] = { entity, values }
-      }
-      if (servedLog && served) {
-        const r = servedLog.write(served)
-        if (r) await r
-      }
-      const n = entities.length * cfgs.length
-      telemetry.get(entities.length, n - nulls, nulls, performance.now() - started)
-      return out
     },
+    metrics: () => ({ ...counts }),
   }
 }
 

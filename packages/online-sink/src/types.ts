@@ -6,6 +6,7 @@
  * Dependency-free: nothing here imports a client library. Time is ms since the Unix epoch.
  */
 import type {
+  AbortOptions,
   Clock,
   FeatureUpdate,
   FeatureValue,
@@ -298,7 +299,7 @@ export interface OnlineSinkMetrics {
 }
 
 /** Options of `OnlineSink.flush()` and `OnlineSink.close()`. */
-export interface OnlineSinkWaitOptions {
+export interface OnlineSinkWaitOptions extends AbortOptions {
   /**
    * Bounds the wait for the store (with `retries: Infinity`, a store that stays down would make it
    * endless). `flush`: rejects with `SinkAbortedError` (code `aborted`) when it aborts first; the
@@ -368,13 +369,35 @@ export interface OnlineReaderOptions extends TelemetryOptions {
   servedLog?: Sink<ServedRecord>
 }
 
+/** `OnlineReader.metrics()`: what the reader served so far. */
+export interface OnlineReaderMetrics {
+  /** `get` calls answered. */
+  gets: number
+  /** Feature vectors returned (one per entity asked for). */
+  vectors: number
+  /** Feature values served (not `null`). */
+  values: number
+  /** Feature values served as `null` (missing, or past their TTL). */
+  nulls: number
+  /** `get` calls that failed (the store's error, or `AbortedError`). */
+  failures: number
+}
+
 /** Serves feature vectors. */
 export interface OnlineReader {
   /**
    * One vector per entity, in input order, in one round trip per shard. Keys are normalised as the
    * pipeline normalises them (core's `entityKey`: a number or bigint is read as `String(n)`), and
-   * each vector's `entity` is that string.
-   * @throws InvalidArgumentError for a key that is not a non-empty string, a finite number or a bigint.
+   * each vector's `entity` is that string. `signal` stops waiting for the store (the read itself,
+   * one round trip, is not interrupted: its answer is dropped) and nothing is sent to `servedLog`.
+   * @throws InvalidArgumentError for a key that is not a non-empty string, a finite number or a bigint;
+   *   AbortedError when `signal` aborts before the vectors are built.
    */
-  get(entities: readonly (string | number | bigint)[], features: readonly string[]): Promise<FeatureVector[]>
+  get(
+    entities: readonly (string | number | bigint)[],
+    features: readonly string[],
+    options?: AbortOptions,
+  ): Promise<FeatureVector[]>
+  /** A snapshot of the reader's counters. */
+  metrics(): OnlineReaderMetrics
 }
