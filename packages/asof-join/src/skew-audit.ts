@@ -4,7 +4,6 @@
  * difference is training-serving skew. The target is zero.
  */
 import {
-  type AbortOptions,
   type Duration,
   type FeatureInfo,
   type FeatureValue,
@@ -13,7 +12,6 @@ import {
   type ServedRecord,
   toMs,
 } from '@skewless/core'
-import { throwIfAborted } from '@skewless/core/internal'
 import type { OfflineLog } from '@skewless/offline-log'
 import type { Table } from 'apache-arrow'
 import { auditRequests } from './audit-requests.js'
@@ -35,7 +33,7 @@ export type AuditFeatureConfig = Pick<OnlineFeatureConfig, 'name'> &
   Partial<Pick<OnlineFeatureConfig, 'strategy' | 'ttlMs' | 'window'>>
 
 /** Options of `skewAudit`. */
-export interface SkewAuditOptions extends AbortOptions {
+export interface SkewAuditOptions {
   /**
    * The reader's feature configs (`OnlineFeatureConfig[]`): each one's `ttlMs` becomes the log side's
    * `maxAge`, and an `'additive'` feature is recomputed from its tiles over its `window`. Required
@@ -117,8 +115,6 @@ export async function skewAudit(
   options: SkewAuditOptions = {},
 ): Promise<SkewReport> {
   const compareEventTime = options.compareEventTime ?? true
-  const signal = options.signal
-  throwIfAborted(signal, 'skewAudit')
   const inFlightMs = options.inFlightMs === undefined ? 0 : toMs(options.inFlightMs, 'skewAudit: inFlightMs')
   if (inFlightMs < 0) throw new InvalidArgumentError(`skewAudit: inFlightMs must be >= 0, got ${inFlightMs}`)
   const n = served.length
@@ -146,17 +142,8 @@ export async function skewAudit(
     configs.set(c.name, c)
   }
   const requests = await auditRequests(names, configs, options, log)
-  const atRead = await compareAt(served, entity, time, log, requests, compareEventTime, signal)
-  const inFlightAt = await explainInFlight(
-    served,
-    atRead,
-    time,
-    inFlightMs,
-    log,
-    requests,
-    compareEventTime,
-    signal,
-  )
+  const atRead = await compareAt(served, entity, time, log, requests, compareEventTime)
+  const inFlightAt = await explainInFlight(served, atRead, time, inFlightMs, log, requests, compareEventTime)
   for (let i = 0; i < n; i++) {
     const s = served[i] as ServedValueRecord
     const stats = report.byFeature[s.feature] ?? { checked: 0, mismatches: 0, inFlight: 0 }
@@ -188,6 +175,8 @@ export async function skewAudit(
 
 /** Most instants probed per disagreement; past it the slack is probed at evenly spaced instants. */
 const MAX_PROBES = 256
+/** Most probe rows per join (bounds its memory; each join reads the log once). */
+const MAX_PROBE_ROWS = 1 << 18
 
 /**
  * The disagreements that a write in flight explains: the served value equals the log's at some
@@ -202,10 +191,9 @@ async function explainInFlight(
   log: LogInput,
   requests: FeatureRequest[],
   compareEventTime: boolean,
-  signal: AbortSignal | undefined,
 ): Promise<Set<number>> {
   const explained = new Set<number>()
-  let open: number[] = []
+  const open: number[] = []
   const slack = new Float64Array(served.length)
   for (let i = 0; i < served.length; i++) {
     if (atRead.verdicts[i] === SAME) continue
@@ -217,30 +205,40 @@ async function explainInFlight(
     slack[i] = Math.max(inFlightMs, answered - s.readTime)
     if ((slack[i] as number) > 0) open.push(i)
   }
-  for (let k = 1; k <= MAX_PROBES && open.length > 0; k++) {
-    const sub = open.map((i) => served[i] as ServedValueRecord)
-    const t = Float64Array.from(open, (i) => {
-      const sl = slack[i] as number
-      const step = sl <= MAX_PROBES ? 1 : sl / MAX_PROBES
-      return (time[i] as number) + Math.min(sl, Math.ceil(k * step))
-    })
+  // Every probe instant of every open disagreement goes into one join (a join per MAX_PROBE_ROWS
+  // rows): the log is read once, not once per probed ms (256 reads of the whole log made the audit
+  // of a few thousand values take half a minute).
+  let rows: number[] = []
+  let at: number[] = []
+  const probe = async () => {
+    const sub = rows.map((i) => served[i] as ServedValueRecord)
     const v = await compareAt(
       sub,
       sub.map((x) => x.entity),
-      t,
+      Float64Array.from(at),
       log,
       requests,
       compareEventTime,
-      signal,
     )
-    const still: number[] = []
-    open.forEach((i, a) => {
+    rows.forEach((i, a) => {
       if (v.verdicts[a] === SAME) explained.add(i)
-      else if (Math.min(slack[i] as number, MAX_PROBES) > k) still.push(i)
     })
-    open = still
+    rows = []
+    at = []
   }
-  await explainSuperseded(served, atRead, slack, explained, log, requests, signal)
+  for (const i of open) {
+    const sl = slack[i] as number
+    const step = sl <= MAX_PROBES ? 1 : sl / MAX_PROBES
+    // Instants readTime + 1, + 2, … up to the slack (or MAX_PROBES evenly spaced instants).
+    const probes = Math.ceil(Math.min(sl, MAX_PROBES))
+    for (let k = 1; k <= probes; k++) {
+      rows.push(i)
+      at.push((time[i] as number) + Math.min(sl, Math.ceil(k * step)))
+      if (rows.length >= MAX_PROBE_ROWS) await probe()
+    }
+  }
+  if (rows.length > 0) await probe()
+  await explainSuperseded(served, atRead, slack, explained, log, requests)
   return explained
 }
 
@@ -257,7 +255,6 @@ async function explainSuperseded(
   explained: Set<number>,
   logInput: LogInput,
   requests: FeatureRequest[],
-  signal: AbortSignal | undefined,
 ): Promise<void> {
   const log = logInput as Partial<OfflineLog>
   if (typeof log.scanRows !== 'function') return
@@ -291,10 +288,8 @@ async function explainSuperseded(
       from,
       to: to + 1,
       by: 'available',
-      ...(signal === undefined ? {} : { signal }),
     })
     for await (const rows of scan) {
-      throwIfAborted(signal, 'skewAudit')
       for (const w of rows) {
         const k = `${w.entity}\u0000${w.eventTime}\u0000${String(w.value)}`
         let ts = seen.get(k)
@@ -330,7 +325,6 @@ async function compareAt(
   log: LogInput,
   requests: FeatureRequest[],
   compareEventTime: boolean,
-  signal: AbortSignal | undefined,
 ): Promise<Verdicts> {
   // The definitions are in the requests already: `[]` keeps the join from reading them again.
   const joined: Table = await asOfJoin({ entity, time }, log, {
@@ -339,7 +333,6 @@ async function compareAt(
     definitions: [],
     // Read times are the reader's clock, recorded in ms: not a user's guess at the unit.
     allowEarlyTimes: true,
-    ...(signal === undefined ? {} : { signal }),
   })
   const n = served.length
   const values = new Map<string, ReturnType<Table['getChild']>>()

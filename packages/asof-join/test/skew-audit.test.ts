@@ -109,4 +109,61 @@ describe('skewAudit', () => {
     expect(answered.mismatches.map((m) => m.readTime)).toEqual([26])
     await expect(skewAudit(served, log, { inFlightMs: -1 })).rejects.toThrow(/inFlightMs/)
   })
+
+  it('probes every ms of every slack in one read of the log, not one read per probed ms', async () => {
+    const log = memoryLog({ features: { f: 'double' } })
+    const w = { feature: 'f', version: 0, outcome: 'applied' as const }
+    const E = 40
+    const writes = []
+    const served: ServedValueRecord[] = []
+    const read = (entity: string, value: number, eventTime: number, readTime: number, slack: number) => ({
+      entity,
+      feature: 'f',
+      value,
+      eventTime,
+      readTime,
+      answeredTime: readTime + slack - 1, // + 1 ms of rounding: the slack is `slack`
+    })
+    for (let j = 0; j < E; j++) {
+      const e = `e${j}`
+      const t = 1000 * (j + 1)
+      writes.push(
+        { ...w, entity: e, value: 1, eventTime: t, availableTime: t },
+        { ...w, entity: e, value: 2, eventTime: t + 1, availableTime: t + 256 }, // acked 256 ms after the read
+        { ...w, entity: e, value: 3, eventTime: t + 2, availableTime: t + 300 + j }, // visible for 1 ms only:
+        { ...w, entity: e, value: 4, eventTime: t + 3, availableTime: t + 301 + j }, // hidden the next ms
+        { ...w, entity: e, value: 5, eventTime: t + 4, availableTime: t + 600 + j }, // past 256 ms of slack
+      )
+      served.push(
+        read(e, 2, t + 1, t, 256), // in flight: found at the last probed ms
+        read(e, 2, t + 1, t, 255), // skew: 1 ms short of the ack
+        read(e, 3, t + 2, t + 290, 50), // in flight: the log has 3 at exactly one ms of the slack
+        read(e, 5, t + 4, t + 301 + j, 1024), // in flight: 1024 ms of slack probed at 256 instants
+        read(e, 9, t + 4, t + 301 + j, 1024), // skew: a value the log never had
+      )
+    }
+    await log.append(writes)
+    let scans = 0
+    const counted = new Proxy(log, {
+      get(target, key, receiver) {
+        const v = Reflect.get(target, key, receiver)
+        if (key !== 'scan' || typeof v !== 'function') return v
+        return (...args: unknown[]) => {
+          scans++
+          return v.apply(target, args)
+        }
+      },
+    })
+    const res = await skewAudit(served, counted)
+    expect(res.checked).toBe(5 * E)
+    expect(res.matched).toBe(0)
+    const kinds = (ms: { served: unknown; readTime: number }[]) =>
+      ms.map((m) => `${m.served}@${m.readTime % 1000}`)
+    expect(kinds(res.inFlight)).toEqual(
+      Array.from({ length: E }, (_, j) => ['2@0', '3@290', `5@${301 + j}`]).flat(),
+    )
+    expect(kinds(res.mismatches)).toEqual(Array.from({ length: E }, (_, j) => ['2@0', `9@${301 + j}`]).flat())
+    // The join at the read times, then one join of every probed instant (E × (256 + 50 + 256 + 256) rows).
+    expect(scans).toBeLessThanOrEqual(3)
+  })
 })
