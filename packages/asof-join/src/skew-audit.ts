@@ -4,6 +4,7 @@
  * difference is training-serving skew. The target is zero.
  */
 import {
+  type AbortOptions,
   type Duration,
   type FeatureInfo,
   type FeatureValue,
@@ -12,6 +13,7 @@ import {
   type ServedRecord,
   toMs,
 } from '@skewless/core'
+import { throwIfAborted } from '@skewless/core/internal'
 import type { OfflineLog } from '@skewless/offline-log'
 import type { Table } from 'apache-arrow'
 import { auditRequests } from './audit-requests.js'
@@ -33,7 +35,7 @@ export type AuditFeatureConfig = Pick<OnlineFeatureConfig, 'name'> &
   Partial<Pick<OnlineFeatureConfig, 'strategy' | 'ttlMs' | 'window'>>
 
 /** Options of `skewAudit`. */
-export interface SkewAuditOptions {
+export interface SkewAuditOptions extends AbortOptions {
   /**
    * The reader's feature configs (`OnlineFeatureConfig[]`): each one's `ttlMs` becomes the log side's
    * `maxAge`, and an `'additive'` feature is recomputed from its tiles over its `window`. Required
@@ -115,6 +117,8 @@ export async function skewAudit(
   options: SkewAuditOptions = {},
 ): Promise<SkewReport> {
   const compareEventTime = options.compareEventTime ?? true
+  const signal = options.signal
+  throwIfAborted(signal, 'skewAudit')
   const inFlightMs = options.inFlightMs === undefined ? 0 : toMs(options.inFlightMs, 'skewAudit: inFlightMs')
   if (inFlightMs < 0) throw new InvalidArgumentError(`skewAudit: inFlightMs must be >= 0, got ${inFlightMs}`)
   const n = served.length
@@ -142,8 +146,17 @@ export async function skewAudit(
     configs.set(c.name, c)
   }
   const requests = await auditRequests(names, configs, options, log)
-  const atRead = await compareAt(served, entity, time, log, requests, compareEventTime)
-  const inFlightAt = await explainInFlight(served, atRead, time, inFlightMs, log, requests, compareEventTime)
+  const atRead = await compareAt(served, entity, time, log, requests, compareEventTime, signal)
+  const inFlightAt = await explainInFlight(
+    served,
+    atRead,
+    time,
+    inFlightMs,
+    log,
+    requests,
+    compareEventTime,
+    signal,
+  )
   for (let i = 0; i < n; i++) {
     const s = served[i] as ServedValueRecord
     const stats = report.byFeature[s.feature] ?? { checked: 0, mismatches: 0, inFlight: 0 }
@@ -191,6 +204,7 @@ async function explainInFlight(
   log: LogInput,
   requests: FeatureRequest[],
   compareEventTime: boolean,
+  signal: AbortSignal | undefined,
 ): Promise<Set<number>> {
   const explained = new Set<number>()
   const open: number[] = []
@@ -219,6 +233,7 @@ async function explainInFlight(
       log,
       requests,
       compareEventTime,
+      signal,
     )
     rows.forEach((i, a) => {
       if (v.verdicts[a] === SAME) explained.add(i)
@@ -238,7 +253,7 @@ async function explainInFlight(
     }
   }
   if (rows.length > 0) await probe()
-  await explainSuperseded(served, atRead, slack, explained, log, requests)
+  await explainSuperseded(served, atRead, slack, explained, log, requests, signal)
   return explained
 }
 
@@ -255,6 +270,7 @@ async function explainSuperseded(
   explained: Set<number>,
   logInput: LogInput,
   requests: FeatureRequest[],
+  signal: AbortSignal | undefined,
 ): Promise<void> {
   const log = logInput as Partial<OfflineLog>
   if (typeof log.scanRows !== 'function') return
@@ -288,8 +304,10 @@ async function explainSuperseded(
       from,
       to: to + 1,
       by: 'available',
+      ...(signal === undefined ? {} : { signal }),
     })
     for await (const rows of scan) {
+      throwIfAborted(signal, 'skewAudit')
       for (const w of rows) {
         const k = `${w.entity}\u0000${w.eventTime}\u0000${String(w.value)}`
         let ts = seen.get(k)
@@ -325,6 +343,7 @@ async function compareAt(
   log: LogInput,
   requests: FeatureRequest[],
   compareEventTime: boolean,
+  signal: AbortSignal | undefined,
 ): Promise<Verdicts> {
   // The definitions are in the requests already: `[]` keeps the join from reading them again.
   const joined: Table = await asOfJoin({ entity, time }, log, {
@@ -333,6 +352,7 @@ async function compareAt(
     definitions: [],
     // Read times are the reader's clock, recorded in ms: not a user's guess at the unit.
     allowEarlyTimes: true,
+    ...(signal === undefined ? {} : { signal }),
   })
   const n = served.length
   const values = new Map<string, ReturnType<Table['getChild']>>()
