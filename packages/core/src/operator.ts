@@ -14,7 +14,13 @@
  *   instant, so `clicks_last_5m` returns to 0 when clicks stop.
  */
 
-import { type CheckpointData, restoreOperator, snapshotOperator } from './checkpoint.js'
+import {
+  type CapturedOperator,
+  type CheckpointData,
+  captureOperator,
+  restoreOperator,
+  snapshotOperator,
+} from './checkpoint.js'
 import { systemClock } from './clock.js'
 import { toMs } from './duration.js'
 import { emitDecay, emitDirty } from './emission.js'
@@ -453,6 +459,11 @@ export class WindowOperator<E> {
   /** A plain, JSON-serializable copy of the operator's state. */
   snapshot(): CheckpointData {
     return snapshotOperator(this, this.wm, this.batchNo)
+  }
+
+  /** @internal The state copied now (cheaply), made into `CheckpointData` by `toData()` later. */
+  capture(): CapturedOperator {
+    return captureOperator(this, this.wm, this.batchNo)
   }
 
   /**
