@@ -21,9 +21,9 @@ import {
   InvalidDefinitionError,
   type Pipeline,
   type Sink,
-  toFeatureWrite,
   toMs,
 } from '@skewless/core'
+import { toFeatureWrite } from '@skewless/core/adapter'
 import type { BackfillOptions, BackfillResult } from '@skewless/offline-log'
 
 /**

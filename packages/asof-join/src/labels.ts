@@ -2,13 +2,8 @@
  * Normalises the three label shapes (Arrow table, columns, row objects) to: the output vectors of
  * every label column, a dense entity code per row and the label times in ms.
  */
-import {
-  InvalidArgumentError,
-  looksLikeSeconds,
-  parseTime,
-  secondsLikeMessage,
-  secondsLikeReason,
-} from '@skewless/core'
+import { InvalidArgumentError, parseTime } from '@skewless/core'
+import { looksLikeSeconds, secondsLikeMessage, secondsLikeReason } from '@skewless/core/adapter'
 import {
   type Data,
   DataType,

@@ -25,7 +25,7 @@
  * buckets are applied only when full, never at the end of a batch, and many small batches cost what
  * one large batch costs.
  */
-import { compareRecord } from '@skewless/core'
+import { compareRecord } from '@skewless/core/adapter'
 import { getInt64 } from '@skewless/core/internal'
 import { applyStaged } from './apply-kernel.js'
 import { ApplyWorker } from './apply-worker.js'

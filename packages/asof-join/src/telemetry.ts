@@ -1,6 +1,7 @@
 /** The as-of join's OpenTelemetry instruments (docs/decisions/telemetry.md): one record per join. */
 import type { Attributes } from '@opentelemetry/api'
-import { DURATION_BUCKETS_S, skewlessMeter, type TelemetryOptions } from '@skewless/core'
+import type { TelemetryOptions } from '@skewless/core'
+import { DURATION_BUCKETS_S, skewlessMeter } from '@skewless/core/adapter'
 
 /** What a join records when it is done. */
 export interface JoinTelemetry {

@@ -3,7 +3,7 @@
  * tile seen so far at one label slot, as a struct of typed arrays grown by doubling, with the link
  * to the slot's next entry.
  */
-import { compareRecord } from '@skewless/core'
+import { compareRecord } from '@skewless/core/adapter'
 
 export const NONE = -1
 

@@ -22,7 +22,8 @@
  * tie rule included) is unchanged; and a bucket's entries are allocated together, which keeps the
  * sweep's chain walks local too.
  */
-import { compareRecord, tileStart as tileStartOf } from '@skewless/core'
+import { tileStart as tileStartOf } from '@skewless/core'
+import { compareRecord } from '@skewless/core/adapter'
 import type { LabelIndex } from './label-index.js'
 import type { FeatureColumn } from './output.js'
 import type { ResolvedFeature } from './resolve-features.js'

@@ -6,7 +6,8 @@
  */
 import { readdir, readFile, stat } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
-import { isValueType, type ValueType } from '@skewless/core'
+import type { ValueType } from '@skewless/core'
+import { isValueType } from '@skewless/core/adapter'
 import { NotALogError, UnsupportedFormatError } from './errors.js'
 import { readFooter } from './parquet-meta.js'
 import type { DiscoveredLog, LogFeature } from './types.js'

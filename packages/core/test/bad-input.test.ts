@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
+import { checkStorableTime, isStorableTime } from '../src/adapter.js'
 import {
   aggregator,
-  checkStorableTime,
   collectingSink,
   count,
   createPipeline,
@@ -13,7 +13,6 @@ import {
   hopping,
   InvalidDefinitionError,
   InvalidEventError,
-  isStorableTime,
   type LateEvent,
   MIN_STORABLE_TIME,
   manualClock,

@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest'
+import { rateLimitedLogger } from '../src/adapter.js'
 import {
   collectingSink,
   count,
@@ -6,7 +7,6 @@ import {
   defineFeatures,
   type Logger,
   manualClock,
-  rateLimitedLogger,
   tumbling,
 } from '../src/index.js'
 

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest'
+import { inWindowAt } from '../src/adapter.js'
 import {
   collectingSink,
   count,
@@ -8,7 +9,6 @@ import {
   hopping,
   InvalidDefinitionError,
   InvalidEventError,
-  inWindowAt,
   manualClock,
   max,
   session,

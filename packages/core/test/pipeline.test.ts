@@ -1,6 +1,7 @@
 import { setFlagsFromString } from 'node:v8'
 import { runInNewContext } from 'node:vm'
 import { describe, expect, it } from 'vitest'
+import { toBatches } from '../src/adapter.js'
 import {
   type CheckpointData,
   CheckpointMismatchError,
@@ -14,7 +15,6 @@ import {
   hopping,
   last,
   sum,
-  toBatches,
   tumbling,
   unbounded,
 } from '../src/index.js'

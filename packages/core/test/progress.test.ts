@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { type Progress, progressReporter } from '../src/index.js'
+import { progressReporter } from '../src/adapter.js'
+import type { Progress } from '../src/index.js'
 
 describe('progressReporter', () => {
   it('reports at once, then at most every intervalMs, and finishes with done === total', async () => {

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest'
+import { looksLikeSeconds, SECONDS_LIKE_END, SECONDS_LIKE_FROM } from '../src/adapter.js'
 import {
   collectingSink,
   count,
@@ -6,11 +7,8 @@ import {
   type DeadLetter,
   defineFeatures,
   type FeatureUpdate,
-  looksLikeSeconds,
   manualClock,
   parseTime,
-  SECONDS_LIKE_END,
-  SECONDS_LIKE_FROM,
   unbounded,
 } from '../src/index.js'
 

@@ -12,16 +12,8 @@
  * entity has none yet).
  */
 import { asOfJoin } from '@skewless/asof-join'
-import {
-  count,
-  defineFeatures,
-  hopping,
-  inWindowAt,
-  max,
-  sum,
-  tumbling,
-  type WindowSpec,
-} from '@skewless/core'
+import { count, defineFeatures, hopping, max, sum, tumbling, type WindowSpec } from '@skewless/core'
+import { inWindowAt } from '@skewless/core/adapter'
 import { backfill, memoryLog } from '@skewless/offline-log'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'

@@ -13,22 +13,19 @@ import { startRedis } from '@skewless/adapter-tests'
 import { asOfJoin, skewAudit } from '@skewless/asof-join'
 import {
   collectingSink,
-  compareRecord,
   createPipeline,
   type DeadLetter,
   defineFeatures,
   type FeatureUpdate,
   type FeatureValue,
   type FeatureWrite,
-  fitsValueType,
-  isNewerVersion,
   last,
-  looksLikeSeconds,
   manualClock,
   parseTime,
   unbounded,
   type ValueType,
 } from '@skewless/core'
+import { compareRecord, fitsValueType, isNewerVersion, looksLikeSeconds } from '@skewless/core/adapter'
 import { backfill, memoryLog, type OfflineLog, type RejectedWrite } from '@skewless/offline-log'
 import { parquetLog } from '@skewless/offline-parquet'
 import { redisStore } from '@skewless/online-redis'

@@ -9,10 +9,10 @@ import {
   type CheckpointStore,
   createPipeline,
   type FeatureGroup,
-  isResumableSource,
   type ResumableSource,
   type Source,
 } from '@skewless/core'
+import { isResumableSource } from '@skewless/core/adapter'
 import type { OfflineLog } from '@skewless/offline-log'
 import {
   type ChangelogCommitter,

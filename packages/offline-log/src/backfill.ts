@@ -22,16 +22,13 @@ import {
   type FeatureUpdate,
   type FeatureWrite,
   InvalidDefinitionError,
-  isResumableSource,
   type LateEvent,
   type PipelineMetrics,
-  progressReporter,
   type ResumableSource,
   type Source,
-  toBatches,
-  toFeatureWrite,
   toMs,
 } from '@skewless/core'
+import { isResumableSource, progressReporter, toBatches, toFeatureWrite } from '@skewless/core/adapter'
 import { createOperator, type OperatorOutput } from '@skewless/core/internal'
 import { InstantRuns } from './instant-runs.js'
 import type { BackfillOptions, BackfillResult } from './types.js'
@@ -109,7 +106,6 @@ export async function backfill<E>(options: BackfillOptions<E>): Promise<Backfill
   const signal = options.signal
   const batching = {
     ...(options.batchSize === undefined ? {} : { batchSize: options.batchSize }),
-    ...(options.linger === undefined ? {} : { linger: options.linger }),
     ...(options.lingerMs === undefined ? {} : { lingerMs: options.lingerMs }),
     ...(signal === undefined ? {} : { signal }),
   }

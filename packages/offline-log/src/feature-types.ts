@@ -1,4 +1,5 @@
-import { type FeatureInfo, InvalidDefinitionError, isValueType, VALUE_TYPES } from '@skewless/core'
+import { type FeatureInfo, InvalidDefinitionError } from '@skewless/core'
+import { isValueType, VALUE_TYPES } from '@skewless/core/adapter'
 import type { FeatureTypes } from './types.js'
 
 /** Turn `OfflineLogOptions.features` (a map or `FeatureInfo[]`) into a frozen name → type map. */

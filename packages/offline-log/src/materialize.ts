@@ -3,13 +3,8 @@
  * instant, written through a sink (an online sink). After a backfill, this makes the store serve
  * what the training data says it served, before a live pipeline takes over.
  */
-import {
-  type FeatureUpdate,
-  InvalidArgumentError,
-  InvalidDefinitionError,
-  progressReporter,
-  type Sink,
-} from '@skewless/core'
+import { type FeatureUpdate, InvalidArgumentError, InvalidDefinitionError, type Sink } from '@skewless/core'
+import { progressReporter } from '@skewless/core/adapter'
 import { throwIfAborted } from '@skewless/core/internal'
 import { checkInstant } from './memory-log.js'
 import type { MaterializeOptions, MaterializeResult } from './types.js'

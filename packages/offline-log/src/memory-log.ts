@@ -1,13 +1,11 @@
 import {
   ClosedError,
   type CommitMarks,
-  countDeadLetters,
   type FeatureWrite,
   InvalidArgumentError,
-  looksLikeSeconds,
   type MarkedAppendOptions,
-  secondsLikeMessage,
 } from '@skewless/core'
+import { countDeadLetters, looksLikeSeconds, secondsLikeMessage } from '@skewless/core/adapter'
 import { throwIfAborted } from '@skewless/core/internal'
 import type { RecordBatch } from 'apache-arrow'
 import { writesToRecordBatch } from './arrow-build.js'

@@ -1,4 +1,5 @@
-import { compareRecord, type FeatureWrite } from '@skewless/core'
+import type { FeatureWrite } from '@skewless/core'
+import { compareRecord } from '@skewless/core/adapter'
 import type { Data, RecordBatch } from 'apache-arrow'
 import {
   columnData,

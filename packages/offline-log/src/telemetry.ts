@@ -3,13 +3,8 @@
  * (an append made durable), never per row. Used by the memory log and by log adapters.
  */
 import type { Attributes } from '@opentelemetry/api'
-import {
-  DURATION_BUCKETS_S,
-  SIZE_BUCKETS,
-  skewlessMeter,
-  type TelemetryOptions,
-  withAttributes,
-} from '@skewless/core'
+import type { TelemetryOptions } from '@skewless/core'
+import { DURATION_BUCKETS_S, SIZE_BUCKETS, skewlessMeter, withAttributes } from '@skewless/core/adapter'
 
 /** What a log records where events happen. */
 export interface LogTelemetry {

@@ -1,10 +1,5 @@
-import {
-  checkStorableTime,
-  checkValueType,
-  type FeatureWrite,
-  fitsValueType,
-  type Sink,
-} from '@skewless/core'
+import type { FeatureWrite, Sink } from '@skewless/core'
+import { checkStorableTime, checkValueType, fitsValueType } from '@skewless/core/adapter'
 import { InvalidRecordError } from './errors.js'
 import type { FeatureTypes, RejectedWrite } from './types.js'
 

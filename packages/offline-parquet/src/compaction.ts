@@ -1,6 +1,7 @@
 import { readFile, stat } from 'node:fs/promises'
 import { join } from 'node:path'
-import { AbortedError, type FeatureWrite, InvalidArgumentError, progressReporter } from '@skewless/core'
+import { AbortedError, type FeatureWrite, InvalidArgumentError } from '@skewless/core'
+import { progressReporter } from '@skewless/core/adapter'
 import { throwIfAborted } from '@skewless/core/internal'
 import { recordBatchToWrites } from '@skewless/offline-log'
 import { Scratch } from './commit-buffers.js'

@@ -12,7 +12,6 @@
  * `availableTime` (an upper bound of when they became readable).
  */
 import { type FeatureWrite, InvalidArgumentError, type SourcePosition } from '@skewless/core'
-import { errorMessage } from '@skewless/core/internal'
 import { decodeStored } from './encoding.js'
 import { ChangelogFormatError } from './errors.js'
 
@@ -102,10 +101,6 @@ export function decodeEntry(key: string, id: string, fields: readonly string[], 
 
 function foreign(key: string, id: string, what: string): ChangelogFormatError {
   return new ChangelogFormatError(
-    errorMessage(
-      'online-redis',
-      `changelog ${key} entry ${id} was not written by skewless (${what}); only the store may append to its changelog stream`,
-      { readme: 'online-redis' },
-    ),
+    `online-redis: changelog ${key} entry ${id} was not written by skewless (${what}); only the store may append to its changelog stream: remove the entry (XDEL) or use another prefix`,
   )
 }

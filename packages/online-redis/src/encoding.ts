@@ -5,7 +5,8 @@
  * `n` null. Decimal text, because Lua parses it with `tonumber` (exact for integers < 2^53); the Lua
  * script stores the payload as is and never parses or re-encodes it.
  */
-import { type FeatureUpdate, type FeatureValue, fitsValueType, type ValueType } from '@skewless/core'
+import type { FeatureUpdate, FeatureValue, ValueType } from '@skewless/core'
+import { fitsValueType } from '@skewless/core/adapter'
 import type { StoredValue } from '@skewless/online-sink/adapter'
 
 /** The stored form of an update, or `undefined` when its value does not fit the declared type. */

@@ -41,15 +41,14 @@ const TLS_REFUSED = new Set([
  * missing, in ACL syntax where the reply says (`+evalsha`, `+hset`), else the server's words.
  */
 export class RedisPermissionError extends StoreWriteError {
-  /** Always `'permission-denied'`. */
-  declare readonly code: 'permission-denied'
   /** The missing permission, e.g. `+evalsha`, `+hset` or `key access`. */
   readonly permission: string
   /** The server's `NOPERM` reply. */
   readonly reply: string
 
   constructor(message: string, permission: string, reply: string, options?: { cause?: unknown }) {
-    super('script-error', message, options, 'permission-denied')
+    super('script-error', message, options)
+    ;(this as { code: string }).code = 'permission-denied'
     this.permission = permission
     this.reply = reply
   }
@@ -61,8 +60,6 @@ export class RedisPermissionError extends StoreWriteError {
  * retrying a connection that cannot succeed until the configuration changes.
  */
 export class RedisTlsError extends StoreUnavailableError {
-  /** Always `'tls-refused'`. */
-  declare readonly code: 'tls-refused'
   /** Node's TLS error code, e.g. `ERR_TLS_CERT_ALTNAME_INVALID`, `SELF_SIGNED_CERT_IN_CHAIN`. */
   readonly tlsCode: string
 
@@ -79,8 +76,6 @@ export class RedisTlsError extends StoreUnavailableError {
  * instead of dead-lettering every write that follows. `address` is the server, password redacted.
  */
 export class RedisUnreachableError extends StoreUnavailableError {
-  /** Always `'store-unreachable'`. */
-  declare readonly code: 'store-unreachable'
   /** The server address(es), credentials redacted, e.g. `redis://app:***@10.0.0.5:6379`. */
   readonly address: string
   /** How long Redis had not been reachable when the store gave up (ms). */
@@ -156,29 +151,21 @@ export function toStoreError(err: unknown, what: string): Error {
   const tls = tlsRefusalOf(err)
   if (tls !== undefined) {
     return new RedisTlsError(
-      internal.errorMessage(
-        'online-redis',
-        `${what} failed: the TLS connection to Redis was refused (${tls.code}: ${internal.redactText(tls.message)}); the store never falls back to plaintext`,
-        { readme: 'online-redis' },
-      ),
+      `online-redis: ${what} failed: the TLS connection to Redis was refused (${tls.code}: ${internal.redactText(tls.message)}); give the client the CA that signed the server's certificate (clientOptions.tls.ca) and connect with the host name the certificate is for. The store never falls back to plaintext`,
       tls.code,
       { cause: err },
     )
   }
   if (isTransientRedisError(err)) {
     return new StoreUnavailableError(
-      internal.errorMessage('online-redis', `${what} failed (${message}); the sink retries it with backoff`),
+      `online-redis: ${what} failed (${message}); the sink retries it with backoff`,
       { cause: err, store: 'redis', transient: true },
     )
   }
   if (PERMISSION_REPLY.test(message)) {
     const permission = missingPermission(message)
     return new RedisPermissionError(
-      internal.errorMessage(
-        'online-redis',
-        `${what} was refused by Redis: the connection's ACL user lacks ${permission} (${message})`,
-        { readme: 'online-redis' },
-      ),
+      `online-redis: ${what} was refused by Redis: the connection's ACL user lacks ${permission} (${message}); grant the writer or reader ACL of docs/security.md for this prefix`,
       permission,
       message,
       { cause: err },
@@ -186,9 +173,7 @@ export function toStoreError(err: unknown, what: string): Error {
   }
   return new StoreWriteError(
     'script-error',
-    internal.errorMessage('online-redis', `${what} was refused by Redis (${message})`, {
-      readme: 'online-redis',
-    }),
+    `online-redis: ${what} was refused by Redis (${message}); check the server version (needs Redis >= 5 with Lua) and ACLs`,
     { cause: err },
   )
 }
@@ -209,8 +194,6 @@ function describeFailure(err: unknown): string {
  * stream). Reading stops there rather than skip writes the log would then never get.
  */
 export class ChangelogFormatError extends SkewlessError {
-  /** Always `'changelog-format'`. */
-  declare readonly code: 'changelog-format'
   constructor(message: string, options?: SkewlessErrorOptions) {
     super('changelog-format', message, options)
   }

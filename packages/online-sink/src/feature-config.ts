@@ -1,7 +1,8 @@
 /** Validation of `OnlineFeatureConfig` lists, shared by the sink and the reader. */
 
 import type { FeatureInfo } from '@skewless/core'
-import { InvalidDefinitionError, isValueType, VALUE_TYPES } from '@skewless/core'
+import { InvalidDefinitionError } from '@skewless/core'
+import { isValueType, VALUE_TYPES } from '@skewless/core/adapter'
 import type { OnlineFeatureConfig, OnlineStore, WriteStrategy } from './types.js'
 
 /** A validated feature config with its defaults filled in. */

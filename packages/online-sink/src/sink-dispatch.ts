@@ -3,7 +3,8 @@
  * time), run each batch as one store call (timeout and retries in store-call.ts) under the in-flight
  * limit, turn its outcomes into downstream writes and dead letters, and release the keys.
  */
-import { type FeatureUpdate, type FeatureWrite, toFeatureWrite } from '@skewless/core'
+import type { FeatureUpdate, FeatureWrite } from '@skewless/core'
+import { toFeatureWrite } from '@skewless/core/adapter'
 import { settle } from './backpressure.js'
 import { isStoreUnreachable, isTransientError, messageOf, permanentCodeOf } from './errors.js'
 import type { KeyState } from './key-state.js'

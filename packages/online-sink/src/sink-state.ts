@@ -4,15 +4,8 @@
  * (sink-flush.ts) and the shutdown path (sink-close.ts). A class of plain fields, so the hot path
  * reads them as directly as a method reads `this`; the functions take it as their first argument.
  */
-import {
-  type Clock,
-  type FeatureUpdate,
-  type FeatureWrite,
-  InvalidDefinitionError,
-  resolveLogger,
-  type ThrottledReporter,
-  throttledReporter,
-} from '@skewless/core'
+import { type Clock, type FeatureUpdate, type FeatureWrite, InvalidDefinitionError } from '@skewless/core'
+import { resolveLogger, type ThrottledReporter, throttledReporter } from '@skewless/core/adapter'
 import pLimit from 'p-limit'
 import { messageOf } from './errors.js'
 import { type ResolvedFeatureConfig, resolveFeatures } from './feature-config.js'

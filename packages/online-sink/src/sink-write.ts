@@ -5,13 +5,8 @@
  * Hot path: one plain loop, one `Map` lookup per update keyed by a string; no promise or closure per
  * update. Promises exist per call only (dead letters, backpressure).
  */
-import {
-  ClosedError,
-  checkStorableTime,
-  type FeatureUpdate,
-  isNewerVersion,
-  isStorableTime,
-} from '@skewless/core'
+import { ClosedError, type FeatureUpdate } from '@skewless/core'
+import { checkStorableTime, isNewerVersion, isStorableTime } from '@skewless/core/adapter'
 import { waitForRoom } from './backpressure.js'
 import { pump } from './sink-dispatch.js'
 import { deadLetter, type SinkState } from './sink-state.js'

@@ -4,13 +4,8 @@
  * recorded once per store call or batch, never per write.
  */
 import type { Attributes } from '@opentelemetry/api'
-import {
-  DURATION_BUCKETS_S,
-  observeWeakly,
-  skewlessMeter,
-  type TelemetryOptions,
-  withAttributes,
-} from '@skewless/core'
+import type { TelemetryOptions } from '@skewless/core'
+import { DURATION_BUCKETS_S, observeWeakly, skewlessMeter, withAttributes } from '@skewless/core/adapter'
 import type { OnlineDeadLetter } from './types.js'
 
 const SCOPE = '@skewless/online-sink'
@@ -151,4 +146,4 @@ export function readerTelemetry(storeName: string, options: TelemetryOptions): R
 }
 
 // Stores time their calls with core's `storeTelemetry` (re-exported for store adapters).
-export { type StoreTelemetry, storeTelemetry } from '@skewless/core'
+export { type StoreTelemetry, storeTelemetry } from '@skewless/core/adapter'

@@ -1,5 +1,6 @@
 /** Checks that a value matches its feature's declared type (core's `fitsValueType`), as a real store's encoder would. */
-import { type FeatureUpdate, fitsValueType } from '@skewless/core'
+import type { FeatureUpdate } from '@skewless/core'
+import { fitsValueType } from '@skewless/core/adapter'
 import type { OnlineFeatureConfig } from './types.js'
 
 /**

@@ -1,5 +1,6 @@
 // flush() is a barrier: it waits for the updates written before it, never for later ones.
-import { collectingSink, type FeatureUpdate, type FeatureWrite, isNewerVersion } from '@skewless/core'
+import { collectingSink, type FeatureUpdate, type FeatureWrite } from '@skewless/core'
+import { isNewerVersion } from '@skewless/core/adapter'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import type { ApplyResult } from '../src/adapter.js'

@@ -5,10 +5,10 @@ import {
   type DeadLetter,
   defineFeatures,
   type FeatureWrite,
-  isStorableTime,
   manualClock,
   unbounded,
 } from '@skewless/core'
+import { isStorableTime } from '@skewless/core/adapter'
 import { expect, it } from 'vitest'
 import { memoryStore, type OnlineDeadLetter, onlineFeatures, onlineReader, onlineSink } from '../src/index.js'
 

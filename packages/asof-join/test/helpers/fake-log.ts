@@ -3,7 +3,8 @@
  * a small fake `OfflineLog` over that table (until @skewless/offline-log's memoryLog is committed),
  * and the brute-force oracle the kernel is checked against.
  */
-import { compareRecord, type FeatureWrite, type ValueType } from '@skewless/core'
+import type { FeatureWrite, ValueType } from '@skewless/core'
+import { compareRecord } from '@skewless/core/adapter'
 import type { OfflineLog, ScanOptions } from '@skewless/offline-log'
 import {
   Bool,
