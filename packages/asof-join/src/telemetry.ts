@@ -1,7 +1,6 @@
 /** The as-of join's OpenTelemetry instruments (docs/decisions/telemetry.md): one record per join. */
-import type { Attributes } from '@opentelemetry/api'
 import type { TelemetryOptions } from '@skewless/core'
-import { DURATION_BUCKETS_S, skewlessMeter } from '@skewless/core/adapter'
+import { componentTelemetry } from '@skewless/core/adapter'
 
 /** What a join records when it is done. */
 export interface JoinTelemetry {
@@ -11,25 +10,16 @@ export interface JoinTelemetry {
 
 /** The instruments of the as-of join, with the caller's `meterProvider` and `metricAttributes`. */
 export function joinTelemetry(options: TelemetryOptions | undefined): JoinTelemetry {
-  const meter = skewlessMeter('@skewless/asof-join', options?.meterProvider)
-  const base: Attributes = options?.metricAttributes ?? {}
-  const joins = meter.createCounter('skewless.join.joins', {
-    unit: '{join}',
-    description: 'As-of joins run.',
-  })
-  const rows = meter.createCounter('skewless.join.rows', {
-    unit: '{row}',
-    description: 'Output rows of as-of joins (one per label row).',
-  })
-  const records = meter.createCounter('skewless.join.log_records', {
-    unit: '{record}',
-    description: 'Log records read by as-of joins (over every partition pass).',
-  })
-  const duration = meter.createHistogram('skewless.join.duration', {
-    unit: 's',
-    description: 'Duration of one as-of join.',
-    advice: { explicitBucketBoundaries: DURATION_BUCKETS_S },
-  })
+  const tel = componentTelemetry('@skewless/asof-join', options)
+  const base = tel.base
+  const joins = tel.counter('skewless.join.joins', '{join}', 'As-of joins run.')
+  const rows = tel.counter('skewless.join.rows', '{row}', 'Output rows of as-of joins (one per label row).')
+  const records = tel.counter(
+    'skewless.join.log_records',
+    '{record}',
+    'Log records read by as-of joins (over every partition pass).',
+  )
+  const duration = tel.durationHistogram('skewless.join.duration', 'Duration of one as-of join.')
   return {
     join(r, n, ms) {
       joins.add(1, base)

@@ -2,9 +2,8 @@
  * OpenTelemetry instruments of an offline log (docs/decisions/telemetry.md): one record per commit
  * (an append made durable), never per row. Used by the memory log and by log adapters.
  */
-import type { Attributes } from '@opentelemetry/api'
 import type { TelemetryOptions } from '@skewless/core'
-import { DURATION_BUCKETS_S, SIZE_BUCKETS, skewlessMeter, withAttributes } from '@skewless/core/adapter'
+import { componentTelemetry } from '@skewless/core/adapter'
 
 /** What a log records where events happen. */
 export interface LogTelemetry {
@@ -16,31 +15,25 @@ export interface LogTelemetry {
 
 /** The instruments of one log; `kind` is its `skewless.log.kind` attribute (`memory`, `parquet`). */
 export function logTelemetry(kind: string, options: TelemetryOptions): LogTelemetry {
-  const meter = skewlessMeter('@skewless/offline-log', options.meterProvider)
-  const base: Attributes = withAttributes(options.metricAttributes, { 'skewless.log.kind': kind })
-  const commits = meter.createCounter('skewless.log.commits', {
-    unit: '{commit}',
-    description: 'Commits of the offline log (each makes its appends durable).',
-  })
-  const rows = meter.createCounter('skewless.log.rows', { unit: '{row}', description: 'Records committed.' })
-  const bytes = meter.createCounter('skewless.log.bytes', {
-    unit: 'By',
-    description: 'Bytes of committed files.',
-  })
-  const duration = meter.createHistogram('skewless.log.commit.duration', {
-    unit: 's',
-    description: 'Duration of one commit, from the records taken off the queue until durable.',
-    advice: { explicitBucketBoundaries: DURATION_BUCKETS_S },
-  })
-  const size = meter.createHistogram('skewless.log.commit.size', {
-    unit: '{row}',
-    description: 'Records per commit.',
-    advice: { explicitBucketBoundaries: SIZE_BUCKETS },
-  })
-  const compactions = meter.createCounter('skewless.log.compactions', {
-    unit: '{partition}',
-    description: 'Partitions whose files a compaction merged.',
-  })
+  const tel = componentTelemetry('@skewless/offline-log', options, { 'skewless.log.kind': kind })
+  const base = tel.base
+  const commits = tel.counter(
+    'skewless.log.commits',
+    '{commit}',
+    'Commits of the offline log (each makes its appends durable).',
+  )
+  const rows = tel.counter('skewless.log.rows', '{row}', 'Records committed.')
+  const bytes = tel.counter('skewless.log.bytes', 'By', 'Bytes of committed files.')
+  const duration = tel.durationHistogram(
+    'skewless.log.commit.duration',
+    'Duration of one commit, from the records taken off the queue until durable.',
+  )
+  const size = tel.sizeHistogram('skewless.log.commit.size', '{row}', 'Records per commit.')
+  const compactions = tel.counter(
+    'skewless.log.compactions',
+    '{partition}',
+    'Partitions whose files a compaction merged.',
+  )
   return {
     commit(n, b, ms) {
       commits.add(1, base)

@@ -3,9 +3,8 @@
  * The sink's counters are observable (read from its state at collection time); the histograms are
  * recorded once per store call or batch, never per write.
  */
-import type { Attributes } from '@opentelemetry/api'
 import type { TelemetryOptions } from '@skewless/core'
-import { DURATION_BUCKETS_S, observeWeakly, skewlessMeter, withAttributes } from '@skewless/core/adapter'
+import { componentTelemetry, keyedCounts } from '@skewless/core/adapter'
 import type { OnlineDeadLetter } from './types.js'
 
 const SCOPE = '@skewless/online-sink'
@@ -38,12 +37,11 @@ export function sinkTelemetry(
   storeName: string,
   options: TelemetryOptions,
 ): SinkTelemetry {
-  const meter = skewlessMeter(SCOPE, options.meterProvider)
-  const base = withAttributes(options.metricAttributes, { 'skewless.store': storeName })
-  const applied = withAttributes(base, { 'skewless.outcome': 'applied' })
-  const stale = withAttributes(base, { 'skewless.outcome': 'stale' })
-  const counter = (name: string, unit: string, description: string) =>
-    meter.createObservableCounter(name, { unit, description })
+  const tel = componentTelemetry(SCOPE, options, { 'skewless.store': storeName })
+  const base = tel.base
+  const applied = tel.with({ 'skewless.outcome': 'applied' })
+  const stale = tel.with({ 'skewless.outcome': 'stale' })
+  const counter = tel.observableCounter
   const updates = counter('skewless.sink.updates', '{update}', 'Feature updates received by the sink.')
   const writes = counter(
     'skewless.sink.writes',
@@ -61,23 +59,22 @@ export function sinkTelemetry(
     'Store calls retried after a transient failure.',
   )
   const dead = counter('skewless.sink.dead_letters', '{update}', 'Updates the sink gave up on, by reason.')
-  const buffered = meter.createObservableUpDownCounter('skewless.sink.buffered', {
-    unit: '{update}',
-    description: 'Updates buffered now (pending and in flight).',
-  })
-  const inFlight = meter.createObservableUpDownCounter('skewless.sink.batches.in_flight', {
-    unit: '{batch}',
-    description: 'Store batches in flight now.',
-  })
-  const freshness = meter.createHistogram('skewless.sink.freshness', {
-    unit: 's',
-    description:
-      'Per store batch: the largest availableTime − eventTime of its applied writes (how stale the oldest value it made readable was).',
-    advice: { explicitBucketBoundaries: DURATION_BUCKETS_S },
-  })
-  const deadBy = new Map<string, { attrs: Attributes; n: number }>()
-  const retire = observeWeakly(
-    meter,
+  const buffered = tel.observableUpDownCounter(
+    'skewless.sink.buffered',
+    '{update}',
+    'Updates buffered now (pending and in flight).',
+  )
+  const inFlight = tel.observableUpDownCounter(
+    'skewless.sink.batches.in_flight',
+    '{batch}',
+    'Store batches in flight now.',
+  )
+  const freshness = tel.durationHistogram(
+    'skewless.sink.freshness',
+    'Per store batch: the largest availableTime − eventTime of its applied writes (how stale the oldest value it made readable was).',
+  )
+  const deadBy = keyedCounts()
+  const retire = tel.observe(
     [updates, writes, coalesced, retries, dead, buffered, inFlight],
     state,
     (s, r) => {
@@ -86,7 +83,7 @@ export function sinkTelemetry(
       r.observe(writes, s.nStale, stale)
       r.observe(coalesced, s.nCoalesced, base)
       r.observe(retries, s.nRetries, base)
-      for (const d of deadBy.values()) r.observe(dead, d.n, d.attrs)
+      deadBy.observe(r, dead)
       r.observe(buffered, s.pendingCount + s.inFlightUpdates, base)
       r.observe(inFlight, s.inFlight, base)
     },
@@ -95,12 +92,7 @@ export function sinkTelemetry(
     deadLetters(list) {
       for (let i = 0; i < list.length; i++) {
         const code = (list[i] as OnlineDeadLetter).code
-        let e = deadBy.get(code)
-        if (e === undefined) {
-          e = { attrs: withAttributes(base, { 'skewless.reason': code }), n: 0 }
-          deadBy.set(code, e)
-        }
-        e.n++
+        deadBy.add(code, () => tel.with({ 'skewless.reason': code }))
       }
     },
     batchFreshness(maxAgeMs) {
@@ -118,23 +110,24 @@ export interface ReaderTelemetry {
 
 /** Instrument an online reader. */
 export function readerTelemetry(storeName: string, options: TelemetryOptions): ReaderTelemetry {
-  const meter = skewlessMeter(SCOPE, options.meterProvider)
-  const base = withAttributes(options.metricAttributes, { 'skewless.store': storeName })
-  const served = withAttributes(base, { 'skewless.outcome': 'served' })
-  const missing = withAttributes(base, { 'skewless.outcome': 'null' })
-  const entities = meter.createCounter('skewless.reader.entities', {
-    unit: '{entity}',
-    description: 'Entities read (one feature vector each).',
-  })
-  const values = meter.createCounter('skewless.reader.values', {
-    unit: '{value}',
-    description: 'Feature values read, by outcome: served, or null (missing, expired by its TTL).',
-  })
-  const duration = meter.createHistogram('skewless.reader.duration', {
-    unit: 's',
-    description: 'Duration of one get() (one store read, TTL filtering, additive sums).',
-    advice: { explicitBucketBoundaries: DURATION_BUCKETS_S },
-  })
+  const tel = componentTelemetry(SCOPE, options, { 'skewless.store': storeName })
+  const base = tel.base
+  const served = tel.with({ 'skewless.outcome': 'served' })
+  const missing = tel.with({ 'skewless.outcome': 'null' })
+  const entities = tel.counter(
+    'skewless.reader.entities',
+    '{entity}',
+    'Entities read (one feature vector each).',
+  )
+  const values = tel.counter(
+    'skewless.reader.values',
+    '{value}',
+    'Feature values read, by outcome: served, or null (missing, expired by its TTL).',
+  )
+  const duration = tel.durationHistogram(
+    'skewless.reader.duration',
+    'Duration of one get() (one store read, TTL filtering, additive sums).',
+  )
   return {
     get(n, s, z, ms) {
       entities.add(n, base)
