@@ -33,6 +33,7 @@ export {
   type MarkedTicket,
   MarksGuard,
   mergeMarks,
+  serializeMarks,
 } from './marks-guard.js'
 export { checkInstant } from './memory-log.js'
 export { compareWrites, sameIdentity } from './order.js'

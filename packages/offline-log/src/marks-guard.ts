@@ -50,13 +50,26 @@ export class MarksGuard {
 
 /** Validate `appendMarked`'s options; returns a deep copy of the marks (plain JSON). */
 export function checkMarks(options: unknown, what: string): CommitMarks {
+  const out: CommitMarks = {}
+  for (const [key, text] of Object.entries(serializeMarks(options, what))) {
+    ;(out as Record<string, unknown>)[key] = JSON.parse(text)
+  }
+  return out
+}
+
+/**
+ * Validate `appendMarked`'s options; returns each mark serialized once (JSON text), for a log that
+ * writes marks as JSON: it keeps the text (a copy the caller cannot change) and never re-serializes
+ * nor parses a large mark (a pipeline checkpoint holds the whole operator state) on the commit path.
+ */
+export function serializeMarks(options: unknown, what: string): { checkpoint?: string; changelog?: string } {
   const marks = (options as { marks?: unknown } | null | undefined)?.marks
   if (marks === null || typeof marks !== 'object' || Array.isArray(marks)) {
     throw new InvalidArgumentError(
       `${what} appendMarked: options.marks must be an object { checkpoint?, changelog? }`,
     )
   }
-  const out: CommitMarks = {}
+  const out: { checkpoint?: string; changelog?: string } = {}
   for (const key of Object.keys(marks)) {
     if (key !== 'checkpoint' && key !== 'changelog') {
       throw new InvalidArgumentError(
@@ -75,7 +88,7 @@ export function checkMarks(options: unknown, what: string): CommitMarks {
     }
     if (text === undefined)
       throw new InvalidArgumentError(`${what} appendMarked: mark "${key}" is not plain JSON`)
-    ;(out as Record<string, unknown>)[key] = JSON.parse(text)
+    out[key] = text
   }
   return out
 }

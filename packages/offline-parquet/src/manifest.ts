@@ -18,6 +18,7 @@ import {
   snapshotName,
   versionName,
 } from './manifest-format.js'
+import { manifestJson } from './marks-text.js'
 
 /** What a commit records (the manifest fills in format, version, writer and time). */
 export type VersionBody = Pick<ManifestVersion, 'add' | 'remove'> &
@@ -257,7 +258,7 @@ export class Manifest {
     }
     const path = join(this.dir, versionName(v.version))
     try {
-      await writeFileDurable(path, Buffer.from(JSON.stringify(v)))
+      await writeFileDurable(path, Buffer.from(manifestJson(v)))
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'EEXIST') {
         throw new LogLockedError(this.root, `a writer that committed manifest version ${v.version}`, {
@@ -311,7 +312,7 @@ export class Manifest {
     }
     const tmp = join(this.dir, `_tmp-${snapshotName(v)}`)
     await removeQuietly(tmp)
-    await writeFileDurable(tmp, Buffer.from(JSON.stringify(s)))
+    await writeFileDurable(tmp, Buffer.from(manifestJson(s)))
     await rename(tmp, join(this.dir, snapshotName(v)))
     await fsyncDir(this.dir)
     const previous = this.snapshotAt

@@ -19,9 +19,7 @@ import {
 } from '@skewless/offline-log'
 import {
   checkInstant,
-  checkMarks,
   checkRecord,
-  copyMarks,
   isParquetCompression,
   MarksGuard,
   normalizeFeatureTypes,
@@ -37,6 +35,7 @@ import { LogUnwritableError, ReadOnlyLogError } from './errors.js'
 import { checkFeatureName, END_EVENT_TIME, MIN_EVENT_TIME, newWriterId } from './layout.js'
 import { type Manifest, SNAPSHOT_EVERY } from './manifest.js'
 import { manifestVerifier } from './manifest-check.js'
+import { copyOutMarks, markTexts } from './marks-text.js'
 import {
   definitionsOf,
   loadManifest,
@@ -318,7 +317,7 @@ export async function parquetLog(options: ParquetLogOptions): Promise<ParquetLog
     if (!Array.isArray(batch)) {
       throw new InvalidArgumentError('offline-parquet appendMarked: batch must be an array')
     }
-    const marks: CommitMarks = checkMarks(options, 'offline-parquet')
+    const marks: CommitMarks = markTexts(options, 'offline-parquet')
     const ticket = guard.beginMarked()
     try {
       const { good, dead } = accept(batch)
@@ -400,9 +399,9 @@ export async function parquetLog(options: ParquetLogOptions): Promise<ParquetLog
     appendMarked,
     async readMarks() {
       guard.resync()
-      if (!readOnly || manifest.version < 0) return copyMarks(manifest.marks)
+      if (!readOnly || manifest.version < 0) return copyOutMarks(manifest.marks)
       await manifest.refresh()
-      return copyMarks(await readerMarks(manifest))
+      return copyOutMarks(await readerMarks(manifest))
     },
     async describe(): Promise<LogDescription> {
       if (readOnly && manifest.version >= 0) await manifest.refresh()
@@ -412,7 +411,7 @@ export async function parquetLog(options: ParquetLogOptions): Promise<ParquetLog
       return {
         features: [...manifest.features.values()].map((d) => JSON.parse(JSON.stringify(d))),
         version: manifest.version,
-        marks: copyMarks(manifest.marks),
+        marks: copyOutMarks(manifest.marks),
         files: files.length,
         rows,
       }
