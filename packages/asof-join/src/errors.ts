@@ -1,18 +1,35 @@
 import { InvalidArgumentError, SkewlessError, type SkewlessErrorOptions } from '@skewless/core'
+import { errorMessage } from '@skewless/core/internal'
 
 /** Base of the as-of join's input errors: `column` names the offending column. */
 export class AsOfJoinInputError extends SkewlessError {
+  /** One of this family's codes: `missing-column`, `column-type`, `invalid-time`, `int64-range`, `entity-type-mismatch`, `unsupported-record`, `missing-feature`. */
+  declare readonly code:
+    | 'missing-column'
+    | 'column-type'
+    | 'invalid-time'
+    | 'int64-range'
+    | 'entity-type-mismatch'
+    | 'unsupported-record'
+    | 'missing-feature'
   /** The label or log column at fault. */
   readonly column: string
 
-  constructor(code: string, column: string, message: string, options?: SkewlessErrorOptions) {
-    super(code, `asof-join: ${message}`, options)
+  constructor(
+    code: AsOfJoinInputError['code'],
+    column: string,
+    message: string,
+    options?: SkewlessErrorOptions,
+  ) {
+    super(code, errorMessage('asof-join', message), options)
     this.column = column
   }
 }
 
 /** A required label or log column is absent. Code `'missing-column'`. */
 export class MissingColumnError extends AsOfJoinInputError {
+  /** Always `'missing-column'`. */
+  declare readonly code: 'missing-column'
   constructor(column: string, where: 'labels' | 'log', hint = '') {
     super('missing-column', column, `${where} have no column '${column}'${hint}`)
   }
@@ -20,6 +37,8 @@ export class MissingColumnError extends AsOfJoinInputError {
 
 /** A column has a type the join cannot use (e.g. a string time column). Code `'column-type'`. */
 export class ColumnTypeError extends AsOfJoinInputError {
+  /** Always `'column-type'`. */
+  declare readonly code: 'column-type'
   constructor(column: string, message: string, options?: SkewlessErrorOptions) {
     super('column-type', column, message, options)
   }
@@ -27,6 +46,8 @@ export class ColumnTypeError extends AsOfJoinInputError {
 
 /** A time is null, NaN, infinite, or (a Timestamp/Date) outside the instants the log stores. Code `'invalid-time'`. */
 export class InvalidTimeError extends AsOfJoinInputError {
+  /** Always `'invalid-time'`. */
+  declare readonly code: 'invalid-time'
   /** Row index of the first bad time. */
   readonly row: number
 
@@ -45,6 +66,8 @@ export class InvalidTimeError extends AsOfJoinInputError {
  * Code `'int64-range'`. Ask for `int64: 'bigint'` to get it exactly.
  */
 export class Int64RangeError extends AsOfJoinInputError {
+  /** Always `'int64-range'`. */
+  declare readonly code: 'int64-range'
   /** Output row of the value. */
   readonly row: number
 
@@ -60,6 +83,8 @@ export class Int64RangeError extends AsOfJoinInputError {
 
 /** Label entity keys and log entity keys are of incompatible kinds. Code `'entity-type-mismatch'`. */
 export class EntityTypeMismatchError extends AsOfJoinInputError {
+  /** Always `'entity-type-mismatch'`. */
+  declare readonly code: 'entity-type-mismatch'
   constructor(column: string, message: string) {
     super('entity-type-mismatch', column, message)
   }
@@ -67,6 +92,8 @@ export class EntityTypeMismatchError extends AsOfJoinInputError {
 
 /** The log holds records the join does not support (additive tiles). Code `'unsupported-record'`. */
 export class UnsupportedRecordError extends AsOfJoinInputError {
+  /** Always `'unsupported-record'`. */
+  declare readonly code: 'unsupported-record'
   constructor(column: string, message: string) {
     super('unsupported-record', column, message)
   }
@@ -81,13 +108,15 @@ export class InvalidOptionError extends InvalidArgumentError {
   readonly option: string
 
   constructor(option: string, message: string, options?: SkewlessErrorOptions) {
-    super(`asof-join: ${message}`, options)
+    super(errorMessage('asof-join', message), options)
     this.option = option
   }
 }
 
 /** A requested feature has no record at all in a table log (a typo, or the wrong log). Code `'missing-feature'`. */
 export class MissingFeatureError extends AsOfJoinInputError {
+  /** Always `'missing-feature'`. */
+  declare readonly code: 'missing-feature'
   /** The requested feature absent from the log. */
   readonly feature: string
 
@@ -103,10 +132,15 @@ export class MissingFeatureError extends AsOfJoinInputError {
 
 /** The log was closed before the join read it (its `scan` threw a `ClosedError`). Code `'log-closed'`. */
 export class LogClosedError extends SkewlessError {
+  /** Always `'log-closed'`. */
+  declare readonly code: 'log-closed'
   constructor(options?: SkewlessErrorOptions) {
     super(
       'log-closed',
-      'asof-join: the offline log is closed: join before calling close(), or open the log again',
+      errorMessage(
+        'asof-join',
+        'the offline log is closed: join before calling close(), or open the log again',
+      ),
       options,
     )
   }

@@ -23,7 +23,8 @@ export async function run(argv: readonly string[], io: CliIo): Promise<number> {
     }
     const command = argv.find((a) => !a.startsWith('-')) ?? ''
     if (e instanceof CliError) {
-      io.stderr(`skewless ${command}: ${e.message}\n`)
+      // `skewless <command>:` already says where: the message's own `cli: ` prefix would repeat it.
+      io.stderr(`skewless ${command}: ${e.message.replace(/^cli: /, '')}\n`)
       return e.exitCode
     }
     if (e instanceof SkewlessError) {

@@ -1,4 +1,5 @@
 import { SkewlessError, type SkewlessErrorOptions } from '@skewless/core'
+import { errorMessage } from '@skewless/core/internal'
 import type { RejectedWrite } from './types.js'
 
 /**
@@ -6,6 +7,8 @@ import type { RejectedWrite } from './types.js'
  * fractional time) and no dead-letter sink was configured. Nothing of the batch was written.
  */
 export class InvalidRecordError extends SkewlessError {
+  /** Always `'invalid-record'`. */
+  declare readonly code: 'invalid-record'
   /** The first rejected record of the batch, with the reason. */
   readonly rejected: RejectedWrite
   /** How many records of the batch were invalid. */
@@ -15,10 +18,14 @@ export class InvalidRecordError extends SkewlessError {
     const r = rejected.record
     super(
       'invalid-record',
-      `offline-log: record rejected (${rejected.code}) for entity ${JSON.stringify(r?.entity)}, ` +
-        `feature ${JSON.stringify(r?.feature)}: ${rejected.reason}` +
-        (rejectedCount > 1 ? ` (and ${rejectedCount - 1} more invalid record(s) in the batch)` : '') +
-        '. Nothing of the batch was written; fix the record or set `deadLetters` to route bad records aside.',
+      errorMessage(
+        'offline-log',
+        `record rejected (${rejected.code}) for entity ${JSON.stringify(r?.entity)}, ` +
+          `feature ${JSON.stringify(r?.feature)}: ${rejected.reason}` +
+          (rejectedCount > 1 ? ` (and ${rejectedCount - 1} more invalid record(s) in the batch)` : '') +
+          '; nothing of the batch was written',
+        { readme: 'offline-log' },
+      ),
       options,
     )
     this.rejected = rejected
@@ -33,11 +40,16 @@ export class InvalidRecordError extends SkewlessError {
  * follows them); marked appends made after that call are accepted again.
  */
 export class MarksRefusedError extends SkewlessError {
+  /** Always `'marks-refused'`. */
+  declare readonly code: 'marks-refused'
   constructor(options?: SkewlessErrorOptions) {
     super(
       'marks-refused',
-      'offline-log: appendMarked refused: an earlier append failed, so these marks would cover records the ' +
-        'log does not hold. Call readMarks() and resume from the marks it returns.',
+      errorMessage(
+        'offline-log',
+        'appendMarked refused: an earlier append failed, so these marks would cover records the log does not hold; resume from readMarks()',
+        { readme: 'offline-log' },
+      ),
       options,
     )
   }

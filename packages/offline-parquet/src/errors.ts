@@ -1,4 +1,8 @@
 import { SkewlessError, type SkewlessErrorOptions } from '@skewless/core'
+import { errorMessage } from '@skewless/core/internal'
+
+/** Where each error of this package is explained, with what to do. */
+const README = { readme: 'offline-parquet' }
 
 /**
  * A `.parquet` file under the log directory could not be read as a log segment: truncated, torn by
@@ -6,14 +10,19 @@ import { SkewlessError, type SkewlessErrorOptions } from '@skewless/core'
  * the log stays readable: pass `onCorruptFile: 'skip'` (or a callback) to read around it.
  */
 export class CorruptFileError extends SkewlessError {
+  /** Always `'corrupt-file'`. */
+  declare readonly code: 'corrupt-file'
   /** Absolute path of the offending file. */
   readonly file: string
 
   constructor(file: string, detail: string, options?: SkewlessErrorOptions) {
     super(
       'corrupt-file',
-      `offline-parquet: cannot read log file ${file}: ${detail}. Move or delete the file, or open the log ` +
-        "with onCorruptFile: 'skip' to read the rest of the log around it.",
+      errorMessage(
+        'offline-parquet',
+        `cannot read log file ${file}: ${detail}; move or delete it, or open with onCorruptFile: 'skip'`,
+        README,
+      ),
       options,
     )
     this.file = file
@@ -28,17 +37,19 @@ export class CorruptFileError extends SkewlessError {
  * visible, and a wrong roll-forward could rename the wrong files. `readOnly` opens still work.
  */
 export class CorruptJournalError extends SkewlessError {
+  /** Always `'corrupt-journal'`. */
+  declare readonly code: 'corrupt-journal'
   /** Absolute path of the journal. */
   readonly file: string
 
   constructor(file: string, detail: string, options?: SkewlessErrorOptions) {
     super(
       'corrupt-journal',
-      `offline-parquet: cannot read the commit journal ${file}: ${detail}. It lists the renames of a commit ` +
-        'that stopped while renaming its files. Restore the file (e.g. from a backup) and open again to finish ' +
-        'that commit, or delete it to open the log without it: its files not yet renamed (_tmp-*.tmp) are then ' +
-        'removed and the ones already renamed stay, so that commit (never acknowledged to its appender) may ' +
-        'remain partly in the log.',
+      errorMessage(
+        'offline-parquet',
+        `cannot read the commit journal ${file}: ${detail}; restore it from a backup, or delete it`,
+        README,
+      ),
       options,
     )
     this.file = file
@@ -47,8 +58,10 @@ export class CorruptJournalError extends SkewlessError {
 
 /** Writing a segment failed (disk full, permissions, encoder error). The append that waited on it rejects. */
 export class CommitFailedError extends SkewlessError {
+  /** Always `'commit-failed'`. */
+  declare readonly code: 'commit-failed'
   constructor(message: string, options?: SkewlessErrorOptions) {
-    super('commit-failed', `offline-parquet: ${message}`, options)
+    super('commit-failed', errorMessage('offline-parquet', message), options)
   }
 }
 
@@ -63,6 +76,8 @@ export class CommitFailedError extends SkewlessError {
  * later write; close it and open the log again.
  */
 export class LogLockedError extends SkewlessError {
+  /** Always `'log-locked'`. */
+  declare readonly code: 'log-locked'
   /** The log directory. */
   readonly dir: string
   /** `true`: this writer held the lock and lost it. */
@@ -72,11 +87,12 @@ export class LogLockedError extends SkewlessError {
     super(
       'log-locked',
       options?.lost
-        ? `offline-parquet: this writer lost the lock of ${dir} (now: ${holder}): it did not refresh the lock ` +
-            'for longer than lockLeaseMs (paused, or cut off from the storage) and another writer took it over, ' +
-            'or _writer.lock was removed. Nothing more is written by this log: close it and open the log again.'
-        : `offline-parquet: ${dir} is open for writing by another writer (${holder}). Give each writer its own ` +
-            'directory (e.g. <root>/partition=<n>), open with readOnly: true to read, or delete _writer.lock only if that writer is gone for good.',
+        ? errorMessage(
+            'offline-parquet',
+            `this writer lost the lock of ${dir} (now: ${holder}) and writes nothing more: close the log and open it again`,
+            README,
+          )
+        : errorMessage('offline-parquet', `${dir} is open for writing by another writer (${holder})`, README),
       options,
     )
     this.dir = dir
@@ -91,13 +107,15 @@ export class LogLockedError extends SkewlessError {
  * `'unstable-listing'`. Nothing wrong was returned; retry the read (after compacting, partitions are small).
  */
 export class UnstableListingError extends SkewlessError {
+  /** Always `'unstable-listing'`. */
+  declare readonly code: 'unstable-listing'
   /** The partition directory. */
   readonly dir: string
 
   constructor(dir: string, detail: string, options?: SkewlessErrorOptions) {
     super(
       'unstable-listing',
-      `offline-parquet: ${dir} changed while being read: ${detail}; retry the read`,
+      errorMessage('offline-parquet', `${dir} changed while being read: ${detail}; retry the read`),
       options,
     )
     this.dir = dir
@@ -106,10 +124,16 @@ export class UnstableListingError extends SkewlessError {
 
 /** The log was opened with `readOnly: true` and cannot write (append, write, compact). Code `'read-only'`. */
 export class ReadOnlyLogError extends SkewlessError {
+  /** Always `'read-only'`. */
+  declare readonly code: 'read-only'
   constructor(what: string, options?: SkewlessErrorOptions) {
     super(
       'read-only',
-      `offline-parquet: ${what} needs a writable log, but this one was opened with readOnly: true. Call it on the log of the process that writes (it holds the writer lock).`,
+      errorMessage(
+        'offline-parquet',
+        `${what} needs a writable log, but this one was opened with readOnly: true`,
+        README,
+      ),
       options,
     )
   }
@@ -123,14 +147,19 @@ export class ReadOnlyLogError extends SkewlessError {
  * says which files are the log.
  */
 export class CorruptManifestError extends SkewlessError {
+  /** Always `'corrupt-manifest'`. */
+  declare readonly code: 'corrupt-manifest'
   /** Absolute path of the manifest file (or directory, for a gap). */
   readonly file: string
 
   constructor(file: string, detail: string, options?: SkewlessErrorOptions) {
     super(
       'corrupt-manifest',
-      `offline-parquet: cannot read the log manifest ${file}: ${detail}. Restore it from a backup; the manifest ` +
-        'records which files are the log, so the log cannot be opened without it.',
+      errorMessage(
+        'offline-parquet',
+        `cannot read the log manifest ${file}: ${detail}; restore it from a backup`,
+        README,
+      ),
       options,
     )
     this.file = file
@@ -144,6 +173,8 @@ export class CorruptManifestError extends SkewlessError {
  * and retry, or reopen the log with `acceptLostFiles: [<path>]` to record the loss in the manifest.
  */
 export class MissingFileError extends SkewlessError {
+  /** Always `'missing-file'`. */
+  declare readonly code: 'missing-file'
   /** Absolute path of the missing file. */
   readonly file: string
   /** Manifest-relative path (what `acceptLostFiles` takes). */
@@ -153,9 +184,11 @@ export class MissingFileError extends SkewlessError {
     const file = `${root}/${path}`
     super(
       'missing-file',
-      `offline-parquet: committed file ${file} is missing${rows === null ? '' : ` (${rows} rows)`}: its rows are not in the ` +
-        `log. Restore it (e.g. from a backup) and retry, or open the log with acceptLostFiles: [${JSON.stringify(path)}] ` +
-        "to record the loss (scans then read the rest). Compaction refuses to run until then; onCorruptFile: 'skip' reads around it.",
+      errorMessage(
+        'offline-parquet',
+        `committed file ${file} is missing${rows === null ? '' : ` (${rows} rows)`}; restore it, or open with acceptLostFiles: [${JSON.stringify(path)}]`,
+        README,
+      ),
       options,
     )
     this.file = file
@@ -170,14 +203,19 @@ export class MissingFileError extends SkewlessError {
  * `onCorruptFile: 'skip'` reads around it.
  */
 export class ForeignFileError extends SkewlessError {
+  /** Always `'foreign-file'`. */
+  declare readonly code: 'foreign-file'
   /** Absolute path of the file. */
   readonly file: string
 
   constructor(file: string, options?: SkewlessErrorOptions) {
     super(
       'foreign-file',
-      `offline-parquet: ${file} is not part of the log (no manifest version lists it): it was put there by hand, ` +
-        "restored from a backup or written by another tool. Move it out of the log directory; onCorruptFile: 'skip' reads around it.",
+      errorMessage(
+        'offline-parquet',
+        `${file} is not part of the log (no manifest version lists it). Move it out of the log directory`,
+        README,
+      ),
       options,
     )
     this.file = file
@@ -191,6 +229,8 @@ export class ForeignFileError extends SkewlessError {
  * the loss of that file (the commit's other files stay).
  */
 export class RollForwardError extends SkewlessError {
+  /** Always `'roll-forward-failed'`. */
+  declare readonly code: 'roll-forward-failed'
   /** The manifest version or journal that records the commit. */
   readonly commit: string
   /** Manifest-relative path of the file that is gone. */
@@ -199,9 +239,11 @@ export class RollForwardError extends SkewlessError {
   constructor(commit: string, path: string, tmp: string, options?: SkewlessErrorOptions) {
     super(
       'roll-forward-failed',
-      `offline-parquet: commit ${commit} lists ${path}, but neither it nor its temp file ${tmp} exists, so the commit ` +
-        `cannot be completed and its rows in that file are lost. Restore one of them and open again, or open with ` +
-        `acceptLostFiles: [${JSON.stringify(path)}] to record the loss.`,
+      errorMessage(
+        'offline-parquet',
+        `commit ${commit} lists ${path}, but neither it nor its temp file ${tmp} exists; restore one, or open with acceptLostFiles: [${JSON.stringify(path)}]`,
+        README,
+      ),
       options,
     )
     this.commit = commit
@@ -214,6 +256,8 @@ export class RollForwardError extends SkewlessError {
  * is a file). Code `'log-unwritable'`. Open it with `readOnly: true` to read, or fix the path.
  */
 export class LogUnwritableError extends SkewlessError {
+  /** Always `'log-unwritable'`. */
+  declare readonly code: 'log-unwritable'
   /** The log directory. */
   readonly dir: string
   /** The system error code (`EROFS`, `EACCES`, `EPERM`, `ENOTDIR`, `ENOSPC`, ...). */
@@ -222,8 +266,11 @@ export class LogUnwritableError extends SkewlessError {
   constructor(dir: string, errno: string, options?: SkewlessErrorOptions) {
     super(
       'log-unwritable',
-      `offline-parquet: cannot open ${dir} for writing (${errno}). Open it with readOnly: true to read it, or ` +
-        'give a path where this process can create and write files.',
+      errorMessage(
+        'offline-parquet',
+        `cannot open ${dir} for writing (${errno}); open it with readOnly: true, or fix the path`,
+        README,
+      ),
       options,
     )
     this.dir = dir
@@ -238,16 +285,19 @@ export class LogUnwritableError extends SkewlessError {
  * `clicks_1h_v2`) and backfill it, or open with the definition the log records (`describe()`).
  */
 export class DefinitionChangedError extends SkewlessError {
+  /** Always `'definition-changed'`. */
+  declare readonly code: 'definition-changed'
   /** The feature name. */
   readonly feature: string
 
   constructor(feature: string, recorded: string, given: string, options?: SkewlessErrorOptions) {
     super(
       'definition-changed',
-      `offline-parquet: feature "${feature}" is recorded in this log as ${recorded}, but was opened as ${given}. ` +
-        `Rows of two definitions under one name would mix: give the new definition a new name (e.g. "${feature}_v2") ` +
-        'and backfill it, or open with the recorded definition (see describe()). A change of ttl, description, ' +
-        'owner or tags alone is recorded, not refused.',
+      errorMessage(
+        'offline-parquet',
+        `feature "${feature}" is recorded in this log as ${recorded}, but was opened as ${given}; give the new definition a new name (e.g. "${feature}_v2")`,
+        README,
+      ),
       options,
     )
     this.feature = feature

@@ -12,6 +12,7 @@
  * `availableTime` (an upper bound of when they became readable).
  */
 import { type FeatureWrite, InvalidArgumentError, type SourcePosition } from '@skewless/core'
+import { errorMessage } from '@skewless/core/internal'
 import { decodeStored } from './encoding.js'
 import { ChangelogFormatError } from './errors.js'
 
@@ -101,6 +102,10 @@ export function decodeEntry(key: string, id: string, fields: readonly string[], 
 
 function foreign(key: string, id: string, what: string): ChangelogFormatError {
   return new ChangelogFormatError(
-    `online-redis: changelog ${key} entry ${id} was not written by skewless (${what}); only the store may append to its changelog stream: remove the entry (XDEL) or use another prefix`,
+    errorMessage(
+      'online-redis',
+      `changelog ${key} entry ${id} was not written by skewless (${what}); only the store may append to its changelog stream`,
+      { readme: 'online-redis' },
+    ),
   )
 }

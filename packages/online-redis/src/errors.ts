@@ -41,14 +41,15 @@ const TLS_REFUSED = new Set([
  * missing, in ACL syntax where the reply says (`+evalsha`, `+hset`), else the server's words.
  */
 export class RedisPermissionError extends StoreWriteError {
+  /** Always `'permission-denied'`. */
+  declare readonly code: 'permission-denied'
   /** The missing permission, e.g. `+evalsha`, `+hset` or `key access`. */
   readonly permission: string
   /** The server's `NOPERM` reply. */
   readonly reply: string
 
   constructor(message: string, permission: string, reply: string, options?: { cause?: unknown }) {
-    super('script-error', message, options)
-    ;(this as { code: string }).code = 'permission-denied'
+    super('script-error', message, options, 'permission-denied')
     this.permission = permission
     this.reply = reply
   }
@@ -60,6 +61,8 @@ export class RedisPermissionError extends StoreWriteError {
  * retrying a connection that cannot succeed until the configuration changes.
  */
 export class RedisTlsError extends StoreUnavailableError {
+  /** Always `'tls-refused'`. */
+  declare readonly code: 'tls-refused'
   /** Node's TLS error code, e.g. `ERR_TLS_CERT_ALTNAME_INVALID`, `SELF_SIGNED_CERT_IN_CHAIN`. */
   readonly tlsCode: string
 
@@ -76,6 +79,8 @@ export class RedisTlsError extends StoreUnavailableError {
  * instead of dead-lettering every write that follows. `address` is the server, password redacted.
  */
 export class RedisUnreachableError extends StoreUnavailableError {
+  /** Always `'store-unreachable'`. */
+  declare readonly code: 'store-unreachable'
   /** The server address(es), credentials redacted, e.g. `redis://app:***@10.0.0.5:6379`. */
   readonly address: string
   /** How long Redis had not been reachable when the store gave up (ms). */
@@ -151,21 +156,29 @@ export function toStoreError(err: unknown, what: string): Error {
   const tls = tlsRefusalOf(err)
   if (tls !== undefined) {
     return new RedisTlsError(
-      `online-redis: ${what} failed: the TLS connection to Redis was refused (${tls.code}: ${internal.redactText(tls.message)}); give the client the CA that signed the server's certificate (clientOptions.tls.ca) and connect with the host name the certificate is for. The store never falls back to plaintext`,
+      internal.errorMessage(
+        'online-redis',
+        `${what} failed: the TLS connection to Redis was refused (${tls.code}: ${internal.redactText(tls.message)}); the store never falls back to plaintext`,
+        { readme: 'online-redis' },
+      ),
       tls.code,
       { cause: err },
     )
   }
   if (isTransientRedisError(err)) {
     return new StoreUnavailableError(
-      `online-redis: ${what} failed (${message}); the sink retries it with backoff`,
+      internal.errorMessage('online-redis', `${what} failed (${message}); the sink retries it with backoff`),
       { cause: err, store: 'redis', transient: true },
     )
   }
   if (PERMISSION_REPLY.test(message)) {
     const permission = missingPermission(message)
     return new RedisPermissionError(
-      `online-redis: ${what} was refused by Redis: the connection's ACL user lacks ${permission} (${message}); grant the writer or reader ACL of docs/security.md for this prefix`,
+      internal.errorMessage(
+        'online-redis',
+        `${what} was refused by Redis: the connection's ACL user lacks ${permission} (${message})`,
+        { readme: 'online-redis' },
+      ),
       permission,
       message,
       { cause: err },
@@ -173,7 +186,9 @@ export function toStoreError(err: unknown, what: string): Error {
   }
   return new StoreWriteError(
     'script-error',
-    `online-redis: ${what} was refused by Redis (${message}); check the server version (needs Redis >= 5 with Lua) and ACLs`,
+    internal.errorMessage('online-redis', `${what} was refused by Redis (${message})`, {
+      readme: 'online-redis',
+    }),
     { cause: err },
   )
 }
@@ -194,6 +209,8 @@ function describeFailure(err: unknown): string {
  * stream). Reading stops there rather than skip writes the log would then never get.
  */
 export class ChangelogFormatError extends SkewlessError {
+  /** Always `'changelog-format'`. */
+  declare readonly code: 'changelog-format'
   constructor(message: string, options?: SkewlessErrorOptions) {
     super('changelog-format', message, options)
   }

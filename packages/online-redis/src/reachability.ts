@@ -69,7 +69,11 @@ export class Reachability {
 
   private unreachable(downMs: number): RedisUnreachableError {
     return new RedisUnreachableError(
-      `online-redis: Redis at ${this.address} could not be reached for ${Math.round(downMs)} ms (unavailableAfter: ${this.unavailableAfterMs} ms; last error: ${describe(this.lastError)}); check the address and that the server runs, or raise unavailableAfter to wait longer through a restart or failover`,
+      internal.errorMessage(
+        'online-redis',
+        `Redis at ${this.address} could not be reached for ${Math.round(downMs)} ms (unavailableAfter: ${this.unavailableAfterMs} ms; last error: ${describe(this.lastError)})`,
+        { readme: 'online-redis' },
+      ),
       this.address,
       downMs,
       { cause: this.lastError },

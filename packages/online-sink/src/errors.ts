@@ -4,6 +4,7 @@
  * the client library.
  */
 import { AbortedError, SkewlessError, type SkewlessErrorOptions } from '@skewless/core'
+import { errorMessage } from '@skewless/core/internal'
 import type { PermanentErrorCode } from './types.js'
 
 /** Options of `StoreUnavailableError`. */
@@ -19,12 +20,18 @@ export interface StoreUnavailableErrorOptions extends SkewlessErrorOptions {
  * retries the whole batch with exponential backoff and full jitter.
  */
 export class StoreUnavailableError extends SkewlessError {
+  /** `'store-unavailable'`, or the code of a subclass: `'store-timeout'`, `'store-unreachable'`, `'tls-refused'`. */
+  declare readonly code: 'store-unavailable' | 'store-timeout' | 'store-unreachable' | 'tls-refused'
   /** Whether retrying may succeed. The sink checks this flag structurally, never with `instanceof`. */
   readonly transient: boolean
   /** Name of the store, when known. */
   readonly store: string | undefined
 
-  constructor(message: string, options?: StoreUnavailableErrorOptions, code = 'store-unavailable') {
+  constructor(
+    message: string,
+    options?: StoreUnavailableErrorOptions,
+    code: StoreUnavailableError['code'] = 'store-unavailable',
+  ) {
     super(code, message, options)
     this.transient = options?.transient ?? true
     this.store = options?.store
@@ -33,12 +40,17 @@ export class StoreUnavailableError extends SkewlessError {
 
 /** A store call took longer than the sink's `timeoutMs`. Transient: the batch is retried. */
 export class StoreTimeoutError extends StoreUnavailableError {
+  /** Always `'store-timeout'`. */
+  declare readonly code: 'store-timeout'
   /** The timeout that elapsed (ms). */
   readonly timeoutMs: number
 
   constructor(store: string, timeoutMs: number) {
     super(
-      `online store '${store}' did not answer within ${timeoutMs} ms; the batch is retried (raise timeoutMs if the store is just slow)`,
+      errorMessage(
+        'online-sink',
+        `online store '${store}' did not answer within ${timeoutMs} ms; the batch is retried (raise timeoutMs if the store is just slow)`,
+      ),
       { store, transient: true },
       'store-timeout',
     )
@@ -48,16 +60,28 @@ export class StoreTimeoutError extends StoreUnavailableError {
 
 /**
  * The store refused a whole batch permanently (e.g. a script error). Every write of the batch goes to
- * the dead-letter output with `failure` as its code. Failures of single writes are reported in
+ * the dead-letter output with `reason` as its code. Failures of single writes are reported in
  * `ApplyResult.outcomes` instead, so the rest of the batch still lands.
  */
 export class StoreWriteError extends SkewlessError {
-  /** Dead-letter code for the writes of the batch. */
-  readonly failure: PermanentErrorCode
+  /** `'store-write-failed'`, or `'permission-denied'` for a refusal by the store's access control. */
+  declare readonly code: 'store-write-failed' | 'permission-denied'
+  /** Machine-readable reason: the dead-letter code of the writes of the batch. */
+  readonly reason: PermanentErrorCode
 
-  constructor(failure: PermanentErrorCode, message: string, options?: SkewlessErrorOptions) {
-    super('store-write-failed', message, options)
-    this.failure = failure
+  constructor(
+    reason: PermanentErrorCode,
+    message: string,
+    options?: SkewlessErrorOptions,
+    code: StoreWriteError['code'] = 'store-write-failed',
+  ) {
+    super(code, message, options)
+    this.reason = reason
+  }
+
+  /** The machine-readable reason. @deprecated Read `reason` (the same value; one name across errors). */
+  get failure(): PermanentErrorCode {
+    return this.reason
   }
 }
 
@@ -67,10 +91,15 @@ export class StoreWriteError extends SkewlessError {
  * this error (the original failure is the `cause`).
  */
 export class DownstreamError extends SkewlessError {
+  /** Always `'downstream-failed'`. */
+  declare readonly code: 'downstream-failed'
   constructor(what: string, options?: SkewlessErrorOptions) {
     super(
       'downstream-failed',
-      `${what} failed, so acknowledged online writes may be missing from it; fix it and replay the stream from the last checkpoint`,
+      errorMessage(
+        'online-sink',
+        `${what} failed, so acknowledged online writes may be missing from it; fix it and replay the stream from the last checkpoint`,
+      ),
       options,
     )
   }
@@ -114,9 +143,14 @@ const PERMANENT_CODES: ReadonlySet<string> = new Set([
   'rejected',
 ])
 
-/** The dead-letter code of a permanent batch failure: `StoreWriteError.failure` when present, else `'rejected'`. */
+/**
+ * The dead-letter code of a permanent batch failure: `StoreWriteError.reason` when present (or the
+ * deprecated `failure` of an adapter's own error), else `'rejected'`.
+ */
 export function permanentCodeOf(err: unknown): PermanentErrorCode {
-  const f = typeof err === 'object' && err !== null ? (err as { failure?: unknown }).failure : undefined
+  const e =
+    typeof err === 'object' && err !== null ? (err as { reason?: unknown; failure?: unknown }) : undefined
+  const f = typeof e?.reason === 'string' && PERMANENT_CODES.has(e.reason) ? e.reason : e?.failure
   return typeof f === 'string' && PERMANENT_CODES.has(f) ? (f as PermanentErrorCode) : 'rejected'
 }
 

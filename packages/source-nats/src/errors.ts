@@ -3,6 +3,7 @@
  * (`redactServer`), say what to change, and keep `cause`.
  */
 import { SkewlessError, type SkewlessErrorOptions } from '@skewless/core'
+import { errorMessage } from '@skewless/core/internal'
 
 /** Stable codes of this package's errors. */
 export type NatsSourceErrorCode = 'nats-unavailable' | 'nats-consumer' | 'nats-tls'
@@ -18,22 +19,26 @@ export interface NatsErrorOptions extends SkewlessErrorOptions {
  * than `maxReconnectTimeMs`. The source's position is unchanged: reopen it when the server is back.
  */
 export class NatsUnavailableError extends SkewlessError {
+  /** Always `'nats-unavailable'`. */
+  declare readonly code: 'nats-unavailable'
   /** The server address(es), credentials redacted. */
   readonly server: string
 
   constructor(message: string, options: NatsErrorOptions) {
-    super('nats-unavailable', `source-nats: ${message}`, options)
+    super('nats-unavailable', errorMessage('source-nats', message), options)
     this.server = options.server
   }
 }
 
 /** The stream or its consumer is unusable: missing stream, bad subject filter, refused consumer. */
 export class NatsConsumerError extends SkewlessError {
+  /** Always `'nats-consumer'`. */
+  declare readonly code: 'nats-consumer'
   /** The server address(es), credentials redacted. */
   readonly server: string
 
   constructor(message: string, options: NatsErrorOptions) {
-    super('nats-consumer', `source-nats: ${message}`, options)
+    super('nats-consumer', errorMessage('source-nats', message), options)
     this.server = options.server
   }
 }
@@ -44,11 +49,13 @@ export class NatsConsumerError extends SkewlessError {
  * cannot fix a certificate; fix the `tls` option, the server URL or the server's certificate.
  */
 export class NatsTlsError extends SkewlessError {
+  /** Always `'nats-tls'`. */
+  declare readonly code: 'nats-tls'
   /** The server address(es), credentials redacted. */
   readonly server: string
 
   constructor(message: string, options: NatsErrorOptions) {
-    super('nats-tls', `source-nats: ${message}`, options)
+    super('nats-tls', errorMessage('source-nats', message), options)
     this.server = options.server
   }
 }

@@ -1,5 +1,6 @@
 /** The errors of @skewless/worker. */
 import { SkewlessError } from '@skewless/core'
+import { errorMessage } from '@skewless/core/internal'
 import type { ReleasedPartition } from './types.js'
 
 /**
@@ -8,6 +9,8 @@ import type { ReleasedPartition } from './types.js'
  * that was committed (`released.checkpoint`), re-reading what came after it.
  */
 export class PartitionStopError extends SkewlessError {
+  /** Always `'partition-stop'`. */
+  declare readonly code: 'partition-stop'
   /** What is known about the partition: its last committed checkpoint and the error (`released.error`). */
   readonly released: ReleasedPartition
 
@@ -15,7 +18,10 @@ export class PartitionStopError extends SkewlessError {
     const why = released.error instanceof Error ? released.error.message : String(released.error)
     super(
       'partition-stop',
-      `worker: partition ${partition} did not stop cleanly (${why}); the next owner resumes from its last committed checkpoint`,
+      errorMessage(
+        'worker',
+        `partition ${partition} did not stop cleanly (${why}); the next owner resumes from its last committed checkpoint`,
+      ),
       { cause: released.error },
     )
     this.released = released
