@@ -12,9 +12,8 @@ import {
   systemClock,
   type TelemetryOptions,
 } from '@skewless/core'
-import { isNewerVersion } from '@skewless/core/adapter'
+import { isNewerVersion, storeTelemetry } from '@skewless/core/adapter'
 import { checkNumber, MAX_TIMER_MS } from '@skewless/core/internal'
-import { storeTelemetry } from './telemetry.js'
 import type {
   ApplyResult,
   ChangelogPage,

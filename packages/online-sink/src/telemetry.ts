@@ -137,6 +137,3 @@ export function readerTelemetry(storeName: string, options: TelemetryOptions): R
     },
   }
 }
-
-// Stores time their calls with core's `storeTelemetry` (re-exported for store adapters).
-export { type StoreTelemetry, storeTelemetry } from '@skewless/core/adapter'
