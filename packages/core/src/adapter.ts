@@ -12,7 +12,7 @@
 export { AGGREGATOR_NAMES, resolveAggregator } from './aggregators.js'
 export { CHECKPOINT_FORMAT } from './checkpoint.js'
 export { countDeadLetters, type DeadLetterCounts } from './dead-letter-count.js'
-export { isReservedFeatureName } from './features.js'
+export { isReservedFeatureName } from './define-features.js'
 export { type ThrottledReporter, throttledReporter } from './log-summary.js'
 export { type RateLimitedLoggerOptions, rateLimitedLogger, resolveLogger } from './logger.js'
 export {

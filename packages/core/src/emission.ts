@@ -10,8 +10,9 @@
  * and only a mark-compact frees it: `pnpm bench core` flipped between ~0.9 GB and ~2.4 GB
  * (docs/decisions/core-state-layout.md). Constructor calls carry no allocation site.
  */
+
+import type { ResolvedFeature } from './define-features.js'
 import { type FeatureState, SessionState, TiledState, UNSET } from './feature-state.js'
-import type { ResolvedFeature } from './features.js'
 import {
   F_CURSOR,
   F_LAST,

@@ -12,8 +12,8 @@
  * per-entity objects (`FeatureState`), referenced from `generic[k]`.
  */
 
+import type { FeatureGroup, ResolvedFeature } from './define-features.js'
 import { type FeatureState, SessionState, TiledState, UnboundedState } from './feature-state.js'
-import type { FeatureGroup, ResolvedFeature } from './features.js'
 import { TimerQueue } from './timer-queue.js'
 
 /** Numeric fast paths: tiles merged inline without calling the aggregator. */

@@ -15,16 +15,16 @@ export {
 export type { CheckpointData } from './checkpoint.js'
 export type * from './checkpoint-types.js'
 export { type ManualClock, manualClock, systemClock } from './clock.js'
-export { toMs } from './duration.js'
-export { entityKey, toEntityKey } from './entity-key.js'
-export * from './errors.js'
 export {
   defineFeatures,
   type FeatureGroup,
   type FeatureGroupSpec,
   type FeatureSpec,
   type ResolvedFeature,
-} from './features.js'
+} from './define-features.js'
+export { toMs } from './duration.js'
+export { entityKey, toEntityKey } from './entity-key.js'
+export * from './errors.js'
 export { logCheckpoints } from './log-checkpoints.js'
 export { silentLogger } from './logger.js'
 export { parseTime } from './parse-time.js'

@@ -15,7 +15,7 @@ import {
 } from 'apache-arrow'
 import type { Scratch } from './commit-buffers.js'
 import { type CommitColumns, NULL_VALUE, STALE } from './commit-columns.js'
-import type { PartitionChunk } from './partition.js'
+import type { PartitionChunk } from './partition-chunks.js'
 
 const OUTCOME_DICT = makeVector(utf8Data(['applied', 'stale']))
 /** Files store every log column except `feature`, which the `feature=` directory carries. */

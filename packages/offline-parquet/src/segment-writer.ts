@@ -24,7 +24,7 @@ import {
 } from './layout.js'
 import type { Manifest } from './manifest.js'
 import type { ManifestVersion } from './manifest-format.js'
-import { partitionColumns } from './partition.js'
+import { partitionColumns } from './partition-chunks.js'
 import type { ParquetEncoder } from './types.js'
 
 /** Settings and state of the writer of one open log. */

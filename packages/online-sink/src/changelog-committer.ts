@@ -16,17 +16,15 @@
  */
 import {
   AbortedError,
-  type AbortOptions,
   type CheckpointLog,
   type CheckpointStore,
   type CommitMarks,
   type CommittedCheckpoint,
-  type Duration,
   type FeatureWrite,
   InvalidDefinitionError,
   type SourcePosition,
 } from '@skewless/core'
-import { checkNumber, durationOption } from '@skewless/core/internal'
+import { checkNumber } from '@skewless/core/internal'
 import type { OnlineStore } from './types.js'
 
 /** Options of `changelogCommitter`. */
@@ -36,11 +34,9 @@ export interface ChangelogCommitterOptions {
   /** The offline log: the system of record of writes and checkpoints. */
   log: CheckpointLog
   /**
-   * How often the changelog is moved into the log between checkpoints, so the log stays close
-   * behind the store and the changelog stays short; `0`: only at checkpoints and `drain()`. @default '1s'
+   * How often (ms) the changelog is moved into the log between checkpoints, so the log stays close
+   * behind the store and the changelog stays short; `0`: only at checkpoints and `drain()`. @default 1000
    */
-  interval?: Duration
-  /** @deprecated Use `interval` (a `Duration`). */
   intervalMs?: number
   /** Writes per changelog read. @default 10_000 */
   pageSize?: number
@@ -70,8 +66,11 @@ export interface ChangelogCommitterMetrics {
   logDeadLettersByCode: Record<string, number>
 }
 
-/** Options of `drain`: `signal` stops the drain between two pages (what was committed stays committed). */
-export interface DrainOptions extends AbortOptions {}
+/** Options of `drain`. */
+export interface DrainOptions {
+  /** Stops the drain between two pages (what was committed stays committed). */
+  signal?: AbortSignal
+}
 
 /** A `CheckpointStore` over a changelog store and an offline log. */
 export interface ChangelogCommitter extends CheckpointStore {
@@ -103,14 +102,7 @@ export function changelogCommitter(options: ChangelogCommitterOptions): Changelo
   const readChangelog = store.readChangelog.bind(store)
   const trimChangelog = store.trimChangelog.bind(store)
   const changelogHead = store.changelogHead?.bind(store)
-  const interval = durationOption(
-    'changelogCommitter',
-    'interval',
-    options.interval,
-    'intervalMs',
-    options.intervalMs,
-  )
-  const intervalMs = checkNumber('changelogCommitter', interval.name, interval.ms ?? 1000, {
+  const intervalMs = checkNumber('changelogCommitter', 'intervalMs', options.intervalMs ?? 1000, {
     min: 0,
     max: 2 ** 31 - 1,
     ms: true,

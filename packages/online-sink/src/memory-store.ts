@@ -4,7 +4,6 @@
  */
 import {
   type Clock,
-  type Duration,
   type FeatureUpdate,
   type FeatureWrite,
   InvalidArgumentError,
@@ -14,7 +13,7 @@ import {
   type TelemetryOptions,
 } from '@skewless/core'
 import { isNewerVersion, storeTelemetry } from '@skewless/core/adapter'
-import { checkNumber, durationOption, MAX_TIMER_MS } from '@skewless/core/internal'
+import { checkNumber, MAX_TIMER_MS } from '@skewless/core/internal'
 import type {
   ApplyResult,
   ChangelogPage,
@@ -35,9 +34,7 @@ export interface MemoryStoreOptions extends TelemetryOptions {
    * (never earlier than the reader's TTL filter hides them; never without a TTL). @default systemClock
    */
   clock?: Clock
-  /** Delay every `apply` and `read` by this long, 0 to 2^31 − 1 ms (a slow store, for backpressure tests). @default 0 */
-  latency?: Duration
-  /** @deprecated Use `latency` (a `Duration`). */
+  /** Delay every `apply` and `read` by this many ms, 0 to 2^31 − 1 (a slow store, for backpressure tests). @default 0 */
   latencyMs?: number
   /**
    * Keep a changelog (capability `changelog`): every write `apply` applies is appended in the same
@@ -86,16 +83,15 @@ type Entry = ValueEntry | TilesEntry
 /**
  * Create an in-memory online store. Capabilities: cas, additive, ttl, changelog with the option;
  * not clustered, not durable.
- * @throws InvalidDefinitionError when `latency` is not a duration in [0, 2^31 − 1] ms, or
+ * @throws InvalidDefinitionError when `latencyMs` is not a number of ms in [0, 2^31 − 1], or
  * `changelog` is not a boolean.
  */
 export function memoryStore(options: MemoryStoreOptions = {}): MemoryStore {
   const clock = options.clock ?? systemClock
-  const latency = durationOption('memoryStore', 'latency', options.latency, 'latencyMs', options.latencyMs)
   const latencyMs =
-    latency.ms === undefined
+    options.latencyMs === undefined
       ? 0
-      : checkNumber('memoryStore', latency.name, latency.ms, { min: 0, max: MAX_TIMER_MS, ms: true })
+      : checkNumber('memoryStore', 'latencyMs', options.latencyMs, { min: 0, max: MAX_TIMER_MS, ms: true })
   const changelog = options.changelog ?? false
   if (typeof changelog !== 'boolean') {
     throw new InvalidDefinitionError(

@@ -8,7 +8,6 @@
 import type {
   AbortOptions,
   Clock,
-  Duration,
   FeatureUpdate,
   FeatureValue,
   FeatureWrite,
@@ -172,13 +171,9 @@ export interface RetryOptions {
    * `Infinity` to retry forever (bound a shutdown with `close({ signal })`). @default Infinity
    */
   retries?: number
-  /** First backoff delay, 0 to 2^31 − 1 ms. @default '20ms' */
-  minDelay?: Duration
-  /** @deprecated Use `minDelay` (a `Duration`). */
+  /** First backoff delay, 0 to 2^31 − 1 ms. @default 20 */
   minDelayMs?: number
-  /** Backoff cap, `minDelay` to 2^31 − 1 ms. @default max(2s, minDelay) */
-  maxDelay?: Duration
-  /** @deprecated Use `maxDelay` (a `Duration`). */
+  /** Backoff cap, `minDelayMs` to 2^31 − 1 ms. @default max(2000, minDelayMs) */
   maxDelayMs?: number
   /** Backoff multiplier per attempt, a finite number >= 1. @default 2 */
   factor?: number
@@ -235,9 +230,7 @@ export interface OnlineSinkOptions extends TelemetryOptions {
   clock?: Clock
   /** Max writes per store call (one Redis pipeline / script call); a whole number >= 1. @default 1000 */
   maxBatchSize?: number
-  /** Max time an update waits for a batch to fill before it is sent, 0 to 2^31 − 1 ms. @default '1ms' */
-  linger?: Duration
-  /** @deprecated Use `linger` (a `Duration`). */
+  /** Max time an update waits for a batch to fill before it is sent, 0 to 2^31 − 1 ms. @default 1 */
   lingerMs?: number
   /** Max store calls in flight (p-limit); a whole number >= 1. @default 8 */
   maxInFlightBatches?: number
@@ -251,10 +244,8 @@ export interface OnlineSinkOptions extends TelemetryOptions {
   maxBufferedUpdates?: number
   /**
    * A store call slower than this counts as a transient failure and is retried; 0 to 2^31 − 1 ms,
-   * `0` for no timeout. @default '5s'
+   * `0` for no timeout. @default 5000
    */
-  timeout?: Duration
-  /** @deprecated Use `timeout` (a `Duration`). */
   timeoutMs?: number
   /** Retry policy for transient failures. */
   retry?: RetryOptions

@@ -102,7 +102,6 @@ export class PartitionRun<E> {
       const committer = changelogCommitter({
         store,
         log,
-        ...(options.changelogInterval === undefined ? {} : { interval: options.changelogInterval }),
         ...(options.changelogIntervalMs === undefined ? {} : { intervalMs: options.changelogIntervalMs }),
         onError: (error) =>
           this.log.warn(
@@ -272,7 +271,7 @@ export class PartitionRun<E> {
     if (state === 'ready') {
       if (now - since > this.ctx.lagAfterMs) {
         state = 'lagging'
-        reason = `no checkpoint committed for ${now - since} ms (lagAfter: ${this.ctx.lagAfterMs} ms)`
+        reason = `no checkpoint committed for ${now - since} ms (lagAfterMs ${this.ctx.lagAfterMs})`
       } else if (
         this.ctx.maxEventLagMs !== undefined &&
         watermark !== null &&
