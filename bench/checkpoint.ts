@@ -80,7 +80,7 @@ let pipeline: ReturnType<typeof createPipeline> | undefined
 const checkpoints = {
   latestCheckpoint: () => committer.latestCheckpoint(),
   async commitCheckpoint(cp: CommittedCheckpoint) {
-    pauses.push(pipeline?.metrics.checkpointPauseMs ?? 0)
+    pauses.push(pipeline?.metrics().checkpointPauseMs ?? 0)
     flushes.push(Date.now() - cp.takenAt)
     await committer.commitCheckpoint(cp)
     commits.push(Date.now() - cp.takenAt)

@@ -236,20 +236,20 @@ const unpruned = await parquetLog({
   readOnly: true,
   useStateCheckpoints: false,
 })
-let f0 = log.stats.filesRead
+let f0 = log.metrics().filesRead
 c = cpu()
 t = performance.now()
 const prunedState = await log.stateAt(stateT, { features: featureNames })
 const prunedMs = performance.now() - t
 const prunedCpu = cpu() - c
-const prunedFiles = log.stats.filesRead - f0
-f0 = unpruned.stats.filesRead
+const prunedFiles = log.metrics().filesRead - f0
+f0 = unpruned.metrics().filesRead
 c = cpu()
 t = performance.now()
 const fullState = await unpruned.stateAt(stateT, { features: featureNames })
 const unprunedMs = performance.now() - t
 const unprunedCpu = cpu() - c
-const unprunedFiles = unpruned.stats.filesRead - f0
+const unprunedFiles = unpruned.metrics().filesRead - f0
 await unpruned.close()
 await log.close()
 let sameState = prunedState.length === fullState.length

@@ -1,5 +1,6 @@
 import { ClosedError, InvalidArgumentError, type ValueType } from '@skewless/core'
 import { type ProgressReporter, progressReporter, VALUE_TYPES } from '@skewless/core/adapter'
+import { throwIfAborted } from '@skewless/core/internal'
 import type { OfflineLog } from '@skewless/offline-log'
 import { type Data, type RecordBatch, Table } from 'apache-arrow'
 import { isNull, stringReader } from './arrow-read.js'
@@ -216,6 +217,7 @@ function isOfflineLog(log: LogInput): log is OfflineLog {
  */
 export async function asOfJoin(labels: Labels, log: LogInput, options: AsOfJoinOptions): Promise<Table> {
   const started = performance.now()
+  throwIfAborted(options?.signal, 'asOfJoin')
   const progress = progressReporter(options?.onProgress, 'scan', 'record')
   const read = { records: 0 }
   const out = await joinLog(labels, log, options, progress, read)
@@ -253,15 +255,25 @@ async function joinLog(
   for (const t of p.labels.times) if (t > maxT) maxT = t
   if (p.labels.length === 0) return buildTable(p.labels, p.features, p.out, p.int64)
   const names = p.features.map((f) => f.name)
+  const signal = options.signal
   for (const part of p.partitions ?? [undefined]) {
+    throwIfAborted(signal, 'asOfJoin')
     // Sorted segments: each batch is grouped by entity, so the kernel skips its locality staging.
     const join = p.makePartition(part, log.capabilities?.sortedSegments === true)
     try {
       const reader = p.makeReader()
       // Records with eventTime > the last label time can never be chosen: let the log skip them.
-      const batches = log.scan({ features: names, by: 'event', to: Math.floor(maxT) + 1 })
+      const batches = log.scan({
+        features: names,
+        by: 'event',
+        to: Math.floor(maxT) + 1,
+        ...(signal === undefined ? {} : { signal }),
+      })
       try {
         for await (const batch of batches) {
+          // Also checked here, for a log that does not check the signal itself; leaving the loop
+          // returns the scan's iterator (its files are released) and `dispose` ends the worker.
+          throwIfAborted(signal, 'asOfJoin')
           reader.read(batch as RecordBatch, join.kernel, join.tiles)
           read.records += batch.numRows
           progress.add(batch.numRows)

@@ -45,3 +45,32 @@ export function toMs(duration: Duration, what = 'duration'): number {
   }
   return total
 }
+
+/** A duration option resolved to ms, with the name the caller used (for messages). */
+export interface ResolvedDuration {
+  /** The value in ms; a number is passed through unchecked (the caller's range check names it), `undefined` when unset. */
+  ms: number | undefined
+  /** `name`, or `legacyName` when the value came from the deprecated `*Ms` option. */
+  name: string
+}
+
+/**
+ * The duration rule for options (docs/decisions/lifecycle.md): an option takes a `Duration` under
+ * its plain name (`linger: '50ms'`); the older `*Ms` name (`lingerMs: 50`) still works, deprecated.
+ * Giving both is an `InvalidDefinitionError`; a string is parsed by `toMs`.
+ */
+export function durationOption(
+  who: string,
+  name: string,
+  value: Duration | undefined,
+  legacyName: string,
+  legacy: number | undefined,
+): ResolvedDuration {
+  if (value !== undefined && legacy !== undefined) {
+    throw new InvalidDefinitionError(
+      `${who}: give ${name} or ${legacyName} (its deprecated form in ms), not both`,
+    )
+  }
+  if (value === undefined) return { ms: legacy, name: legacyName }
+  return { ms: typeof value === 'string' ? toMs(value, `${who}: ${name}`) : value, name }
+}

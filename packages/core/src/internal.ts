@@ -8,6 +8,7 @@
  * @packageDocumentation
  */
 export { abortedError, raceAbort, throwIfAborted } from './abort.js'
+export { durationOption, type ResolvedDuration } from './duration.js'
 export { type ErrorMessageOptions, errorMessage } from './error-message.js'
 export { divInt64, fromInt64Array, getInt64, int32View, setInt64, TWO_32, toInt64Array } from './int64.js'
 export { checkNumber, MAX_TIMER_MS, type NumberRule, numberOption } from './number-option.js'

@@ -14,7 +14,7 @@ import type {
 } from './checkpoint-types.js'
 import { systemClock } from './clock.js'
 import type { FeatureGroup } from './define-features.js'
-import { toMs } from './duration.js'
+import { durationOption, toMs } from './duration.js'
 import { ClosedError, InvalidDefinitionError } from './errors.js'
 import { throttledReporter } from './log-summary.js'
 import { resolveLogger } from './logger.js'
@@ -69,7 +69,9 @@ export interface PipelineOptions<E> extends TelemetryOptions {
   failFast?: boolean
   /** Largest micro-batch. @default 4096 */
   batchSize?: number
-  /** For async sources yielding single events: how long a partial batch may wait from its first event (real ms). @default 20 */
+  /** For async sources yielding single events: how long a partial batch may wait from its first event (real time). @default '20ms' */
+  linger?: Duration
+  /** @deprecated Use `linger` (a `Duration`: `20` or `'20ms'`). */
   lingerMs?: number
   /** Restore operator state from this checkpoint before reading (resume the sources after the events it covers). */
   checkpoint?: CheckpointData | CommittedCheckpoint
@@ -89,7 +91,9 @@ export interface PipelineOptions<E> extends TelemetryOptions {
    * that instant (`Infinity` empties every window), `'none'` leaves it. @default 'max-event-time'
    */
   drainTo?: 'max-event-time' | 'none' | number
-  /** How often (real ms) idleness is checked while waiting for input. @default min(idleTimeout / 4, 1000) */
+  /** How often (real time) idleness is checked while waiting for input. @default min(idleTimeout / 4, 1s) */
+  tickInterval?: Duration
+  /** @deprecated Use `tickInterval` (a `Duration`). */
   tickIntervalMs?: number
   /**
    * Where warnings go (a pino logger fits): history on the live path, and summaries (the first at
@@ -251,10 +255,17 @@ export function createPipeline<Ev>(options: PipelineOptions<Ev>): Pipeline {
   const idleMs =
     options.watermark?.idleTimeout === undefined ? undefined : toMs(options.watermark.idleTimeout)
   const tickMs =
-    options.tickIntervalMs ?? (idleMs === undefined ? undefined : Math.min(Math.max(idleMs / 4, 5), 1000))
+    durationOption(
+      'createPipeline',
+      'tickInterval',
+      options.tickInterval,
+      'tickIntervalMs',
+      options.tickIntervalMs,
+    ).ms ?? (idleMs === undefined ? undefined : Math.min(Math.max(idleMs / 4, 5), 1000))
+  const lingerMs = durationOption('createPipeline', 'linger', options.linger, 'lingerMs', options.lingerMs).ms
   const batchOpts = {
     ...(options.batchSize === undefined ? {} : { batchSize: options.batchSize }),
-    ...(options.lingerMs === undefined ? {} : { lingerMs: options.lingerMs }),
+    ...(lingerMs === undefined ? {} : { lingerMs }),
   }
   let batches = 0
   /** Set once the pipeline object exists (its metrics are observed through it). */

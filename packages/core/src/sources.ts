@@ -4,6 +4,9 @@
  * async overhead is paid per batch, not per event. Events themselves must not be arrays.
  */
 
+import { durationOption } from './duration.js'
+import type { Duration } from './types.js'
+
 /** Something the pipeline can read events from. */
 export type Source<E> = Iterable<E> | AsyncIterable<E | readonly E[]>
 
@@ -12,9 +15,11 @@ export interface BatchingOptions {
   /** Largest micro-batch. @default 4096 */
   batchSize?: number
   /**
-   * For async sources that yield single events: how long (real ms) a partial batch may wait, from
-   * its first event, before it is processed, however steadily more events arrive. @default 20
+   * For async sources that yield single events: how long (real time) a partial batch may wait, from
+   * its first event, before it is processed, however steadily more events arrive. @default '20ms'
    */
+  linger?: Duration
+  /** @deprecated Use `linger` (a `Duration`). */
   lingerMs?: number
   /**
    * Ends the batches early: on abort the underlying async iterator's `return()` is called at once,
@@ -33,7 +38,8 @@ export interface BatchingOptions {
  */
 export async function* toBatches<E>(source: Source<E>, options: BatchingOptions = {}): AsyncGenerator<E[]> {
   const size = options.batchSize ?? 4096
-  const lingerMs = options.lingerMs ?? 20
+  const lingerMs =
+    durationOption('toBatches', 'linger', options.linger, 'lingerMs', options.lingerMs).ms ?? 20
   if (Array.isArray(source)) {
     for (let i = 0; i < source.length; i += size) yield source.slice(i, i + size)
     return

@@ -106,6 +106,7 @@ export async function backfill<E>(options: BackfillOptions<E>): Promise<Backfill
   const signal = options.signal
   const batching = {
     ...(options.batchSize === undefined ? {} : { batchSize: options.batchSize }),
+    ...(options.linger === undefined ? {} : { linger: options.linger }),
     ...(options.lingerMs === undefined ? {} : { lingerMs: options.lingerMs }),
     ...(signal === undefined ? {} : { signal }),
   }

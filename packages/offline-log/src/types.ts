@@ -173,12 +173,18 @@ export interface OfflineLogOptions extends TelemetryOptions {
  * Options of `backfill`: a pipeline's options (source, features, watermark, checkpoint, ...)
  * without its sink and what only a live run has (checkpoint store, idleness ticks, history warning),
  * plus the log to fill. One source only (`sources` with one entry is accepted); `batchSize` and
- * `lingerMs` only set how the source is read: the micro-batches are the event-time instants.
+ * `linger` only set how the source is read: the micro-batches are the event-time instants.
  */
 export interface BackfillOptions<E>
   extends Omit<
       PipelineOptions<E>,
-      'sink' | 'checkpoints' | 'checkpointInterval' | 'tickIntervalMs' | 'logger' | 'historyWarningAge'
+      | 'sink'
+      | 'checkpoints'
+      | 'checkpointInterval'
+      | 'tickInterval'
+      | 'tickIntervalMs'
+      | 'logger'
+      | 'historyWarningAge'
     >,
     ProgressOptions {
   /** Where the computed values go, as applied `FeatureWrite`s. It is flushed, never closed. */

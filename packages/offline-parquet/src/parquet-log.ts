@@ -9,7 +9,7 @@ import {
   SkewlessError,
 } from '@skewless/core'
 import { countDeadLetters } from '@skewless/core/adapter'
-import { numberOption } from '@skewless/core/internal'
+import { durationOption, numberOption } from '@skewless/core/internal'
 import {
   InvalidRecordError,
   type RejectedWrite,
@@ -114,7 +114,14 @@ export async function parquetLog(options: ParquetLogOptions): Promise<ParquetLog
     )
   }
   const rollRows = count('rollRows', options.rollRows, 1_000_000)
-  const rollAgeMs = numberOption('offline-parquet', 'rollAgeMs', options.rollAgeMs, 0, {
+  const rollAge = durationOption(
+    'offline-parquet',
+    'rollAge',
+    options.rollAge,
+    'rollAgeMs',
+    options.rollAgeMs,
+  )
+  const rollAgeMs = numberOption('offline-parquet', rollAge.name, rollAge.ms, 0, {
     min: 0,
     ms: true,
   })
@@ -122,17 +129,18 @@ export async function parquetLog(options: ParquetLogOptions): Promise<ParquetLog
   const maxCommitRows = count('maxCommitRows', options.maxCommitRows, 500_000)
   const maxPendingRows = count('maxPendingRows', options.maxPendingRows, 1_000_000)
   // Not rounded: tests use short leases.
-  const lockLeaseMs = numberOption(
+  const lockLease = durationOption(
     'offline-parquet',
+    'lockLease',
+    options.lockLease,
     'lockLeaseMs',
     options.lockLeaseMs,
-    DEFAULT_LOCK_LEASE_MS,
-    {
-      min: 0,
-      aboveMin: true,
-      ms: true,
-    },
   )
+  const lockLeaseMs = numberOption('offline-parquet', lockLease.name, lockLease.ms, DEFAULT_LOCK_LEASE_MS, {
+    min: 0,
+    aboveMin: true,
+    ms: true,
+  })
   const onCorrupt = options.onCorruptFile ?? 'throw'
   const readOnly = options.readOnly ?? false
   // Counted on the way to the output: metrics() reports them, and the pipeline sums them up.

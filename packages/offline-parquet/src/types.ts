@@ -1,4 +1,4 @@
-import type { AbortOptions, CommitMarks, ProgressOptions } from '@skewless/core'
+import type { AbortOptions, CommitMarks, Duration, ProgressOptions } from '@skewless/core'
 import type { OfflineLog, OfflineLogOptions } from '@skewless/offline-log'
 import type { ParquetCompression } from '@skewless/offline-log/adapter'
 import type { CorruptFileError, ForeignFileError, MissingFileError } from './errors.js'
@@ -38,6 +38,8 @@ export interface ParquetLogOptions extends OfflineLogOptions {
    * as soon as the previous commit finished, which already groups every append that arrived during
    * it. A larger value means fewer, larger files and a longer wait for `append`. @default 0
    */
+  rollAge?: Duration
+  /** @deprecated Use `rollAge` (a `Duration`). */
   rollAgeMs?: number
   /**
    * Backpressure of `write()` (the Sink side): while more than this many rows wait for a commit,
@@ -48,7 +50,7 @@ export interface ParquetLogOptions extends OfflineLogOptions {
    * What `scan`/`stateAt` do with a damaged file: one that cannot be read (`CorruptFileError`), a
    * committed one that is missing (`MissingFileError`), or one no manifest version lists
    * (`ForeignFileError`): `'throw'` the error naming it, `'skip'` it (counted in
-   * `stats.corruptFilesSkipped`), or call the function with the error and skip it. `compact` always
+   * `metrics().corruptFilesSkipped`), or call the function with the error and skip it. `compact` always
    * refuses a partition with a missing or foreign file. @default 'throw'
    */
   onCorruptFile?: 'throw' | 'skip' | ((error: CorruptFileError | MissingFileError | ForeignFileError) => void)
@@ -64,16 +66,18 @@ export interface ParquetLogOptions extends OfflineLogOptions {
   /** Open for reading only: no recovery actions (leftovers are only reported), `append` is refused. @default false */
   readOnly?: boolean
   /**
-   * Lease of the writer lock, in ms. The writer refreshes the mtime of `_writer.lock` every
-   * `lockLeaseMs / 3` while open. A lock whose process cannot be checked from here (a writer on
+   * Lease of the writer lock. The writer refreshes the mtime of `_writer.lock` every
+   * `lockLease / 3` while open. A lock whose process cannot be checked from here (a writer on
    * another host sharing the storage, or in another pid namespace of this host, e.g. a container
    * with the host's network or a restarted one) is taken over once it has not been refreshed for
    * longer than the lease (the longer of the lock's own lease and this one). Before each commit the
    * writer checks that the lock is still its own; if not, that commit and every later write fail
    * with `LogLockedError` (`lost: true`). Keep it well above the clock skew between hosts, the
    * storage's mtime resolution and the longest pause (GC, stopped VM) a writer should survive.
-   * @default 30_000
+   * @default '30s'
    */
+  lockLease?: Duration
+  /** @deprecated Use `lockLease` (a `Duration`). */
   lockLeaseMs?: number
   /**
    * Let `stateAt` start from the state checkpoints `checkpointState()` wrote (reading only the files

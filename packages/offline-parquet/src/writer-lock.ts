@@ -33,7 +33,7 @@ import {
 /** Name of the lock file in the log directory (leading `_`: ignored by Hive-style readers). */
 export const LOCK_FILE = '_writer.lock'
 
-/** Default lease of the writer lock (`ParquetLogOptions.lockLeaseMs`). */
+/** Default lease of the writer lock (`ParquetLogOptions.lockLease`). */
 export const DEFAULT_LOCK_LEASE_MS = 30_000
 
 /** A held lock; `release()` removes it. */

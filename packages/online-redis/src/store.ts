@@ -20,13 +20,13 @@ import type { RedisStore, RedisStoreOptions } from './types.js'
 
 /**
  * Create a Redis online store. Connects lazily, on the first call.
- * @throws InvalidDefinitionError when `expirySlackMs` is not a finite number of ms >= 0, or `prefix`
+ * @throws InvalidDefinitionError when `expirySlack` is not a finite duration >= 0, or `prefix`
  * is not a string or contains a brace, `buckets` is not a whole number in [0, 16384], or
  * `changelog` is not a boolean or `{ name }` with a valid name, or is set on a Cluster without buckets.
  */
 export function redisStore(options: RedisStoreOptions = {}): RedisStore {
   const prefix = checkPrefix(options.prefix ?? DEFAULT_PREFIX)
-  const slackMs = checkSlack(options.expirySlackMs)
+  const slackMs = checkSlack(options)
   const buckets = checkBuckets(options.buckets)
   const changelog = checkChangelog(options, buckets)
   const owned = options.client === undefined
@@ -172,8 +172,15 @@ function checkChangelog(options: RedisStoreOptions, buckets: number): false | { 
  * The slack is added to every physical lifetime: a negative one would let Redis delete a value the
  * reader still serves (or PEXPIRE a key at once), and a non-finite one silently disables expiry.
  */
-function checkSlack(v: number | undefined): number {
-  return internal.numberOption('online-redis', 'expirySlackMs', v, 60_000, {
+function checkSlack(options: RedisStoreOptions): number {
+  const d = internal.durationOption(
+    'online-redis',
+    'expirySlack',
+    options.expirySlack,
+    'expirySlackMs',
+    options.expirySlackMs,
+  )
+  return internal.numberOption('online-redis', d.name, d.ms, 60_000, {
     min: 0,
     ms: true,
     hint: "it is added to each TTL feature's physical lifetime so Redis never deletes a value the reader could still serve (leave it unset for 60_000, or use ttlMs: Infinity for no expiry)",

@@ -97,9 +97,11 @@ export interface RedisStoreOptions extends TelemetryOptions {
   /**
    * Extra physical lifetime added to a TTL feature's key beyond its logical TTL, so Redis never
    * expires a value the reader could still serve (clock skew between writer and server). A finite
-   * number of ms >= 0; anything else throws `InvalidDefinitionError`.
-   * @default 60_000
+   * duration >= 0; anything else throws `InvalidDefinitionError`.
+   * @default '60s'
    */
+  expirySlack?: Duration
+  /** @deprecated Use `expirySlack` (a `Duration`). */
   expirySlackMs?: number
   /**
    * Keep a changelog: every write `apply` applies is appended, in the same atomic script call, to

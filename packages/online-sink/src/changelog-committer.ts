@@ -16,15 +16,17 @@
  */
 import {
   AbortedError,
+  type AbortOptions,
   type CheckpointLog,
   type CheckpointStore,
   type CommitMarks,
   type CommittedCheckpoint,
+  type Duration,
   type FeatureWrite,
   InvalidDefinitionError,
   type SourcePosition,
 } from '@skewless/core'
-import { checkNumber } from '@skewless/core/internal'
+import { checkNumber, durationOption } from '@skewless/core/internal'
 import type { OnlineStore } from './types.js'
 
 /** Options of `changelogCommitter`. */
@@ -34,9 +36,11 @@ export interface ChangelogCommitterOptions {
   /** The offline log: the system of record of writes and checkpoints. */
   log: CheckpointLog
   /**
-   * How often (ms) the changelog is moved into the log between checkpoints, so the log stays close
-   * behind the store and the changelog stays short; `0`: only at checkpoints and `drain()`. @default 1000
+   * How often the changelog is moved into the log between checkpoints, so the log stays close
+   * behind the store and the changelog stays short; `0`: only at checkpoints and `drain()`. @default '1s'
    */
+  interval?: Duration
+  /** @deprecated Use `interval` (a `Duration`). */
   intervalMs?: number
   /** Writes per changelog read. @default 10_000 */
   pageSize?: number
@@ -66,11 +70,8 @@ export interface ChangelogCommitterMetrics {
   logDeadLettersByCode: Record<string, number>
 }
 
-/** Options of `drain`. */
-export interface DrainOptions {
-  /** Stops the drain between two pages (what was committed stays committed). */
-  signal?: AbortSignal
-}
+/** Options of `drain`: `signal` stops the drain between two pages (what was committed stays committed). */
+export interface DrainOptions extends AbortOptions {}
 
 /** A `CheckpointStore` over a changelog store and an offline log. */
 export interface ChangelogCommitter extends CheckpointStore {
@@ -102,7 +103,14 @@ export function changelogCommitter(options: ChangelogCommitterOptions): Changelo
   const readChangelog = store.readChangelog.bind(store)
   const trimChangelog = store.trimChangelog.bind(store)
   const changelogHead = store.changelogHead?.bind(store)
-  const intervalMs = checkNumber('changelogCommitter', 'intervalMs', options.intervalMs ?? 1000, {
+  const interval = durationOption(
+    'changelogCommitter',
+    'interval',
+    options.interval,
+    'intervalMs',
+    options.intervalMs,
+  )
+  const intervalMs = checkNumber('changelogCommitter', interval.name, interval.ms ?? 1000, {
     min: 0,
     max: 2 ** 31 - 1,
     ms: true,

@@ -4,6 +4,7 @@
  */
 import {
   type Clock,
+  type Duration,
   type FeatureUpdate,
   type FeatureWrite,
   InvalidArgumentError,
@@ -13,7 +14,7 @@ import {
   type TelemetryOptions,
 } from '@skewless/core'
 import { isNewerVersion, storeTelemetry } from '@skewless/core/adapter'
-import { checkNumber, MAX_TIMER_MS } from '@skewless/core/internal'
+import { checkNumber, durationOption, MAX_TIMER_MS } from '@skewless/core/internal'
 import type {
   ApplyResult,
   ChangelogPage,
@@ -34,7 +35,9 @@ export interface MemoryStoreOptions extends TelemetryOptions {
    * (never earlier than the reader's TTL filter hides them; never without a TTL). @default systemClock
    */
   clock?: Clock
-  /** Delay every `apply` and `read` by this many ms, 0 to 2^31 − 1 (a slow store, for backpressure tests). @default 0 */
+  /** Delay every `apply` and `read` by this long, 0 to 2^31 − 1 ms (a slow store, for backpressure tests). @default 0 */
+  latency?: Duration
+  /** @deprecated Use `latency` (a `Duration`). */
   latencyMs?: number
   /**
    * Keep a changelog (capability `changelog`): every write `apply` applies is appended in the same
@@ -83,15 +86,16 @@ type Entry = ValueEntry | TilesEntry
 /**
  * Create an in-memory online store. Capabilities: cas, additive, ttl, changelog with the option;
  * not clustered, not durable.
- * @throws InvalidDefinitionError when `latencyMs` is not a number of ms in [0, 2^31 − 1], or
+ * @throws InvalidDefinitionError when `latency` is not a duration in [0, 2^31 − 1] ms, or
  * `changelog` is not a boolean.
  */
 export function memoryStore(options: MemoryStoreOptions = {}): MemoryStore {
   const clock = options.clock ?? systemClock
+  const latency = durationOption('memoryStore', 'latency', options.latency, 'latencyMs', options.latencyMs)
   const latencyMs =
-    options.latencyMs === undefined
+    latency.ms === undefined
       ? 0
-      : checkNumber('memoryStore', 'latencyMs', options.latencyMs, { min: 0, max: MAX_TIMER_MS, ms: true })
+      : checkNumber('memoryStore', latency.name, latency.ms, { min: 0, max: MAX_TIMER_MS, ms: true })
   const changelog = options.changelog ?? false
   if (typeof changelog !== 'boolean') {
     throw new InvalidDefinitionError(

@@ -8,6 +8,7 @@
 import type {
   AbortOptions,
   Clock,
+  Duration,
   FeatureUpdate,
   FeatureValue,
   FeatureWrite,
@@ -171,9 +172,13 @@ export interface RetryOptions {
    * `Infinity` to retry forever (bound a shutdown with `close({ signal })`). @default Infinity
    */
   retries?: number
-  /** First backoff delay, 0 to 2^31 − 1 ms. @default 20 */
+  /** First backoff delay, 0 to 2^31 − 1 ms. @default '20ms' */
+  minDelay?: Duration
+  /** @deprecated Use `minDelay` (a `Duration`). */
   minDelayMs?: number
-  /** Backoff cap, `minDelayMs` to 2^31 − 1 ms. @default max(2000, minDelayMs) */
+  /** Backoff cap, `minDelay` to 2^31 − 1 ms. @default max(2s, minDelay) */
+  maxDelay?: Duration
+  /** @deprecated Use `maxDelay` (a `Duration`). */
   maxDelayMs?: number
   /** Backoff multiplier per attempt, a finite number >= 1. @default 2 */
   factor?: number
@@ -230,7 +235,9 @@ export interface OnlineSinkOptions extends TelemetryOptions {
   clock?: Clock
   /** Max writes per store call (one Redis pipeline / script call); a whole number >= 1. @default 1000 */
   maxBatchSize?: number
-  /** Max time an update waits for a batch to fill before it is sent, 0 to 2^31 − 1 ms. @default 1 */
+  /** Max time an update waits for a batch to fill before it is sent, 0 to 2^31 − 1 ms. @default '1ms' */
+  linger?: Duration
+  /** @deprecated Use `linger` (a `Duration`). */
   lingerMs?: number
   /** Max store calls in flight (p-limit); a whole number >= 1. @default 8 */
   maxInFlightBatches?: number
@@ -244,8 +251,10 @@ export interface OnlineSinkOptions extends TelemetryOptions {
   maxBufferedUpdates?: number
   /**
    * A store call slower than this counts as a transient failure and is retried; 0 to 2^31 − 1 ms,
-   * `0` for no timeout. @default 5000
+   * `0` for no timeout. @default '5s'
    */
+  timeout?: Duration
+  /** @deprecated Use `timeout` (a `Duration`). */
   timeoutMs?: number
   /** Retry policy for transient failures. */
   retry?: RetryOptions

@@ -9,7 +9,7 @@ import * as internal from '@skewless/core/internal'
 import { ConnectionProvider } from './connection.js'
 import { rateLimitedStderrLogger } from './logger.js'
 import { Reader } from './reader.js'
-import { type ReaderSettings, resolveSettings } from './settings.js'
+import { connectionTimes, type ReaderSettings, resolveSettings } from './settings.js'
 import type { NatsPartitionOptions, NatsSource, NatsSourceBaseOptions, NatsSourceOptions } from './types.js'
 
 /** One source over a stream, or over the part of it that `filterSubject` selects. */
@@ -62,8 +62,7 @@ function providerFor<E>(options: NatsSourceBaseOptions<E>): ConnectionProvider {
     servers: options.servers,
     tls: options.tls,
     clientName: options.clientName ?? 'skewless-source-nats',
-    maxReconnectTimeMs: options.maxReconnectTimeMs ?? 60_000,
-    reconnectWaitMs: options.reconnectWaitMs ?? 1000,
+    ...connectionTimes(options),
   })
 }
 

@@ -2,7 +2,8 @@
  * Options resolved once per source: defaults applied and checked, so a bad option fails when the
  * source is made, not when it is first read.
  */
-import { InvalidDefinitionError, type Sink } from '@skewless/core'
+import { type Duration, InvalidDefinitionError, type Sink } from '@skewless/core'
+import { durationOption } from '@skewless/core/internal'
 import { jsonDecoder } from './decoder.js'
 import { rateLimitedStderrLogger } from './logger.js'
 import type {
@@ -58,6 +59,44 @@ function whole(what: string, value: number, min: number): number {
   return value
 }
 
+/** A duration option (a `Duration`, or its deprecated `*Ms` number): whole ms >= `min`. */
+function wholeMs(
+  name: string,
+  value: Duration | undefined,
+  legacyName: string,
+  legacy: number | undefined,
+  dflt: number,
+  min: number,
+): number {
+  const d = durationOption('source-nats', name, value, legacyName, legacy)
+  return whole(d.name, d.ms ?? dflt, min)
+}
+
+/** The connection's durations, in ms (shared by the sources of one connection). */
+export function connectionTimes<E>(options: NatsSourceBaseOptions<E>): {
+  maxReconnectTimeMs: number
+  reconnectWaitMs: number
+} {
+  return {
+    maxReconnectTimeMs: wholeMs(
+      'maxReconnectTime',
+      options.maxReconnectTime,
+      'maxReconnectTimeMs',
+      options.maxReconnectTimeMs,
+      60_000,
+      1,
+    ),
+    reconnectWaitMs: wholeMs(
+      'reconnectWait',
+      options.reconnectWait,
+      'reconnectWaitMs',
+      options.reconnectWaitMs,
+      1000,
+      1,
+    ),
+  }
+}
+
 /** Check the options shared by every source and apply their defaults (`name`, `filterSubject`: the caller's). */
 export function resolveSettings<E>(
   options: NatsSourceBaseOptions<E>,
@@ -88,7 +127,7 @@ export function resolveSettings<E>(
     stream: options.stream,
     filterSubject,
     batchSize,
-    maxWaitMs: whole('maxWaitMs', options.maxWaitMs ?? 50, 0),
+    maxWaitMs: wholeMs('maxWait', options.maxWait, 'maxWaitMs', options.maxWaitMs, 50, 0),
     maxBufferedMessages,
     pullSize: Math.max(1, Math.floor(maxBufferedMessages / 2)),
     startSequence: whole('startSequence', options.startSequence ?? 1, 1),
@@ -97,7 +136,6 @@ export function resolveSettings<E>(
     logger: options.logger ?? rateLimitedStderrLogger(),
     metrics: emptyMetrics(),
     server,
-    maxReconnectTimeMs: whole('maxReconnectTimeMs', options.maxReconnectTimeMs ?? 60_000, 1),
-    reconnectWaitMs: whole('reconnectWaitMs', options.reconnectWaitMs ?? 1000, 1),
+    ...connectionTimes(options),
   }
 }

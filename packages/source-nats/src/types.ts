@@ -3,7 +3,7 @@
  * core `ResumableSource` whose position is a stream sequence. Dependency-free types only: the NATS
  * client appears only as the structural subset this package calls (`NatsConnectionLike`).
  */
-import type { ResumableSource, Sink } from '@skewless/core'
+import type { Duration, ResumableSource, Sink } from '@skewless/core'
 
 /**
  * Turns a message payload into an event. Throw to reject the message: it becomes a dead letter
@@ -94,9 +94,11 @@ export interface NatsSourceBaseOptions<E> {
   /** Events per batch, at most. @default 1000 */
   batchSize?: number
   /**
-   * How long (ms) a partial batch may wait for more messages, from its first message, before it is
-   * yielded (the linger bound). @default 50
+   * How long a partial batch may wait for more messages, from its first message, before it is
+   * yielded (the linger bound); whole ms. @default '50ms'
    */
+  maxWait?: Duration
+  /** @deprecated Use `maxWait` (a `Duration`). */
   maxWaitMs?: number
   /**
    * Messages read ahead of the pipeline, at most: past it the source stops pulling and resumes, from
@@ -114,12 +116,15 @@ export interface NatsSourceBaseOptions<E> {
    */
   startSequence?: number
   /**
-   * How long (ms) the connection may stay lost before the reader fails with
-   * `NatsUnavailableError`. Also bounds the first connect, and retries of consumer creation.
-   * @default 60_000
+   * How long the connection may stay lost before the reader fails with `NatsUnavailableError`.
+   * Also bounds the first connect, and retries of consumer creation. @default '60s'
    */
+  maxReconnectTime?: Duration
+  /** @deprecated Use `maxReconnectTime` (a `Duration`). */
   maxReconnectTimeMs?: number
-  /** Pause (ms) between reconnect attempts of a connection the source opened. @default 1000 */
+  /** Pause between reconnect attempts of a connection the source opened. @default '1s' */
+  reconnectWait?: Duration
+  /** @deprecated Use `reconnectWait` (a `Duration`). */
   reconnectWaitMs?: number
   /** Where reconnects, consumer resets and dead letters are reported. @default a stderr logger printing each kind of message at most once per 10 s */
   logger?: NatsSourceLogger

@@ -102,6 +102,7 @@ export class PartitionRun<E> {
       const committer = changelogCommitter({
         store,
         log,
+        ...(options.changelogInterval === undefined ? {} : { interval: options.changelogInterval }),
         ...(options.changelogIntervalMs === undefined ? {} : { intervalMs: options.changelogIntervalMs }),
         onError: (error) =>
           this.log.warn(
@@ -271,7 +272,7 @@ export class PartitionRun<E> {
     if (state === 'ready') {
       if (now - since > this.ctx.lagAfterMs) {
         state = 'lagging'
-        reason = `no checkpoint committed for ${now - since} ms (lagAfterMs ${this.ctx.lagAfterMs})`
+        reason = `no checkpoint committed for ${now - since} ms (lagAfter: ${this.ctx.lagAfterMs} ms)`
       } else if (
         this.ctx.maxEventLagMs !== undefined &&
         watermark !== null &&

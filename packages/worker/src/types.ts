@@ -56,14 +56,24 @@ export interface WorkerOptions<E> {
   logOptions?: Omit<ParquetLogOptions, 'dir' | 'features'>
   /** How often each partition commits a checkpoint. @default '10s' */
   checkpointInterval?: Duration
-  /** How often (ms) each partition's changelog is moved into its log between checkpoints. @default 1000 */
+  /** How often each partition's changelog is moved into its log between checkpoints. @default '1s' */
+  changelogInterval?: Duration
+  /** @deprecated Use `changelogInterval` (a `Duration`). */
   changelogIntervalMs?: number
   /** Watermark, lateness and idleness of each partition's pipeline (each partition has its own watermark). */
   watermark?: WatermarkOptions
   /** Further options of each partition's pipeline. */
   pipeline?: Pick<
     PipelineOptions<E>,
-    'batchSize' | 'lingerMs' | 'clock' | 'drainTo' | 'failFast' | 'historyWarningAge' | 'tickIntervalMs'
+    | 'batchSize'
+    | 'linger'
+    | 'lingerMs'
+    | 'clock'
+    | 'drainTo'
+    | 'failFast'
+    | 'historyWarningAge'
+    | 'tickInterval'
+    | 'tickIntervalMs'
   >
   /** Further options of each partition's online sink (`store`, `features` and `changelog` are the worker's). */
   sink?: Omit<OnlineSinkOptions, 'store' | 'features' | 'downstream' | 'changelog'>
@@ -76,12 +86,14 @@ export interface WorkerOptions<E> {
   /**
    * Process signals that close the worker (checkpoint every partition, close everything, remove the
    * listeners: the process then exits by itself with code 0). A second signal, or a close that takes
-   * longer than `shutdownTimeoutMs`, exits at once with code 1 (what was committed stays committed:
+   * longer than `shutdownTimeout`, exits at once with code 1 (what was committed stays committed:
    * a restart resumes from the last checkpoint). `false`: no listeners.
    * @default ['SIGTERM', 'SIGINT']
    */
   handleSignals?: readonly NodeJS.Signals[] | false
-  /** Bound of a shutdown started by a process signal, in ms. @default 30_000 */
+  /** Bound of a shutdown started by a process signal. @default '30s' */
+  shutdownTimeout?: Duration
+  /** @deprecated Use `shutdownTimeout` (a `Duration`). */
   shutdownTimeoutMs?: number
   /**
    * Serve `/healthz` and `/metrics` over HTTP (`node:http`). `port: 0` takes a free port (read it from
@@ -90,8 +102,10 @@ export interface WorkerOptions<E> {
   health?: { port?: number; host?: string }
   /**
    * A running partition is `lagging` when its last committed checkpoint (or its start, before the
-   * first) is older than this, in ms. @default 3 × checkpointInterval
+   * first) is older than this. @default 3 × checkpointInterval
    */
+  lagAfter?: Duration
+  /** @deprecated Use `lagAfter` (a `Duration`). */
   lagAfterMs?: number
   /**
    * Also `lagging` when the partition's watermark is further than this behind the clock (it reads

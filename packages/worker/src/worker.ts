@@ -12,6 +12,7 @@ import {
   silentLogger,
   toMs,
 } from '@skewless/core'
+import { durationOption } from '@skewless/core/internal'
 import { onlineFeatures } from '@skewless/online-sink'
 import { type HealthServer, startHealthServer } from './health-server.js'
 import { childLogger, type PartitionContext, PartitionRun } from './partition.js'
@@ -124,7 +125,14 @@ export async function runWorker<E>(options: WorkerOptions<E>): Promise<Worker> {
 
   let server: HealthServer | undefined
   const signals = options.handleSignals === false ? [] : (options.handleSignals ?? DEFAULT_SIGNALS)
-  const shutdownTimeoutMs = options.shutdownTimeoutMs ?? 30_000
+  const shutdownTimeoutMs =
+    durationOption(
+      'runWorker',
+      'shutdownTimeout',
+      options.shutdownTimeout,
+      'shutdownTimeoutMs',
+      options.shutdownTimeoutMs,
+    ).ms ?? 30_000
   const onSignal = (signal: NodeJS.Signals) => {
     if (closing) {
       logger.error(
@@ -137,7 +145,7 @@ export async function runWorker<E>(options: WorkerOptions<E>): Promise<Worker> {
     const timer = setTimeout(() => {
       logger.error(
         { signal, shutdownTimeoutMs },
-        'shutdown took longer than shutdownTimeoutMs: exiting at once (a restart resumes from the last checkpoint)',
+        'shutdown took longer than shutdownTimeout: exiting at once (a restart resumes from the last checkpoint)',
       )
       process.exit(1)
     }, shutdownTimeoutMs)
@@ -264,9 +272,10 @@ function context<E>(options: WorkerOptions<E>): PartitionContext<E> {
       `runWorker: checkpointInterval must be > 0, got ${String(options.checkpointInterval)}`,
     )
   }
-  const lagAfterMs = options.lagAfterMs ?? 3 * checkpointIntervalMs
+  const lagAfter = durationOption('runWorker', 'lagAfter', options.lagAfter, 'lagAfterMs', options.lagAfterMs)
+  const lagAfterMs = lagAfter.ms ?? 3 * checkpointIntervalMs
   if (!(lagAfterMs > 0))
-    throw new InvalidDefinitionError(`runWorker: lagAfterMs must be > 0, got ${lagAfterMs}`)
+    throw new InvalidDefinitionError(`runWorker: ${lagAfter.name} must be > 0, got ${lagAfterMs}`)
   const logger =
     options.logger === false
       ? silentLogger
