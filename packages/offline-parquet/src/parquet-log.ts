@@ -463,7 +463,7 @@ export async function parquetLog(options: ParquetLogOptions): Promise<ParquetLog
       const features = o?.features ?? Object.keys(featureTypes)
       resolveScan({ features }, featureTypes, 'checkpointState')
       // Queued with compactions, so close() waits for it as it does for them.
-      const run = compacting.then(() => checkpointState(stateEnv, features, () => stats.filesRead))
+      const run = compacting.then(() => checkpointState(stateEnv, features, () => stats.filesRead, o?.signal))
       compacting = run.catch(() => undefined)
       return run
     },

@@ -198,12 +198,14 @@ export async function checkpointState(
   env: StateEnv,
   features: readonly string[],
   filesRead: () => number,
+  signal?: AbortSignal,
 ): Promise<StateCheckpointReport> {
   const started = performance.now()
   const report: StateCheckpointReport = { features: [], durationMs: 0 }
   const dir = join(env.root, STATE_DIR)
   await ensureDir(env.root, dir)
   for (const feature of features) {
+    throwIfAborted(signal, 'offline-parquet checkpointState')
     const m = env.manifest
     const version = m.version
     const prefix = `feature=${feature}/`
@@ -216,7 +218,12 @@ export async function checkpointState(
       // Every live file the previous checkpoint does not hold (all of them without one). A file
       // committed meanwhile may be read too: harmless, its rows are real and it is not in B.
       yield* env.scan(
-        { features: [feature], by: 'event', includeStale: false },
+        {
+          features: [feature],
+          by: 'event',
+          includeStale: false,
+          ...(signal === undefined ? {} : { signal }),
+        },
         'checkpointState',
         absolute(env.root, prev?.covered ?? []),
       )

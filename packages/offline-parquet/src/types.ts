@@ -87,6 +87,12 @@ export interface ParquetLogOptions extends OfflineLogOptions {
   useStateCheckpoints?: boolean
 }
 
+/** Options of `ParquetLog.checkpointState`. */
+export interface StateCheckpointOptions extends AbortOptions {
+  /** Only these features. @default every declared feature */
+  features?: readonly string[]
+}
+
 /** What one `checkpointState` call did, per feature. */
 export interface StateCheckpointReport {
   features: {
@@ -237,7 +243,9 @@ export interface ParquetLog extends OfflineLog {
    * `_skewless/state/` (no `.parquet` name: Hive-style globs never see it). A file recorded as lost
    * (`acceptLostFiles`) removes the checkpoints first. See docs/decisions/state-checkpoints.md.
    * @throws ReadOnlyLogError when opened with `readOnly: true`; `ClosedError` after `close()`;
-   *   `InvalidArgumentError` for an undeclared feature; the errors of `scan` for damaged files.
+   *   `InvalidArgumentError` for an undeclared feature; the errors of `scan` for damaged files;
+   *   `AbortedError` when `signal` aborts (between files and features: the checkpoints already
+   *   written stay, the one being built is not written, and `stateAt` reads the files instead).
    */
-  checkpointState(options?: { features?: readonly string[] }): Promise<StateCheckpointReport>
+  checkpointState(options?: StateCheckpointOptions): Promise<StateCheckpointReport>
 }

@@ -151,6 +151,30 @@ describe('AbortOptions on the Parquet log', () => {
   })
 })
 
+describe('checkpointState: AbortOptions', () => {
+  it('aborted mid-way (while it reads files) writes no checkpoint for that feature; stateAt answers as before, and a later call completes', async () => {
+    const recs = mixedRecords(1200)
+    const { log } = await logOf(recs, 20)
+    const t = Date.UTC(2026, 10, 5)
+    const expected = await log.stateAt(t, { features: ALL })
+    const pre = new AbortController()
+    pre.abort()
+    await expect(log.checkpointState({ signal: pre.signal })).rejects.toBeInstanceOf(AbortedError)
+    const fds = openFds()
+    const ac = new AbortController()
+    abortAtFileRead(log, 3, ac, 'mid-checkpoint')
+    const err = await log.checkpointState({ signal: ac.signal }).catch((e: unknown) => e)
+    expect(err).toBeInstanceOf(AbortedError)
+    expect((err as AbortedError).cause).toBe('mid-checkpoint')
+    expect(openFds()).toBe(fds)
+    expect(await log.stateAt(t, { features: ALL })).toEqual(expected)
+    const report = await log.checkpointState()
+    expect(report.features.map((f) => f.feature).sort()).toEqual([...ALL].sort())
+    expect(await log.stateAt(t, { features: ALL })).toEqual(expected)
+    await log.close()
+  })
+})
+
 describe('ParquetLog.metrics()', () => {
   it('is a snapshot of the counters and the dead letters; the deprecated `stats` reads the same counters', async () => {
     const { log } = await logOf(mixedRecords(120), 3)

@@ -254,11 +254,11 @@ export class PartitionRun<E> {
   }
   private closing: Promise<void> | undefined
 
-  /** Commit a checkpoint now (a running partition). */
-  async checkpoint(): Promise<void> {
+  /** Commit a checkpoint now (a running partition); `signal` as for the pipeline's `checkpoint`. */
+  async checkpoint(signal?: AbortSignal): Promise<void> {
     const p = this.held.pipeline
     if (p === undefined || (this.state !== 'ready' && this.state !== 'lagging')) return
-    await p.checkpoint()
+    await p.checkpoint(signal === undefined ? undefined : { signal })
   }
 
   health(): PartitionHealth {

@@ -4,6 +4,7 @@
  * Dependency-free types only (the log options are the Parquet log's).
  */
 import type {
+  AbortOptions,
   CommittedCheckpoint,
   DeadLetter,
   Duration,
@@ -225,17 +226,23 @@ export interface Worker extends AsyncDisposable {
    * not be committed (the next owner then resumes from the previous one: nothing is lost).
    */
   release(partition: number): Promise<ReleasedPartition>
-  /** Commit a checkpoint of every running partition now. */
-  checkpoint(): Promise<void>
+  /**
+   * Commit a checkpoint of every running partition now.
+   * @throws AbortedError when `signal` aborts first (a partition's checkpoint not yet taken is
+   *   withdrawn; one being committed may still complete).
+   */
+  checkpoint(options?: AbortOptions): Promise<void>
   /** Health per partition. */
   health(): WorkerHealth
   /** Counters per partition. */
   metrics(): WorkerMetrics
   /**
    * Release every partition, close the health server and remove the signal listeners. Idempotent.
-   * Resolves even when partitions failed: see each `ReleasedPartition.error`.
+   * Resolves even when partitions failed: see each `ReleasedPartition.error`. `signal` bounds the
+   * wait: it rejects with `AbortedError` when it aborts first, while the close goes on (`closed`
+   * resolves when it is done; what was committed stays committed).
    */
-  close(): Promise<WorkerSummary>
+  close(options?: AbortOptions): Promise<WorkerSummary>
   /** Resolves once the worker is closed, however it was (a signal, `signal`, `close()`). */
   readonly closed: Promise<WorkerSummary>
 }

@@ -12,7 +12,7 @@ import {
   silentLogger,
   toMs,
 } from '@skewless/core'
-import { durationOption } from '@skewless/core/internal'
+import { durationOption, raceAbort, throwIfAborted } from '@skewless/core/internal'
 import { onlineFeatures } from '@skewless/online-sink'
 import { type HealthServer, startHealthServer } from './health-server.js'
 import { childLogger, type PartitionContext, PartitionRun } from './partition.js'
@@ -224,12 +224,13 @@ export async function runWorker<E>(options: WorkerOptions<E>): Promise<Worker> {
     },
     acquire,
     release,
-    async checkpoint() {
-      await Promise.all([...runs.values()].map((r) => r.checkpoint()))
+    async checkpoint(call) {
+      throwIfAborted(call?.signal, 'worker.checkpoint()')
+      await Promise.all([...runs.values()].map((r) => r.checkpoint(call?.signal)))
     },
     health,
     metrics,
-    close: () => closeWith('close'),
+    close: (call) => raceAbort(closeWith('close'), call?.signal, 'worker.close()'),
     closed,
     async [Symbol.asyncDispose]() {
       await closeWith('close')
