@@ -13,8 +13,8 @@ import { compareIds, DAY_MS, type ParsedName, type SegmentId } from './layout.js
 import type { PartitionVerifier } from './manifest-check.js'
 import { type NamedFile, resolvePartition } from './partition-listing.js'
 import { decodeSegment, ipcToSegmentBatches } from './read-segment.js'
+import { dirEntries, listPartitionsOf, type PartitionDir } from './segment-files.js'
 import { commitRecords, type SegmentWriter, settledBefore } from './segment-writer.js'
-import { dirEntries, listPartitionsOf, type PartitionDir } from './segments.js'
 import type { CompactionReport, CompactOptions } from './types.js'
 
 type Parsed = NamedFile & { parsed: ParsedName }

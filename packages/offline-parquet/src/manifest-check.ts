@@ -5,7 +5,7 @@ import { parseName, TEMP_PREFIX, TEMP_SUFFIX } from './layout.js'
 import type { Manifest } from './manifest.js'
 import type { FileEntry } from './manifest-format.js'
 import type { NamedFile } from './partition-listing.js'
-import type { PartitionDir, TimeWindow } from './segments.js'
+import type { PartitionDir, TimeWindow } from './segment-files.js'
 
 /** Damage a listing of one partition showed: files to leave out, and the errors to report. */
 export interface Damage {

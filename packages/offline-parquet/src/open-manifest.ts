@@ -7,7 +7,7 @@ import { Manifest } from './manifest.js'
 import { unfinishedNewest } from './manifest-check.js'
 import { type FeatureDefinition, type FileEntry, MANIFEST_DIR, versionName } from './manifest-format.js'
 import { resolvePartition } from './partition-listing.js'
-import { dirEntries, listPartitionDirs } from './segments.js'
+import { dirEntries, listPartitionDirs } from './segment-files.js'
 import { dropStateCheckpoints } from './state-checkpoint.js'
 
 const exists = (path: string) =>

@@ -45,9 +45,9 @@ import {
   rollForward,
 } from './open-manifest.js'
 import { recover } from './recovery.js'
+import { listPartition, listPartitionsOf } from './segment-files.js'
 import { scanSegments } from './segment-scan.js'
 import type { SegmentWriter } from './segment-writer.js'
-import { listPartition, listPartitionsOf } from './segments.js'
 import { checkpointState, type StateEnv, stateAtWithCheckpoints } from './state-checkpoint.js'
 import { parquetTelemetry } from './telemetry.js'
 import type {

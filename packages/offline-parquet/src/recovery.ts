@@ -4,7 +4,7 @@ import { CorruptJournalError, RollForwardError } from './errors.js'
 import { fsyncDir, removeQuietly, rename } from './file-io.js'
 import { compareIds, isPartitionDir, JOURNAL_DIR, parseName, TEMP_PREFIX, TEMP_SUFFIX } from './layout.js'
 import { resolvePartition } from './partition-listing.js'
-import { listPartitionDirs } from './segments.js'
+import { listPartitionDirs } from './segment-files.js'
 
 /** What opening the log found and did about a previous crash. */
 export interface RecoveryReport {

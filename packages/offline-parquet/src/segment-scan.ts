@@ -22,7 +22,7 @@ import {
   MAX_PINNED,
   type PartitionDir,
   type SegmentFile,
-} from './segments.js'
+} from './segment-files.js'
 import type { ParquetLogOptions, ParquetLogStats } from './types.js'
 
 /** What a scan of a Parquet log needs. */

@@ -24,7 +24,7 @@ import {
   onlineSink,
 } from '@skewless/online-sink'
 import { PartitionStopError } from './errors.js'
-import { partitionLogDir } from './layout.js'
+import { partitionLogDir } from './partition-log-dir.js'
 import type {
   PartitionHealth,
   PartitionMetrics,
