@@ -15,7 +15,7 @@ import {
 import { durationOption, raceAbort, throwIfAborted } from '@skewless/core/internal'
 import { onlineFeatures } from '@skewless/online-sink'
 import { type HealthServer, startHealthServer } from './health-server.js'
-import { childLogger, type PartitionContext, PartitionRun } from './partition.js'
+import { childLogger, type PartitionContext, PartitionRun } from './partition-run.js'
 import type {
   PartitionHealth,
   ReleasedPartition,
