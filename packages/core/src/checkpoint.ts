@@ -10,14 +10,24 @@ import { type GroupState, H_TIMER } from './group-state.js'
 import type { WindowOperator } from './operator.js'
 import type { Aggregator, FeatureValue } from './types.js'
 
-/** Format tag of checkpoints written by this version. */
-export const CHECKPOINT_FORMAT = 'skewless.core.checkpoint/2'
+/**
+ * Format tag of checkpoints written by this version. Format 3: versions count the events of the
+ * window (docs/decisions/version.md), so the state holds per-tile and per-session event counts.
+ */
+export const CHECKPOINT_FORMAT = 'skewless.core.checkpoint/3'
 
-/** Serialized object state of one (entity, feature) whose state is not in the numeric row. */
+/** Format 2 counted emissions in its versions and has no event counts: it cannot be resumed. */
+const EMISSION_VERSION_FORMAT = 'skewless.core.checkpoint/2'
+
+/**
+ * Serialized object state of one (entity, feature) whose state is not in the numeric row: tiles
+ * as `[tile index, accumulator, events]`, sessions as `[start, end, accumulator, events]`, an
+ * unbounded window's accumulator and events `n`.
+ */
 export type FeatureStateData =
-  | { k: 'tiled'; c: Num; v: number; l?: FeatureValue; t: [number, unknown][] }
-  | { k: 'session'; c: Num; v: number; l?: FeatureValue; s: [number, number, unknown][]; ta: Num }
-  | { k: 'unbounded'; c: Num; v: number; l?: FeatureValue; a?: unknown }
+  | { k: 'tiled'; c: Num; v: number; l?: FeatureValue; t: [number, unknown, number][] }
+  | { k: 'session'; c: Num; v: number; l?: FeatureValue; s: [number, number, unknown, number][]; ta: Num }
+  | { k: 'unbounded'; c: Num; v: number; l?: FeatureValue; a?: unknown; n: number }
 
 /** A number that may not be finite: `'NaN'`, `'Infinity'` and `'-Infinity'` are spelled out. */
 export type Num = number | 'NaN' | 'Infinity' | '-Infinity'
@@ -198,10 +208,10 @@ function genericAggregator<E>(g: GroupState<E>, genIndex: number): Aggregator {
 function stateToData(st: FeatureState, agg: Aggregator): FeatureStateData {
   const base = { c: enc(st.cursor), v: st.version, ...(st.last === UNSET ? {} : { l: st.last }) }
   if (st instanceof TiledState) {
-    const t: [number, unknown][] = []
+    const t: [number, unknown, number][] = []
     for (let s = 0; s < st.tileIdx.length; s++) {
       const idx = st.tileIdx[s] as number
-      if (!Number.isNaN(idx)) t.push([idx, toJSON(agg, st.tiles[s])])
+      if (!Number.isNaN(idx)) t.push([idx, toJSON(agg, st.tiles[s]), st.counts[s] as number])
     }
     return { k: 'tiled', ...base, t }
   }
@@ -209,11 +219,11 @@ function stateToData(st: FeatureState, agg: Aggregator): FeatureStateData {
     return {
       k: 'session',
       ...base,
-      s: st.sessions.map((x) => [x.start, x.end, toJSON(agg, x.acc)]),
+      s: st.sessions.map((x) => [x.start, x.end, toJSON(agg, x.acc), x.n]),
       ta: enc(st.timerAt),
     }
   }
-  return { k: 'unbounded', ...base, ...(st.empty ? {} : { a: toJSON(agg, st.acc) }) }
+  return { k: 'unbounded', ...base, ...(st.empty ? {} : { a: toJSON(agg, st.acc) }), n: st.n }
 }
 
 /** @internal */
@@ -221,6 +231,11 @@ export function restoreOperator<E>(
   op: WindowOperator<E>,
   data: CheckpointData,
 ): { watermark: number; batchNo: number } {
+  if (data?.format === EMISSION_VERSION_FORMAT) {
+    throw new CheckpointMismatchError(
+      `checkpoint format '${EMISSION_VERSION_FORMAT}' numbers updates by emission, which a replay cut into other micro-batches does not repeat; this version ('${CHECKPOINT_FORMAT}') numbers them by the events of the window (docs/decisions/version.md) and cannot resume it: rebuild the state by reprocessing the source from its start into a fresh store and log (or finish with the previous version)`,
+    )
+  }
   if (!data || data.format !== CHECKPOINT_FORMAT) {
     throw new CheckpointMismatchError(
       `checkpoint format '${String(data?.format)}' is not '${CHECKPOINT_FORMAT}': take a new checkpoint with this version`,
@@ -306,15 +321,17 @@ function dataToState(st: FeatureState, d: FeatureStateData, agg: Aggregator): vo
   st.last = 'l' in d ? (d.l as FeatureValue) : UNSET
   if (st instanceof TiledState && d.k === 'tiled') {
     const n = st.tileIdx.length
-    for (const [idx, acc] of d.t) {
+    for (const [idx, acc, events] of d.t) {
       const slot = ((idx % n) + n) % n
       st.tileIdx[slot] = idx
       st.tiles[slot] = fromJSON(agg, acc)
+      st.counts[slot] = events
     }
   } else if (st instanceof SessionState && d.k === 'session') {
-    st.sessions = d.s.map(([start, end, acc]) => ({ start, end, acc: fromJSON(agg, acc) }))
+    st.sessions = d.s.map(([start, end, acc, events]) => ({ start, end, acc: fromJSON(agg, acc), n: events }))
     st.timerAt = dec(d.ta)
   } else if (st instanceof UnboundedState && d.k === 'unbounded') {
+    st.n = d.n
     if ('a' in d) {
       st.acc = fromJSON(agg, d.a)
       st.empty = false

@@ -27,6 +27,10 @@ export interface FeatureSpec<E> {
   /**
    * Do not emit an update whose value equals the previous one (by default an event that leaves
    * the value unchanged but moves time forward still emits, refreshing the value's eventTime).
+   * After a crash, a replay that cuts the micro-batches otherwise may skip an update that would
+   * have replaced a dead process's later write, which then stays until the pair's next update
+   * (docs/decisions/version.md): leave it off where the stored value must equal an uninterrupted
+   * run's after every crash.
    * @default false
    */
   suppressUnchanged?: boolean

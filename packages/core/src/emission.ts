@@ -9,6 +9,13 @@
  * updates are all held by `out`). From then on every update is allocated in the old generation
  * and only a mark-compact frees it: `pnpm bench core` flipped between ~0.9 GB and ~2.4 GB
  * (docs/decisions/core-state-layout.md). Constructor calls carry no allocation site.
+ *
+ * Versions (docs/decisions/version.md): the version of a value at τ is the number of events of the
+ * window at τ that the pair has absorbed (tiles: the tile's events; sessions: the open session's;
+ * unbounded: all), never a count of emissions. All events a pair absorbs are at or before τ, and
+ * they arrive in stream order whatever the micro-batches, so `(τ, version)` names one value: a
+ * replay that cuts the batches otherwise than the run before a crash writes the same value under
+ * the same `(eventTime, version)`, and a greater version at the same τ means more events.
  */
 
 import type { ResolvedFeature } from './define-features.js'
@@ -103,8 +110,8 @@ export function emitDirty<E>(
         const ti = b + (g.ringOff[j] as number)
         for (let s = 0; s < n; s++) {
           if (slab[tm + s] !== batchNo) continue
-          const version = (slab[o + F_VERSION] as number) + 1
-          slab[o + F_VERSION] = version
+          // The tile's event count (the ring's counts follow its tile indices).
+          const version = slab[ti + n + s] as number
           out.push(
             new TileUpdate(
               entity,
@@ -119,13 +126,17 @@ export function emitDirty<E>(
         continue
       }
       const value = numericValue(g, j, b, tau)
+      const version = valueVersion
       const ls = slab[o + F_LAST_STATE] as number
+      // Without suppressUnchanged, an update whenever τ or the version moved, even to an equal value:
+      // the last update of a pair must name (with its version) every event it has, or a replay cut
+      // into other batches could leave a dead life's write of a later prefix above it.
       if (
         ls === 0 ||
         !sameNumeric(value, ls, slab[o + F_LAST] as number) ||
-        (tau > cursor && !f.suppressUnchanged)
+        (!f.suppressUnchanged && (tau > cursor || version !== slab[o + F_VERSION]))
       ) {
-        emitNumeric(out, g, entity, f.name, o, value, tau)
+        emitNumeric(out, g, entity, f.name, o, value, tau, version)
       }
       continue
     }
@@ -136,13 +147,14 @@ export function emitDirty<E>(
       if (st.touchedBatch === batchNo && st.touched !== undefined) {
         const hop = g.hop[j] as number
         for (const slot of st.touched) {
+          st.version = st.counts[slot] as number
           out.push(
             new TileUpdate(
               entity,
               f.name,
               f.aggregator.result(st.tiles[slot]),
               tau,
-              ++st.version,
+              st.version,
               (st.tileIdx[slot] as number) * hop,
             ),
           )
@@ -153,16 +165,28 @@ export function emitDirty<E>(
       continue
     }
     const value = genericValue(g, j, st, tau)
+    const version = genericVersion(g, j, st, tau)
     const advanced = tau > st.cursor
     st.cursor = tau
-    if (st.last === UNSET || value !== st.last || (advanced && !f.suppressUnchanged)) {
+    if (
+      st.last === UNSET ||
+      value !== st.last ||
+      (!f.suppressUnchanged && (advanced || version !== st.version))
+    ) {
       st.last = value
-      out.push(new Update(entity, f.name, value, tau, ++st.version))
+      st.version = version
+      out.push(new Update(entity, f.name, value, tau, version))
     }
   }
 }
 
-/** Value at `t` of numeric feature `j` of the row at `b`: its tiles inside the window at `t`. */
+/** Version of the value the last `numericValue` call returned (a second result, without allocating). */
+let valueVersion = 0
+
+/**
+ * Value at `t` of numeric feature `j` of the row at `b`: its tiles inside the window at `t`. Sets
+ * `valueVersion` to its version: the events of those tiles (the ring's counts follow its indices).
+ */
 function numericValue<E>(g: GroupState<E>, j: number, b: number, t: number): number | null {
   const slab = g.slab
   const n = g.nTiles[j] as number
@@ -170,13 +194,19 @@ function numericValue<E>(g: GroupState<E>, j: number, b: number, t: number): num
   const k = Math.floor(t / (g.hop[j] as number))
   const lo = k - n
   const ti = b + (g.ringOff[j] as number)
+  const tc = ti + n
   const tv = b + (g.vals[j] as number)
+  let c = 0
   if (op === OP_COUNT || op === OP_SUM) {
     let s = 0
     for (let i = 0; i < n; i++) {
       const x = slab[ti + i] as number
-      if (x > lo && x <= k) s += slab[tv + i] as number
+      if (x > lo && x <= k) {
+        s += slab[tv + i] as number
+        c += slab[tc + i] as number
+      }
     }
+    valueVersion = c
     return s
   }
   // Min/max: a tile slot that only rejected values holds NaN (no value).
@@ -184,11 +214,13 @@ function numericValue<E>(g: GroupState<E>, j: number, b: number, t: number): num
   for (let i = 0; i < n; i++) {
     const x = slab[ti + i] as number
     if (x > lo && x <= k) {
+      c += slab[tc + i] as number
       const v = slab[tv + i] as number
       if (Number.isNaN(v)) continue
       if (Number.isNaN(m) || (op === OP_MIN ? v < m : v > m)) m = v
     }
   }
+  valueVersion = c
   return Number.isNaN(m) ? null : m
 }
 
@@ -200,9 +232,9 @@ function emitNumeric<E>(
   o: number,
   value: number | null,
   tau: number,
+  version: number,
 ) {
   const slab = g.slab
-  const version = (slab[o + F_VERSION] as number) + 1
   slab[o + F_VERSION] = version
   slab[o + F_CURSOR] = tau
   if (value === null) slab[o + F_LAST_STATE] = 1
@@ -218,6 +250,13 @@ function genericValue<E>(g: GroupState<E>, j: number, st: FeatureState, t: numbe
   if (st instanceof TiledState) return st.valueAt(f.aggregator, f.window as TumblingWindow | HoppingWindow, t)
   if (st instanceof SessionState) return st.valueAt(f.aggregator, (f.window as { gapMs: number }).gapMs, t)
   return st.valueAt(f.aggregator)
+}
+
+function genericVersion<E>(g: GroupState<E>, j: number, st: FeatureState, t: number): number {
+  const f = g.features[j] as ResolvedFeature<E>
+  if (st instanceof TiledState) return st.versionAt(f.window as TumblingWindow | HoppingWindow, t)
+  if (st instanceof SessionState) return st.versionAt((f.window as { gapMs: number }).gapMs, t)
+  return st.n
 }
 
 /**
@@ -238,7 +277,7 @@ export function emitDecay<E>(out: FeatureUpdate[], g: GroupState<E>, k: number, 
       if ((slab[o + F_CURSOR] as number) >= at) continue
       const value = numericValue(g, j, b, at)
       if (!sameNumeric(value, slab[o + F_LAST_STATE] as number, slab[o + F_LAST] as number)) {
-        emitNumeric(out, g, entity, f.name, o, value, at)
+        emitNumeric(out, g, entity, f.name, o, value, at, valueVersion)
       }
       continue
     }
@@ -259,7 +298,8 @@ export function emitDecay<E>(out: FeatureUpdate[], g: GroupState<E>, k: number, 
     if (value !== st.last) {
       st.last = value
       st.cursor = at
-      out.push(new Update(entity, f.name, value, at, ++st.version))
+      st.version = genericVersion(g, j, st, at)
+      out.push(new Update(entity, f.name, value, at, st.version))
     }
   }
 }

@@ -4,8 +4,10 @@
  *   value at `t` merges the tiles of the window at `t` (windows.ts), O(n) per emission.
  * - `SessionState`: the sessions that can still grow or merge, each with its accumulator.
  * - `UnboundedState`: one accumulator.
- * Every shape keeps the emission cursor (event time of the last emitted update), the per-pair
- * version and the last emitted value.
+ * Every shape keeps the emission cursor (event time of the last emitted update), the version of
+ * the last emitted update and the last emitted value, and counts the events it holds, for versions:
+ * the version of a value at `t` is the number of events in the window at `t` (per tile, per
+ * session, in all), see docs/decisions/version.md.
  */
 import type { Aggregator, FeatureValue, HoppingWindow, TumblingWindow } from './types.js'
 
@@ -16,7 +18,7 @@ export const UNSET: unique symbol = Symbol('unset')
 export abstract class EmitState {
   /** Event time of the last emitted update (`-Infinity` before the first). */
   cursor = Number.NEGATIVE_INFINITY
-  /** Version of the last emitted update (0 before the first). */
+  /** Version of the last emitted update (0 before the first; see `versionAt`). */
   version = 0
   /** Last emitted value. */
   last: FeatureValue | typeof UNSET = UNSET
@@ -27,6 +29,8 @@ export class TiledState extends EmitState {
   readonly tiles: unknown[]
   /** Tile index held by each slot; `NaN` when the slot is empty. */
   readonly tileIdx: Float64Array
+  /** Events added to the tile of each slot (the version of a tile update). */
+  readonly counts: Float64Array
   /** Slots touched in the current batch (tiles emission mode only). */
   touched: number[] | undefined
   /** Batch number that filled `touched`. */
@@ -36,6 +40,7 @@ export class TiledState extends EmitState {
     super()
     this.tiles = new Array(n)
     this.tileIdx = new Float64Array(n).fill(Number.NaN)
+    this.counts = new Float64Array(n)
     this.touched = trackTouched ? [] : undefined
   }
 
@@ -53,9 +58,11 @@ export class TiledState extends EmitState {
       if (held > k) return Number.NaN
       this.tileIdx[slot] = k
       this.tiles[slot] = agg.add(agg.init(), value, eventTime)
+      this.counts[slot] = 1
       fresh = k * hopMs
     } else {
       this.tiles[slot] = agg.add(this.tiles[slot], value, eventTime)
+      this.counts[slot] = (this.counts[slot] as number) + 1
     }
     const touched = this.touched
     if (touched !== undefined) {
@@ -84,6 +91,19 @@ export class TiledState extends EmitState {
     }
     return agg.result(acc)
   }
+
+  /** Version of the value at `t`: the number of events in the tiles of the window at `t`. */
+  versionAt(window: TumblingWindow | HoppingWindow, t: number): number {
+    const n = this.tileIdx.length
+    const k = Math.floor(t / window.hopMs)
+    const lo = k - n
+    let c = 0
+    for (let s = 0; s < n; s++) {
+      const ti = this.tileIdx[s] as number
+      if (ti > lo && ti <= k) c += this.counts[s] as number
+    }
+    return c
+  }
 }
 
 /** One session: events whose gaps are all smaller than the session gap. */
@@ -94,6 +114,8 @@ export interface Session {
   end: number
   /** Accumulator of its events. */
   acc: unknown
+  /** Number of its events. */
+  n: number
 }
 
 /** Sessions of one (entity, feature), sorted by start. */
@@ -111,17 +133,19 @@ export class SessionState extends EmitState {
     let j = i
     while (j < ss.length && (ss[j] as Session).start - gapMs < t) j++
     if (i === j) {
-      ss.splice(i, 0, { start: t, end: t, acc: agg.add(agg.init(), value, t) })
+      ss.splice(i, 0, { start: t, end: t, acc: agg.add(agg.init(), value, t), n: 1 })
       return
     }
     const first = ss[i] as Session
     for (let m = i + 1; m < j; m++) {
       const s = ss[m] as Session
       first.acc = agg.merge(first.acc, s.acc)
+      first.n += s.n
       if (s.end > first.end) first.end = s.end
     }
     if (j - i > 1) ss.splice(i + 1, j - i - 1)
     first.acc = agg.add(first.acc, value, t)
+    first.n++
     if (t < first.start) first.start = t
     if (t > first.end) first.end = t
   }
@@ -131,6 +155,12 @@ export class SessionState extends EmitState {
     const last = this.sessions[this.sessions.length - 1]
     if (last !== undefined && t < last.end + gapMs && t >= last.start) return agg.result(last.acc)
     return agg.result(agg.init())
+  }
+
+  /** Version of the value at `t`: the number of events of the session open at `t`, 0 when none is. */
+  versionAt(gapMs: number, t: number): number {
+    const last = this.sessions[this.sessions.length - 1]
+    return last !== undefined && t < last.end + gapMs && t >= last.start ? last.n : 0
   }
 
   /** Instant the last session closes, or `NaN`. */
@@ -152,6 +182,8 @@ export class SessionState extends EmitState {
 export class UnboundedState extends EmitState {
   acc: unknown = undefined
   empty = true
+  /** Number of events added (the version of its value). */
+  n = 0
 
   add(agg: Aggregator, value: unknown, t: number): void {
     if (this.empty) {
@@ -159,6 +191,7 @@ export class UnboundedState extends EmitState {
       this.empty = false
     }
     this.acc = agg.add(this.acc, value, t)
+    this.n++
   }
 
   valueAt(agg: Aggregator): FeatureValue {

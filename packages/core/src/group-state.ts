@@ -30,7 +30,9 @@ export const H_TIMER = 2
 const HEADER = 3
 
 /**
- * Row layout: header, then one ring of `n` tile indices per window shape, then `n` tile values
+ * Row layout: header, then per window shape one ring of `n` tile indices followed by the `n`
+ * tiles' event counts (events of the row added to that tile: versions count them, see
+ * docs/decisions/version.md), then `n` tile values
  * per numeric feature, then per numeric feature its meta fields at offset `off[j]`: [o] cursor,
  * [o+1] version, [o+2] last value, [o+3] last state (0 unset, 1 null, 2 number); last, `n` touched
  * marks (batch number) per additive (`emit: 'tiles'`) feature. A tile slot of a value holds the
@@ -81,7 +83,10 @@ export class GroupState<E> {
   readonly size: Float64Array
   readonly gen: Int32Array
   readonly genCount: number
-  /** Per ring (window shape shared by numeric features): row offset, tiles, hop, size, whether its tiles schedule decay timers. */
+  /**
+   * Per ring (window shape shared by numeric features): row offset of its tile indices (the tiles'
+   * event counts follow at `off + n`), tiles, hop, size, whether its tiles schedule decay timers.
+   */
   readonly rings: { off: number; n: number; hop: number; size: number; timers: boolean }[]
   /** Scratch of the operator: per ring, the tile slot of the event being applied (-1: older than the ring). */
   readonly ringSlot: Int32Array
@@ -148,7 +153,7 @@ export class GroupState<E> {
     let stride = HEADER
     for (const ring of this.rings) {
       ring.off = stride
-      stride += ring.n
+      stride += 2 * ring.n
     }
     const numeric = [...this.features.keys()].filter((j) => this.op[j] !== OP_NONE)
     for (const j of numeric) {

@@ -8,7 +8,9 @@
  * - After each micro-batch, every touched (entity, feature) emits its value at
  *   `τ = max(previous τ, the entity's greatest event time)`: the aggregate of every accepted event
  *   of the window at τ. So an update `(value, eventTime = τ, version)` means "from τ on, the value
- *   is `value`", and `(eventTime, version)` grows per pair, which compare-and-set relies on.
+ *   is `value`", and `(eventTime, version)` grows per pair, which compare-and-set relies on. The
+ *   version is the number of events of the window at τ (emission.ts), so it does not depend on
+ *   the micro-batches: a replay cut otherwise writes the same value under the same pair.
  * - Then the watermark advances (max event time − out-of-orderness) and every timer at or before
  *   it fires: a tile leaving the window or a session closing emits the decayed value at that
  *   instant, so `clicks_last_5m` returns to 0 when clicks stop.
@@ -330,6 +332,7 @@ export class WindowOperator<E> {
         applied++
         // Tile rings first (shared by the numeric features of one window shape): a new tile
         // resets its slot in every feature of the ring to the identity and schedules its decay.
+        // Every tile counts its events (at `ro + n`): the versions of the ring's features.
         for (let r = 0; r < nRings; r++) {
           const ring = rings[r] as GroupState<E>['rings'][number]
           const n = ring.n
@@ -337,11 +340,14 @@ export class WindowOperator<E> {
           const slot = n === 1 ? 0 : ((tk % n) + n) % n
           const ro = b + ring.off + slot
           const held = slab[ro] as number
-          if (held === tk) ringSlot[r] = slot
-          else if (held > tk)
+          if (held === tk) {
+            ringSlot[r] = slot
+            slab[ro + n] = (slab[ro + n] as number) + 1
+          } else if (held > tk)
             ringSlot[r] = -1 // older than the ring: no window the feature will emit contains it
           else {
             slab[ro] = tk
+            slab[ro + n] = 1
             ringSlot[r] = slot
             for (let j = 0; j < nf; j++) {
               if (ringOf[j] !== r) continue

@@ -3,9 +3,11 @@
  * online stores' compare-and-set, the sink's coalescing, the offline log's `stateAt` and the as-of
  * join all follow it, so serving and training pick the same record.
  *
- * - Greater `eventTime` wins, then greater `version` (a per (entity, feature) sequence number that
- *   grows with every emission). That is the whole order of the online stores: an equal
- *   `(eventTime, version)` is the same write, and a compare-and-set refuses it as stale.
+ * - Greater `eventTime` wins, then greater `version` (the number of events of the window at
+ *   `eventTime`, docs/decisions/version.md: it grows with the events at one eventTime, whatever
+ *   the micro-batches). That is the whole order of the online stores: an equal
+ *   `(eventTime, version)` is the same write (the same value), and a compare-and-set refuses it as
+ *   stale.
  * - The offline log may hold one write twice (replayed after a crash) with different
  *   `availableTime`s; the copy with the **earliest** `availableTime` counts — when the value first
  *   became readable online. Both copies carry the same value, so this only decides which

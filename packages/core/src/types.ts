@@ -26,8 +26,11 @@ export interface FeatureUpdate {
   /** The event-time instant from which `value` holds (ms since epoch). */
   eventTime: number
   /**
-   * Tie-breaker for equal event times: a per (entity, feature) sequence number that grows with every
-   * emission of that pair. `(eventTime, version)` orders the updates of one pair totally.
+   * Tie-breaker for equal event times: the number of events of the window at `eventTime` (of the
+   * tile, for a tile update; of the open session; of all time, for an unbounded window), so it
+   * depends on the events only, never on how they were cut into micro-batches
+   * (docs/decisions/version.md). `(eventTime, version)` orders the updates of one pair totally;
+   * the version alone does not (a decay to an empty window has version 0).
    */
   version: number
   /**

@@ -44,13 +44,14 @@ describe('emission modes', () => {
       { k: 'a', t: 2500, v: 2 },
       { k: 'a', t: 900, v: 3 },
     ])
+    // A tile's version is the number of its events.
     expect(a.updates.map((u) => [u.tileStart, u.value, u.eventTime, u.version])).toEqual([
-      [0, 4, 2500, 1],
-      [2000, 2, 2500, 2],
+      [0, 4, 2500, 2],
+      [2000, 2, 2500, 1],
     ])
     // A replay of a tile carries its full state, not an increment: idempotent under CAS.
     const b = op.process([{ k: 'a', t: 2600, v: 5 }])
-    expect(b.updates.map((u) => [u.tileStart, u.value, u.eventTime, u.version])).toEqual([[2000, 7, 2600, 3]])
+    expect(b.updates.map((u) => [u.tileStart, u.value, u.eventTime, u.version])).toEqual([[2000, 7, 2600, 2]])
     // Tiles never decay by write: the reader sums the window at read time.
     expect(op.advanceWatermark(100 * S)).toEqual([])
   })
