@@ -16,7 +16,7 @@ import { durationOption } from '@skewless/core/internal'
 import { memoryLog } from '@skewless/offline-log'
 import { parquetLog } from '@skewless/offline-parquet'
 import { redisStore } from '@skewless/online-redis'
-import { changelogCommitter, memoryStore, onlineSink } from '@skewless/online-sink'
+import { changelogCommitter, memoryStore, onlineFeatures, onlineSink } from '@skewless/online-sink'
 import { natsSource } from '@skewless/source-nats'
 import { afterAll, describe, expect, it } from 'vitest'
 
@@ -126,6 +126,15 @@ describe('options take a Duration; the *Ms form stays, deprecated', () => {
       ms: undefined,
       name: 'lingerMs',
     })
+  })
+
+  it("onlineFeatures' overrides: ttl takes a Duration and sets the config's ttlMs", () => {
+    const infos = features.describe()
+    expect(onlineFeatures(infos, { n: { ttl: '1h' } })[0]?.ttlMs).toBe(3_600_000)
+    expect(onlineFeatures(infos, { n: { ttlMs: 5000 } })[0]?.ttlMs).toBe(5000)
+    expect(onlineFeatures(infos)[0]?.ttlMs).toBeUndefined()
+    expect(() => onlineFeatures(infos, { n: { ttl: '1h', ttlMs: 1 } })).toThrow(/not both/)
+    expect(() => onlineFeatures(infos, { n: { ttl: 'an hour' } })).toThrow(InvalidDefinitionError)
   })
 
   it('the Parquet log: rollAge and lockLease', async () => {

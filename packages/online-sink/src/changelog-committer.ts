@@ -77,8 +77,12 @@ export interface DrainOptions extends AbortOptions {}
 export interface ChangelogCommitter extends CheckpointStore {
   /** Commit everything the changelog holds now. */
   drain(options?: DrainOptions): Promise<void>
-  /** Stop the background drains, then drain once more. The store and the log stay open: they are yours. */
-  close(): Promise<void>
+  /**
+   * Stop the background drains, then drain once more. The store and the log stay open: they are yours.
+   * `signal` stops that last drain between two pages (`AbortedError`): what was committed stays
+   * committed, the rest stays in the store's changelog for the next committer.
+   */
+  close(options?: AbortOptions): Promise<void>
   /** Counters so far. */
   metrics(): ChangelogCommitterMetrics
 }
@@ -232,11 +236,11 @@ export function changelogCommitter(options: ChangelogCommitterOptions): Changelo
     drain(opts = {}) {
       return serial(() => drainOnce(undefined, opts.signal))
     },
-    async close() {
+    async close(call) {
       if (closed) return queue.then(() => undefined)
       closed = true
       if (timer !== undefined) clearInterval(timer)
-      await serial(() => drainOnce(undefined))
+      await serial(() => drainOnce(undefined, call?.signal))
     },
     metrics: () => ({ ...m, ...logDeadLettersOf(log) }),
   }

@@ -1,8 +1,9 @@
 /** Validation of `OnlineFeatureConfig` lists, shared by the sink and the reader. */
 
-import type { FeatureInfo } from '@skewless/core'
+import type { Duration, FeatureInfo } from '@skewless/core'
 import { InvalidDefinitionError } from '@skewless/core'
 import { isValueType, VALUE_TYPES } from '@skewless/core/adapter'
+import { durationOption } from '@skewless/core/internal'
 import type { OnlineFeatureConfig, OnlineStore, WriteStrategy } from './types.js'
 
 /** A validated feature config with its defaults filled in. */
@@ -89,15 +90,25 @@ export function resolveFeatures(
 }
 
 /**
+ * What `onlineFeatures` may change of one feature's online config. The TTL is an option: give it as
+ * `ttl`, a `Duration` (`'1h'`); `ttlMs`, the config's own field, still works (deprecated here).
+ */
+export interface OnlineFeatureOverride extends Partial<Omit<OnlineFeatureConfig, 'name'>> {
+  /** Serving TTL, a `Duration`; sets the config's `ttlMs`. */
+  ttl?: Duration
+}
+
+/**
  * Online configs for the features a pipeline defines (`group.describe()`): features emitted as
  * tiles are written `additive` with their window, the others `cas`; each takes its definition's TTL
  * (`FeatureInfo.ttlMs`, from the spec's `ttl`). `overrides` sets per feature what to change (e.g.
- * `{ last_page: { ttlMs: 3_600_000 } }` or `{ label: { strategy: 'upsert' } }`); an override of the
+ * `{ last_page: { ttl: '1h' } }` or `{ label: { strategy: 'upsert' } }`); an override of the
  * TTL makes serving differ from the definition the join and the audit apply, so give them the same.
+ * @throws InvalidDefinitionError when an override gives `ttl` and `ttlMs` both, or a `ttl` that is no duration.
  */
 export function onlineFeatures(
   infos: readonly FeatureInfo[],
-  overrides: Readonly<Record<string, Partial<Omit<OnlineFeatureConfig, 'name'>>>> = {},
+  overrides: Readonly<Record<string, OnlineFeatureOverride>> = {},
 ): OnlineFeatureConfig[] {
   return infos.map((i) => {
     const c: OnlineFeatureConfig = {
@@ -107,6 +118,13 @@ export function onlineFeatures(
     }
     if (i.emit === 'tiles') c.window = i.window
     if (i.ttlMs !== undefined) c.ttlMs = i.ttlMs
-    return { ...c, ...overrides[i.name] }
+    const o = overrides[i.name]
+    if (o === undefined) return c
+    const { ttl, ...rest } = o
+    const out: OnlineFeatureConfig = { ...c, ...rest }
+    // A number ttlMs passes through unchecked here, as before (resolveFeatures checks every config).
+    const t = durationOption(`onlineFeatures: ${i.name}`, 'ttl', ttl, 'ttlMs', o.ttlMs).ms
+    if (t !== undefined) out.ttlMs = t
+    return out
   })
 }

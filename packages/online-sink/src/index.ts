@@ -13,7 +13,7 @@ export {
   type StoreUnavailableErrorOptions,
   StoreWriteError,
 } from './errors.js'
-export { onlineFeatures } from './feature-config.js'
+export { type OnlineFeatureOverride, onlineFeatures } from './feature-config.js'
 export { type MemoryStore, type MemoryStoreOptions, memoryStore } from './memory-store.js'
 export { onlineSink } from './online-sink.js'
 export { onlineReader } from './reader.js'
