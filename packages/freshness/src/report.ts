@@ -69,8 +69,14 @@ export async function freshnessReport(
     progress.feature = feature
     options.onProgress?.({ ...progress })
   }
+  // The signal goes to the log too, so an abort also stops a scan between two of its files.
+  const sig = options.signal === undefined ? {} : { signal: options.signal }
   const scanOf = (feature: string) =>
-    log.scan(options.entities ? { features: [feature], entities: options.entities } : { features: [feature] })
+    log.scan(
+      options.entities
+        ? { features: [feature], entities: options.entities, ...sig }
+        : { features: [feature], ...sig },
+    )
 
   const servedByFeature = options.served === undefined ? undefined : groupServed(options.served, features)
   const out: FeatureFreshness[] = []
