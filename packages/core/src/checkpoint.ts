@@ -156,8 +156,12 @@ function copySlab<E>(g: GroupState<E>): Float64Array {
   const n = g.used * g.stride
   const spare = spareSlabs.get(g)
   spareSlabs.delete(g)
-  if (spare === undefined || spare.buffer.byteLength < n * 8) return g.slab.slice(0, n)
-  const out = new Float64Array(spare.buffer, 0, n)
+  // A new block as large as the slab's capacity: captures fit in it until the slab itself grows.
+  const block =
+    spare !== undefined && spare.buffer.byteLength >= n * 8
+      ? spare.buffer
+      : new ArrayBuffer(g.slab.length * 8)
+  const out = new Float64Array(block, 0, n)
   out.set(g.slab.subarray(0, n))
   return out
 }
