@@ -3,7 +3,7 @@
  * `workspace:^` to the real version range; `npm pack` keeps it and the tarball cannot be
  * installed), install the tarballs into a plain ESM project and a CommonJS project in a temp
  * directory outside the workspace (third-party dependencies come from the registry), then import
- * them there, main entries and an `/adapter` subpath, at run time and with the TypeScript compiler.
+ * them there, main entries and the `/adapter` subpaths, at run time and with the TypeScript compiler.
  *
  * Slow by nature (a build of three packages with their declaration files, two `npm install`s and two
  * `tsc` runs); the timeouts are generous for loaded machines.
@@ -15,6 +15,7 @@ import { join, relative } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
 import { toMs } from '@skewless/core'
+import { isNewerVersion } from '@skewless/core/adapter'
 import { LOG_SCHEMA_FIELDS } from '@skewless/offline-log/adapter'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { packageEntries } from '../../../workspace-entries.ts'
@@ -77,7 +78,8 @@ async function npmInstall(dir: string): Promise<void> {
 }
 
 // The consumer code: a memory log written through the main entry and read through the adapter
-// subpath's helpers; the log's error is both its package's class and core's base class.
+// subpath's helpers; the log's error is both its package's class and core's base class; core's
+// record order from core's adapter subpath.
 const USE = `
 const log = memoryLog({ features: { clicks: 'int64' } })
 await log.append([{ entity: 'u1', feature: 'clicks', value: 3, eventTime: 1000, version: 0, availableTime: 1020, outcome: 'applied' }])
@@ -95,7 +97,7 @@ await createPipeline({ source: [{ u: 'u1', t: 1000 }, { u: 'u1', t: 2000 }], fea
 await sink.close()
 const [vector] = await onlineReader({ store, features }).get(['u1'], ['clicks'])
 await store.close()
-console.log(JSON.stringify({ rows: state.length, value: state[0].value, checked: checked === undefined, refused, typed, fields: LOG_SCHEMA_FIELDS.length, served: vector.values.clicks.value, ms: toMs('1h') }))
+console.log(JSON.stringify({ rows: state.length, value: state[0].value, checked: checked === undefined, refused, typed, fields: LOG_SCHEMA_FIELDS.length, served: vector.values.clicks.value, ms: toMs('1h'), newer: isNewerVersion(2, 0, 1, 5) }))
 `
 
 beforeAll(async () => {
@@ -141,6 +143,7 @@ describe('packed tarballs', () => {
     const esm = project('esm-app', 'module', {
       'main.js': `import { count, createPipeline, defineFeatures, SkewlessError, toMs, unbounded } from '@skewless/core'
 import { InvalidRecordError, memoryLog, recordBatchToWrites } from '@skewless/offline-log'
+import { isNewerVersion } from '@skewless/core/adapter'
 import { checkRecord, LOG_SCHEMA_FIELDS } from '@skewless/offline-log/adapter'
 import { memoryStore, onlineFeatures, onlineReader, onlineSink } from '@skewless/online-sink'
 ${USE}`,
@@ -148,6 +151,7 @@ ${USE}`,
     const cjs = project('cjs-app', 'commonjs', {
       'main.js': `const { count, createPipeline, defineFeatures, SkewlessError, toMs, unbounded } = require('@skewless/core')
 const { InvalidRecordError, memoryLog, recordBatchToWrites } = require('@skewless/offline-log')
+const { isNewerVersion } = require('@skewless/core/adapter')
 const { checkRecord, LOG_SCHEMA_FIELDS } = require('@skewless/offline-log/adapter')
 const { memoryStore, onlineFeatures, onlineReader, onlineSink } = require('@skewless/online-sink')
 ;(async () => {${USE}})().catch((e) => { console.error(e); process.exit(1) })`,
@@ -155,6 +159,7 @@ const { memoryStore, onlineFeatures, onlineReader, onlineSink } = require('@skew
     await npmInstall(esm)
     await npmInstall(cjs)
     expect(existsSync(join(esm, 'node_modules/@skewless/offline-log/dist/adapter.js'))).toBe(true)
+    expect(existsSync(join(esm, 'node_modules/@skewless/core/dist/adapter.js'))).toBe(true)
     const expected = {
       rows: 1,
       value: 3,
@@ -165,6 +170,7 @@ const { memoryStore, onlineFeatures, onlineReader, onlineSink } = require('@skew
       fields: LOG_SCHEMA_FIELDS.length,
       served: 2,
       ms: toMs('1h'),
+      newer: isNewerVersion(2, 0, 1, 5),
     }
     for (const dir of [esm, cjs]) {
       const out = await sh(process.execPath, ['main.js'], dir)
@@ -175,6 +181,7 @@ const { memoryStore, onlineFeatures, onlineReader, onlineSink } = require('@skew
   it('type-check from the published declaration files (ESM and CommonJS, main entry and subpath)', async () => {
     const code = `import { type FeatureWrite, toMs } from '@skewless/core'
 import { memoryLog, type OfflineLog } from '@skewless/offline-log'
+import { type DeadLetterCounts, countDeadLetters } from '@skewless/core/adapter'
 import { checkRecord } from '@skewless/offline-log/adapter'
 import { memoryStore, type OnlineStore } from '@skewless/online-sink'
 const log: OfflineLog = memoryLog({ features: { clicks: 'int64' } })
@@ -185,7 +192,10 @@ checkRecord(w, { clicks: 'int64' })
 memoryStore().corrupt('e', 'f')
 // @ts-expect-error the adapter helpers are not on the main entry
 import('@skewless/offline-log').then((m) => m.checkRecord)
-export const used: unknown[] = [log, store, toMs('1m')]
+const dead: DeadLetterCounts = countDeadLetters(undefined).counts()
+// @ts-expect-error helpers for adapter authors are not on core's main entry
+import('@skewless/core').then((m) => m.countDeadLetters)
+export const used: unknown[] = [log, store, toMs('1m'), dead]
 `
     const tsconfig = JSON.stringify({
       compilerOptions: {
