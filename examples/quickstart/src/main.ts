@@ -292,7 +292,7 @@ console.table({
   'events in': m.eventsIn,
   'feature updates': m.updatesOut,
   'late events (sent to lateEvents)': m.lateEvents,
-  'dead letters': `${m.deadLetters} (${dead.items.map((d) => d.reason).join('; ')})`,
+  'dead letters': `${m.deadLetters} (${dead.items.map((d) => d.message).join('; ')})`,
 })
 console.log('== Online sink')
 console.table({

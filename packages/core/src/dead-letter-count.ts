@@ -13,10 +13,10 @@ export interface DeadLetterCounts {
 }
 
 /**
- * Wrap a dead-letter output so that what it receives is counted per `code`; `sink` is `undefined`
+ * Wrap a dead-letter output so that what it receives is counted per `reason`; `sink` is `undefined`
  * when `output` is (the component then has no output, and refuses or logs instead).
  */
-export function countDeadLetters<T extends { code: string }>(
+export function countDeadLetters<T extends { reason: string }>(
   output: Sink<T> | undefined,
 ): { sink: Sink<T> | undefined; counts(): DeadLetterCounts } {
   let total = 0
@@ -27,7 +27,7 @@ export function countDeadLetters<T extends { code: string }>(
     sink: {
       write(batch) {
         total += batch.length
-        for (const d of batch) byCode[d.code] = (byCode[d.code] ?? 0) + 1
+        for (const d of batch) byCode[d.reason] = (byCode[d.reason] ?? 0) + 1
         return output.write(batch)
       },
       flush: () => output.flush(),

@@ -523,19 +523,19 @@ export class WindowOperator<E> {
   private reject(
     dead: DeadLetter<E>[],
     ev: E,
-    code: DeadLetterCode,
-    reason: string,
+    reason: DeadLetterCode,
+    message: string,
     feature?: string,
     cause?: unknown,
   ): void {
     if (this.failFast) {
       throw new InvalidEventError(
-        code,
-        `invalid event: ${reason}`,
+        reason,
+        `invalid event: ${message}`,
         cause === undefined ? undefined : { cause },
       )
     }
-    const d: DeadLetter<E> = { event: ev, code, reason }
+    const d: DeadLetter<E> = { event: ev, reason, message, code: reason }
     if (feature !== undefined) d.feature = feature
     if (cause !== undefined) d.cause = cause
     dead.push(d)

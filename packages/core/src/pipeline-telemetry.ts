@@ -86,8 +86,8 @@ export function pipelineTelemetry(
     deadLetters(list) {
       for (let i = 0; i < list.length; i++) {
         const d = list[i] as DeadLetter<unknown>
-        deadBy.add(`${d.code}\0${d.feature ?? ''}`, () => {
-          const attrs: Attributes = { 'skewless.reason': d.code }
+        deadBy.add(`${d.reason}\0${d.feature ?? ''}`, () => {
+          const attrs: Attributes = { 'skewless.reason': d.reason }
           if (d.feature !== undefined) attrs['skewless.feature'] = d.feature
           return tel.with(attrs)
         })

@@ -433,7 +433,7 @@ export function createPipeline<Ev>(options: PipelineOptions<Ev>): Pipeline {
   async function emit(updates: FeatureUpdate[], late?: LateEvent<Ev>[], dead?: DeadLetter<Ev>[]) {
     if (dead && dead.length > 0) telemetry?.deadLetters(dead)
     if (dead && dead.length > 0) {
-      for (const d of dead) deadByCode[d.code] = (deadByCode[d.code] ?? 0) + 1
+      for (const d of dead) deadByCode[d.reason] = (deadByCode[d.reason] ?? 0) + 1
       if (options.deadLetters) {
         const r = options.deadLetters.write(dead)
         if (r) await r
@@ -463,8 +463,8 @@ export function createPipeline<Ev>(options: PipelineOptions<Ev>): Pipeline {
   function noteDropped(dead: DeadLetter<Ev>[]): void {
     const perCode = new Map<string, DeadLetter<Ev>[]>()
     for (const d of dead) {
-      const list = perCode.get(d.code)
-      if (list === undefined) perCode.set(d.code, [d])
+      const list = perCode.get(d.reason)
+      if (list === undefined) perCode.set(d.reason, [d])
       else list.push(d)
     }
     for (const [code, list] of perCode) {
@@ -472,7 +472,11 @@ export function createPipeline<Ev>(options: PipelineOptions<Ev>): Pipeline {
       report.note(
         `dead-letter:${code}`,
         list.length,
-        { code, reason: last.reason, ...(last.feature === undefined ? {} : { feature: last.feature }) },
+        {
+          reason: code,
+          message: last.message,
+          ...(last.feature === undefined ? {} : { feature: last.feature }),
+        },
         `events were dead-lettered (${code}) and dropped, because the pipeline has no deadLetters output (counted in metrics.deadLetters); give it one to keep them`,
       )
     }

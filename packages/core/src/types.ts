@@ -107,10 +107,15 @@ export type DeadLetterCode =
 export interface DeadLetter<E = unknown> {
   /** The event as the source produced it. */
   event: E
-  /** Machine-readable reason. */
+  /** Machine-readable reason: one name for it across dead letters and errors (`InvalidEventError.reason`). */
+  reason: DeadLetterCode
+  /** Human-readable: what was wrong. */
+  message: string
+  /**
+   * The same value as `reason`.
+   * @deprecated Read `reason`. (Before 0.2 `reason` held the human-readable text, now `message`.)
+   */
   code: DeadLetterCode
-  /** Human-readable reason, saying what was wrong. */
-  reason: string
   /** The feature whose extractor rejected the event, when the reason is feature-specific. */
   feature?: string
   /** The error an extractor threw, when one did. */

@@ -86,9 +86,9 @@ describe('one time rule: whole ms in the UTC years 0000-9999', () => {
       { maxFutureTime: Number.POSITIVE_INFINITY },
     )
     expect(dead.map((d) => d.code)).toEqual(Array(6).fill('invalid-time'))
-    expect(dead[0]?.reason).toMatch(/not a whole number of ms: round it/)
-    expect(dead[2]?.reason).toMatch(/outside the UTC years 0000-9999.*parsed from "\+010000/)
-    expect(dead[5]?.reason).toMatch(/not a finite instant: "not a time"; give ms since the epoch/)
+    expect(dead[0]?.message).toMatch(/not a whole number of ms: round it/)
+    expect(dead[2]?.message).toMatch(/outside the UTC years 0000-9999.*parsed from "\+010000/)
+    expect(dead[5]?.message).toMatch(/not a finite instant: "not a time"; give ms since the epoch/)
     expect(r.metrics.deadLetters).toBe(6)
     expect(updates.filter((u) => u.feature === 'clicks_5m').map((u) => u.value)).toContain(2)
     for (const u of updates) expect(isStorableTime(u.eventTime)).toBe(true)
@@ -103,7 +103,7 @@ describe('maxFutureTime', () => {
     const { r, dead, late } = await run(events)
     expect(late).toEqual([])
     expect(dead.map((d) => d.code)).toEqual(['future-time'])
-    expect(dead[0]?.reason).toMatch(/ahead of the clock.*maxFutureTime/)
+    expect(dead[0]?.message).toMatch(/ahead of the clock.*maxFutureTime/)
     expect(r.metrics.deadLetters).toBe(1)
     expect(r.metrics.lateEvents).toBe(0)
     expect(r.metrics.eventsApplied).toBe(50)
@@ -132,7 +132,7 @@ describe('events the extractors cannot read', () => {
     ])
     expect(r.ended).toBe('completed')
     expect(dead.map((d) => d.code)).toEqual(['invalid-event', 'invalid-event'])
-    expect(dead[0]?.reason).toMatch(/eventTime extractor threw on null/)
+    expect(dead[0]?.message).toMatch(/eventTime extractor threw on null/)
     expect(dead[0]?.cause).toBeInstanceOf(TypeError)
     expect(dead[0]?.event).toBe(null)
     expect(updates.at(-1)?.value).toBe(2)
@@ -251,7 +251,7 @@ describe('feature names and value types at definition time', () => {
         ['invalid-value', 'total'],
         ['invalid-value', 'top'],
       ])
-      expect(out.deadLetters[0]?.reason).toMatch(/int64.*safe integer, got 1.5; round it/)
+      expect(out.deadLetters[0]?.message).toMatch(/int64.*safe integer, got 1.5; round it/)
       expect(op.metrics.deadLetters).toBe(4)
       expect(out.updates.map((u) => [u.feature, u.value])).toEqual([
         ['total', 2],

@@ -132,7 +132,7 @@ describe('bad input', () => {
       ['invalid-time', undefined],
       ['invalid-value', 'amount_5m'],
     ])
-    expect(out.deadLetters[3]?.reason).toMatch(/amount_5m.*finite number.*"x"/)
+    expect(out.deadLetters[3]?.message).toMatch(/amount_5m.*finite number.*"x"/)
     // the bad-amount event still counts for clicks; the ISO time parsed. Versions count the key's
     // events in the window's tiles, the bad-amount one too (a version only has to grow with them).
     expect(pick(out.updates, 'clicks_5m')).toEqual([['u', 2, 10, 2]])

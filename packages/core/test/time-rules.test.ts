@@ -98,7 +98,7 @@ describe('times that look like seconds', () => {
     const { updates, dead } = await run([secs, String(secs), BigInt(secs)])
     expect(updates).toEqual([])
     expect(dead.map((d) => d.code)).toEqual(['invalid-time', 'invalid-time', 'invalid-time'])
-    expect(dead[0]?.reason).toMatch(/looks like seconds.*multiply by 1000.*allowEarlyTimes: true/)
+    expect(dead[0]?.message).toMatch(/looks like seconds.*multiply by 1000.*allowEarlyTimes: true/)
   })
 
   it('small test times, ms times after 1973, Dates and ISO strings of 1970-1973 pass; allowEarlyTimes lets bare numbers through', async () => {

@@ -58,8 +58,9 @@ const MADE: [ErrorClass, () => SkewlessError, string | undefined][] = [
       new offlineLog.InvalidRecordError(
         {
           record: { entity: 'u1', feature: 'f', value: 1, eventTime: 0, version: 0 } as never,
+          reason: 'unknown-feature',
+          message: 'no f',
           code: 'unknown-feature',
-          reason: 'no f',
         },
         2,
       ),

@@ -86,7 +86,7 @@ export async function backfill<E>(options: BackfillOptions<E>): Promise<Backfill
     for (const x of out.late) late.push(x)
     for (const x of out.deadLetters) {
       dead.push(x)
-      deadByCode[x.code] = (deadByCode[x.code] ?? 0) + 1
+      deadByCode[x.reason] = (deadByCode[x.reason] ?? 0) + 1
     }
     collect(out.updates)
   }

@@ -20,8 +20,8 @@ export class InvalidRecordError extends SkewlessError {
       'invalid-record',
       errorMessage(
         'offline-log',
-        `record rejected (${rejected.code}) for entity ${JSON.stringify(r?.entity)}, ` +
-          `feature ${JSON.stringify(r?.feature)}: ${rejected.reason}` +
+        `record rejected (${rejected.reason}) for entity ${JSON.stringify(r?.entity)}, ` +
+          `feature ${JSON.stringify(r?.feature)}: ${rejected.message}` +
           (rejectedCount > 1 ? ` (and ${rejectedCount - 1} more invalid record(s) in the batch)` : '') +
           '; nothing of the batch was written',
         { readme: 'offline-log' },

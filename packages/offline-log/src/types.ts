@@ -152,10 +152,15 @@ export interface OfflineLog extends Sink<FeatureWrite>, CheckpointLog {
 export interface RejectedWrite {
   /** The record as given to `append`. */
   record: FeatureWrite
-  /** Why: `'unknown-feature' | 'invalid-value' | 'invalid-time'`. */
+  /** Machine-readable reason: one name for it across dead letters and errors. */
+  reason: 'unknown-feature' | 'invalid-value' | 'invalid-time'
+  /** Human-readable: what is wrong with the record. */
+  message: string
+  /**
+   * The same value as `reason`.
+   * @deprecated Read `reason`. (Before 0.2 `reason` held the human-readable text, now `message`.)
+   */
   code: 'unknown-feature' | 'invalid-value' | 'invalid-time'
-  /** Human-readable reason. */
-  reason: string
 }
 
 /** Options shared by every log adapter. */

@@ -14,39 +14,53 @@ import type { FeatureTypes, RejectedWrite } from './types.js'
  */
 export function checkRecord(r: FeatureWrite, types: Readonly<FeatureTypes>): RejectedWrite | undefined {
   if (r === null || typeof r !== 'object') {
-    return { record: r, code: 'invalid-value', reason: 'a FeatureWrite must be an object' }
+    return {
+      record: r,
+      reason: 'invalid-value',
+      message: 'a FeatureWrite must be an object',
+      code: 'invalid-value',
+    }
   }
   const type = typeof r.feature === 'string' ? types[r.feature] : undefined
   if (type === undefined) {
     return {
       record: r,
+      reason: 'unknown-feature',
+      message: `feature ${JSON.stringify(r.feature)} is not declared in the log's \`features\``,
       code: 'unknown-feature',
-      reason: `feature ${JSON.stringify(r.feature)} is not declared in the log's \`features\``,
     }
   }
   if (typeof r.entity !== 'string')
-    return { record: r, code: 'invalid-value', reason: 'entity must be a string' }
+    return { record: r, reason: 'invalid-value', message: 'entity must be a string', code: 'invalid-value' }
   const badTime =
     checkStorableTime(r.eventTime, 'eventTime') ??
     checkStorableTime(r.availableTime, 'availableTime') ??
     (r.tileStart === undefined ? undefined : checkStorableTime(r.tileStart, 'tileStart'))
-  if (badTime !== undefined) return { record: r, code: 'invalid-time', reason: badTime }
+  if (badTime !== undefined)
+    return { record: r, reason: 'invalid-time', message: badTime, code: 'invalid-time' }
   if (!Number.isSafeInteger(r.version)) {
-    return { record: r, code: 'invalid-value', reason: `version ${r.version} is not a safe integer` }
+    return {
+      record: r,
+      reason: 'invalid-value',
+      message: `version ${r.version} is not a safe integer`,
+      code: 'invalid-value',
+    }
   }
   if (r.outcome !== 'applied' && r.outcome !== 'stale') {
     return {
       record: r,
+      reason: 'invalid-value',
+      message: `outcome ${JSON.stringify(r.outcome)} is not 'applied' or 'stale'`,
       code: 'invalid-value',
-      reason: `outcome ${JSON.stringify(r.outcome)} is not 'applied' or 'stale'`,
     }
   }
   const v = r.value
   if (fitsValueType(v, type)) return undefined
   return {
     record: r,
+    reason: 'invalid-value',
+    message: `feature "${r.feature}": ${checkValueType(v, type)}`,
     code: 'invalid-value',
-    reason: `feature "${r.feature}": ${checkValueType(v, type)}`,
   }
 }
 

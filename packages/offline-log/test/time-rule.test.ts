@@ -35,9 +35,9 @@ describe("the log's time rule is core's isStorableTime", () => {
       ['invalid-time', 5],
       ['invalid-time', 5],
     ])
-    expect(dead.items[0]?.reason).toMatch(/eventTime .* outside the UTC years 0000-9999/)
-    expect(dead.items[4]?.reason).toMatch(/availableTime 2.5 is not a whole number of ms/)
-    expect(dead.items[5]?.reason).toMatch(/tileStart/)
+    expect(dead.items[0]?.message).toMatch(/eventTime .* outside the UTC years 0000-9999/)
+    expect(dead.items[4]?.message).toMatch(/availableTime 2.5 is not a whole number of ms/)
+    expect(dead.items[5]?.message).toMatch(/tileStart/)
     const kept = await log.stateAt(END_STORABLE_TIME, { features: ['x'], by: 'event' })
     expect(kept.map((s) => s.eventTime)).toEqual([END_STORABLE_TIME - 1])
   })

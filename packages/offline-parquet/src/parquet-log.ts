@@ -236,31 +236,35 @@ export async function parquetLog(options: ParquetLogOptions): Promise<ParquetLog
     if (r.eventTime < MIN_EVENT_TIME || r.eventTime >= END_EVENT_TIME) {
       return {
         record: r,
+        reason: 'invalid-time',
+        message: `eventTime ${r.eventTime} is outside the UTC years 0000-9999 that a date=YYYY-MM-DD partition can name`,
         code: 'invalid-time',
-        reason: `eventTime ${r.eventTime} is outside the UTC years 0000-9999 that a date=YYYY-MM-DD partition can name`,
       }
     }
     // Parquet UTF8 is UTF-8: a lone surrogate would be stored as U+FFFD, a different string.
     if (!isWellFormed(r.entity) || (typeof r.value === 'string' && !isWellFormed(r.value))) {
       return {
         record: r,
+        reason: 'invalid-value',
+        message: 'entity or string value contains a lone UTF-16 surrogate, which UTF-8 cannot store',
         code: 'invalid-value',
-        reason: 'entity or string value contains a lone UTF-16 surrogate, which UTF-8 cannot store',
       }
     }
     if (encoder !== 'parquetjs-lite') return undefined
     if (r.eventTime < 0 || r.availableTime < 0 || (r.tileStart !== undefined && r.tileStart < 0)) {
       return {
         record: r,
+        reason: 'invalid-time',
+        message: 'the parquetjs-lite encoder cannot store times before 1970',
         code: 'invalid-time',
-        reason: 'the parquetjs-lite encoder cannot store times before 1970',
       }
     }
     if (Number.isNaN(r.value)) {
       return {
         record: r,
+        reason: 'invalid-value',
+        message: 'the parquetjs-lite encoder cannot store NaN doubles',
         code: 'invalid-value',
-        reason: 'the parquetjs-lite encoder cannot store NaN doubles',
       }
     }
     return undefined

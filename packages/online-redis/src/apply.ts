@@ -117,8 +117,8 @@ export function createApply(ctx: StoreContext) {
 
   /** Report every write of `call` as failed with `err` (permanent: the call was refused for good). */
   function failWrites(call: ScriptCall, err: unknown, outcomes: ApplyResult['outcomes']): void {
-    const reason = err instanceof Error ? err.message : String(err)
-    for (const i of call.sent) outcomes[i] = { code: 'script-error', reason }
+    const message = err instanceof Error ? err.message : String(err)
+    for (const i of call.sent) outcomes[i] = { reason: 'script-error', message }
   }
 
   /**
@@ -144,8 +144,8 @@ export function createApply(ctx: StoreContext) {
       else if (c === 115) outcomes[i] = 'stale'
       else {
         outcomes[i] = {
-          code: c === 119 ? 'wrong-type' : 'script-error',
-          reason: `online-redis: ${r[m++] ?? 'unknown script error'} (key ${keys[k]})`,
+          reason: c === 119 ? 'wrong-type' : 'script-error',
+          message: `online-redis: ${r[m++] ?? 'unknown script error'} (key ${keys[k]})`,
         }
       }
     }
@@ -312,8 +312,8 @@ export function createApply(ctx: StoreContext) {
 
 function unknownFeature(feature: string): PermanentWriteFailure {
   return {
-    code: 'unknown-feature',
-    reason: `online-redis: feature '${feature}' is not in the features passed to apply; add its OnlineFeatureConfig`,
+    reason: 'unknown-feature',
+    message: `online-redis: feature '${feature}' is not in the features passed to apply; add its OnlineFeatureConfig`,
   }
 }
 
@@ -325,11 +325,11 @@ function badNumbers(w: FeatureUpdate, tile: boolean): boolean {
 }
 
 function serializationFailure(p: PreparedFeature, w: FeatureUpdate): PermanentWriteFailure {
-  const reason =
+  const message =
     p.tile && typeof w.tileStart !== 'number'
       ? `additive feature '${w.feature}' got an update without tileStart (emit it with emit: 'tiles')`
       : badNumbers(w, p.tile)
         ? `eventTime ${w.eventTime}, version ${w.version}${p.tile ? `, tileStart ${w.tileStart}` : ''} of '${w.feature}' must be finite numbers`
         : (checkValue(p.config, w) ?? `value ${String(w.value)} of '${w.feature}' cannot be encoded`)
-  return { code: 'serialization', reason: `online-redis: ${reason}` }
+  return { reason: 'serialization', message: `online-redis: ${message}` }
 }

@@ -106,7 +106,7 @@ describe('Redis ACL users of docs/security.md', () => {
     await sink.close()
     expect(dead.items).toHaveLength(1)
     expect(dead.items[0]?.code).toBe('script-error')
-    expect(dead.items[0]?.reason).toMatch(/NOPERM.*evalsha/)
+    expect(dead.items[0]?.message).toMatch(/NOPERM.*evalsha/)
     // Even a command that could write is refused on its keys (%R~): the server, not the client, decides.
     const raw = new Redis(url(server, 'reader', 'reader-pw'))
     await expect(raw.hset('sk:{u2}', 'score', 'x')).rejects.toThrow(/NOPERM/)
@@ -128,7 +128,7 @@ describe('Redis ACL users of docs/security.md', () => {
     const sink = onlineSink({ store, features, deadLetters: dead })
     await sink.write([{ entity: 'u3', feature: 'score', value: 1, eventTime: T, version: 0 }])
     await sink.close()
-    expect(dead.items.map((d) => [d.code, d.reason])).toEqual([
+    expect(dead.items.map((d) => [d.reason, d.message])).toEqual([
       ['script-error', expect.stringMatching(/lacks key access .*NOPERM/)],
     ])
     expect(await admin.exists('sk:{u3}')).toBe(0)

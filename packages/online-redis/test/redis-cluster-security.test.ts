@@ -65,7 +65,7 @@ describe('Redis Cluster over TLS with ACL users', () => {
       fm,
     )
     expect(res.outcomes).toEqual([
-      { code: 'script-error', reason: expect.stringMatching(/lacks \+evalsha .*NOPERM/) },
+      { reason: 'script-error', message: expect.stringMatching(/lacks \+evalsha .*NOPERM/) },
     ])
     await reader.close()
   })

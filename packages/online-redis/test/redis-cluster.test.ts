@@ -135,7 +135,7 @@ it("redis cluster: a node refusing the script fails only its slots' writes; the 
     expect(dead.items.length).toBeGreaterThan(0)
     expect(down.items.length).toBeGreaterThan(0)
     expect(dead.items.length + down.items.length).toBe(60)
-    expect(dead.items.every((d) => d.code === 'script-error' && /NOPERM|permission/i.test(d.reason))).toBe(
+    expect(dead.items.every((d) => d.code === 'script-error' && /NOPERM|permission/i.test(d.message))).toBe(
       true,
     )
     // What the log got is exactly what Redis holds.

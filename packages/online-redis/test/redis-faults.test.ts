@@ -191,7 +191,7 @@ describe('standalone server faults', () => {
     expect(dead.items).toHaveLength(1)
     expect(dead.items[0]?.code).toBe('wrong-type')
     expect(dead.items[0]?.update.entity).toBe('broken')
-    expect(dead.items[0]?.reason).toMatch(/WRONGTYPE/)
+    expect(dead.items[0]?.message).toMatch(/WRONGTYPE/)
     expect(down.items.map((w) => [w.entity, w.outcome]).sort()).toEqual([
       ['a', 'applied'],
       ['b', 'applied'],
@@ -383,7 +383,7 @@ describe('standalone server faults', () => {
       await redis.config('SET', 'maxmemory', '0')
     }
     await sink.flush()
-    expect(dead.items.map((d) => d.reason)).toEqual([])
+    expect(dead.items.map((d) => d.message)).toEqual([])
     expect(down.items.map((w) => w.outcome)).toEqual(['applied', 'applied', 'applied'])
     const retries = sink.metrics().retries
     expect(retries).toBeGreaterThan(0)
@@ -396,7 +396,7 @@ describe('standalone server faults', () => {
       await redis.call('REPLICAOF', 'NO', 'ONE')
     }
     await sink.close()
-    expect(dead.items.map((d) => d.reason)).toEqual([])
+    expect(dead.items.map((d) => d.message)).toEqual([])
     expect(down.items.map((w) => w.outcome)).toEqual(['applied', 'applied', 'applied', 'applied'])
     expect(sink.metrics().retries).toBeGreaterThan(retries)
   })
@@ -437,10 +437,10 @@ describe('standalone server faults', () => {
       ],
       fm(score),
     )
-    expect(r.outcomes[0]).toMatchObject({ code: 'serialization' })
+    expect(r.outcomes[0]).toMatchObject({ reason: 'serialization' })
     expect(r.outcomes[1]).toBe('applied')
-    expect(r.outcomes[2]).toMatchObject({ code: 'serialization', reason: expect.stringMatching(/finite/) })
-    expect(r.outcomes[3]).toMatchObject({ code: 'serialization' })
+    expect(r.outcomes[2]).toMatchObject({ reason: 'serialization', message: expect.stringMatching(/finite/) })
+    expect(r.outcomes[3]).toMatchObject({ reason: 'serialization' })
   })
 
   it('a field not in the skewless encoding fails alone with script-error', async () => {
@@ -453,7 +453,7 @@ describe('standalone server faults', () => {
       ],
       fm(score),
     )
-    expect(r.outcomes[0]).toMatchObject({ code: 'script-error' })
+    expect(r.outcomes[0]).toMatchObject({ reason: 'script-error' })
     expect(r.outcomes[1]).toBe('applied')
     // The reader treats it as missing rather than serving garbage.
     expect((await store.read(['odd'], [score]))[0]?.[0]).toEqual({ kind: 'missing' })
@@ -477,7 +477,7 @@ describe('standalone server faults', () => {
       fm(score, clicks),
     )
     expect(r.outcomes[0]).toBe('applied')
-    expect(r.outcomes[1]).toMatchObject({ code: 'script-error' })
+    expect(r.outcomes[1]).toMatchObject({ reason: 'script-error' })
     expect(r.outcomes[2]).toBe('applied')
   })
 

@@ -69,7 +69,7 @@ describe('Redis over TLS', () => {
       await sink.write([write])
       await sink.close()
       expect(sink.metrics().retries).toBe(0)
-      expect(dead.items.map((d) => d.reason)).toEqual([expect.stringMatching(code)])
+      expect(dead.items.map((d) => d.message)).toEqual([expect.stringMatching(code)])
       await store.close()
     },
   )

@@ -155,22 +155,22 @@ export function memoryStore(options: MemoryStoreOptions = {}): MemoryStore {
       const f = features.get(w.feature)
       if (f === undefined) {
         outcomes[i] = {
-          code: 'unknown-feature',
-          reason: `memory store: feature '${w.feature}' is not configured`,
+          reason: 'unknown-feature',
+          message: `memory store: feature '${w.feature}' is not configured`,
         }
         continue
       }
       const key = keyOf(w.entity, w.feature)
       if (corrupted.has(key)) {
         outcomes[i] = {
-          code: 'wrong-type',
-          reason: `memory store: key of (${w.entity}, ${w.feature}) is corrupted`,
+          reason: 'wrong-type',
+          message: `memory store: key of (${w.entity}, ${w.feature}) is corrupted`,
         }
         continue
       }
       const bad = checkValue(f, w)
       if (bad !== undefined) {
-        outcomes[i] = { code: 'serialization', reason: `memory store: ${bad}` }
+        outcomes[i] = { reason: 'serialization', message: `memory store: ${bad}` }
         continue
       }
       let expiresAt = f.ttlMs === undefined ? Number.POSITIVE_INFINITY : now + f.ttlMs

@@ -78,7 +78,7 @@ function abandon(sink: SinkState, reason: unknown): void {
     b.abandoned = true
     sink.batches.delete(b)
     const atStore = `close() was aborted (${why}) while this write was at store '${store}' with no answer yet: it may or may not have landed`
-    for (const u of b.updates) dead.push({ update: u, code: 'aborted', reason: atStore })
+    for (const u of b.updates) dead.push({ update: u, reason: 'aborted', message: atStore, code: 'aborted' })
     sink.inFlightUpdates -= b.updates.length
     sink.inFlight--
     sink.epochs.finishRuns(b.epochs)
@@ -87,7 +87,7 @@ function abandon(sink: SinkState, reason: unknown): void {
   const collect = (table: Map<string, KeyState>): void => {
     for (const keyState of table.values()) {
       if (keyState.pending === undefined) continue
-      dead.push({ update: keyState.pending, code: 'aborted', reason: unsent })
+      dead.push({ update: keyState.pending, reason: 'aborted', message: unsent, code: 'aborted' })
       keyState.pending = undefined
       sink.pendingCount--
       sink.epochs.finish(keyState.epoch, 1)

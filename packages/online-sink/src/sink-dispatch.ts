@@ -10,7 +10,7 @@ import { isStoreUnreachable, isTransientError, messageOf, permanentCodeOf } from
 import type { KeyState } from './key-state.js'
 import { type Batch, deadLetter, type SinkState } from './sink-state.js'
 import { applyWithRetries } from './store-call.js'
-import type { OnlineDeadLetter, PermanentWriteFailure } from './types.js'
+import type { OnlineDeadLetter, PermanentErrorCode, PermanentWriteFailure } from './types.js'
 
 /** Send batches while the in-flight limit allows another store call and a batch is full or has lingered long enough. */
 export function pump(sink: SinkState): void {
@@ -125,24 +125,20 @@ async function runBatch(sink: SinkState, b: Batch): Promise<void> {
         sink.nStale++
         if (emitStale) writes.push(toFeatureWrite(u, availableTime, 'stale'))
       } else {
-        const f = o as PermanentWriteFailure
+        const f = failureOf(o)
         dead ??= []
-        dead.push({
-          update: u,
-          code: f?.code ?? 'rejected',
-          reason: f?.reason ?? `unexpected outcome ${o}`,
-        })
+        dead.push({ update: u, reason: f.reason, message: f.message, code: f.reason })
       }
     }
     if (maxAge !== Number.NEGATIVE_INFINITY) sink.telemetry.batchFreshness(maxAge)
   } else {
     const code = isTransientError(error) ? 'retries-exhausted' : permanentCodeOf(error)
-    const reason =
+    const message =
       code === 'retries-exhausted'
         ? `gave up after ${sink.policy.retries} retries: ${messageOf(error)} (the write may or may not have landed)`
         : messageOf(error)
     dead = new Array(n)
-    for (let i = 0; i < n; i++) dead[i] = { update: updates[i] as FeatureUpdate, code, reason }
+    for (let i = 0; i < n; i++) dead[i] = { update: updates[i] as FeatureUpdate, reason: code, message, code }
   }
   // Release the keys first: the next write of a key may go out while this batch waits downstream,
   // because the ordered emitter still hands this batch's writes downstream before that one's.
@@ -180,4 +176,17 @@ function release(sink: SinkState, keyStates: KeyState[]): void {
       q.push(s)
     } else sink.pool.park(s)
   }
+}
+
+/**
+ * The failure a store reported for one write, `{ reason, message }`. A store written against the
+ * shape before 0.2 (`{ code, reason }`, the text in `reason`) is still read right.
+ */
+function failureOf(o: unknown): PermanentWriteFailure {
+  const f = o as { reason?: unknown; message?: unknown; code?: unknown } | null
+  if (typeof f === 'object' && f !== null && typeof f.reason === 'string') {
+    if (typeof f.message === 'string') return f as PermanentWriteFailure
+    if (typeof f.code === 'string') return { reason: f.code as PermanentErrorCode, message: f.reason }
+  }
+  return { reason: 'rejected', message: `unexpected outcome ${String(o)}` }
 }

@@ -170,7 +170,7 @@ export function deadLetter(sink: SinkState, dead: OnlineDeadLetter[]): void | Pr
   let n = 0
   for (let i = 0; i <= dead.length; i++) {
     const d = dead[i]
-    if (d !== undefined && d.code === code) {
+    if (d !== undefined && d.reason === code) {
       n++
       continue
     }
@@ -181,13 +181,13 @@ export function deadLetter(sink: SinkState, dead: OnlineDeadLetter[]): void | Pr
         sink.report.note(
           `dead-letter:${code}`,
           n,
-          { store: sink.store.name, code, feature: last.update.feature, reason: last.reason },
+          { store: sink.store.name, reason: code, feature: last.update.feature, message: last.message },
           `online-sink: writes were dead-lettered (${code}) and dropped, because the sink has no deadLetters output (they are counted in metrics().deadLetters); give it one to keep them`,
         )
       }
     }
     if (d !== undefined) {
-      code = d.code
+      code = d.reason
       n = 1
     }
   }

@@ -29,8 +29,9 @@ export function writeUpdates(sink: SinkState, batch: readonly FeatureUpdate[]): 
       dead ??= []
       dead.push({
         update: u,
+        reason: 'unknown-feature',
+        message: `feature '${u.feature}' is not in the sink's features; add an OnlineFeatureConfig for it`,
         code: 'unknown-feature',
-        reason: `feature '${u.feature}' is not in the sink's features; add an OnlineFeatureConfig for it`,
       })
       continue
     }
@@ -41,15 +42,21 @@ export function writeUpdates(sink: SinkState, batch: readonly FeatureUpdate[]): 
       dead ??= []
       dead.push({
         update: u,
+        reason: 'rejected',
+        message: `update of '${u.feature}' needs a string entity, a storable eventTime and an integer version, got entity ${typeof u.entity === 'string' ? u.entity : typeof u.entity}, eventTime ${String(u.eventTime)}, version ${String(u.version)}${isStorableTime(u.eventTime) ? '' : ` (${checkStorableTime(u.eventTime, 'eventTime')})`}`,
         code: 'rejected',
-        reason: `update of '${u.feature}' needs a string entity, a storable eventTime and an integer version, got entity ${typeof u.entity === 'string' ? u.entity : typeof u.entity}, eventTime ${String(u.eventTime)}, version ${String(u.version)}${isStorableTime(u.eventTime) ? '' : ` (${checkStorableTime(u.eventTime, 'eventTime')})`}`,
       })
       continue
     }
     const badValue = checkValue(lane.config, u)
     if (badValue !== undefined) {
       dead ??= []
-      dead.push({ update: u, code: 'serialization', reason: `${badValue}; only this write is dead-lettered` })
+      dead.push({
+        update: u,
+        reason: 'serialization',
+        message: `${badValue}; only this write is dead-lettered`,
+        code: 'serialization',
+      })
       continue
     }
     let table = lane.byEntity
@@ -59,8 +66,9 @@ export function writeUpdates(sink: SinkState, batch: readonly FeatureUpdate[]): 
         dead ??= []
         dead.push({
           update: u,
+          reason: 'rejected',
           code: 'rejected',
-          reason:
+          message:
             u.tileStart === undefined
               ? `additive feature '${u.feature}' needs updates with a tileStart; define it with emit: 'tiles'`
               : `additive feature '${u.feature}' got tileStart ${String(u.tileStart)}: ${checkStorableTime(u.tileStart, 'tileStart')}`,

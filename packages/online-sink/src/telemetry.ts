@@ -91,7 +91,7 @@ export function sinkTelemetry(
   return {
     deadLetters(list) {
       for (let i = 0; i < list.length; i++) {
-        const code = (list[i] as OnlineDeadLetter).code
+        const code = (list[i] as OnlineDeadLetter).reason
         deadBy.add(code, () => tel.with({ 'skewless.reason': code }))
       }
     },

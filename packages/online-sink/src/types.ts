@@ -88,10 +88,10 @@ export type PermanentErrorCode =
 
 /** A write that the store refused permanently; retrying it cannot succeed. */
 export interface PermanentWriteFailure {
-  /** Machine-readable reason. */
-  code: PermanentErrorCode
-  /** Human-readable reason (e.g. the server's error message). */
-  reason: string
+  /** Machine-readable reason (the dead letter's `reason`). */
+  reason: PermanentErrorCode
+  /** Human-readable (e.g. the server's error message). */
+  message: string
 }
 
 /** What the store did with each write of a batch. */
@@ -196,9 +196,14 @@ export interface OnlineDeadLetter {
    * `valueType`, `'rejected'` for a time the offline log cannot store (core's `isStorableTime`), a
    * non-integer version or a non-string entity; only that write is dead-lettered.
    */
+  reason: PermanentErrorCode | 'retries-exhausted' | 'aborted'
+  /** Human-readable: what happened, e.g. the store's error message. */
+  message: string
+  /**
+   * The same value as `reason`.
+   * @deprecated Read `reason`. (Before 0.2 `reason` held the human-readable text, now `message`.)
+   */
   code: PermanentErrorCode | 'retries-exhausted' | 'aborted'
-  /** Human-readable reason. */
-  reason: string
 }
 
 /** Options of `onlineSink`. */

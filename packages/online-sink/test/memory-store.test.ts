@@ -49,7 +49,7 @@ describe('memoryStore', () => {
       [up('a', 'zz', 1, 1), up('a', 's', 'str' as never, 1), up('x', 's', 1, 1), up('b', 's', 1, 1)],
       fm,
     )
-    expect(r.outcomes.map((o) => (typeof o === 'string' ? o : o.code))).toEqual([
+    expect(r.outcomes.map((o) => (typeof o === 'string' ? o : o.reason))).toEqual([
       'unknown-feature',
       'serialization',
       'wrong-type',

@@ -78,7 +78,7 @@ describe('close({ signal }) with the store down and retries: Infinity', () => {
     expect(state.calls).toBeGreaterThan(callsBefore) // it was still retrying
     expect(dead.items.map((d) => key(d.update)).sort()).toEqual(['a@1', 'a@2', 'b@1', 'c@2', 'd@x', 'e@1'])
     expect(dead.items.every((d) => d.code === 'aborted')).toBe(true)
-    const reasonOf = (k: string) => dead.items.find((d) => key(d.update) === k)?.reason
+    const reasonOf = (k: string) => dead.items.find((d) => key(d.update) === k)?.message
     expect(reasonOf('a@1')).toMatch(/at store .* may or may not have landed/)
     expect(reasonOf('c@2')).toMatch(/before it was sent/)
     expect(down.items.map(key)).toEqual(['z@1'])
@@ -110,7 +110,7 @@ describe('close({ signal }) with the store down and retries: Infinity', () => {
     controller.abort(new Error('shutdown deadline'))
     await within(closing, 1000, 'close() after its signal aborted')
     expect(dead.items.map((d) => key(d.update))).toEqual(['a@1', 'b@1'])
-    expect(dead.items[0]?.reason).toContain('shutdown deadline')
+    expect(dead.items[0]?.message).toContain('shutdown deadline')
     answer?.()
     await tick(5)
     expect(down.items).toEqual([])

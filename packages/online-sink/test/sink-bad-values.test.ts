@@ -55,8 +55,8 @@ describe('a bad value costs its own write, not its batch', () => {
       ['bad1', 'serialization'],
       ['bad2', 'serialization'],
     ])
-    expect(dead.items[0]?.reason).toMatch(/'n' is int64, got bigint 5n/)
-    expect(dead.items[1]?.reason).toMatch(/'score' is double, got an object/)
+    expect(dead.items[0]?.message).toMatch(/'n' is int64, got bigint 5n/)
+    expect(dead.items[1]?.message).toMatch(/'score' is double, got an object/)
     expect(sink.metrics()).toMatchObject({ applied: 100, deadLetters: 2 })
     const [row] = await store.read(['e7'], [COUNT])
     expect(row?.[0]).toMatchObject({ kind: 'value', stored: { value: 7 } })
@@ -79,7 +79,7 @@ describe('a bad value costs its own write, not its batch', () => {
       new Map([[COUNT.name, COUNT]]),
     )
     expect(res.outcomes[1]).toBe('applied')
-    expect(res.outcomes[0]).toMatchObject({ code: 'serialization' })
+    expect(res.outcomes[0]).toMatchObject({ reason: 'serialization' })
   })
 
   it('times the offline log cannot store are dead-lettered before the store, with what to change', async () => {
@@ -100,9 +100,9 @@ describe('a bad value costs its own write, not its batch', () => {
       ['d', 'rejected'],
       ['e', 'rejected'],
     ])
-    expect(dead.items[0]?.reason).toMatch(/eventTime 1.5 is not a whole number of ms/)
-    expect(dead.items[1]?.reason).toMatch(/outside the UTC years 0000-9999/)
-    expect(dead.items[4]?.reason).toMatch(/tileStart 0.5/)
+    expect(dead.items[0]?.message).toMatch(/eventTime 1.5 is not a whole number of ms/)
+    expect(dead.items[1]?.message).toMatch(/outside the UTC years 0000-9999/)
+    expect(dead.items[4]?.message).toMatch(/tileStart 0.5/)
     expect(down.items.map((w) => w.entity)).toEqual(['ok'])
     const rows = await store.read(['a', 'b', 'c', 'd'], [FEATURES[0] as OnlineFeatureConfig])
     expect(rows.map((r) => r[0]?.kind)).toEqual(['missing', 'missing', 'missing', 'missing'])

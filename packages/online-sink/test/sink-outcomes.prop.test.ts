@@ -100,7 +100,7 @@ function scriptedStore(script: Behaviour[]) {
           throw new StoreUnavailableError('lost ack', { store: 'test' })
         case 'partial': {
           const res = await inner.apply(writes.slice(1), features)
-          return { outcomes: [{ code: 'wrong-type', reason: 'bad' }, ...res.outcomes] }
+          return { outcomes: [{ reason: 'wrong-type', message: 'bad' }, ...res.outcomes] }
         }
         case 'slow':
           await tick(2)

@@ -59,9 +59,9 @@ export class BatchBuffer<E> {
     try {
       event = this.decoder(data, subject)
     } catch (err) {
-      const reason = err instanceof Error ? err.message : String(err)
+      const message = err instanceof Error ? err.message : String(err)
       // A copy, as a plain Uint8Array: the client's payload may be a view of its read buffer.
-      this.dead.push({ subject, seq, reason, data: new Uint8Array(data) })
+      this.dead.push({ subject, seq, reason: 'undecodable', message, data: new Uint8Array(data) })
       this.metrics.deadLetters++
       this.metrics.buffered++
       // Dead letters alone do not make a batch, but they are written without waiting for one.

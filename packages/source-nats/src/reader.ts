@@ -127,7 +127,7 @@ export class Reader<E> {
     if (dead.length === 0) return
     const first = dead[0]!
     this.s.logger.warn(
-      { source: this.s.name, count: dead.length, firstSeq: first.seq, reason: first.reason },
+      { source: this.s.name, count: dead.length, firstSeq: first.seq, message: first.message },
       'source-nats: messages the decoder rejected went to dead letters',
     )
     if (this.s.deadLetters !== undefined) await this.s.deadLetters.write(dead)

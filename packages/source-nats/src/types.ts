@@ -17,8 +17,10 @@ export interface NatsDeadLetter {
   subject: string
   /** Its stream sequence. */
   seq: number
-  /** Why the decoder rejected it (the decoder's error message). */
-  reason: string
+  /** Machine-readable reason: always `'undecodable'` (one name for it across dead letters and errors). */
+  reason: 'undecodable'
+  /** Human-readable: the decoder's error message. (Before 0.2 it was in `reason`.) */
+  message: string
   /** The raw payload. */
   data: Uint8Array
 }

@@ -53,7 +53,8 @@ it('messages the decoder rejects go to dead letters, counted, and the position m
     [4, 'mixed.c'],
     [6, 'mixed.d'],
   ])
-  expect(deadLetters.items[0]!.reason).toMatch(/JSON/)
+  expect(deadLetters.items[0]!.message).toMatch(/JSON/)
+  expect(deadLetters.items[0]!.reason).toBe('undecodable')
   expect(deadLetters.items[1]!.data).toEqual(new Uint8Array([0x7b, 0xff, 0xfe, 0x7d]))
   expect(source.metrics()).toMatchObject({ messages: 6, events: 3, deadLetters: 3, buffered: 0 })
 

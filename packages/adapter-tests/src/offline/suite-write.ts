@@ -73,10 +73,11 @@ export function writeTests({ test, open, suite }: SuiteContext): void {
       fw({ entity: e, feature: 'spend', value: 2.5 }),
     ])
     assert.deepEqual(
-      dead.items.map((d) => d.code),
+      dead.items.map((d) => d.reason),
       ['unknown-feature', 'invalid-value', 'invalid-time'],
     )
-    for (const d of dead.items) assert.ok(d.reason.length > 0 && d.record.entity === e)
+    for (const d of dead.items)
+      assert.ok(d.message.length > 0 && d.code === d.reason && d.record.entity === e)
     assert.deepEqual(
       (await rows(log, { features: ALL })).map((r) => r.value),
       [1, 2.5],

@@ -123,8 +123,8 @@ export function registerSinkTests(it: TestFn, factory: OnlineStoreFactory, optio
         typeof bad === 'object' && bad !== null,
         `corrupted key must fail alone, got ${JSON.stringify(bad)}`,
       )
-      assert.equal(typeof bad.code, 'string')
-      assert.ok(bad.reason.length > 0)
+      assert.equal(typeof bad.reason, 'string')
+      assert.ok(bad.message.length > 0)
       assert.deepEqual(r.outcomes.slice(3), ['applied', 'applied'])
       const rows = await store.read([es[0] as string, es[4] as string], [f])
       assert.deepEqual(plain(rows[1]?.[0]), { value: 4, eventTime: T, version: 1 })
