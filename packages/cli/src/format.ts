@@ -1,4 +1,5 @@
 /** Output helpers shared by the commands: aligned text tables and readable numbers. */
+import { formatDuration } from '@skewless/freshness'
 import type { LogFeature } from './types.js'
 
 /** An aligned text table: a header row, then rows; numbers right-aligned. */
@@ -42,19 +43,6 @@ export function duration(ms: number): string {
   return `${(ms / 3_600_000).toFixed(1)} h`
 }
 
-/** Whole ms in the largest unit that divides them: '5m', '1h', '90s', '250ms'. */
-export function shortDuration(ms: number): string {
-  for (const [unit, size] of [
-    ['d', 86_400_000],
-    ['h', 3_600_000],
-    ['m', 60_000],
-    ['s', 1000],
-  ] as const) {
-    if (ms >= size && ms % size === 0) return `${ms / size}${unit}`
-  }
-  return `${ms}ms`
-}
-
 /**
  * A feature's definition in words, when the manifest recorded it: `count, hopping 5m every 1m`,
  * `sum, tumbling 1h, tiles`, `last, session gap 30m`; '-' for a log that records only types.
@@ -64,7 +52,7 @@ export function definition(f: LogFeature): string {
   if (f.aggregate) parts.push(f.aggregate)
   if (f.window && typeof f.window === 'object') {
     const w = f.window as Record<string, unknown>
-    const d = (k: string) => (typeof w[k] === 'number' ? shortDuration(w[k] as number) : undefined)
+    const d = (k: string) => (typeof w[k] === 'number' ? formatDuration(w[k] as number) : undefined)
     let text = String(w.kind ?? 'window')
     if (d('sizeMs')) text += ` ${d('sizeMs')}`
     if (d('hopMs') && d('hopMs') !== d('sizeMs')) text += ` every ${d('hopMs')}`

@@ -1,8 +1,9 @@
 /** `skewless inspect <log>`: what a log holds — definitions, partitions, files, rows, time ranges, bytes. */
 import { stat } from 'node:fs/promises'
 import { relative, sep } from 'node:path'
+import { formatDuration } from '@skewless/freshness'
 import { discoverLog } from '../discover-log.js'
-import { bytes, definition, iso, shortDuration, table } from '../format.js'
+import { bytes, definition, iso, table } from '../format.js'
 import { openLog } from '../open-log.js'
 import { readFooter } from '../parquet-meta.js'
 import type { CliIo, LogFeature } from '../types.js'
@@ -125,7 +126,7 @@ export async function inspectCommand(path: string, opts: { json?: boolean }, io:
         f.name,
         f.valueType,
         definition(f),
-        typeof f.ttlMs === 'number' ? shortDuration(f.ttlMs) : '-',
+        typeof f.ttlMs === 'number' ? formatDuration(f.ttlMs) : '-',
         f.partitions,
         f.files,
         f.rows,
