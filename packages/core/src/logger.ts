@@ -1,7 +1,8 @@
 /**
- * The default logger: warnings and errors to stderr, each distinct message at most once per
- * interval, so a condition that repeats every batch cannot flood the output; what was held back is
- * counted in the next line of that message. `info` is dropped: by default only what needs a human.
+ * The default logger of every Skewless component: warnings and errors to stderr, each distinct
+ * message at most once per interval, so a condition that repeats every batch cannot flood the
+ * output; what was held back is counted in the next line of that message. `info` is dropped unless
+ * asked for: by default only what needs a human.
  */
 import type { Logger } from './types.js'
 
@@ -13,9 +14,11 @@ export interface RateLimitedLoggerOptions {
   write?: (line: string) => void
   /** Time source for the interval, in ms. @default Date.now */
   now?: () => number
+  /** Write `info` lines too (e.g. a source's reconnects), rate-limited like the others. @default false */
+  info?: boolean
 }
 
-/** A logger that writes `warn` and `error` lines, rate-limited per message; `info` is dropped. */
+/** A logger that writes `warn` and `error` lines (and `info` with `info: true`), rate-limited per message. */
 export function rateLimitedLogger(options: RateLimitedLoggerOptions = {}): Logger {
   const intervalMs = options.intervalMs ?? 60_000
   const write = options.write ?? ((line: string) => console.warn(line))
@@ -38,7 +41,7 @@ export function rateLimitedLogger(options: RateLimitedLoggerOptions = {}): Logge
   return {
     warn: (obj, msg) => log('warn', obj, msg),
     error: (obj, msg) => log('error', obj, msg),
-    info: () => undefined,
+    info: options.info === true ? (obj, msg) => log('info', obj, msg) : () => undefined,
   }
 }
 

@@ -2,7 +2,6 @@ import * as internal from '@skewless/core/internal'
 
 export { jsonDecoder } from './decoder.js'
 export { NatsConsumerError, type NatsSourceErrorCode, NatsTlsError, NatsUnavailableError } from './errors.js'
-export { type RateLimitedLoggerOptions, rateLimitedStderrLogger } from './logger.js'
 export { natsPartitionSources, natsSource } from './nats-source.js'
 export type * from './types.js'
 

@@ -7,7 +7,7 @@ import type { PositionedBatch, SourcePosition } from '@skewless/core'
 import { InvalidDefinitionError } from '@skewless/core'
 import * as internal from '@skewless/core/internal'
 import { ConnectionProvider } from './connection.js'
-import { rateLimitedStderrLogger } from './logger.js'
+import { defaultNatsLogger } from './logger.js'
 import { Reader } from './reader.js'
 import { connectionTimes, type ReaderSettings, resolveSettings } from './settings.js'
 import type { NatsPartitionOptions, NatsSource, NatsSourceBaseOptions, NatsSourceOptions } from './types.js'
@@ -45,7 +45,7 @@ export function natsPartitionSources<E = unknown>(options: NatsPartitionOptions<
   }
   const provider = providerFor(options)
   // One default logger for all: its rate limit then spans the partitions, not each one.
-  const shared = { ...options, logger: options.logger ?? rateLimitedStderrLogger() }
+  const shared = { ...options, logger: options.logger ?? defaultNatsLogger() }
   return partitions.map((p) =>
     makeSource(
       shared,

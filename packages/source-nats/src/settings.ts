@@ -5,7 +5,7 @@
 import { type Duration, InvalidDefinitionError, type Sink } from '@skewless/core'
 import { durationOption } from '@skewless/core/internal'
 import { jsonDecoder } from './decoder.js'
-import { rateLimitedStderrLogger } from './logger.js'
+import { defaultNatsLogger } from './logger.js'
 import type {
   NatsDeadLetter,
   NatsDecoder,
@@ -133,7 +133,7 @@ export function resolveSettings<E>(
     startSequence: whole('startSequence', options.startSequence ?? 1, 1),
     decoder: options.decoder ?? (jsonDecoder as NatsDecoder<E>),
     deadLetters: options.deadLetters,
-    logger: options.logger ?? rateLimitedStderrLogger(),
+    logger: options.logger ?? defaultNatsLogger(),
     metrics: emptyMetrics(),
     server,
     ...connectionTimes(options),

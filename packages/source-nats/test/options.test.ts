@@ -1,7 +1,8 @@
 import { InvalidDefinitionError } from '@skewless/core'
 import { describe, expect, it } from 'vitest'
 import { withoutCredentials } from '../src/connection.js'
-import { natsPartitionSources, natsSource, rateLimitedStderrLogger, redactServer } from '../src/index.js'
+import { natsPartitionSources, natsSource, redactServer } from '../src/index.js'
+import { defaultNatsLogger } from '../src/logger.js'
 
 describe('server addresses', () => {
   it('redacts passwords and tokens, keeps the rest', () => {
@@ -22,19 +23,22 @@ describe('server addresses', () => {
 })
 
 describe('default logger', () => {
-  it('prints each message at most once per interval and counts what it held back', () => {
+  it("is core's rate-limited logger with info lines: each message at most once per interval, what it held back counted", () => {
     let t = 0
     const lines: string[] = []
-    const log = rateLimitedStderrLogger({ intervalMs: 1000, now: () => t, write: (l) => void lines.push(l) })
+    const log = defaultNatsLogger({ intervalMs: 1000, now: () => t, write: (l) => void lines.push(l) })
     log.warn({ a: 1 }, 'disconnected')
     t = 10
     log.warn({ a: 2 }, 'disconnected')
     log.info({}, 'reconnected')
+    log.info({}, 'reconnected')
     t = 1500
     log.warn({ a: 3 }, 'disconnected')
-    expect(lines).toHaveLength(3)
-    expect(lines[0]).toMatch(/WARN disconnected \{"a":1\}/)
-    expect(lines[2]).toMatch(/WARN disconnected \(1 more since the last such line\) \{"a":3\}/)
+    expect(lines).toEqual([
+      '[skewless] warn: disconnected {"a":1}',
+      '[skewless] info: reconnected {}',
+      '[skewless] warn: disconnected {"a":3,"repeated":1}',
+    ])
   })
 })
 
