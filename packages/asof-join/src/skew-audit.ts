@@ -120,7 +120,8 @@ export async function skewAudit(
   const signal = options.signal
   throwIfAborted(signal, 'skewAudit')
   const inFlightMs = options.inFlightMs === undefined ? 0 : toMs(options.inFlightMs, 'skewAudit: inFlightMs')
-  if (inFlightMs < 0) throw new InvalidArgumentError(`skewAudit: inFlightMs must be >= 0, got ${inFlightMs}`)
+  if (inFlightMs < 0)
+    throw new InvalidArgumentError(`asof-join skewAudit: inFlightMs must be >= 0, got ${inFlightMs}`)
   const n = served.length
   const entity: string[] = new Array(n)
   const time = new Float64Array(n)
@@ -129,7 +130,7 @@ export async function skewAudit(
     const s = served[i] as ServedValueRecord
     if (typeof s.entity !== 'string' || typeof s.feature !== 'string' || !Number.isFinite(s.readTime)) {
       throw new InvalidArgumentError(
-        `skewAudit: served record ${i} needs a string entity, a string feature and a finite readTime`,
+        `asof-join skewAudit: served record ${i} needs a string entity, a string feature and a finite readTime`,
       )
     }
     entity[i] = s.entity
@@ -141,7 +142,9 @@ export async function skewAudit(
   const configs = new Map<string, AuditFeatureConfig>()
   for (const c of options.features ?? []) {
     if (typeof c?.name !== 'string') {
-      throw new InvalidArgumentError('skewAudit: every entry of options.features needs a string name')
+      throw new InvalidArgumentError(
+        'asof-join skewAudit: every entry of options.features needs a string name',
+      )
     }
     configs.set(c.name, c)
   }

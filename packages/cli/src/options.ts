@@ -7,7 +7,7 @@ export function durationArg(v: string): string {
   try {
     if (toMs(/^\d+(\.\d+)?$/.test(v) ? Number(v) : v) <= 0) throw new Error('zero')
   } catch {
-    throw new InvalidArgumentError(`"${v}" is not a positive duration; write e.g. 1h, 30m, 90s`)
+    throw new InvalidArgumentError(`cli: "${v}" is not a positive duration; write e.g. 1h, 30m, 90s`)
   }
   return v
 }
@@ -16,7 +16,8 @@ export function durationArg(v: string): string {
 export function intArg(min: number): (v: string) => number {
   return (v) => {
     const n = Number(v)
-    if (!Number.isInteger(n) || n < min) throw new InvalidArgumentError(`"${v}" is not an integer >= ${min}`)
+    if (!Number.isInteger(n) || n < min)
+      throw new InvalidArgumentError(`cli: "${v}" is not an integer >= ${min}`)
     return n
   }
 }
@@ -27,7 +28,8 @@ export function listArg(v: string): string[] {
     .split(',')
     .map((s) => s.trim())
     .filter((s) => s.length > 0)
-  if (names.length === 0) throw new InvalidArgumentError('expected a comma-separated list of feature names')
+  if (names.length === 0)
+    throw new InvalidArgumentError('cli: expected a comma-separated list of feature names')
   return names
 }
 
@@ -36,7 +38,7 @@ export function instantArg(v: string): number {
   const n = /^-?\d+$/.test(v) ? Number(v) : Date.parse(v)
   if (!Number.isFinite(n))
     throw new InvalidArgumentError(
-      `"${v}" is not an instant; write an ISO date such as 2026-11-02 or ms since epoch`,
+      `cli: "${v}" is not an instant; write an ISO date such as 2026-11-02 or ms since epoch`,
     )
   return n
 }
@@ -44,12 +46,13 @@ export function instantArg(v: string): number {
 /** `feature=duration`, repeatable: accumulates into a record. */
 export function ttlArg(v: string, previous: Record<string, string> | undefined): Record<string, string> {
   const m = /^([^=]+)=(.+)$/.exec(v)
-  if (!m) throw new InvalidArgumentError(`"${v}" is not feature=duration, e.g. last_page_10m=10m`)
+  if (!m) throw new InvalidArgumentError(`cli: "${v}" is not feature=duration, e.g. last_page_10m=10m`)
   return { ...previous, [m[1] as string]: durationArg(m[2] as string) }
 }
 
 /** 'available' or 'event'. */
 export function basisArg(v: string): 'available' | 'event' {
-  if (v !== 'available' && v !== 'event') throw new InvalidArgumentError(`"${v}" is not available or event`)
+  if (v !== 'available' && v !== 'event')
+    throw new InvalidArgumentError(`cli: "${v}" is not available or event`)
   return v
 }

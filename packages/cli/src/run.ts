@@ -23,12 +23,12 @@ export async function run(argv: readonly string[], io: CliIo): Promise<number> {
     }
     const command = argv.find((a) => !a.startsWith('-')) ?? ''
     if (e instanceof CliError) {
-      // `skewless <command>:` already says where: the message's own `cli: ` prefix would repeat it.
+      // `skewless <command>:` already says where: a message's own `cli: ` prefix would repeat it.
       io.stderr(`skewless ${command}: ${e.message.replace(/^cli: /, '')}\n`)
       return e.exitCode
     }
     if (e instanceof SkewlessError) {
-      io.stderr(`skewless ${command}: ${e.message} [${e.code}]\n`)
+      io.stderr(`skewless ${command}: ${e.message.replace(/^cli: /, '')} [${e.code}]\n`)
       return USAGE_CODES.has(e.code) ? EXIT.usage : EXIT.failure
     }
     io.stderr(`skewless ${command}: ${e instanceof Error ? e.message : String(e)}\n`)

@@ -200,18 +200,18 @@ export function aggregator<In, Acc, Out extends FeatureValue>(
   def: AggregatorDefinition<In, Acc, Out>,
 ): Aggregator<In, Acc, Out> {
   if (!def || typeof def.kind !== 'string' || def.kind.length === 0) {
-    throw new InvalidDefinitionError('a user-defined aggregator needs a non-empty `kind` name')
+    throw new InvalidDefinitionError('core: a user-defined aggregator needs a non-empty `kind` name')
   }
   for (const m of ['init', 'add', 'merge', 'result'] as const) {
     if (typeof def[m] !== 'function') {
       throw new InvalidDefinitionError(
-        `aggregator '${def.kind}' is missing ${m}(): a user-defined aggregator needs init, add, merge and result`,
+        `core: aggregator '${def.kind}' is missing ${m}(): a user-defined aggregator needs init, add, merge and result`,
       )
     }
   }
   if (!VALUE_TYPES.includes(def.valueType)) {
     throw new InvalidDefinitionError(
-      `aggregator '${def.kind}' has valueType ${String(def.valueType)}: use one of ${VALUE_TYPES.join(', ')}`,
+      `core: aggregator '${def.kind}' has valueType ${String(def.valueType)}: use one of ${VALUE_TYPES.join(', ')}`,
     )
   }
   return def
@@ -240,14 +240,14 @@ export function resolveAggregator(agg: Aggregator | string, featureName: string)
     const make = Object.hasOwn(BUILT_INS, agg) ? BUILT_INS[agg] : undefined
     if (!make) {
       throw new InvalidDefinitionError(
-        `feature '${featureName}': unknown aggregator '${agg}'; use one of ${AGGREGATOR_NAMES.join(', ')} or aggregator({...})`,
+        `core: feature '${featureName}': unknown aggregator '${agg}'; use one of ${AGGREGATOR_NAMES.join(', ')} or aggregator({...})`,
       )
     }
     return make()
   }
   if (!agg || typeof agg !== 'object' || typeof agg.add !== 'function') {
     throw new InvalidDefinitionError(
-      `feature '${featureName}': aggregate must be an aggregator (count(), sum(), ...) or one of ${AGGREGATOR_NAMES.join(', ')}`,
+      `core: feature '${featureName}': aggregate must be an aggregator (count(), sum(), ...) or one of ${AGGREGATOR_NAMES.join(', ')}`,
     )
   }
   return agg

@@ -206,7 +206,7 @@ function genericAggregator<E>(g: GroupState<E>, genIndex: number): Aggregator {
   for (let j = 0; j < g.features.length; j++) {
     if (g.gen[j] === genIndex) return (g.features[j] as { aggregator: Aggregator }).aggregator
   }
-  throw new CheckpointMismatchError(`no feature for object state #${genIndex}`)
+  throw new CheckpointMismatchError(`core: no feature for object state #${genIndex}`)
 }
 
 function stateToData(st: FeatureState, agg: Aggregator): FeatureStateData {
@@ -237,22 +237,22 @@ export function restoreOperator<E>(
 ): { watermark: number; batchNo: number } {
   if (data?.format === EMISSION_VERSION_FORMAT) {
     throw new CheckpointMismatchError(
-      `checkpoint format '${EMISSION_VERSION_FORMAT}' numbers updates by emission, which a replay cut into other micro-batches does not repeat; this version ('${CHECKPOINT_FORMAT}') numbers them by the events of the window (docs/decisions/version.md) and cannot resume it: rebuild the state by reprocessing the source from its start into a fresh store and log (or finish with the previous version)`,
+      `core: checkpoint format '${EMISSION_VERSION_FORMAT}' numbers updates by emission, which a replay cut into other micro-batches does not repeat; this version ('${CHECKPOINT_FORMAT}') numbers them by the events of the window (docs/decisions/version.md) and cannot resume it: rebuild the state by reprocessing the source from its start into a fresh store and log (or finish with the previous version)`,
     )
   }
   if (!data || data.format !== CHECKPOINT_FORMAT) {
     throw new CheckpointMismatchError(
-      `checkpoint format '${String(data?.format)}' is not '${CHECKPOINT_FORMAT}': take a new checkpoint with this version`,
+      `core: checkpoint format '${String(data?.format)}' is not '${CHECKPOINT_FORMAT}': take a new checkpoint with this version`,
     )
   }
   if (data.signature !== signatureOf(op)) {
     throw new CheckpointMismatchError(
-      'checkpoint was taken with different feature definitions (names, windows, aggregators): restore it into a pipeline defined the same way',
+      'core: checkpoint was taken with different feature definitions (names, windows, aggregators): restore it into a pipeline defined the same way',
     )
   }
   if (data.sourceMax.length !== op.sourceMax.length) {
     throw new CheckpointMismatchError(
-      `checkpoint has ${data.sourceMax.length} sources, the pipeline ${op.sourceMax.length}: use the same number of sources`,
+      `core: checkpoint has ${data.sourceMax.length} sources, the pipeline ${op.sourceMax.length}: use the same number of sources`,
     )
   }
   const watermark = dec(data.watermark)
@@ -275,7 +275,7 @@ function restoreGroup<E>(g: GroupState<E>, d: GroupData, watermark: number): voi
   g.free = d.free.slice()
   for (const [k, entity, row, gen] of d.entities) {
     if (row.length !== g.stride)
-      throw new CheckpointMismatchError('checkpoint row layout does not match the features')
+      throw new CheckpointMismatchError('core: checkpoint row layout does not match the features')
     g.slab.set(row.map(dec), k * g.stride)
     g.index.set(entity, k)
     g.entities[k] = entity
@@ -341,6 +341,8 @@ function dataToState(st: FeatureState, d: FeatureStateData, agg: Aggregator): vo
       st.empty = false
     }
   } else {
-    throw new CheckpointMismatchError(`checkpoint state kind '${d.k}' does not match the feature's window`)
+    throw new CheckpointMismatchError(
+      `core: checkpoint state kind '${d.k}' does not match the feature's window`,
+    )
   }
 }

@@ -130,13 +130,15 @@ export function defineFeatures<E, K extends string = string>(
   spec: FeatureGroupSpec<E, K>,
 ): FeatureGroup<E, K> {
   if (!spec || typeof spec.entity !== 'function') {
-    throw new InvalidDefinitionError('defineFeatures needs `entity: (event) => key`')
+    throw new InvalidDefinitionError('core: defineFeatures needs `entity: (event) => key`')
   }
   if (typeof spec.eventTime !== 'function') {
-    throw new InvalidDefinitionError('defineFeatures needs `eventTime: (event) => ms | Date | ISO string`')
+    throw new InvalidDefinitionError(
+      'core: defineFeatures needs `eventTime: (event) => ms | Date | ISO string`',
+    )
   }
   const names = spec.features ? Object.keys(spec.features) : []
-  if (names.length === 0) throw new InvalidDefinitionError('defineFeatures needs at least one feature')
+  if (names.length === 0) throw new InvalidDefinitionError('core: defineFeatures needs at least one feature')
   const features = names.map((name) => resolveFeature(name, spec.features[name as K] as FeatureSpec<E>))
   const infos = features.map(
     (f): FeatureInfo => ({
@@ -160,26 +162,26 @@ export function defineFeatures<E, K extends string = string>(
 function resolveFeature<E>(name: string, f: FeatureSpec<E>): ResolvedFeature<E> {
   if (!FEATURE_NAME.test(name)) {
     throw new InvalidDefinitionError(
-      `feature name '${name}' is invalid: use letters, digits, '_', '.', ':' or '-', starting with a letter or '_'`,
+      `core: feature name '${name}' is invalid: use letters, digits, '_', '.', ':' or '-', starting with a letter or '_'`,
     )
   }
   if (isReservedFeatureName(name)) {
     throw new InvalidDefinitionError(
-      `feature name '${name}' is reserved (a member of Object.prototype, which a feature vector could not hold): rename the feature, e.g. '${name}_value'`,
+      `core: feature name '${name}' is reserved (a member of Object.prototype, which a feature vector could not hold): rename the feature, e.g. '${name}_value'`,
     )
   }
   if (!f || typeof f !== 'object')
-    throw new InvalidDefinitionError(`feature '${name}' needs a definition object`)
+    throw new InvalidDefinitionError(`core: feature '${name}' needs a definition object`)
   const window = validateWindow(name, f.window)
   let aggregator = resolveAggregator(f.aggregate, name)
   let value = f.value
   if (value !== undefined && typeof value !== 'function') {
-    throw new InvalidDefinitionError(`feature '${name}': value must be a function (event) => value`)
+    throw new InvalidDefinitionError(`core: feature '${name}': value must be a function (event) => value`)
   }
   if (value === undefined && aggregator.kind !== 'count') {
     if (BUILT_IN_NEEDS_VALUE.has(aggregator.kind)) {
       throw new InvalidDefinitionError(
-        `feature '${name}': aggregate '${aggregator.kind}' needs value: (event) => the value to aggregate`,
+        `core: feature '${name}': aggregate '${aggregator.kind}' needs value: (event) => the value to aggregate`,
       )
     }
     value = (e: E) => e
@@ -187,24 +189,26 @@ function resolveFeature<E>(name: string, f: FeatureSpec<E>): ResolvedFeature<E> 
   if (aggregator.kind === 'count') value = undefined
   const valueType = f.valueType ?? aggregator.valueType
   if (!VALUE_TYPES.includes(valueType)) {
-    throw new InvalidDefinitionError(`feature '${name}': valueType must be one of ${VALUE_TYPES.join(', ')}`)
+    throw new InvalidDefinitionError(
+      `core: feature '${name}': valueType must be one of ${VALUE_TYPES.join(', ')}`,
+    )
   }
   aggregator = fitValueType(name, aggregator, valueType)
   const emit = f.emit ?? 'value'
   if (emit !== 'value' && emit !== 'tiles') {
     throw new InvalidDefinitionError(
-      `feature '${name}': emit must be 'value' or 'tiles', got '${String(emit)}'`,
+      `core: feature '${name}': emit must be 'value' or 'tiles', got '${String(emit)}'`,
     )
   }
   if (emit === 'tiles') {
     if (!aggregator.additive) {
       throw new InvalidDefinitionError(
-        `feature '${name}': emit 'tiles' needs an additive aggregator (count or sum), not '${aggregator.kind}'`,
+        `core: feature '${name}': emit 'tiles' needs an additive aggregator (count or sum), not '${aggregator.kind}'`,
       )
     }
     if (window.kind !== 'tumbling' && window.kind !== 'hopping') {
       throw new InvalidDefinitionError(
-        `feature '${name}': emit 'tiles' needs a tumbling or hopping window, not '${window.kind}'`,
+        `core: feature '${name}': emit 'tiles' needs a tumbling or hopping window, not '${window.kind}'`,
       )
     }
   }
@@ -230,7 +234,7 @@ function fitValueType(name: string, agg: Aggregator, valueType: ValueType): Aggr
   const fixed = Object.hasOwn(FIXED_TYPES, kind) ? FIXED_TYPES[kind] : undefined
   if (fixed !== undefined) {
     throw new InvalidDefinitionError(
-      `feature '${name}': aggregate '${kind}' always gives ${fixed} values, so valueType '${valueType}' conflicts; remove valueType or set it to '${fixed}'`,
+      `core: feature '${name}': aggregate '${kind}' always gives ${fixed} values, so valueType '${valueType}' conflicts; remove valueType or set it to '${fixed}'`,
     )
   }
   // `last` validates its inputs against the feature's declared type.
@@ -239,13 +243,13 @@ function fitValueType(name: string, agg: Aggregator, valueType: ValueType): Aggr
   if (numeric !== undefined) {
     if (valueType !== 'double' && valueType !== 'int64') {
       throw new InvalidDefinitionError(
-        `feature '${name}': aggregate '${kind}' gives numbers, so valueType '${valueType}' conflicts; use 'double' or 'int64'`,
+        `core: feature '${name}': aggregate '${kind}' gives numbers, so valueType '${valueType}' conflicts; use 'double' or 'int64'`,
       )
     }
     return numeric(valueType)
   }
   throw new InvalidDefinitionError(
-    `feature '${name}': aggregator '${kind}' declares valueType '${agg.valueType}', so valueType '${valueType}' conflicts; remove valueType or change the aggregator's`,
+    `core: feature '${name}': aggregator '${kind}' declares valueType '${agg.valueType}', so valueType '${valueType}' conflicts; remove valueType or change the aggregator's`,
   )
 }
 
@@ -255,7 +259,7 @@ const BUILT_IN_NEEDS_VALUE = new Set(['sum', 'min', 'max', 'mean', 'last', 'dist
 function validateWindow(name: string, w: WindowSpec): WindowSpec {
   if (!w || typeof w !== 'object') {
     throw new InvalidDefinitionError(
-      `feature '${name}' needs a window: tumbling('1h'), hopping('5m', '1m'), session('30m') or unbounded()`,
+      `core: feature '${name}' needs a window: tumbling('1h'), hopping('5m', '1m'), session('30m') or unbounded()`,
     )
   }
   try {
@@ -270,12 +274,14 @@ function validateWindow(name: string, w: WindowSpec): WindowSpec {
         return unbounded()
       default:
         throw new InvalidDefinitionError(
-          `unknown window kind '${String((w as { kind: unknown }).kind)}': use tumbling, hopping, session or unbounded`,
+          `core: unknown window kind '${String((w as { kind: unknown }).kind)}': use tumbling, hopping, session or unbounded`,
         )
     }
   } catch (err) {
     if (err instanceof InvalidDefinitionError) {
-      throw new InvalidDefinitionError(`feature '${name}': ${err.message}`, { cause: err })
+      throw new InvalidDefinitionError(`core: feature '${name}': ${err.message.replace(/^core: /, '')}`, {
+        cause: err,
+      })
     }
     throw err
   }

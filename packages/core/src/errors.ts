@@ -126,8 +126,10 @@ export class InvalidArgumentError extends SkewlessError {
 export class ClosedError extends SkewlessError {
   /** Always `'closed'`. */
   declare readonly code: 'closed'
-  constructor(what: string) {
-    super('closed', `${what} is closed: create a new one instead of writing after close()`)
+  /** `what` names the closed thing (`'memoryLog'`), `component` the package that says so (`'offline-log'`). */
+  constructor(what: string, component?: string) {
+    const text = `${what} is closed: create a new one instead of writing after close()`
+    super('closed', component === undefined ? text : `${component}: ${text}`)
   }
 }
 

@@ -29,14 +29,14 @@ export function featureMetadata(
       ttlMs = toMs(spec.ttl, 'ttl')
     } catch (cause) {
       throw new InvalidDefinitionError(
-        `feature '${name}': ${(cause as Error).message}; e.g. ttl: '1h' or ttl: 3_600_000`,
+        `core: feature '${name}': ${(cause as Error).message}; e.g. ttl: '1h' or ttl: 3_600_000`,
         { cause },
       )
     }
     // Zero would hide every value the instant it is written: certainly not what was meant.
     if (!(ttlMs > 0)) {
       throw new InvalidDefinitionError(
-        `feature '${name}': ttl must be longer than 0 ms, got ${String(spec.ttl)}; leave it unset for no TTL`,
+        `core: feature '${name}': ttl must be longer than 0 ms, got ${String(spec.ttl)}; leave it unset for no TTL`,
       )
     }
     out.ttlMs = ttlMs
@@ -45,14 +45,14 @@ export function featureMetadata(
     const v = spec[key]
     if (v === undefined) continue
     if (typeof v !== 'string') {
-      throw new InvalidDefinitionError(`feature '${name}': ${key} must be a string, got ${typeof v}`)
+      throw new InvalidDefinitionError(`core: feature '${name}': ${key} must be a string, got ${typeof v}`)
     }
     out[key] = v
   }
   if (spec.tags !== undefined) {
     if (!Array.isArray(spec.tags) || spec.tags.some((t) => typeof t !== 'string' || t.length === 0)) {
       throw new InvalidDefinitionError(
-        `feature '${name}': tags must be an array of non-empty strings, e.g. tags: ['fraud', 'pii']`,
+        `core: feature '${name}': tags must be an array of non-empty strings, e.g. tags: ['fraud', 'pii']`,
       )
     }
     out.tags = [...spec.tags]

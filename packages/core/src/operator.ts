@@ -134,7 +134,8 @@ export class WindowOperator<E> {
   private timeBuf = new Float64Array(0)
 
   constructor(groups: readonly FeatureGroup<E>[], options: OperatorOptions) {
-    if (groups.length === 0) throw new InvalidDefinitionError('an operator needs at least one feature group')
+    if (groups.length === 0)
+      throw new InvalidDefinitionError('core: an operator needs at least one feature group')
     const wmo = options.watermark ?? {}
     this.outOfOrdernessMs = toMs(wmo.outOfOrderness ?? 0, 'watermark.outOfOrderness')
     this.allowedLatenessMs = toMs(wmo.allowedLateness ?? 0, 'watermark.allowedLateness')
@@ -153,7 +154,7 @@ export class WindowOperator<E> {
       for (const f of g.features) {
         if (seen.has(f.name)) {
           throw new InvalidDefinitionError(
-            `feature '${f.name}' is defined twice: feature names must be unique`,
+            `core: feature '${f.name}' is defined twice: feature names must be unique`,
           )
         }
         seen.add(f.name)
@@ -531,7 +532,7 @@ export class WindowOperator<E> {
     if (this.failFast) {
       throw new InvalidEventError(
         reason,
-        `invalid event: ${message}`,
+        `core: invalid event: ${message}`,
         cause === undefined ? undefined : { cause },
       )
     }

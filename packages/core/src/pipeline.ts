@@ -208,9 +208,10 @@ export interface PipelineOperator {
 /** Build a pipeline. Definitions are validated here (typed errors), before any event is read. */
 export function createPipeline<Ev>(options: PipelineOptions<Ev>): Pipeline {
   const sources = options.sources ?? (options.source !== undefined ? [options.source] : [])
-  if (sources.length === 0) throw new InvalidDefinitionError('createPipeline needs `source` or `sources`')
+  if (sources.length === 0)
+    throw new InvalidDefinitionError('core: createPipeline needs `source` or `sources`')
   if (!options.sink || typeof options.sink.write !== 'function') {
-    throw new InvalidDefinitionError('createPipeline needs a `sink` with write/flush/close')
+    throw new InvalidDefinitionError('core: createPipeline needs a `sink` with write/flush/close')
   }
   const groups = (
     Array.isArray(options.features) ? options.features : [options.features]
@@ -249,7 +250,7 @@ export function createPipeline<Ev>(options: PipelineOptions<Ev>): Pipeline {
     options.checkpointInterval === undefined ? 10_000 : toMs(options.checkpointInterval)
   if (options.checkpoints !== undefined && !(checkpointEveryMs > 0)) {
     throw new InvalidDefinitionError(
-      `checkpointInterval must be a duration > 0, got ${String(options.checkpointInterval)}`,
+      `core: checkpointInterval must be a duration > 0, got ${String(options.checkpointInterval)}`,
     )
   }
   const idleMs =
@@ -626,8 +627,9 @@ export function createPipeline<Ev>(options: PipelineOptions<Ev>): Pipeline {
 
   const pipeline: Pipeline = {
     run(runOptions) {
-      if (closed) return Promise.reject(new ClosedError('pipeline'))
-      if (running) return Promise.reject(new InvalidDefinitionError('pipeline.run() is already running'))
+      if (closed) return Promise.reject(new ClosedError('pipeline', 'core'))
+      if (running)
+        return Promise.reject(new InvalidDefinitionError('core: pipeline.run() is already running'))
       running = runInner(runOptions?.signal)
         .catch((err: unknown) => {
           // The run failed: nothing will reach a batch boundary any more.
@@ -642,7 +644,7 @@ export function createPipeline<Ev>(options: PipelineOptions<Ev>): Pipeline {
       return running
     },
     checkpoint(call) {
-      if (closed) return Promise.reject(new ClosedError('pipeline'))
+      if (closed) return Promise.reject(new ClosedError('pipeline', 'core'))
       const signal = call?.signal
       if (signal?.aborted) return Promise.reject(abortedError(signal, 'pipeline.checkpoint()'))
       if (!running) return raceAbort(resume().then(startCheckpoint), signal, 'pipeline.checkpoint()')
@@ -755,13 +757,15 @@ function checkSourceNames(names: readonly (string | undefined)[], needAll: boole
     if (name === undefined) {
       if (needAll) {
         throw new InvalidDefinitionError(
-          `source #${i} cannot resume from a position: a pipeline with \`checkpoints\` needs ResumableSources (arraySource, offsetSource, a stream partition)`,
+          `core: source #${i} cannot resume from a position: a pipeline with \`checkpoints\` needs ResumableSources (arraySource, offsetSource, a stream partition)`,
         )
       }
       return
     }
     if (seen.has(name)) {
-      throw new InvalidDefinitionError(`two sources are named '${name}': give each source a unique name`)
+      throw new InvalidDefinitionError(
+        `core: two sources are named '${name}': give each source a unique name`,
+      )
     }
     seen.add(name)
   })

@@ -18,7 +18,7 @@ export function offsetOf(name: string, from: SourcePosition | undefined): number
   if (from === undefined || from === null) return 0
   if (typeof from !== 'number' || !Number.isSafeInteger(from) || from < 0) {
     throw new InvalidDefinitionError(
-      `source '${name}': position ${JSON.stringify(from)} is not an event offset (a whole number >= 0); was the checkpoint taken with another source?`,
+      `core: source '${name}': position ${JSON.stringify(from)} is not an event offset (a whole number >= 0); was the checkpoint taken with another source?`,
     )
   }
   return from
@@ -37,7 +37,9 @@ export function offsetSource<E>(
 ): ResumableSource<E> {
   const size = options.batchSize ?? 4096
   if (!Number.isSafeInteger(size) || size < 1) {
-    throw new InvalidDefinitionError(`source '${name}': batchSize must be a whole number >= 1, got ${size}`)
+    throw new InvalidDefinitionError(
+      `core: source '${name}': batchSize must be a whole number >= 1, got ${size}`,
+    )
   }
   return {
     name,

@@ -21,7 +21,7 @@ export function collectingSink<T>(): CollectingSink<T> {
       return closed
     },
     write(batch) {
-      if (closed) throw new ClosedError('collectingSink')
+      if (closed) throw new ClosedError('collectingSink', 'core')
       for (let i = 0; i < batch.length; i++) items.push(batch[i] as T)
     },
     async flush() {},
@@ -39,7 +39,7 @@ export function callbackSink<T>(fn: (batch: readonly T[]) => void | Promise<void
   let closed = false
   return {
     write(batch) {
-      if (closed) throw new ClosedError('callbackSink')
+      if (closed) throw new ClosedError('callbackSink', 'core')
       return fn(batch)
     },
     async flush() {},

@@ -27,7 +27,9 @@ import type {
 export function tumbling(size: Duration): TumblingWindow {
   const sizeMs = toMs(size, 'tumbling window size')
   if (sizeMs <= 0 || !Number.isInteger(sizeMs)) {
-    throw new InvalidDefinitionError(`tumbling window size must be a whole number of ms > 0, got ${sizeMs}`)
+    throw new InvalidDefinitionError(
+      `core: tumbling window size must be a whole number of ms > 0, got ${sizeMs}`,
+    )
   }
   return { kind: 'tumbling', sizeMs, hopMs: sizeMs }
 }
@@ -40,24 +42,28 @@ export function hopping(size: Duration, hop: Duration): HoppingWindow {
   const sizeMs = toMs(size, 'hopping window size')
   const hopMs = toMs(hop, 'hopping window hop')
   if (sizeMs <= 0 || !Number.isInteger(sizeMs)) {
-    throw new InvalidDefinitionError(`hopping window size must be a whole number of ms > 0, got ${sizeMs}`)
+    throw new InvalidDefinitionError(
+      `core: hopping window size must be a whole number of ms > 0, got ${sizeMs}`,
+    )
   }
   if (hopMs <= 0 || !Number.isInteger(hopMs)) {
-    throw new InvalidDefinitionError(`hopping window hop must be a whole number of ms > 0, got ${hopMs}`)
+    throw new InvalidDefinitionError(
+      `core: hopping window hop must be a whole number of ms > 0, got ${hopMs}`,
+    )
   }
   if (hopMs > sizeMs) {
     throw new InvalidDefinitionError(
-      `hopping window hop (${hopMs} ms) is larger than its size (${sizeMs} ms): events between windows would be lost; use a hop <= size`,
+      `core: hopping window hop (${hopMs} ms) is larger than its size (${sizeMs} ms): events between windows would be lost; use a hop <= size`,
     )
   }
   if (sizeMs % hopMs !== 0) {
     throw new InvalidDefinitionError(
-      `hopping window size (${sizeMs} ms) must be a whole multiple of its hop (${hopMs} ms), e.g. size '5m' with hop '1m'`,
+      `core: hopping window size (${sizeMs} ms) must be a whole multiple of its hop (${hopMs} ms), e.g. size '5m' with hop '1m'`,
     )
   }
   if (sizeMs / hopMs > 10_000) {
     throw new InvalidDefinitionError(
-      `hopping window has ${sizeMs / hopMs} tiles (size / hop); keep it <= 10000 by using a larger hop`,
+      `core: hopping window has ${sizeMs / hopMs} tiles (size / hop); keep it <= 10000 by using a larger hop`,
     )
   }
   return { kind: 'hopping', sizeMs, hopMs }
@@ -66,7 +72,7 @@ export function hopping(size: Duration, hop: Duration): HoppingWindow {
 /** Session windows closed by `gap` of inactivity. */
 export function session(gap: Duration): SessionWindow {
   const gapMs = toMs(gap, 'session gap')
-  if (gapMs <= 0) throw new InvalidDefinitionError(`session gap must be > 0 ms, got ${gapMs}`)
+  if (gapMs <= 0) throw new InvalidDefinitionError(`core: session gap must be > 0 ms, got ${gapMs}`)
   return { kind: 'session', gapMs }
 }
 
@@ -101,7 +107,9 @@ export interface TimeInterval {
 export function windowAt(t: number, spec: WindowSpec): TimeInterval {
   if (spec.kind === 'unbounded') return { start: Number.NEGATIVE_INFINITY, end: Number.POSITIVE_INFINITY }
   if (spec.kind === 'session') {
-    throw new InvalidDefinitionError('session windows have no fixed extent: use sessionValueAt semantics')
+    throw new InvalidDefinitionError(
+      'core: session windows have no fixed extent: use sessionValueAt semantics',
+    )
   }
   const end = tileStart(t, spec.hopMs) + spec.hopMs
   return { start: end - spec.sizeMs, end }

@@ -32,12 +32,18 @@ export async function featureStore<E, K extends string>(
 ): Promise<FeatureStore<E, K>> {
   const group = options?.features
   if (!group || typeof group.describe !== 'function') {
-    throw new InvalidDefinitionError('featureStore needs `features`: the result of defineFeatures(...)')
+    throw new InvalidDefinitionError(
+      'feature-store: featureStore needs `features`: the result of defineFeatures(...)',
+    )
   }
   if (!options.online)
-    throw new InvalidDefinitionError('featureStore needs `online`: an OnlineStore or a factory')
+    throw new InvalidDefinitionError(
+      'feature-store: featureStore needs `online`: an OnlineStore or a factory',
+    )
   if (!options.offline)
-    throw new InvalidDefinitionError('featureStore needs `offline`: an OfflineLog or a factory')
+    throw new InvalidDefinitionError(
+      'feature-store: featureStore needs `offline`: an OfflineLog or a factory',
+    )
   const infos = group.describe()
   const names = infos.map((i) => i.name) as K[]
   const created: { close(): Promise<void> }[] = []
@@ -70,17 +76,18 @@ export async function featureStore<E, K extends string>(
   let carried: CheckpointData | undefined
 
   const checkOpen = (what: string) => {
-    if (closing) throw new ClosedError(`featureStore (${what})`)
+    if (closing) throw new ClosedError(`featureStore (${what})`, 'feature-store')
   }
   const checkSignal = (signal: AbortSignal | undefined, what: string) => {
-    if (signal?.aborted) throw new AbortedError(`featureStore.${what} was aborted`, { cause: signal.reason })
+    if (signal?.aborted)
+      throw new AbortedError(`feature-store: featureStore.${what} was aborted`, { cause: signal.reason })
   }
   /** One writer at a time: two pipelines over the same features would each own the keyed state. */
   async function exclusive<T>(what: string, fn: () => Promise<T>): Promise<T> {
     checkOpen(what)
     if (running) {
       throw new InvalidArgumentError(
-        `featureStore.${what}: an ingest or backfill is running; await it (or abort its signal) first`,
+        `feature-store: featureStore.${what}: an ingest or backfill is running; await it (or abort its signal) first`,
       )
     }
     const p = fn()

@@ -37,32 +37,37 @@ export async function freshnessReport(
   for (const f of features) {
     if (!declared.includes(f)) {
       throw new InvalidArgumentError(
-        `freshnessReport: feature "${f}" is not declared by the log; declared: ${declared.join(', ')}`,
+        `freshness: freshnessReport: feature "${f}" is not declared by the log; declared: ${declared.join(', ')}`,
       )
     }
   }
   const batchEveryMs = toMs(options.batchEvery ?? '1h', 'freshnessReport: batchEvery')
-  if (batchEveryMs <= 0) throw new InvalidArgumentError('freshnessReport: batchEvery must be > 0, e.g. "1h"')
+  if (batchEveryMs <= 0)
+    throw new InvalidArgumentError('freshness: freshnessReport: batchEvery must be > 0, e.g. "1h"')
   const samples = options.samples ?? 240
   if (!Number.isInteger(samples) || samples < 2) {
-    throw new InvalidArgumentError(`freshnessReport: samples must be an integer >= 2, got ${samples}`)
+    throw new InvalidArgumentError(
+      `freshness: freshnessReport: samples must be an integer >= 2, got ${samples}`,
+    )
   }
   const memoryBytes = options.memoryBytes ?? DEFAULT_MEMORY
   if (!(memoryBytes > 0))
-    throw new InvalidArgumentError(`freshnessReport: memoryBytes must be > 0, got ${memoryBytes}`)
+    throw new InvalidArgumentError(`freshness: freshnessReport: memoryBytes must be > 0, got ${memoryBytes}`)
   for (const [name, v] of [
     ['from', options.from],
     ['to', options.to],
   ] as const) {
     if (v !== undefined && !Number.isFinite(v)) {
       throw new InvalidArgumentError(
-        `freshnessReport: ${name} must be a finite number of ms since epoch, got ${v}`,
+        `freshness: freshnessReport: ${name} must be a finite number of ms since epoch, got ${v}`,
       )
     }
   }
   // Checked before any scan when both are given (otherwise once the feature's bounds are known).
   if (options.from !== undefined && options.to !== undefined && options.to < options.from) {
-    throw new InvalidArgumentError(`freshnessReport: to (${options.to}) must be >= from (${options.from})`)
+    throw new InvalidArgumentError(
+      `freshness: freshnessReport: to (${options.to}) must be >= from (${options.from})`,
+    )
   }
   const progress = { scansDone: 0, scansTotal: features.length, feature: '', rows: 0 }
   const report = (feature: string) => {
@@ -116,7 +121,8 @@ export async function freshnessReport(
     }
     const from = options.from ?? bounds.minAvailable
     const to = options.to ?? bounds.maxAvailable
-    if (!(to >= from)) throw new InvalidArgumentError(`freshnessReport: to (${to}) must be >= from (${from})`)
+    if (!(to >= from))
+      throw new InvalidArgumentError(`freshness: freshnessReport: to (${to}) must be >= from (${from})`)
     const grid = sampleGrid(from, to, samples, batchEveryMs)
     const s = grid.times.length
     const partitions = Math.max(1, Math.ceil((bounds.entities.size * s * 16) / memoryBytes))
@@ -171,5 +177,5 @@ export async function freshnessReport(
 }
 
 function checkAbort(signal: AbortSignal | undefined): void {
-  if (signal?.aborted) throw new AbortedError('freshnessReport: aborted', { cause: signal.reason })
+  if (signal?.aborted) throw new AbortedError('freshness: freshnessReport: aborted', { cause: signal.reason })
 }

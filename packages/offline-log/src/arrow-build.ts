@@ -85,7 +85,7 @@ export function writesToRecordBatch(
         const t = featureTypes[r.feature]
         if (t === undefined) {
           throw new InvalidArgumentError(
-            `writesToRecordBatch: feature "${r.feature}" has no declared type in featureTypes`,
+            `offline-log writesToRecordBatch: feature "${r.feature}" has no declared type in featureTypes`,
           )
         }
         fid = featureNames.length

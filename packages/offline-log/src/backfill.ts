@@ -43,7 +43,9 @@ import type { BackfillOptions, BackfillResult } from './types.js'
 export async function backfill<E>(options: BackfillOptions<E>): Promise<BackfillResult> {
   const { log } = options
   if (!log || typeof log.write !== 'function' || typeof log.flush !== 'function') {
-    throw new InvalidDefinitionError('backfill needs `log`: an OfflineLog (memoryLog, parquetLog...)')
+    throw new InvalidDefinitionError(
+      'offline-log: backfill needs `log`: an OfflineLog (memoryLog, parquetLog...)',
+    )
   }
   const delayMs = toMs(options.availabilityDelay ?? 0, 'availabilityDelay')
   const source = oneSource(options)
@@ -163,7 +165,7 @@ function oneSource<E>(options: BackfillOptions<E>): Source<E> {
   // Not in the type; refused for callers in plain JavaScript or with a cast.
   if ((options as { checkpoints?: unknown }).checkpoints !== undefined) {
     throw new InvalidDefinitionError(
-      'backfill takes no `checkpoints`: it returns its `checkpoint`; pass that to the live pipeline, which commits its own',
+      'offline-log: backfill takes no `checkpoints`: it returns its `checkpoint`; pass that to the live pipeline, which commits its own',
     )
   }
   const src = sources[0] as Source<E> | ResumableSource<E>

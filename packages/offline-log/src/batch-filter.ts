@@ -24,28 +24,34 @@ export function resolveScan(
   what = 'scan',
 ): ResolvedScan {
   if (options === null || typeof options !== 'object' || !Array.isArray(options.features)) {
-    throw new InvalidArgumentError(`offline-log ${what}: options.features must be an array of feature names`)
+    throw new InvalidArgumentError(
+      `offline-log: offline-log ${what}: options.features must be an array of feature names`,
+    )
   }
   for (const f of options.features) {
     if (typeof f !== 'string' || featureTypes[f] === undefined) {
       throw new InvalidArgumentError(
-        `offline-log ${what}: feature ${JSON.stringify(f)} is not declared in the log's \`features\``,
+        `offline-log: offline-log ${what}: feature ${JSON.stringify(f)} is not declared in the log's \`features\``,
       )
     }
   }
   if (options.entities !== undefined && !Array.isArray(options.entities)) {
-    throw new InvalidArgumentError(`offline-log ${what}: options.entities must be an array of entity keys`)
+    throw new InvalidArgumentError(
+      `offline-log: offline-log ${what}: options.entities must be an array of entity keys`,
+    )
   }
   for (const k of ['from', 'to'] as const) {
     const v = options[k]
     if (v !== undefined && (typeof v !== 'number' || Number.isNaN(v))) {
       throw new InvalidArgumentError(
-        `offline-log ${what}: options.${k} must be a number of ms, got ${String(v)}`,
+        `offline-log: offline-log ${what}: options.${k} must be a number of ms, got ${String(v)}`,
       )
     }
   }
   if (options.by !== undefined && options.by !== 'event' && options.by !== 'available') {
-    throw new InvalidArgumentError(`offline-log ${what}: options.by must be 'event' or 'available'`)
+    throw new InvalidArgumentError(
+      `offline-log: offline-log ${what}: options.by must be 'event' or 'available'`,
+    )
   }
   return {
     features: new Set(options.features),

@@ -21,15 +21,19 @@ import type { MaterializeOptions, MaterializeResult } from './types.js'
 export async function materialize(options: MaterializeOptions): Promise<MaterializeResult> {
   const { log, sink, at, features, entities } = options
   if (!log || typeof log.stateAt !== 'function') {
-    throw new InvalidDefinitionError('materialize needs `log`: an OfflineLog')
+    throw new InvalidDefinitionError('offline-log: materialize needs `log`: an OfflineLog')
   }
   if (!sink || typeof (sink as Sink<FeatureUpdate>).write !== 'function') {
-    throw new InvalidDefinitionError('materialize needs `sink`: where the values go (an online sink)')
+    throw new InvalidDefinitionError(
+      'offline-log: materialize needs `sink`: where the values go (an online sink)',
+    )
   }
   checkInstant(at, options.allowEarlyTimes === true)
   const batchSize = options.batchSize ?? 1000
   if (!Number.isInteger(batchSize) || batchSize < 1) {
-    throw new InvalidArgumentError(`materialize: batchSize must be an integer >= 1, got ${String(batchSize)}`)
+    throw new InvalidArgumentError(
+      `offline-log materialize: batchSize must be an integer >= 1, got ${String(batchSize)}`,
+    )
   }
   const signal = options.signal
   throwIfAborted(signal, 'materialize')

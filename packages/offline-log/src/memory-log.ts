@@ -107,7 +107,7 @@ export function memoryLog(options: OfflineLogOptions): OfflineLog {
   }
 
   function append(batch: readonly FeatureWrite[]): Promise<void> {
-    if (closed) return Promise.reject(new ClosedError('memoryLog'))
+    if (closed) return Promise.reject(new ClosedError('memoryLog', 'offline-log'))
     if (!Array.isArray(batch)) {
       return Promise.reject(
         new InvalidArgumentError('offline-log append: batch must be an array of FeatureWrite'),
@@ -119,7 +119,7 @@ export function memoryLog(options: OfflineLogOptions): OfflineLog {
   }
 
   function appendMarked(batch: readonly FeatureWrite[], options: MarkedAppendOptions): Promise<void> {
-    if (closed) return Promise.reject(new ClosedError('memoryLog'))
+    if (closed) return Promise.reject(new ClosedError('memoryLog', 'offline-log'))
     let update: CommitMarks
     try {
       if (!Array.isArray(batch)) {
@@ -166,7 +166,7 @@ export function memoryLog(options: OfflineLogOptions): OfflineLog {
 
   async function* scan(o: ScanOptions): AsyncGenerator<RecordBatch> {
     // Reading a closed log is a mistake to report, not an empty or stale answer.
-    if (closed) throw new ClosedError('memoryLog')
+    if (closed) throw new ClosedError('memoryLog', 'offline-log')
     const s = resolveScan(o, featureTypes)
     throwIfAborted(o.signal, 'memoryLog scan')
     for await (const rows of selectRuns(s)) {

@@ -298,7 +298,7 @@ export async function parquetLog(options: ParquetLogOptions): Promise<ParquetLog
 
   /** A closed, read-only or lock-lost log refuses before anything is numbered or validated. */
   function refuse(what: string): void {
-    if (closing) throw new ClosedError('parquetLog')
+    if (closing) throw new ClosedError('parquetLog', 'offline-parquet')
     if (readOnly) throw new ReadOnlyLogError(what)
     if (lock?.lost) throw lock.lost
   }
@@ -354,7 +354,7 @@ export async function parquetLog(options: ParquetLogOptions): Promise<ParquetLog
   }
 
   function write(batch: readonly FeatureWrite[]): void | Promise<void> {
-    if (closing) throw new ClosedError('parquetLog')
+    if (closing) throw new ClosedError('parquetLog', 'offline-parquet')
     if (failure) throw takeFailure()
     refuse('write')
     const n = guard.begin()
@@ -462,7 +462,7 @@ export async function parquetLog(options: ParquetLogOptions): Promise<ParquetLog
       return out
     },
     async checkpointState(o) {
-      if (closed || closing) throw new ClosedError('parquetLog')
+      if (closed || closing) throw new ClosedError('parquetLog', 'offline-parquet')
       if (readOnly) throw new ReadOnlyLogError('checkpointState')
       const features = o?.features ?? Object.keys(featureTypes)
       resolveScan({ features }, featureTypes, 'checkpointState')
@@ -472,7 +472,7 @@ export async function parquetLog(options: ParquetLogOptions): Promise<ParquetLog
       return run
     },
     compact(options) {
-      if (closed || closing) return Promise.reject(new ClosedError('parquetLog'))
+      if (closed || closing) return Promise.reject(new ClosedError('parquetLog', 'offline-parquet'))
       if (readOnly) return Promise.reject(new ReadOnlyLogError('compact'))
       if (lock?.lost) return Promise.reject(lock.lost)
       const run = compacting.then(() =>

@@ -96,12 +96,12 @@ export function changelogCommitter(options: ChangelogCommitterOptions): Changelo
   const { store, log } = options
   if (!store?.capabilities?.changelog || !store.readChangelog || !store.trimChangelog) {
     throw new InvalidDefinitionError(
-      `changelogCommitter: online store '${store?.name}' has no changelog; create it with \`changelog: true\` (a store that cannot keep one cannot give effectively-once checkpoints)`,
+      `online-sink changelogCommitter: online store '${store?.name}' has no changelog; create it with \`changelog: true\` (a store that cannot keep one cannot give effectively-once checkpoints)`,
     )
   }
   if (typeof log?.appendMarked !== 'function' || typeof log.readMarks !== 'function') {
     throw new InvalidDefinitionError(
-      'changelogCommitter: `log` must be an offline log (appendMarked/readMarks)',
+      'online-sink changelogCommitter: `log` must be an offline log (appendMarked/readMarks)',
     )
   }
   const readChangelog = store.readChangelog.bind(store)
@@ -169,7 +169,7 @@ export function changelogCommitter(options: ChangelogCommitterOptions): Changelo
     let pending: FeatureWrite[] = []
     let pendingPos = pos
     for (;;) {
-      if (signal?.aborted) throw new AbortedError('changelog drain', { cause: signal.reason })
+      if (signal?.aborted) throw new AbortedError('online-sink: changelog drain', { cause: signal.reason })
       const page = await readChangelog(pos, readOptions)
       for (let i = 0; i < page.writes.length; i++) pending.push(page.writes[i] as FeatureWrite)
       if (page.position !== undefined) pendingPos = page.position
@@ -222,7 +222,7 @@ export function changelogCommitter(options: ChangelogCommitterOptions): Changelo
 
   return {
     commitCheckpoint(checkpoint) {
-      if (closed) return Promise.reject(new AbortedError('changelogCommitter is closed'))
+      if (closed) return Promise.reject(new AbortedError('online-sink: changelogCommitter is closed'))
       return serial(async () => {
         const start = performance.now()
         await drainOnce(checkpoint)

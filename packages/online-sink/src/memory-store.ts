@@ -99,7 +99,7 @@ export function memoryStore(options: MemoryStoreOptions = {}): MemoryStore {
   const changelog = options.changelog ?? false
   if (typeof changelog !== 'boolean') {
     throw new InvalidDefinitionError(
-      `memoryStore: changelog must be true or false, got ${typeof changelog} ${JSON.stringify(changelog)}`,
+      `online-sink memoryStore: changelog must be true or false, got ${typeof changelog} ${JSON.stringify(changelog)}`,
     )
   }
   // The changelog: `log[k]` has position `logBase + k` (positions start at 1); trimmed writes are
@@ -290,7 +290,7 @@ export function memoryStore(options: MemoryStoreOptions = {}): MemoryStore {
     const limit = readOptions?.limit
     if (!Number.isSafeInteger(limit) || limit < 1) {
       throw new InvalidArgumentError(
-        `memory store: readChangelog limit must be a whole number >= 1, got ${JSON.stringify(limit)}`,
+        `online-sink: memory store: readChangelog limit must be a whole number >= 1, got ${JSON.stringify(limit)}`,
       )
     }
     // A position before the oldest kept write (trimmed since) reads from the oldest.
@@ -328,7 +328,7 @@ export function memoryStore(options: MemoryStoreOptions = {}): MemoryStore {
 function checkPosition(p: SourcePosition, what: string): number {
   if (typeof p === 'number' && Number.isSafeInteger(p) && p >= 0) return p
   throw new InvalidArgumentError(
-    `memory store: ${what} must be a changelog position as readChangelog returns it (a whole number >= 0), got ${JSON.stringify(p)}`,
+    `online-sink: memory store: ${what} must be a changelog position as readChangelog returns it (a whole number >= 0), got ${JSON.stringify(p)}`,
   )
 }
 

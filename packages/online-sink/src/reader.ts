@@ -41,7 +41,9 @@ import type {
  */
 export function onlineReader(options: OnlineReaderOptions): OnlineReader {
   if (!options || typeof options.store?.read !== 'function') {
-    throw new InvalidDefinitionError('onlineReader needs a `store` (an OnlineStore, e.g. memoryStore())')
+    throw new InvalidDefinitionError(
+      'online-sink: onlineReader needs a `store` (an OnlineStore, e.g. memoryStore())',
+    )
   }
   const store = options.store
   const byName = resolveFeatures(options.features, store, 'onlineReader')
@@ -66,7 +68,7 @@ export function onlineReader(options: OnlineReaderOptions): OnlineReader {
       const f = byName.get(features[j] as string)
       if (f === undefined) {
         throw new InvalidArgumentError(
-          `onlineReader.get: feature '${features[j]}' is not in the reader's features; add an OnlineFeatureConfig for it`,
+          `online-sink onlineReader.get: feature '${features[j]}' is not in the reader's features; add an OnlineFeatureConfig for it`,
         )
       }
       cfgs[j] = f

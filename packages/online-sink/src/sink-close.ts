@@ -106,7 +106,7 @@ function abandon(sink: SinkState, reason: unknown): void {
     if (r) r.catch(sink.onOutputFailure)
     if (sink.deadSink === undefined) {
       sink.abandonFailure = new SinkAbortedError(
-        `onlineSink: close() was aborted (${why}) with ${dead.length} writes not acknowledged by store '${store}'; they are dropped (counted in metrics().deadLetters) because the sink has no deadLetters output: give it one to receive them`,
+        `online-sink: close() was aborted (${why}) with ${dead.length} writes not acknowledged by store '${store}'; they are dropped (counted in metrics().deadLetters) because the sink has no deadLetters output: give it one to receive them`,
         dead.length,
         { cause: reason },
       )

@@ -55,7 +55,7 @@ function unlessAborted(p: Promise<void>, signal: AbortSignal | undefined): Promi
     const onAbort = (): void =>
       reject(
         new SinkAbortedError(
-          `onlineSink: flush() was aborted (${messageOf(signal.reason)}) while the downstream or dead-letter output was still taking or flushing writes; the store acknowledged all of them`,
+          `online-sink: flush() was aborted (${messageOf(signal.reason)}) while the downstream or dead-letter output was still taking or flushing writes; the store acknowledged all of them`,
           0,
           { cause: signal.reason },
         ),
@@ -78,7 +78,7 @@ function unlessAborted(p: Promise<void>, signal: AbortSignal | undefined): Promi
 function flushAborted(sink: SinkState, epoch: number, signal: AbortSignal): SinkAbortedError {
   const n = sink.epochs.outstanding(epoch)
   return new SinkAbortedError(
-    `onlineSink: flush() was aborted (${messageOf(signal.reason)}) with ${n} writes made before it not acknowledged by store '${sink.store.name}' yet (${sink.nRetries} retries so far); they stay buffered and are still retried: call flush() again to wait for them, or close({ signal }) to dead-letter them`,
+    `online-sink: flush() was aborted (${messageOf(signal.reason)}) with ${n} writes made before it not acknowledged by store '${sink.store.name}' yet (${sink.nRetries} retries so far); they stay buffered and are still retried: call flush() again to wait for them, or close({ signal }) to dead-letter them`,
     n,
     { cause: signal.reason },
   )

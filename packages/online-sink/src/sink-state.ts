@@ -99,7 +99,9 @@ export class SinkState {
 
   constructor(o: OnlineSinkOptions) {
     if (!o || typeof o.store?.apply !== 'function') {
-      throw new InvalidDefinitionError('onlineSink needs a `store` (an OnlineStore, e.g. memoryStore())')
+      throw new InvalidDefinitionError(
+        'online-sink: onlineSink needs a `store` (an OnlineStore, e.g. memoryStore())',
+      )
     }
     this.store = o.store
     this.features = resolveFeatures(o.features, o.store, 'onlineSink')

@@ -15,7 +15,7 @@ import { checkValue } from './value-check.js'
 
 /** `OnlineSink.write`: buffer `batch` per key; resolves once there is buffer space. */
 export function writeUpdates(sink: SinkState, batch: readonly FeatureUpdate[]): void | Promise<void> {
-  if (sink.closed) return Promise.reject(new ClosedError('onlineSink'))
+  if (sink.closed) return Promise.reject(new ClosedError('onlineSink', 'online-sink'))
   if (sink.fatal !== undefined) return Promise.reject(sink.fatal)
   const lanes = sink.lanes
   const queue = sink.queue

@@ -50,7 +50,7 @@ export async function applyWithRetries(
       if (!Array.isArray(outcomes) || outcomes.length !== updates.length) {
         throw new StoreWriteError(
           'rejected',
-          `online store '${store.name}' returned ${outcomes?.length} outcomes for ${updates.length} writes; fix the adapter`,
+          `online-sink: online store '${store.name}' returned ${outcomes?.length} outcomes for ${updates.length} writes; fix the adapter`,
         )
       }
       // After a failed attempt the earlier one may have landed: its retry then reads as stale.

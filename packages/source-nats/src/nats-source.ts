@@ -90,7 +90,7 @@ export function startSequenceAfter(
   if (from === undefined || from === null) return startSequence
   if (typeof from !== 'number' || !Number.isSafeInteger(from) || from < 0) {
     throw new InvalidDefinitionError(
-      `source '${name}': position ${JSON.stringify(from)} is not a JetStream stream sequence (a whole number >= 0); was the checkpoint taken with another source?`,
+      `source-nats: source '${name}': position ${JSON.stringify(from)} is not a JetStream stream sequence (a whole number >= 0); was the checkpoint taken with another source?`,
     )
   }
   return from + 1

@@ -240,43 +240,45 @@ export async function runWorker<E>(options: WorkerOptions<E>): Promise<Worker> {
 
 function context<E>(options: WorkerOptions<E>): PartitionContext<E> {
   if (options === null || typeof options !== 'object')
-    throw new InvalidDefinitionError('runWorker needs options')
+    throw new InvalidDefinitionError('worker: runWorker needs options')
   if (typeof options.source !== 'function') {
-    throw new InvalidDefinitionError('runWorker: `source` must be a function (partition) => ResumableSource')
+    throw new InvalidDefinitionError(
+      'worker runWorker: `source` must be a function (partition) => ResumableSource',
+    )
   }
   if (typeof options.store !== 'function') {
     throw new InvalidDefinitionError(
-      'runWorker: `store` must be a function (partition) => OnlineStore, each partition with its own changelog',
+      'worker runWorker: `store` must be a function (partition) => OnlineStore, each partition with its own changelog',
     )
   }
   if (typeof options.log !== 'string' && typeof options.log !== 'function') {
     throw new InvalidDefinitionError(
-      'runWorker: `log` must be a root directory or a function (partition) => OfflineLog',
+      'worker runWorker: `log` must be a root directory or a function (partition) => OfflineLog',
     )
   }
   if (!Array.isArray(options.partitions))
-    throw new InvalidDefinitionError('runWorker: `partitions` must be an array')
+    throw new InvalidDefinitionError('worker runWorker: `partitions` must be an array')
   for (const p of options.partitions) checkPartition(p)
   if (new Set(options.partitions).size !== options.partitions.length) {
-    throw new InvalidDefinitionError(`runWorker: partitions repeat: ${options.partitions.join(', ')}`)
+    throw new InvalidDefinitionError(`worker runWorker: partitions repeat: ${options.partitions.join(', ')}`)
   }
   const groups = (
     Array.isArray(options.definitions) ? options.definitions : [options.definitions]
   ) as FeatureGroup<E>[]
   if (groups.length === 0 || groups.some((g) => typeof g?.describe !== 'function')) {
-    throw new InvalidDefinitionError('runWorker: `definitions` must be defineFeatures(...) groups')
+    throw new InvalidDefinitionError('worker runWorker: `definitions` must be defineFeatures(...) groups')
   }
   const infos = groups.flatMap((g) => g.describe())
   const checkpointIntervalMs = toMs(options.checkpointInterval ?? '10s')
   if (!(checkpointIntervalMs > 0)) {
     throw new InvalidDefinitionError(
-      `runWorker: checkpointInterval must be > 0, got ${String(options.checkpointInterval)}`,
+      `worker runWorker: checkpointInterval must be > 0, got ${String(options.checkpointInterval)}`,
     )
   }
   const lagAfter = durationOption('runWorker', 'lagAfter', options.lagAfter, 'lagAfterMs', options.lagAfterMs)
   const lagAfterMs = lagAfter.ms ?? 3 * checkpointIntervalMs
   if (!(lagAfterMs > 0))
-    throw new InvalidDefinitionError(`runWorker: ${lagAfter.name} must be > 0, got ${lagAfterMs}`)
+    throw new InvalidDefinitionError(`worker runWorker: ${lagAfter.name} must be > 0, got ${lagAfterMs}`)
   const logger =
     options.logger === false
       ? silentLogger
