@@ -1,3 +1,4 @@
+import { fileURLToPath } from 'node:url'
 import { defineConfig } from 'vitest/config'
 import projects from './vitest.workspace.ts'
 import { sourceAliases } from './workspace-entries.ts'
@@ -10,6 +11,8 @@ export default defineConfig({
   },
   test: {
     projects,
+    // Bundles the tests' child processes once per run (absolute: each project resolves it from its own root).
+    globalSetup: [fileURLToPath(new URL('./vitest.global-setup.ts', import.meta.url))],
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: 'forks',

@@ -5,6 +5,7 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { FeatureWrite } from '@skewless/core'
 import { parquetLog } from '@skewless/offline-parquet'
+import { childArgs } from '../../../scripts/test-children.js'
 
 const root = fileURLToPath(new URL('../../../', import.meta.url))
 const bin = join(root, 'packages/cli/src/bin.ts')
@@ -16,12 +17,15 @@ export interface CliRun {
   stderr: string
 }
 
-/** `skewless ...args`, from the repository root (tsx resolves @skewless/* to the sources there). */
+/**
+ * `skewless ...args`, from the repository root: the sources (@skewless/* resolve to them), bundled
+ * once per run or under tsx (scripts/test-children.ts).
+ */
 export function skewless(args: readonly string[], env: Record<string, string> = {}): Promise<CliRun> {
   return new Promise((resolve, reject) => {
     execFile(
       process.execPath,
-      ['--import', 'tsx', bin, ...args],
+      [...childArgs(bin), ...args],
       { cwd: root, env: { ...process.env, ...env }, timeout: 60_000 },
       (error, stdout, stderr) => {
         if (error && typeof error.code !== 'number') reject(error)

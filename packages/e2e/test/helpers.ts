@@ -2,6 +2,7 @@
 import { type ChildProcess, spawn } from 'node:child_process'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { childArgs } from '../../../scripts/test-children.js'
 
 const here = dirname(fileURLToPath(import.meta.url))
 export const repoRoot = join(here, '../../..')
@@ -21,9 +22,9 @@ export interface Life {
   started: Promise<void>
 }
 
-/** Start `test/fixtures/<fixture>` under tsx with `args` and extra env. */
+/** Start `test/fixtures/<fixture>` (bundled once per run, else under tsx) with `args` and extra env. */
 export function startFixture(fixture: string, args: string[], env: Record<string, string> = {}): Life {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(here, 'fixtures', fixture), ...args], {
+  const child = spawn(process.execPath, [...childArgs(join(here, 'fixtures', fixture)), ...args], {
     cwd: repoRoot,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -24,6 +24,7 @@ import { redisStore } from '@skewless/online-redis'
 import type { ServedRecord } from '@skewless/online-sink'
 import type { StoredEntry } from '@skewless/online-sink/adapter'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { childArgs } from '../../../scripts/test-children.js'
 import { createStream, jetstream } from '../../source-nats/test/fixtures.js'
 import { type NatsServerHandle, startNats } from '../../source-nats/test/nats-server.js'
 import {
@@ -73,9 +74,7 @@ function life(name: string, partitions: number[]): Life {
   const child = spawn(
     process.execPath,
     [
-      '--import',
-      'tsx',
-      join(here, 'fixtures', 'nats-worker-child.ts'),
+      ...childArgs(join(here, 'fixtures', 'nats-worker-child.ts')),
       nats.url,
       JSON.stringify(cluster.nodes),
       join(dir, name, 'log'),

@@ -2,6 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { afterAll, describe, expect, it } from 'vitest'
+import { childArgs } from '../../../scripts/test-children.js'
 import { parquetLog, UnstableListingError } from '../src/index.js'
 import { MAX_PINNED } from '../src/segment-files.js'
 import type { ParquetLog } from '../src/types.js'
@@ -86,7 +87,7 @@ describe('readers while compaction swaps files', () => {
     await log.append(batch(10_000)) // the directory exists before the reader opens it
     const child: ChildProcess = spawn(
       process.execPath,
-      ['--import', 'tsx', join(here, 'fixtures/scan-reader.ts'), dir],
+      [...childArgs(join(here, 'fixtures/scan-reader.ts')), dir],
       { cwd: repoRoot, stdio: ['pipe', 'pipe', 'pipe'] },
     )
     const checks: ScanCheck[] = []

@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url'
 import { DuckDBInstance } from '@duckdb/node-api'
 import type { FeatureWrite } from '@skewless/core'
 import { afterAll, describe, expect, it } from 'vitest'
+import { childArgs } from '../../../scripts/test-children.js'
 import { parquetLog } from '../src/index.js'
 import { BATCH_FEATURES, BATCH_ROWS, batch, checkScan, scanBatches } from './concurrent.js'
 import { removeTempDirs, tempDir } from './helpers.js'
@@ -26,12 +27,11 @@ function runAndKill(
   compact = false,
 ): Promise<{ acked: Set<number>; recovered: number; compactions: number }> {
   return new Promise((resolve, reject) => {
-    const args = [join(here, 'fixtures/crash-writer.ts'), dir, String(ROWS), String(firstId)]
-    const child: ChildProcess = spawn(
-      process.execPath,
-      ['--import', 'tsx', ...args, ...(compact ? ['compact'] : [])],
-      { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] },
-    )
+    const args = [...childArgs(join(here, 'fixtures/crash-writer.ts')), dir, String(ROWS), String(firstId)]
+    const child: ChildProcess = spawn(process.execPath, [...args, ...(compact ? ['compact'] : [])], {
+      cwd: repoRoot,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
     const acked = new Set<number>()
     let recovered = -1
     let compactions = 0
@@ -150,7 +150,7 @@ function runCompactor(dir: string, crashAt: string, rollRows: number, firstId: n
   return new Promise((resolve, reject) => {
     const child = spawn(
       process.execPath,
-      ['--import', 'tsx', join(here, 'fixtures/crash-compactor.ts'), dir, String(rollRows), String(firstId)],
+      [...childArgs(join(here, 'fixtures/crash-compactor.ts')), dir, String(rollRows), String(firstId)],
       {
         cwd: repoRoot,
         stdio: ['ignore', 'pipe', 'pipe'],

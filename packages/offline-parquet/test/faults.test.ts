@@ -4,6 +4,7 @@ import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { FeatureWrite } from '@skewless/core'
 import { afterAll, describe, expect, it } from 'vitest'
+import { childArgs } from '../../../scripts/test-children.js'
 import { CorruptFileError, ForeignFileError, parquetLog } from '../src/index.js'
 import { FEATURES, mixedRecords } from './data.js'
 import { removeTempDirs, tempDir } from './helpers.js'
@@ -218,7 +219,7 @@ describe('faults', () => {
     const dir = await tempDir()
     const here = dirname(fileURLToPath(import.meta.url))
     const { code, out } = await new Promise<{ code: number | null; out: string }>((resolve) => {
-      const child = spawn(process.execPath, ['--import', 'tsx', join(here, 'fixtures/no-close.ts'), dir], {
+      const child = spawn(process.execPath, [...childArgs(join(here, 'fixtures/no-close.ts')), dir], {
         cwd: join(here, '../../..'),
       })
       let out = ''

@@ -3,6 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { childArgs } from '../../../scripts/test-children.js'
 
 const dirs: string[] = []
 
@@ -22,12 +23,12 @@ export async function removeTempDirs(): Promise<void> {
 export const deadPid = (): number => spawnSync(process.execPath, ['-e', '0']).pid as number
 
 /**
- * Run `test/fixtures/<fixture>` with tsx in a child process (after `prefix`, e.g. `unshare --pid
+ * Run `test/fixtures/<fixture>` (bundled once per run, else under tsx: scripts/test-children.ts) in a child process (after `prefix`, e.g. `unshare --pid
  * --fork`) and resolve with its stdout; a non-zero exit rejects with its stderr.
  */
 export function runFixture(fixture: string, args: string[], prefix: string[] = []): Promise<string> {
   const here = dirname(fileURLToPath(import.meta.url))
-  const argv = [process.execPath, '--import', 'tsx', join(here, 'fixtures', fixture), ...args]
+  const argv = [process.execPath, ...childArgs(join(here, 'fixtures', fixture)), ...args]
   const [cmd, ...rest] = [...prefix, ...argv] as [string, ...string[]]
   return new Promise<string>((resolve, reject) => {
     const child = spawn(cmd, rest, { cwd: join(here, '../../..') })

@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { afterAll, describe, expect, it } from 'vitest'
+import { childArgs } from '../../../scripts/test-children.js'
 import { parquetLog } from '../src/index.js'
 import type { ParquetLog } from '../src/types.js'
 import { removeTempDirs, tempDir } from './helpers.js'
@@ -22,7 +23,7 @@ function runWriter(
     const env = { ...process.env }
     if (crashAt) env.SKEWLESS_CRASH_AT = crashAt
     else delete env.SKEWLESS_CRASH_AT
-    const child = spawn(process.execPath, ['--import', 'tsx', join(here, 'fixtures/crash-marks.ts'), dir], {
+    const child = spawn(process.execPath, [...childArgs(join(here, 'fixtures/crash-marks.ts')), dir], {
       cwd: join(here, '../../..'),
       env,
       stdio: ['ignore', 'pipe', 'pipe'],

@@ -2,6 +2,7 @@
 import { type ChildProcess, spawn } from 'node:child_process'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { childArgs } from '../../../scripts/test-children.js'
 
 const here = dirname(fileURLToPath(import.meta.url))
 const repoRoot = join(here, '../../..')
@@ -30,9 +31,9 @@ export interface WorkerProcess {
   stderr(): string
 }
 
-/** Run `script` (a path) with `node --import tsx` from the repository root. */
+/** Run `script` (a path) from the repository root: its bundle when this run has one, else under tsx. */
 export function startProcess(script: string, args: readonly string[]): WorkerProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', script, ...args], {
+  const child = spawn(process.execPath, [...childArgs(script), ...args], {
     cwd: repoRoot,
     stdio: ['ignore', 'pipe', 'pipe'],
   })
