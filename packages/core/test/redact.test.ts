@@ -9,6 +9,7 @@ describe('redaction: one rule for every package', () => {
     // A raw '@' inside the password: the user info runs to the last '@' (the old Redis copy left 'ss@').
     expect(redactUrl('redis://a:p@ss@h:1')).toBe('redis://a:***@h:1')
     expect(redactUrl('127.0.0.1:4222')).toBe('127.0.0.1:4222')
+    expect(redactUrl('redis://h:6379')).toBe('redis://h:6379')
     expect(redactUrls(['nats://a:b@h:1', 'nats://h:2'])).toBe('nats://a:***@h:1, nats://h:2')
   })
 

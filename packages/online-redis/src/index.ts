@@ -1,5 +1,3 @@
-import * as internal from '@skewless/core/internal'
-
 export {
   ChangelogFormatError,
   isTransientRedisError,
@@ -10,6 +8,3 @@ export {
 export { keySlot } from './slot.js'
 export { redisStore } from './store.js'
 export type * from './types.js'
-
-/** An address with its password replaced, `redis://user:***@host:port` (core's one redaction rule). */
-export const redactUrl: (url: string) => string = internal.redactUrl

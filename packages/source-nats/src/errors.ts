@@ -1,6 +1,6 @@
 /**
  * The errors of @skewless/source-nats. Messages name the server with its credentials redacted
- * (`redactServer`), say what to change, and keep `cause`.
+ * (core's one redaction rule), say what to change, and keep `cause`.
  */
 import { SkewlessError, type SkewlessErrorOptions } from '@skewless/core'
 import { errorMessage } from '@skewless/core/internal'
