@@ -7,7 +7,8 @@
  * Checkpoints are sampled from the worker's metrics every 20 ms: each new checkpoint's pause (the
  * operator snapshot at a batch boundary) and commit latency (snapshot → sinks flushed → log commit).
  *
- * argv[2]: JSON of `E2eWorkerConfig`.
+ * argv[2]: JSON of `E2eWorkerConfig`. Env BENCH_E2E_DEBUG=1: each partition's source counters
+ * (messages, pauses, consumer resets) on stderr at the end.
  */
 import type { PositionedBatch, ResumableSource } from '@skewless/core'
 import { redisStore } from '@skewless/online-redis'
@@ -47,9 +48,14 @@ const config = JSON.parse(process.argv[2] as string) as E2eWorkerConfig
 const silent = { info() {}, warn() {}, error: (o: object, m?: string) => console.error(m, o) }
 
 /** The partition's source, ending once it has read the partition's last sequence. */
-function bounded(inner: ResumableSource<BenchEvent>, last: number): ResumableSource<BenchEvent> {
+function bounded(
+  inner: ResumableSource<BenchEvent>,
+  last: number,
+): ResumableSource<BenchEvent> & { metrics(): unknown } {
   return {
     name: inner.name,
+    // The source's counters (pauses, messages) reach the worker's metrics through the wrapper.
+    metrics: () => (inner as { metrics?: () => unknown }).metrics?.(),
     async *open(from, options) {
       if (typeof from === 'number' && from >= last) return
       for await (const b of inner.open(from, options) as AsyncIterable<PositionedBatch<BenchEvent>>) {
@@ -112,6 +118,8 @@ for (;;) {
 }
 const endedAt = Date.now()
 const m = worker.metrics()
+if (process.env.BENCH_E2E_DEBUG)
+  for (const p of m.byPartition) console.error('source', p.partition, JSON.stringify(p.source))
 await worker.close()
 const cpu = process.cpuUsage(cpu0)
 const result: E2eWorkerResult = {
