@@ -126,18 +126,21 @@ describe('cross-check with DuckDB', () => {
   }
 })
 
+/** One applied double record of entity 'a', feature 'd'. */
+const A_DOUBLE: Rec = {
+  entity: 'a',
+  feature: 'd',
+  value: 1.5,
+  eventTime: 10,
+  availableTime: 10,
+  version: 0,
+  outcome: 'applied',
+}
+
 describe('writeParquet', () => {
   it('writes a file DuckDB reads back with the same values and types, via a temp name', async () => {
     const recs: Rec[] = [
-      {
-        entity: 'a',
-        feature: 'd',
-        value: 1.5,
-        eventTime: 10,
-        availableTime: 10,
-        version: 0,
-        outcome: 'applied',
-      },
+      A_DOUBLE,
       {
         entity: 'a',
         feature: 'n',
@@ -197,20 +200,7 @@ describe('writeParquet', () => {
   it('offers the Parquet log codecs (lz4 too) and names them in the file; an unknown codec is refused', async () => {
     const out = asOfJoinTable(
       { entity: ['a'], time: Float64Array.from([25]) },
-      logTable(
-        [
-          {
-            entity: 'a',
-            feature: 'd',
-            value: 1.5,
-            eventTime: 10,
-            availableTime: 10,
-            version: 0,
-            outcome: 'applied',
-          },
-        ],
-        { d: 'double' },
-      ),
+      logTable([{ ...A_DOUBLE }], { d: 'double' }),
       { features: ['d'] },
     )
     const expected = { snappy: 'SNAPPY', zstd: 'ZSTD', lz4: 'LZ4_RAW', uncompressed: 'UNCOMPRESSED' } as const
