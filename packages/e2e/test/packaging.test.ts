@@ -156,8 +156,8 @@ const { checkRecord, LOG_SCHEMA_FIELDS } = require('@skewless/offline-log/adapte
 const { memoryStore, onlineFeatures, onlineReader, onlineSink } = require('@skewless/online-sink')
 ;(async () => {${USE}})().catch((e) => { console.error(e); process.exit(1) })`,
     })
-    await npmInstall(esm)
-    await npmInstall(cjs)
+    // Independent projects (npm's cache takes concurrent installs): installed, and run below, at once.
+    await Promise.all([npmInstall(esm), npmInstall(cjs)])
     expect(existsSync(join(esm, 'node_modules/@skewless/offline-log/dist/adapter.js'))).toBe(true)
     expect(existsSync(join(esm, 'node_modules/@skewless/core/dist/adapter.js'))).toBe(true)
     const expected = {
@@ -172,10 +172,10 @@ const { memoryStore, onlineFeatures, onlineReader, onlineSink } = require('@skew
       ms: toMs('1h'),
       newer: isNewerVersion(2, 0, 1, 5),
     }
-    for (const dir of [esm, cjs]) {
-      const out = await sh(process.execPath, ['main.js'], dir)
-      expect(JSON.parse(out.trim()), dir).toEqual(expected)
-    }
+    const outs = await Promise.all([esm, cjs].map((dir) => sh(process.execPath, ['main.js'], dir)))
+    outs.forEach((out, i) => {
+      expect(JSON.parse(out.trim()), [esm, cjs][i]).toEqual(expected)
+    })
   }, 150_000)
 
   it('type-check from the published declaration files (ESM and CommonJS, main entry and subpath)', async () => {
@@ -210,11 +210,12 @@ export const used: unknown[] = [log, store, toMs('1m'), dead]
       },
       include: ['*.ts'],
     })
-    for (const dir of [join(tmp, 'esm-app'), join(tmp, 'cjs-app')]) {
+    const dirs = [join(tmp, 'esm-app'), join(tmp, 'cjs-app')]
+    for (const dir of dirs) {
       writeFileSync(join(dir, 'use.ts'), code)
       writeFileSync(join(dir, 'tsconfig.json'), tsconfig)
-      await sh(process.execPath, [TSC, '-p', 'tsconfig.json'], dir)
     }
+    await Promise.all(dirs.map((dir) => sh(process.execPath, [TSC, '-p', 'tsconfig.json'], dir)))
     // The check can fail: a name that is not exported is an error.
     writeFileSync(
       join(tmp, 'esm-app', 'use.ts'),
