@@ -8,7 +8,9 @@ import type { Sink } from './types.js'
 export interface DeadLetterCounts {
   /** Dead letters in all. */
   deadLetters: number
-  /** Per code, e.g. `{ 'invalid-value': 2 }`. */
+  /** Per reason, e.g. `{ 'invalid-value': 2 }`. */
+  deadLettersByReason: Record<string, number>
+  /** The same counts. @deprecated Read `deadLettersByReason` (the same counts; one name, reason, for the machine-readable reason). */
   deadLettersByCode: Record<string, number>
 }
 
@@ -21,7 +23,11 @@ export function countDeadLetters<T extends { reason: string }>(
 ): { sink: Sink<T> | undefined; counts(): DeadLetterCounts } {
   let total = 0
   const byCode: Record<string, number> = {}
-  const counts = (): DeadLetterCounts => ({ deadLetters: total, deadLettersByCode: { ...byCode } })
+  const counts = (): DeadLetterCounts => ({
+    deadLetters: total,
+    deadLettersByReason: { ...byCode },
+    deadLettersByCode: { ...byCode },
+  })
   if (output === undefined) return { sink: undefined, counts }
   return {
     sink: {

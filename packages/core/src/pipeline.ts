@@ -742,9 +742,9 @@ function deadLettersOf(sink: Sink<FeatureUpdate>): {
     typeof v === 'object' && v !== null ? (v as Record<string, number>) : ({} as Record<string, number>)
   return {
     total: num(got?.deadLetters),
-    byCode: rec(got?.deadLettersByCode),
+    byCode: rec(got?.deadLettersByReason ?? got?.deadLettersByCode),
     logTotal: num(got?.logDeadLetters),
-    logByCode: rec(got?.logDeadLettersByCode),
+    logByCode: rec(got?.logDeadLettersByReason ?? got?.logDeadLettersByCode),
   }
 }
 

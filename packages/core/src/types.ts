@@ -219,7 +219,7 @@ export interface PipelineMetrics {
   /**
    * Every dead letter by reason: the pipeline's own by code (`invalid-value`, `invalid-time`, ...),
    * the sink's as `sink:<code>` (`sink:serialization`, `sink:retries-exhausted`) and those of the
-   * log behind it as `log:<code>`, when the sink reports them (`metrics().deadLettersByCode`, as the
+   * log behind it as `log:<code>`, when the sink reports them (`metrics().deadLettersByReason`, as the
    * online sink does). Nothing is dropped without a count here.
    */
   deadLettersByReason: Record<string, number>

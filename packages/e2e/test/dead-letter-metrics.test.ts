@@ -97,7 +97,8 @@ describe('dead letters reach the pipeline metrics and the logger', () => {
     expect(rejected.items).toHaveLength(2)
     expect(metrics.logDeadLetters).toBe(2)
     expect(metrics.deadLettersByReason['log:invalid-value']).toBe(2)
-    expect(sink.metrics().logDeadLettersByCode).toEqual({ 'invalid-value': 2 })
+    expect(sink.metrics().logDeadLettersByReason).toEqual({ 'invalid-value': 2 })
+    expect(sink.metrics().logDeadLettersByCode).toEqual({ 'invalid-value': 2 }) // the deprecated alias
   })
 
   it('repeats are summarized: one line per reason per interval, with the count held back logged at close', async () => {

@@ -145,7 +145,12 @@ export interface OfflineLog extends Sink<FeatureWrite>, CheckpointLog {
    * Records rejected to the `deadLetters` output so far, per code (a sink with this log as its
    * downstream reports them, and the pipeline in `metrics.logDeadLetters`). Optional for adapters.
    */
-  metrics?(): { deadLetters: number; deadLettersByCode: Record<string, number> }
+  metrics?(): {
+    deadLetters: number
+    deadLettersByReason: Record<string, number>
+    /** @deprecated Read `deadLettersByReason` (the same counts; one name, reason, for the machine-readable reason). */
+    deadLettersByCode?: Record<string, number>
+  }
 }
 
 /** A record rejected by the log, with the reason. */

@@ -133,7 +133,9 @@ export interface ParquetLogStats {
 export interface ParquetLogMetrics extends ParquetLogStats {
   /** Records rejected to the `deadLetters` output so far. */
   deadLetters: number
-  /** The same, per code (`unknown-feature`, `invalid-value`, `invalid-time`). */
+  /** The same, per reason (`unknown-feature`, `invalid-value`, `invalid-time`). */
+  deadLettersByReason: Record<string, number>
+  /** The same counts. @deprecated Read `deadLettersByReason` (the same counts; one name, reason, for the machine-readable reason). */
   deadLettersByCode: Record<string, number>
 }
 

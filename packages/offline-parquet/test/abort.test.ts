@@ -181,7 +181,7 @@ describe('ParquetLog.metrics()', () => {
     const m = log.metrics()
     expect(m.commits).toBe(3)
     expect(m.rows).toBe(120)
-    expect(m).toMatchObject({ deadLetters: 0, deadLettersByCode: {} })
+    expect(m).toMatchObject({ deadLetters: 0, deadLettersByReason: {} })
     expect(log.stats.commits).toBe(m.commits)
     expect(log.stats.rows).toBe(m.rows)
     await log.append(mixedRecords(4))

@@ -66,7 +66,9 @@ export interface ChangelogCommitterMetrics {
   lastCheckpointMs: number
   /** Records the log rejected to its own dead-letter output (its `metrics()`; 0 for a log without). */
   logDeadLetters: number
-  /** `logDeadLetters` per code. */
+  /** `logDeadLetters` per reason. */
+  logDeadLettersByReason: Record<string, number>
+  /** The same counts. @deprecated Read `logDeadLettersByReason` (the same counts; one name, reason, for the machine-readable reason). */
   logDeadLettersByCode: Record<string, number>
 }
 
@@ -129,7 +131,10 @@ export function changelogCommitter(options: ChangelogCommitterOptions): Changelo
     options.maxWritesPerCommit ?? 200_000,
     { min: 1, integer: true },
   )
-  const m: Omit<ChangelogCommitterMetrics, 'logDeadLetters' | 'logDeadLettersByCode'> = {
+  const m: Omit<
+    ChangelogCommitterMetrics,
+    'logDeadLetters' | 'logDeadLettersByReason' | 'logDeadLettersByCode'
+  > = {
     commits: 0,
     writes: 0,
     checkpoints: 0,
@@ -249,14 +254,17 @@ export function changelogCommitter(options: ChangelogCommitterOptions): Changelo
 /** What the log rejected, from its `metrics()` when it has one (a pipeline sums it into its own). */
 function logDeadLettersOf(log: unknown): {
   logDeadLetters: number
+  logDeadLettersByReason: Record<string, number>
   logDeadLettersByCode: Record<string, number>
 } {
   const read = (log as { metrics?: () => unknown }).metrics
   const got = typeof read === 'function' ? (read.call(log) as Record<string, unknown> | undefined) : undefined
   const n = got?.deadLetters
-  const byCode = got?.deadLettersByCode
+  const byCode = got?.deadLettersByReason ?? got?.deadLettersByCode
   return {
     logDeadLetters: typeof n === 'number' ? n : 0,
+    logDeadLettersByReason:
+      typeof byCode === 'object' && byCode !== null ? { ...(byCode as Record<string, number>) } : {},
     logDeadLettersByCode:
       typeof byCode === 'object' && byCode !== null ? { ...(byCode as Record<string, number>) } : {},
   }

@@ -37,15 +37,18 @@ export function onlineSink(options: OnlineSinkOptions): OnlineSink {
  */
 function logDeadLettersOf(downstream: OnlineSinkOptions['downstream']): {
   logDeadLetters: number
+  logDeadLettersByReason: Record<string, number>
   logDeadLettersByCode: Record<string, number>
 } {
   const m = (downstream as { metrics?: () => unknown } | undefined)?.metrics
   const got =
     typeof m === 'function' ? (m.call(downstream) as Record<string, unknown> | undefined) : undefined
   const n = got?.deadLetters
-  const byCode = got?.deadLettersByCode
+  const byCode = got?.deadLettersByReason ?? got?.deadLettersByCode
   return {
     logDeadLetters: typeof n === 'number' ? n : 0,
+    logDeadLettersByReason:
+      typeof byCode === 'object' && byCode !== null ? { ...(byCode as Record<string, number>) } : {},
     logDeadLettersByCode:
       typeof byCode === 'object' && byCode !== null ? { ...(byCode as Record<string, number>) } : {},
   }
@@ -85,6 +88,7 @@ class AsyncOnlineSink implements OnlineSink {
       coalesced: s.nCoalesced,
       retries: s.nRetries,
       deadLetters: s.nDead,
+      deadLettersByReason: { ...s.deadByCode },
       deadLettersByCode: { ...s.deadByCode },
       ...logDeadLettersOf(this.downstream),
       inFlightBatches: s.inFlight,

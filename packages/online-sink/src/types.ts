@@ -227,7 +227,7 @@ export interface OnlineSinkOptions extends TelemetryOptions {
   changelog?: boolean
   /**
    * Receives writes that failed permanently. When unset they are counted (`metrics().deadLetters`,
-   * per code in `deadLettersByCode`) and a rate-limited warning per code goes to `logger`.
+   * per reason in `deadLettersByReason`) and a rate-limited warning per code goes to `logger`.
    */
   deadLetters?: Sink<OnlineDeadLetter>
   /**
@@ -293,14 +293,18 @@ export interface OnlineSinkMetrics {
   retries: number
   /** Updates dead-lettered (sent to the dead-letter output, or counted and logged without one). */
   deadLetters: number
-  /** `deadLetters` per code, e.g. `{ serialization: 2, 'retries-exhausted': 100 }`. */
+  /** `deadLetters` per reason, e.g. `{ serialization: 2, 'retries-exhausted': 100 }`. */
+  deadLettersByReason: Record<string, number>
+  /** The same counts. @deprecated Read `deadLettersByReason` (the same counts; one name, reason, for the machine-readable reason). */
   deadLettersByCode: Record<string, number>
   /**
    * Records the downstream (an offline log with `metrics()`) rejected as dead letters, e.g. a
    * value its declared type does not take; 0 for a downstream without metrics.
    */
   logDeadLetters: number
-  /** `logDeadLetters` per code (`invalid-value`, `unknown-feature`, `invalid-time`). */
+  /** `logDeadLetters` per reason (`invalid-value`, `unknown-feature`, `invalid-time`). */
+  logDeadLettersByReason: Record<string, number>
+  /** The same counts. @deprecated Read `logDeadLettersByReason` (the same counts; one name, reason, for the machine-readable reason). */
   logDeadLettersByCode: Record<string, number>
   /** Batches in flight now: at the store, or acknowledged and waiting for `downstream` to take them. */
   inFlightBatches: number
