@@ -5,6 +5,5 @@ export {
   RedisTlsError,
   RedisUnreachableError,
 } from './errors.js'
-export { keySlot } from './slot.js'
 export { redisStore } from './store.js'
 export type * from './types.js'

@@ -6,7 +6,7 @@ import {
   startRedisCluster,
 } from '@skewless/adapter-tests'
 import { collectingSink, type FeatureWrite } from '@skewless/core'
-import { keySlot, type RedisStore, redisStore } from '@skewless/online-redis'
+import { type RedisStore, redisStore } from '@skewless/online-redis'
 import {
   changelogCommitter,
   type OnlineDeadLetter,
@@ -15,6 +15,7 @@ import {
 } from '@skewless/online-sink'
 import { Cluster, Redis } from 'ioredis'
 import { afterAll, beforeAll, expect, it } from 'vitest'
+import { keySlot } from '../src/slot.js'
 
 let cluster: RedisClusterHandle
 beforeAll(async () => {

@@ -3,11 +3,11 @@
 // changelog on one Redis each read only their own writes.
 import { type RedisServerHandle, startRedis } from '@skewless/adapter-tests'
 import { type FeatureUpdate, InvalidDefinitionError } from '@skewless/core'
-import { keySlot, type RedisLike, type RedisStore, redisStore } from '@skewless/online-redis'
+import { type RedisLike, type RedisStore, redisStore } from '@skewless/online-redis'
 import type { OnlineFeatureConfig } from '@skewless/online-sink'
 import { Redis } from 'ioredis'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { crc16 } from '../src/slot.js'
+import { crc16, keySlot } from '../src/slot.js'
 
 const never = (): never => {
   throw new Error('not called')
