@@ -4,6 +4,8 @@
  * index (timers fire in row order) and the free-row list is kept, so a restored operator emits
  * exactly what the uninterrupted one would have.
  */
+
+import { errorMessage } from './error-message.js'
 import { CheckpointMismatchError } from './errors.js'
 import { type FeatureState, SessionState, TiledState, UNSET, UnboundedState } from './feature-state.js'
 import { type GroupState, H_TIMER } from './group-state.js'
@@ -237,7 +239,11 @@ export function restoreOperator<E>(
 ): { watermark: number; batchNo: number } {
   if (data?.format === EMISSION_VERSION_FORMAT) {
     throw new CheckpointMismatchError(
-      `core: checkpoint format '${EMISSION_VERSION_FORMAT}' numbers updates by emission, which a replay cut into other micro-batches does not repeat; this version ('${CHECKPOINT_FORMAT}') numbers them by the events of the window (docs/decisions/version.md) and cannot resume it: rebuild the state by reprocessing the source from its start into a fresh store and log (or finish with the previous version)`,
+      errorMessage(
+        'core',
+        `checkpoint format '${EMISSION_VERSION_FORMAT}' numbers updates by emission and this version ('${CHECKPOINT_FORMAT}') cannot resume it: rebuild the state by reprocessing the source from its start`,
+        { readme: 'core' },
+      ),
     )
   }
   if (!data || data.format !== CHECKPOINT_FORMAT) {

@@ -86,7 +86,7 @@ async function refuseLinks(root: string, path: string): Promise<void> {
     if (st === undefined || !st.isSymbolicLink()) continue
     const target = await readlink(d).catch(() => '?')
     throw new CommitFailedError(
-      `${relative(root, d)} in the log directory ${root} is a symbolic link (to ${target}); the log writes only into real directories under its root. Remove the link (and check who could create it: the directory should be writable by the log's user only)`,
+      `${relative(root, d)} in the log directory ${root} is a symbolic link (to ${target}); remove it: the log writes only into real directories under its root`,
     )
   }
 }
