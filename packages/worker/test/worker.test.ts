@@ -110,11 +110,16 @@ it('moves a partition between two workers with its checkpoint; health and metric
   expect(b.partitions).toEqual([1, 2, 3])
 
   // A partition a live worker owns cannot be taken twice: B fails to open its log, and says so.
-  await expect(b.acquire(0)).rejects.toThrow(/lock/i)
+  await expect(b.acquire(0)).rejects.toMatchObject({
+    code: 'log-locked',
+    message: expect.stringMatching(/open for writing by another writer/),
+  })
   const bHealth = b.health()
   expect(bHealth.status).toBe('failing')
   expect(bHealth.partitions.find((p) => p.partition === 0)?.state).toBe('failed')
-  expect(bHealth.partitions.find((p) => p.partition === 0)?.reason).toMatch(/lock/i)
+  expect(bHealth.partitions.find((p) => p.partition === 0)?.reason).toMatch(
+    /open for writing by another writer/,
+  )
   // A keeps it, untouched.
   expect(a.health().partitions).toMatchObject([{ partition: 0, state: 'ready' }])
   await b.release(0).catch(() => undefined)
