@@ -11,10 +11,10 @@
  * from the file node itself resolves them to.
  */
 import { existsSync, mkdtempSync, rmSync } from 'node:fs'
-import { createRequire } from 'node:module'
 import { tmpdir } from 'node:os'
 import { join, relative, resolve } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
+import type { Plugin } from 'esbuild'
 
 /** The repository root. */
 export const ROOT = fileURLToPath(new URL('../', import.meta.url))
@@ -61,33 +61,10 @@ export function childArgs(file: string): string[] {
   return ['--import', 'tsx', file]
 }
 
-type EsbuildPlugin = {
-  name: string
-  setup(build: {
-    onResolve(
-      o: { filter: RegExp },
-      f: (a: {
-        path: string
-        kind: string
-        resolveDir: string
-        pluginData?: unknown
-      }) => Promise<{ path: string; external: boolean } | undefined>,
-    ): void
-    onLoad(
-      o: { filter: RegExp },
-      f: (a: { path: string }) => Promise<{ contents: string; loader: 'ts' } | undefined>,
-    ): void
-    resolve(
-      path: string,
-      o: { kind: string; resolveDir: string; pluginData: unknown },
-    ): Promise<{ path: string; errors: unknown[] }>
-  }): void
-}
-
 const NESTED = Symbol('nested')
 
 /** Third-party imports stay imports, of the file they resolve to (node's conditions: import, node). */
-const externalPackages: EsbuildPlugin = {
+const externalPackages: Plugin = {
   name: 'external-packages',
   setup(build) {
     build.onResolve({ filter: /^[^./]/ }, async (a) => {
@@ -100,7 +77,7 @@ const externalPackages: EsbuildPlugin = {
 }
 
 /** Each source module keeps its own `import.meta.url`, as under tsx. */
-const ownImportMeta: EsbuildPlugin = {
+const ownImportMeta: Plugin = {
   name: 'own-import-meta',
   setup(build) {
     build.onLoad({ filter: /\.[cm]?ts$/ }, async (a) => {
@@ -114,14 +91,11 @@ const ownImportMeta: EsbuildPlugin = {
 }
 
 /**
- * Bundle `entries` (relative to the root) into a new temporary directory and return it. esbuild is
- * tsx's own dependency (the root has none of its own).
+ * Bundle `entries` (relative to the root) into a new temporary directory and return it, with the
+ * esbuild the root declares (the version tsx runs, so bundles and tsx compile the same way).
  */
 export async function bundleChildren(entries: readonly string[] = BUNDLED_CHILDREN): Promise<string> {
-  const requireFromTsx = createRequire(createRequire(import.meta.url).resolve('tsx'))
-  const esbuild = requireFromTsx('esbuild') as {
-    build(o: Record<string, unknown>): Promise<{ errors: unknown[] }>
-  }
+  const esbuild = await import('esbuild')
   const dir = mkdtempSync(join(tmpdir(), 'skewless-children-'))
   try {
     await esbuild.build({
