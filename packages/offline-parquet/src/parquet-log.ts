@@ -1,5 +1,6 @@
 import { mkdir } from 'node:fs/promises'
 import {
+  type AbortOptions,
   ClosedError,
   type CommitMarks,
   type FeatureWrite,
@@ -9,7 +10,7 @@ import {
   SkewlessError,
 } from '@skewless/core'
 import { countDeadLetters } from '@skewless/core/adapter'
-import { durationOption, numberOption } from '@skewless/core/internal'
+import { durationOption, numberOption, raceAbort } from '@skewless/core/internal'
 import {
   InvalidRecordError,
   type RejectedWrite,
@@ -385,9 +386,25 @@ export async function parquetLog(options: ParquetLogOptions): Promise<ParquetLog
     return backpressure
   }
 
-  async function flush(): Promise<void> {
-    await commits.drained()
+  async function flush(options?: AbortOptions): Promise<void> {
+    // An abort stops the wait, not the commits: they go on, and a later flush or close waits for them.
+    await raceAbort(commits.drained(), options?.signal, 'offline-parquet flush')
     if (failure) throw takeFailure()
+  }
+
+  /** The one close: once started it runs to its end, whoever stops waiting for it. */
+  let closeRun: Promise<void> | undefined
+  async function closeOnce(): Promise<void> {
+    if (closed) return
+    closing = true
+    try {
+      await compacting
+      await flush()
+    } finally {
+      closed = true
+      await writer.pool?.close()
+      await lock?.release()
+    }
   }
 
   const scanFiles = (o: ScanOptions, what: string) => scanSegments(scanCtx, o, what)
@@ -485,17 +502,13 @@ export async function parquetLog(options: ParquetLogOptions): Promise<ParquetLog
         return r
       })
     },
-    async close() {
-      if (closed) return
-      closing = true
-      try {
-        await compacting
-        await flush()
-      } finally {
-        closed = true
-        await writer.pool?.close()
-        await lock?.release()
-      }
+    close(options?: AbortOptions) {
+      // An abort stops the wait and rejects with AbortedError; the close itself carries on (pending
+      // commits land, the lock is released), so the log never ends half-closed.
+      // The first call gets the close's failure, if any; later calls wait for the same close and resolve.
+      const run = closeRun === undefined ? closeOnce() : closeRun
+      closeRun = run.catch(() => undefined)
+      return raceAbort(run, options?.signal, 'offline-parquet close')
     },
   }
   return log

@@ -10,11 +10,33 @@ import { logRows, multiset } from './rows.js'
 
 vi.mock('node:fs/promises', async (importOriginal) => {
   const m = await importOriginal<typeof import('node:fs/promises')>()
-  return { ...m, readFile: vi.fn(m.readFile) }
+  return { ...m, readFile: vi.fn(m.readFile), rename: vi.fn(m.rename) }
 })
 
 afterAll(removeTempDirs)
-afterEach(() => vi.mocked(fsp.readFile).mockRestore?.())
+afterEach(() => {
+  vi.mocked(fsp.readFile).mockRestore?.()
+  vi.mocked(fsp.rename).mockRestore?.()
+})
+
+/** Hold every rename (the commit's last step) until `release()`; `held` resolves at the first one held. */
+function holdRenames(): { held: Promise<void>; release: () => void } {
+  const real = vi.mocked(fsp.rename).getMockImplementation() as typeof fsp.rename
+  let release!: () => void
+  const gate = new Promise<void>((r) => {
+    release = r
+  })
+  let heldOne!: () => void
+  const held = new Promise<void>((r) => {
+    heldOne = r
+  })
+  vi.mocked(fsp.rename).mockImplementation(async (a, b) => {
+    heldOne()
+    await gate
+    return real(a, b)
+  })
+  return { held, release }
+}
 
 const openFds = () => readdirSync('/proc/self/fd').length
 const ALL = Object.keys(FEATURES)
@@ -147,6 +169,50 @@ describe('AbortOptions on the Parquet log', () => {
     await again.compact({ minFiles: 2 })
     expect((await again.listFiles()).length).toBeLessThan(filesAfter.length)
     expect(await logRows(again)).toEqual(rowsBefore)
+    await again.close()
+  })
+})
+
+describe('flush and close: AbortOptions', () => {
+  it('flush stops waiting when aborted mid-way (a commit held pending); the commit still lands and a later flush waits for it', async () => {
+    const dir = await tempDir()
+    const log = await parquetLog({ dir, workers: 0, features: FEATURES })
+    const recs = mixedRecords(200)
+    const hold = holdRenames()
+    await log.write(recs)
+    await hold.held
+    const ac = new AbortController()
+    const reason = new Error('deadline')
+    const flushing = log.flush({ signal: ac.signal })
+    ac.abort(reason)
+    const err = await flushing.catch((e: unknown) => e)
+    expect(err).toBeInstanceOf(AbortedError)
+    expect((err as AbortedError).cause).toBe(reason)
+    // Aborted before the start: rejected at once, the commit still held.
+    await expect(log.flush({ signal: ac.signal })).rejects.toBeInstanceOf(AbortedError)
+    hold.release()
+    await log.flush()
+    expect(await logRows(log, ALL)).toEqual(multiset(recs))
+    await log.close()
+  })
+
+  it('close stops waiting when aborted, but the close carries on: pending commits land, the lock is released, a second close resolves', async () => {
+    const dir = await tempDir()
+    const log = await parquetLog({ dir, workers: 0, features: FEATURES })
+    const recs = mixedRecords(200)
+    const hold = holdRenames()
+    await log.write(recs)
+    await hold.held
+    const ac = new AbortController()
+    const closing = log.close({ signal: ac.signal })
+    ac.abort(new Error('shutdown deadline'))
+    await expect(closing).rejects.toBeInstanceOf(AbortedError)
+    hold.release()
+    await log.close() // waits for the same close, which ends normally
+    await expect(log.append(recs)).rejects.toThrow(/closed/)
+    // The writer lock is free and every row committed: a new writer opens the directory and reads them.
+    const again = await parquetLog({ dir, workers: 0, features: FEATURES })
+    expect(await logRows(again, ALL)).toEqual(multiset(recs))
     await again.close()
   })
 })
