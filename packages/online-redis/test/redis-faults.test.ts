@@ -71,6 +71,10 @@ describe('kill -9 and restart mid-stream', () => {
       if (r) await r
       await tick(2)
       if (c === 20) {
+        // The kill must land after a good part of the stream was acknowledged: on a loaded machine the
+        // sink may still be writing the first batches here, so wait (bounded) until more than 500 were.
+        const deadline = Date.now() + 20_000
+        while (down.items.length <= 500 && Date.now() < deadline) await tick(10)
         ackedBeforeKill = down.items.slice()
         await server.kill()
         restarted = tick(300).then(() => server.restart())
