@@ -173,14 +173,20 @@ describe('AbortOptions on the Parquet log', () => {
   })
 })
 
+/** A log with one commit of 200 records written and held at its rename, not yet durable. */
+async function commitHeld() {
+  const dir = await tempDir()
+  const log = await parquetLog({ dir, workers: 0, features: FEATURES })
+  const recs = mixedRecords(200)
+  const hold = holdRenames()
+  await log.write(recs)
+  await hold.held
+  return { dir, log, recs, hold }
+}
+
 describe('flush and close: AbortOptions', () => {
   it('flush stops waiting when aborted mid-way (a commit held pending); the commit still lands and a later flush waits for it', async () => {
-    const dir = await tempDir()
-    const log = await parquetLog({ dir, workers: 0, features: FEATURES })
-    const recs = mixedRecords(200)
-    const hold = holdRenames()
-    await log.write(recs)
-    await hold.held
+    const { log, recs, hold } = await commitHeld()
     const ac = new AbortController()
     const reason = new Error('deadline')
     const flushing = log.flush({ signal: ac.signal })
@@ -197,12 +203,7 @@ describe('flush and close: AbortOptions', () => {
   })
 
   it('close stops waiting when aborted, but the close carries on: pending commits land, the lock is released, a second close resolves', async () => {
-    const dir = await tempDir()
-    const log = await parquetLog({ dir, workers: 0, features: FEATURES })
-    const recs = mixedRecords(200)
-    const hold = holdRenames()
-    await log.write(recs)
-    await hold.held
+    const { dir, log, recs, hold } = await commitHeld()
     const ac = new AbortController()
     const closing = log.close({ signal: ac.signal })
     ac.abort(new Error('shutdown deadline'))
