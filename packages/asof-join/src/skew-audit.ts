@@ -12,7 +12,10 @@ import {
   type OnlineFeatureConfig,
   type ServedRecord,
   toMs,
+  type WindowSpec,
+  windowAt,
 } from '@skewless/core'
+import { compareRecord } from '@skewless/core/adapter'
 import { throwIfAborted } from '@skewless/core/internal'
 import type { OfflineLog } from '@skewless/offline-log'
 import type { Table } from 'apache-arrow'
@@ -67,7 +70,10 @@ export interface SkewAuditOptions extends AbortOptions {
    * `mismatches`: a write in flight at the read, not skew. Each record's slack is at least its own
    * `answeredTime + 1 − readTime` (the read saw the store at some instant of that interval, and
    * availability is rounded up to the next ms); every ms of
-   * the slack is probed (up to 256), so a second write of the pair inside it is handled too.
+   * the slack is probed (up to 256), so a second write of the pair inside it is handled too. A tile
+   * sum is also compared with the log's tiles at each instant of the slack summed over the window
+   * at `readTime`, as the reader sums them (a read sent before a window boundary and answered after
+   * it, while the window's oldest tile was written).
    * @default 0 (only each record's `answeredTime` widens the slack)
    */
   inFlightMs?: Duration
@@ -257,7 +263,155 @@ async function explainInFlight(
   }
   if (rows.length > 0) await probe()
   await explainSuperseded(served, atRead, slack, explained, log, requests, signal)
+  await explainTileSums(served, atRead, slack, explained, log, requests, compareEventTime, signal)
   return explained
+}
+
+/**
+ * A tile sum is the store's tiles as they were at some instant of the read, summed over the window
+ * at the *read time*: the reader takes `windowAt(readTime)` (online-sink `serve`), not the window at
+ * the instant the store answered. The probes above evaluate the log's tiles and the window at one
+ * instant, so a read in flight across a window boundary (a write of the window's oldest tile landing
+ * after the boundary while the read waits) matches no probe: before the write the log lacks it,
+ * after it the tile has left the window at the probe's instant (two-workers e2e: `logged: null`
+ * and the served sum at one read time). Here the log's tiles at every instant of the slack where
+ * they change (each record's eligibility) are summed as the reader did: window, decay and TTL at
+ * `readTime`. Checked on the rows of the pairs concerned (a log given as a table is not scanned).
+ */
+async function explainTileSums(
+  served: readonly ServedValueRecord[],
+  atRead: Verdicts,
+  slack: Float64Array,
+  explained: Set<number>,
+  logInput: LogInput,
+  requests: FeatureRequest[],
+  compareEventTime: boolean,
+  signal: AbortSignal | undefined,
+): Promise<void> {
+  const log = logInput as Partial<OfflineLog>
+  if (typeof log.scanRows !== 'function') return
+  const byFeature = new Map<string, number[]>()
+  for (let i = 0; i < served.length; i++) {
+    const s = served[i] as ServedValueRecord
+    if (atRead.verdicts[i] === SAME || explained.has(i) || !((slack[i] as number) > 0)) continue
+    let idx = byFeature.get(s.feature)
+    if (idx === undefined) {
+      idx = []
+      byFeature.set(s.feature, idx)
+    }
+    idx.push(i)
+  }
+  for (const [feature, idx] of byFeature) {
+    const r = requests.find((x) => x.name === feature)
+    const w = r?.window
+    if (w === undefined || (w.kind !== 'tumbling' && w.kind !== 'hopping')) continue
+    const maxAge =
+      r?.maxAge === undefined || r.maxAge === Number.POSITIVE_INFINITY
+        ? Number.POSITIVE_INFINITY
+        : toMs(r.maxAge, `skewAudit: maxAge of ${feature}`)
+    let to = Number.NEGATIVE_INFINITY
+    const entities = new Set<string>()
+    for (const i of idx) {
+      const s = served[i] as ServedValueRecord
+      entities.add(s.entity)
+      if (s.readTime + (slack[i] as number) > to) to = s.readTime + (slack[i] as number)
+    }
+    // Every tile record of these entities eligible by the end of the last slack (the state at an
+    // instant needs all earlier records), with its eligibility: availability, or its eventTime if later.
+    const tiles = new Map<string, TileRecord[]>()
+    const scan = log.scanRows({
+      features: [feature],
+      entities: [...entities],
+      to: to + 1,
+      by: 'available',
+      ...(signal === undefined ? {} : { signal }),
+    })
+    for await (const rows of scan) {
+      throwIfAborted(signal, 'skewAudit')
+      for (const x of rows) {
+        if (x.tileStart === undefined || x.outcome === 'stale') continue
+        const at = Math.max(x.availableTime, x.eventTime)
+        if (at > to) continue
+        let list = tiles.get(x.entity)
+        if (list === undefined) {
+          list = []
+          tiles.set(x.entity, list)
+        }
+        list.push({ tile: x.tileStart, et: x.eventTime, ver: x.version, at, value: normalize(x.value) })
+      }
+    }
+    for (const list of tiles.values()) list.sort((a, b) => a.at - b.at)
+    for (const i of idx) {
+      const s = served[i] as ServedValueRecord
+      const list = tiles.get(s.entity)
+      if (list === undefined) continue
+      const end = s.readTime + (slack[i] as number)
+      const best = new Map<number, TileRecord>()
+      const want = normalize(s.value)
+      const matches = () => {
+        const v = sumAt(best, w, s.readTime, maxAge)
+        return (
+          sameValue(want, v.value) &&
+          (!compareEventTime || s.eventTime === undefined || (s.eventTime ?? null) === v.eventTime)
+        )
+      }
+      // The state at each instant of (readTime, end] where it changes: after the records of that instant.
+      for (let k = 0; k < list.length; k++) {
+        const x = list[k] as TileRecord
+        if (x.at > end) break
+        const cur = best.get(x.tile)
+        if (cur === undefined || compareRecord(x.et, x.ver, x.at, cur.et, cur.ver, cur.at) > 0)
+          best.set(x.tile, x)
+        const next = list[k + 1]
+        if (x.at > s.readTime && (next === undefined || next.at > x.at) && matches()) {
+          explained.add(i)
+          break
+        }
+      }
+    }
+  }
+}
+
+/** A tile record as `explainTileSums` replays them: eligible from `at`. */
+interface TileRecord {
+  tile: number
+  et: number
+  ver: number
+  at: number
+  value: FeatureValue
+}
+
+/**
+ * What the reader serves from these tiles at `readTime` (online-sink `sumTiles`, then its TTL): the
+ * sum over the tiles of the window at `readTime` in ascending tileStart order, with their greatest
+ * eventTime; 0 at the instant the newest older tile left the window when none is in it; null without tiles.
+ */
+function sumAt(
+  best: ReadonlyMap<number, TileRecord>,
+  w: { sizeMs: number; hopMs: number },
+  readTime: number,
+  maxAge: number,
+): { value: FeatureValue; eventTime: number | null } {
+  if (best.size === 0) return { value: null, eventTime: null }
+  const win = windowAt(readTime, w as WindowSpec)
+  const inWindow = [...best.values()]
+    .filter((x) => x.tile >= win.start && x.tile < win.end)
+    .sort((a, b) => a.tile - b.tile)
+  let sum = 0
+  let eventTime = Number.NEGATIVE_INFINITY
+  let decayedAt = Number.NEGATIVE_INFINITY
+  for (const x of inWindow) {
+    if (typeof x.value === 'number') sum += x.value
+    if (x.et > eventTime) eventTime = x.et
+  }
+  if (inWindow.length === 0) {
+    for (const x of best.values())
+      if (x.tile < win.start && x.tile + w.sizeMs > decayedAt) decayedAt = x.tile + w.sizeMs
+    eventTime = decayedAt === Number.NEGATIVE_INFINITY ? readTime : decayedAt
+    sum = 0
+  }
+  if (readTime - eventTime > maxAge) return { value: null, eventTime: null }
+  return { value: sum, eventTime }
 }
 
 /**

@@ -1,3 +1,4 @@
+import { hopping } from '@skewless/core'
 import { memoryLog } from '@skewless/offline-log'
 import { describe, expect, it } from 'vitest'
 import { type ServedValueRecord, skewAudit } from '../src/index.js'
@@ -165,5 +166,51 @@ describe('skewAudit', () => {
     expect(kinds(res.mismatches)).toEqual(Array.from({ length: E }, (_, j) => ['2@0', `9@${301 + j}`]).flat())
     // The join at the read times, then one join of every probed instant (E × (256 + 50 + 256 + 256) rows).
     expect(scans).toBeLessThanOrEqual(3)
+  })
+
+  it('a tile sum read across a window boundary is judged with the window at the read time', async () => {
+    // The reader sums the tiles of windowAt(readTime) of the store as it was at some instant up to
+    // answeredTime. Window [90, 120) at 115, [100, 130) from 120: a write of tile 90 that lands at
+    // 120 while the read is in flight is served inside the window, though at every instant the log
+    // has it, the window at that instant no longer holds tile 90 (two-workers e2e: `logged: null`).
+    const log = memoryLog({ features: { c: 'double' } })
+    const t = { feature: 'c', outcome: 'applied' as const }
+    await log.append([
+      { ...t, entity: 'a', value: 15.41, eventTime: 95, version: 1, availableTime: 121, tileStart: 90 },
+      { ...t, entity: 'b', value: 2, eventTime: 104, version: 1, availableTime: 50, tileStart: 100 },
+      { ...t, entity: 'b', value: 3, eventTime: 104, version: 2, availableTime: 121, tileStart: 90 },
+      { ...t, entity: 'b', value: 4, eventTime: 104, version: 3, availableTime: 122, tileStart: 90 },
+      { ...t, entity: 'c', value: 1, eventTime: 95, version: 1, availableTime: 140, tileStart: 90 },
+    ])
+    const features = [{ name: 'c', strategy: 'additive' as const, window: hopping(30, 10) }]
+    const read = (entity: string, value: number, eventTime: number, answeredTime = 125) => ({
+      entity,
+      feature: 'c',
+      value,
+      eventTime,
+      readTime: 115,
+      answeredTime,
+    })
+    const served = [
+      read('a', 15.41, 95), // the first write of a, landed during the read: in flight
+      read('b', 5, 104), // b's tile 90 as written at 120, with tile 100: in flight
+      read('b', 6, 104), // ... as rewritten at 121: in flight too
+      read('b', 7, 104), // a sum the log never had: skew
+      read('c', 1, 95), // c's write is available only at 140, after the answer: skew
+      read('a', 15.41, 95, 118), // answered before the write was visible: skew
+      read('b', 2, 104), // the state at the read time: matched
+    ]
+    const res = await skewAudit(served, log, { features })
+    expect(res.matched).toBe(1)
+    expect(res.inFlight.map((m) => [m.entity, m.served, m.logged])).toEqual([
+      ['a', 15.41, null],
+      ['b', 5, 2],
+      ['b', 6, 2],
+    ])
+    expect(res.mismatches.map((m) => [m.entity, m.served])).toEqual([
+      ['b', 7],
+      ['c', 1],
+      ['a', 15.41],
+    ])
   })
 })
