@@ -290,17 +290,7 @@ async function explainTileSums(
 ): Promise<void> {
   const log = logInput as Partial<OfflineLog>
   if (typeof log.scanRows !== 'function') return
-  const byFeature = new Map<string, number[]>()
-  for (let i = 0; i < served.length; i++) {
-    const s = served[i] as ServedValueRecord
-    if (atRead.verdicts[i] === SAME || explained.has(i) || !((slack[i] as number) > 0)) continue
-    let idx = byFeature.get(s.feature)
-    if (idx === undefined) {
-      idx = []
-      byFeature.set(s.feature, idx)
-    }
-    idx.push(i)
-  }
+  const byFeature = unexplainedByFeature(served, atRead, slack, explained, () => true)
   for (const [feature, idx] of byFeature) {
     const r = requests.find((x) => x.name === feature)
     const w = r?.window
@@ -431,19 +421,14 @@ async function explainSuperseded(
 ): Promise<void> {
   const log = logInput as Partial<OfflineLog>
   if (typeof log.scanRows !== 'function') return
-  const byFeature = new Map<string, number[]>()
-  for (let i = 0; i < served.length; i++) {
-    const s = served[i] as ServedValueRecord
-    if (atRead.verdicts[i] === SAME || explained.has(i) || !((slack[i] as number) > 0) || s.value === null)
-      continue
-    if (requests.some((r) => r.name === s.feature && r.window !== undefined)) continue // a sum of tiles
-    let idx = byFeature.get(s.feature)
-    if (idx === undefined) {
-      idx = []
-      byFeature.set(s.feature, idx)
-    }
-    idx.push(i)
-  }
+  // A sum of tiles is judged by explainTileSums; a null served is no superseded value.
+  const byFeature = unexplainedByFeature(
+    served,
+    atRead,
+    slack,
+    explained,
+    (s) => s.value !== null && !requests.some((r) => r.name === s.feature && r.window !== undefined),
+  )
   for (const [feature, idx] of byFeature) {
     let from = Number.POSITIVE_INFINITY
     let to = Number.NEGATIVE_INFINITY
@@ -548,4 +533,26 @@ function normalizeTime(v: unknown): number | null {
 function sameValue(a: FeatureValue, b: FeatureValue): boolean {
   if (typeof a === 'number' && typeof b === 'number') return a === b || (Number.isNaN(a) && Number.isNaN(b))
   return a === b
+}
+
+/** Indices of the served records still disagreeing, with a slack, that `keep` accepts, by feature. */
+function unexplainedByFeature(
+  served: readonly ServedValueRecord[],
+  atRead: Verdicts,
+  slack: Float64Array,
+  explained: Set<number>,
+  keep: (s: ServedValueRecord) => boolean,
+): Map<string, number[]> {
+  const byFeature = new Map<string, number[]>()
+  for (let i = 0; i < served.length; i++) {
+    const s = served[i] as ServedValueRecord
+    if (atRead.verdicts[i] === SAME || explained.has(i) || !((slack[i] as number) > 0) || !keep(s)) continue
+    let idx = byFeature.get(s.feature)
+    if (idx === undefined) {
+      idx = []
+      byFeature.set(s.feature, idx)
+    }
+    idx.push(i)
+  }
+  return byFeature
 }
