@@ -18,10 +18,10 @@ import type { FeatureWrite } from '@skewless/core'
 import { parquetLog } from '@skewless/offline-parquet'
 import { redisStore } from '@skewless/online-redis'
 import type { ServedRecord } from '@skewless/online-sink'
-import type { StoredEntry } from '@skewless/online-sink/adapter'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { entities, featureNames, features, online } from './fixtures/scenario.js'
 import { type LifeEnd, sleep, startFixture } from './helpers.js'
+import { dumpStoreState, identity, keyOf, storedOf } from './store-state.js'
 
 const EVENTS = Number(process.env.SKEWLESS_CRASH_EVENTS ?? 30_000)
 const RANDOM_KILLS = Number(process.env.SKEWLESS_CRASH_RANDOM_KILLS ?? 2)
@@ -31,34 +31,8 @@ const PACE_MS = 60
 
 /** What Redis holds, as `entity/feature[/tileStart] → value@eventTime#version`. */
 async function dumpStore(url: string): Promise<Map<string, string>> {
-  const store = redisStore({ url })
-  try {
-    const rows = await store.read(entities, online)
-    const out = new Map<string, string>()
-    rows.forEach((row, i) => {
-      row.forEach((entry: StoredEntry, j) => {
-        const key = `${entities[i]}/${online[j]?.name}`
-        if (entry.kind === 'value') {
-          const s = entry.stored
-          out.set(key, `${JSON.stringify(s.value)}@${s.eventTime}#${s.version}`)
-        } else if (entry.kind === 'tiles') {
-          for (const t of entry.tiles) {
-            out.set(`${key}/${t.tileStart}`, `${JSON.stringify(t.value)}@${t.eventTime}#${t.version}`)
-          }
-        }
-      })
-    })
-    return out
-  } finally {
-    await store.close()
-  }
+  return dumpStoreState(redisStore({ url }), entities, online)
 }
-
-const identity = (w: FeatureWrite) =>
-  `${w.entity}/${w.feature}/${w.tileStart ?? ''}/${w.eventTime}/${w.version}`
-const keyOf = (w: FeatureWrite) =>
-  `${w.entity}/${w.feature}${w.tileStart === undefined ? '' : `/${w.tileStart}`}`
-const storedOf = (w: FeatureWrite) => `${JSON.stringify(w.value)}@${w.eventTime}#${w.version}`
 
 const logs = new Map<string, Promise<{ rows: FeatureWrite[]; end: FeatureWrite[] }>>()
 /** Every row of the log and its state at the end (read once per directory). */

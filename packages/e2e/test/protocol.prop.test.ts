@@ -30,6 +30,7 @@ import {
 import type { StoredEntry } from '@skewless/online-sink/adapter'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
+import { identity } from './store-state.js'
 
 interface Ev {
   user: string
@@ -126,8 +127,6 @@ async function dump(store: OnlineStore): Promise<string[]> {
 
 const keyed = (w: FeatureWrite) =>
   `${w.entity}/${w.feature}${w.tileStart === undefined ? '' : `/${w.tileStart}`}=${JSON.stringify(w.value)}@${w.eventTime}#${w.version}`
-const identity = (w: FeatureWrite) =>
-  `${w.entity}/${w.feature}/${w.tileStart ?? ''}/${w.eventTime}/${w.version}`
 
 async function allRows(log: OfflineLog): Promise<FeatureWrite[]> {
   const rows: FeatureWrite[] = []

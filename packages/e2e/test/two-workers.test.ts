@@ -22,7 +22,6 @@ import type { FeatureWrite } from '@skewless/core'
 import { openPartitionedLog, parquetLog } from '@skewless/offline-parquet'
 import { redisStore } from '@skewless/online-redis'
 import type { ServedRecord } from '@skewless/online-sink'
-import type { StoredEntry } from '@skewless/online-sink/adapter'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { childArgs } from '../../../scripts/test-children.js'
 import { createStream, jetstream } from '../../source-nats/test/fixtures.js'
@@ -37,6 +36,7 @@ import {
 } from './fixtures/nats-scenario.js'
 import { entities, eventAt, featureNames, features, online } from './fixtures/scenario.js'
 import { repoRoot, sleep } from './helpers.js'
+import { dumpStoreState, identity, keyOf, storedOf } from './store-state.js'
 
 const EVENTS = Number(process.env.SKEWLESS_E2E2_EVENTS ?? 20_000)
 const PACE_MS = Number(process.env.SKEWLESS_E2E2_PACE_MS ?? 100)
@@ -128,34 +128,12 @@ function life(name: string, partitions: number[]): Life {
 
 /** What the Cluster holds under `prefix`, as `entity/feature[/tileStart] → value@eventTime#version`. */
 async function dumpStore(prefix: string): Promise<Map<string, string>> {
-  const store = redisStore({ cluster: [...cluster.nodes], buckets: BUCKETS, prefix })
-  try {
-    const rows = await store.read(entities, online)
-    const out = new Map<string, string>()
-    rows.forEach((row, i) => {
-      row.forEach((entry: StoredEntry, j) => {
-        const key = `${entities[i]}/${online[j]?.name}`
-        if (entry.kind === 'value') {
-          const s = entry.stored
-          out.set(key, `${JSON.stringify(s.value)}@${s.eventTime}#${s.version}`)
-        } else if (entry.kind === 'tiles') {
-          for (const t of entry.tiles) {
-            out.set(`${key}/${t.tileStart}`, `${JSON.stringify(t.value)}@${t.eventTime}#${t.version}`)
-          }
-        }
-      })
-    })
-    return out
-  } finally {
-    await store.close()
-  }
+  return dumpStoreState(
+    redisStore({ cluster: [...cluster.nodes], buckets: BUCKETS, prefix }),
+    entities,
+    online,
+  )
 }
-
-const identity = (w: FeatureWrite) =>
-  `${w.entity}/${w.feature}/${w.tileStart ?? ''}/${w.eventTime}/${w.version}`
-const keyOf = (w: FeatureWrite) =>
-  `${w.entity}/${w.feature}${w.tileStart === undefined ? '' : `/${w.tileStart}`}`
-const storedOf = (w: FeatureWrite) => `${JSON.stringify(w.value)}@${w.eventTime}#${w.version}`
 
 const openPartitionLog = (name: string, p: number) =>
   parquetLog({ dir: join(dir, name, 'log', `partition=${p}`), features: features.describe(), readOnly: true })
